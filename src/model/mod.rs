@@ -1,0 +1,17 @@
+//! The domain model: tokens, profiles, scopes and expiry math.
+//!
+//! Pure code: no HTTP, files, terminals or tokio, and no clock reads of its
+//! own. Everything time-dependent takes `now` as a parameter so countdowns and
+//! expiry states are tested without sleeping.
+
+mod profile;
+mod scope;
+mod time;
+mod token;
+
+pub use profile::{
+    ApiVersion, ClientAuth, Endpoint, ParseEnumError, Profile, Region, SecretSource, Settings,
+};
+pub use scope::Scopes;
+pub use time::{Timestamp, format_countdown};
+pub use token::{AccessToken, BearerToken, Token, TokenError, TokenState};

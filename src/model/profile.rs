@@ -1,0 +1,354 @@
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::Scopes;
+
+/// A Workiva region and its API host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Region {
+    Us,
+    Eu,
+    Apac,
+}
+
+impl Region {
+    pub const ALL: [Region; 3] = [Region::Us, Region::Eu, Region::Apac];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Us => "us",
+            Region::Eu => "eu",
+            Region::Apac => "apac",
+        }
+    }
+
+    /// Tokens for every Workiva host of a region come from its `api.*` host.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Region::Us => "https://api.app.wdesk.com",
+            Region::Eu => "https://api.eu.wdesk.com",
+            Region::Apac => "https://api.apac.wdesk.com",
+        }
+    }
+}
+
+/// A value that is not one of an enum's spellings; says which ones are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{value}\" is not a valid {what}; expected one of: {expected}")]
+pub struct ParseEnumError {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl FromStr for Region {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Region::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseEnumError {
+                what: "region",
+                value: s.to_owned(),
+                expected: "us, eu, apac",
+            })
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which version of the token API a profile speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ApiVersion {
+    /// `POST /oauth2/token` with `X-Version: 2026-01-01`.
+    #[default]
+    V2026_01_01,
+    /// Legacy `POST /iam/v1/oauth2/token`, no `X-Version` (sunset 2029-01-31).
+    V2022_01_01,
+}
+
+impl ApiVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V2026_01_01 => "2026-01-01",
+            ApiVersion::V2022_01_01 => "2022-01-01",
+        }
+    }
+
+    pub fn token_path(self) -> &'static str {
+        match self {
+            ApiVersion::V2026_01_01 => "/oauth2/token",
+            ApiVersion::V2022_01_01 => "/iam/v1/oauth2/token",
+        }
+    }
+
+    /// The `X-Version` header value; the legacy path must not carry one.
+    pub fn version_header(self) -> Option<&'static str> {
+        match self {
+            ApiVersion::V2026_01_01 => Some("2026-01-01"),
+            ApiVersion::V2022_01_01 => None,
+        }
+    }
+}
+
+impl FromStr for ApiVersion {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "2026-01-01" => Ok(ApiVersion::V2026_01_01),
+            "2022-01-01" => Ok(ApiVersion::V2022_01_01),
+            _ => Err(ParseEnumError {
+                what: "api_version",
+                value: s.to_owned(),
+                expected: "2026-01-01, 2022-01-01",
+            }),
+        }
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the client authenticates to the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body, as the public SDKs send them.
+    #[default]
+    Body,
+    /// HTTP Basic with form-encoded id and secret (RFC 6749 §2.3.1).
+    Basic,
+}
+
+impl ClientAuth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuth::Body => "body",
+            ClientAuth::Basic => "basic",
+        }
+    }
+}
+
+impl FromStr for ClientAuth {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "body" => Ok(ClientAuth::Body),
+            "basic" => Ok(ClientAuth::Basic),
+            _ => Err(ParseEnumError {
+                what: "client_auth",
+                value: s.to_owned(),
+                expected: "body, basic",
+            }),
+        }
+    }
+}
+
+impl fmt::Display for ClientAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a profile's client secret comes from. The secret itself is never here.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SecretSource {
+    /// The OS keyring (Secret Service, Keychain, Credential Manager).
+    #[default]
+    Keyring,
+    /// An environment variable of this name.
+    Env(String),
+    /// A shell command whose standard output is the secret.
+    Command(String),
+}
+
+impl fmt::Display for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Keyring => f.write_str("keyring"),
+            SecretSource::Env(var) => write!(f, "env ${var}"),
+            SecretSource::Command(cmd) => write!(f, "command `{cmd}`"),
+        }
+    }
+}
+
+/// Where the token comes from: a region's host, or an explicit URL.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Region(Region),
+    TokenUrl(String),
+}
+
+/// One Workiva API grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub endpoint: Endpoint,
+    pub client_id: String,
+    /// The scope to request; `None` asks for the grant's default.
+    pub scope: Option<Scopes>,
+    pub api_version: ApiVersion,
+    pub client_auth: ClientAuth,
+    pub secret_source: SecretSource,
+    /// An extra CA bundle (PEM) to trust for this profile, e.g. behind TLS inspection.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Profile {
+    /// A profile with defaults for everything but name, endpoint and client id.
+    pub fn new(name: impl Into<String>, endpoint: Endpoint, client_id: impl Into<String>) -> Self {
+        Profile {
+            name: name.into(),
+            endpoint,
+            client_id: client_id.into(),
+            scope: None,
+            api_version: ApiVersion::default(),
+            client_auth: ClientAuth::default(),
+            secret_source: SecretSource::default(),
+            ca_file: None,
+        }
+    }
+
+    pub fn token_url(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Region(region) => {
+                format!("{}{}", region.base_url(), self.api_version.token_path())
+            }
+            Endpoint::TokenUrl(url) => url.clone(),
+        }
+    }
+
+    /// The API host other calls (such as `GET /permissions`) go to.
+    pub fn api_base_url(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Region(region) => region.base_url().to_owned(),
+            Endpoint::TokenUrl(url) => origin_of(url).to_owned(),
+        }
+    }
+
+    /// Short text for where tokens come from: the region, or the token URL.
+    pub fn endpoint_label(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Region(region) => region.as_str().to_owned(),
+            Endpoint::TokenUrl(url) => url.clone(),
+        }
+    }
+
+    /// Everything that changes which token the server would issue. A cached
+    /// token is only reused while this is unchanged.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.token_url(),
+            self.client_id,
+            self.scope
+                .as_ref()
+                .map(Scopes::to_string)
+                .unwrap_or_default(),
+            self.api_version
+        )
+    }
+}
+
+/// `scheme://host[:port]` of a URL, or the whole text if it has no path.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
+/// Settings that apply to every profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// A token with less than this left is "expiring" and gets refetched by `wktui token`.
+    pub refresh_margin: Duration,
+    /// A whole fetch, retries included, gives up after this.
+    pub fetch_timeout: Duration,
+    /// How many token requests `refresh` and the TUI run at once.
+    pub concurrency: usize,
+    /// Seconds after which a copied token is cleared from the clipboard.
+    pub clipboard_clear_after: Duration,
+    /// Refresh tokens that reach the margin without being asked (TUI).
+    pub auto_refresh: bool,
+    /// An extra CA bundle to trust for every profile.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            refresh_margin: Duration::from_secs(60),
+            fetch_timeout: Duration::from_secs(30),
+            concurrency: 32,
+            clipboard_clear_after: Duration::from_secs(30),
+            auto_refresh: false,
+            ca_file: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_urls_follow_the_api_version() {
+        let mut p = Profile::new("prod", Endpoint::Region(Region::Eu), "id");
+        assert_eq!(p.token_url(), "https://api.eu.wdesk.com/oauth2/token");
+        p.api_version = ApiVersion::V2022_01_01;
+        assert_eq!(
+            p.token_url(),
+            "https://api.eu.wdesk.com/iam/v1/oauth2/token"
+        );
+        assert_eq!(p.api_base_url(), "https://api.eu.wdesk.com");
+    }
+
+    #[test]
+    fn custom_token_url_is_used_verbatim_and_gives_its_origin() {
+        let p = Profile::new(
+            "t",
+            Endpoint::TokenUrl("http://127.0.0.1:8080/oauth2/token".into()),
+            "id",
+        );
+        assert_eq!(p.token_url(), "http://127.0.0.1:8080/oauth2/token");
+        assert_eq!(p.api_base_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn enums_parse_and_name_the_valid_choices() {
+        assert_eq!("EU".parse::<Region>(), Ok(Region::Eu));
+        let err = "mars".parse::<Region>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "\"mars\" is not a valid region; expected one of: us, eu, apac"
+        );
+        assert_eq!(
+            "2022-01-01".parse::<ApiVersion>(),
+            Ok(ApiVersion::V2022_01_01)
+        );
+        assert!("2023-01-01".parse::<ApiVersion>().is_err());
+        assert_eq!("Basic".parse::<ClientAuth>(), Ok(ClientAuth::Basic));
+        assert_eq!(ApiVersion::V2022_01_01.version_header(), None);
+    }
+
+    #[test]
+    fn fingerprint_changes_with_what_the_server_sees() {
+        let a = Profile::new("p", Endpoint::Region(Region::Us), "id");
+        let mut b = a.clone();
+        b.scope = Some(Scopes::parse("file:read"));
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        let mut c = a.clone();
+        c.client_auth = ClientAuth::Basic;
+        assert_eq!(a.fingerprint(), c.fingerprint());
+    }
+}

@@ -1,0 +1,333 @@
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use super::{Scopes, Timestamp};
+
+/// The token endpoint's success body, as the seed document describes it.
+///
+/// `scope` is optional here although the seed marks it required: RFC 6749
+/// §5.1 lets a server leave it out when it equals the requested scope.
+#[derive(Clone, Deserialize, Serialize)]
+pub struct BearerToken {
+    pub access_token: String,
+    pub expires_in: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub token_type: String,
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerToken")
+            .field("access_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
+impl Drop for BearerToken {
+    fn drop(&mut self) {
+        self.access_token.zeroize();
+    }
+}
+
+/// A bearer credential. `Debug` never shows it; memory is wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub fn new(value: String) -> Self {
+        AccessToken(value)
+    }
+
+    /// The whole token, for the places that must hand it over (stdout, clipboard, HTTP).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A recognisable prefix such as `wk.Gx7…`, safe to show on screen.
+    pub fn masked(&self) -> String {
+        let prefix: String = self.0.chars().take(6).collect();
+        if prefix.len() < self.0.len() {
+            format!("{prefix}…")
+        } else {
+            "…".to_owned()
+        }
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccessToken(<redacted, {} chars>)", self.0.len())
+    }
+}
+
+impl Drop for AccessToken {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// Why a success response could not be used as a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error(
+        "the server issued a token of type \"{0}\", not a bearer token; wktui only handles bearer tokens"
+    )]
+    NotBearer(String),
+    #[error("the server answered with an empty access_token")]
+    EmptyToken,
+}
+
+/// Where a token stands relative to the refresh margin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenState {
+    /// More than the margin left.
+    Valid,
+    /// Still usable, but within the refresh margin.
+    Expiring,
+    /// Past its expiry.
+    Expired,
+    /// No token has been obtained.
+    None,
+}
+
+impl TokenState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenState::Valid => "valid",
+            TokenState::Expiring => "expiring",
+            TokenState::Expired => "expired",
+            TokenState::None => "none",
+        }
+    }
+
+    /// Whether a bulk refresh ("refresh what needs it") should fetch this one.
+    pub fn needs_refresh(self) -> bool {
+        !matches!(self, TokenState::Valid)
+    }
+}
+
+impl fmt::Display for TokenState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A token as wktui keeps it: the response plus when it was obtained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub access_token: AccessToken,
+    /// Normalised to "Bearer" once checked.
+    pub token_type: String,
+    pub scopes: Scopes,
+    /// False when the server left `scope` out and we assumed the requested one.
+    pub scope_stated: bool,
+    pub obtained_at: Timestamp,
+    pub lifetime: Duration,
+}
+
+impl Token {
+    /// Checks a success response and stamps it with the time it arrived.
+    pub fn from_response(
+        response: &BearerToken,
+        requested_scope: Option<&Scopes>,
+        obtained_at: Timestamp,
+    ) -> Result<Token, TokenError> {
+        if !response.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(TokenError::NotBearer(response.token_type.clone()));
+        }
+        if response.access_token.trim().is_empty() {
+            return Err(TokenError::EmptyToken);
+        }
+        let (scopes, scope_stated) = match &response.scope {
+            Some(stated) => (Scopes::parse(stated), true),
+            None => (requested_scope.cloned().unwrap_or_default(), false),
+        };
+        Ok(Token {
+            access_token: AccessToken::new(response.access_token.clone()),
+            token_type: "Bearer".to_owned(),
+            scopes,
+            scope_stated,
+            obtained_at,
+            lifetime: Duration::from_secs(response.expires_in),
+        })
+    }
+
+    pub fn expires_at(&self) -> Timestamp {
+        self.obtained_at.plus(self.lifetime)
+    }
+
+    /// Milliseconds left (negative once expired).
+    pub fn millis_left(&self, now: Timestamp) -> i64 {
+        now.millis_until(self.expires_at())
+    }
+
+    /// Whole seconds left, rounded down (negative once expired), as a countdown shows them.
+    pub fn seconds_left(&self, now: Timestamp) -> i64 {
+        self.millis_left(now).div_euclid(1000)
+    }
+
+    pub fn state(&self, now: Timestamp, margin: Duration) -> TokenState {
+        let left = self.millis_left(now);
+        if left <= 0 {
+            TokenState::Expired
+        } else if left as u128 <= margin.as_millis() {
+            TokenState::Expiring
+        } else {
+            TokenState::Valid
+        }
+    }
+
+    /// True when the token has more than `min_left` of life left at `now`.
+    pub fn usable_for(&self, now: Timestamp, min_left: Duration) -> bool {
+        self.millis_left(now) > min_left.as_millis() as i64
+    }
+
+    /// Share of the lifetime still left, 0.0 to 1.0, for a gauge.
+    pub fn fraction_left(&self, now: Timestamp) -> f64 {
+        let total = self.lifetime.as_millis() as f64;
+        if total <= 0.0 {
+            return 0.0;
+        }
+        (self.millis_left(now) as f64 / total).clamp(0.0, 1.0)
+    }
+}
+
+impl TokenState {
+    /// State of an optional token: `None` when there is none.
+    pub fn of(token: Option<&Token>, now: Timestamp, margin: Duration) -> TokenState {
+        token.map_or(TokenState::None, |t| t.state(now, margin))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(token_type: &str, scope: Option<&str>) -> BearerToken {
+        BearerToken {
+            access_token: "wk.secret-token-value".into(),
+            expires_in: 600,
+            scope: scope.map(str::to_owned),
+            token_type: token_type.into(),
+        }
+    }
+
+    fn token_at(obtained: u64) -> Token {
+        Token::from_response(
+            &response("Bearer", Some("a")),
+            None,
+            Timestamp::from_secs(obtained),
+        )
+        .expect("valid response")
+    }
+
+    #[test]
+    fn token_type_is_checked_case_insensitively() {
+        let t0 = Timestamp::from_secs(1000);
+        assert!(Token::from_response(&response("bearer", Some("a")), None, t0).is_ok());
+        assert!(Token::from_response(&response("BEARER", Some("a")), None, t0).is_ok());
+        let err = Token::from_response(&response("mac", Some("a")), None, t0).unwrap_err();
+        assert_eq!(err, TokenError::NotBearer("mac".into()));
+        assert!(err.to_string().contains("\"mac\""));
+    }
+
+    #[test]
+    fn missing_scope_takes_the_requested_one_and_says_so() {
+        let requested = Scopes::parse("file:read");
+        let t = Token::from_response(&response("Bearer", None), Some(&requested), Timestamp(0))
+            .expect("valid");
+        assert_eq!(t.scopes, requested);
+        assert!(!t.scope_stated);
+        let t = Token::from_response(
+            &response("Bearer", Some("x y")),
+            Some(&requested),
+            Timestamp(0),
+        )
+        .expect("valid");
+        assert_eq!(t.scopes.to_string(), "x y");
+        assert!(t.scope_stated);
+    }
+
+    #[test]
+    fn empty_access_token_is_refused() {
+        let mut r = response("Bearer", None);
+        r.access_token = "  ".into();
+        assert_eq!(
+            Token::from_response(&r, None, Timestamp(0)),
+            Err(TokenError::EmptyToken)
+        );
+    }
+
+    #[test]
+    fn expiry_is_obtained_plus_lifetime() {
+        let t = token_at(1000);
+        assert_eq!(t.expires_at(), Timestamp::from_secs(1600));
+        assert_eq!(t.seconds_left(Timestamp::from_secs(1000)), 600);
+        assert_eq!(t.seconds_left(Timestamp(1_599_500)), 0);
+        assert_eq!(t.seconds_left(Timestamp::from_secs(1601)), -1);
+    }
+
+    #[test]
+    fn state_thresholds_at_the_margin() {
+        let t = token_at(0);
+        let margin = Duration::from_secs(60);
+        assert_eq!(
+            t.state(Timestamp::from_secs(539), margin),
+            TokenState::Valid
+        );
+        // exactly the margin left: expiring
+        assert_eq!(
+            t.state(Timestamp::from_secs(540), margin),
+            TokenState::Expiring
+        );
+        assert_eq!(t.state(Timestamp(599_999), margin), TokenState::Expiring);
+        assert_eq!(
+            t.state(Timestamp::from_secs(600), margin),
+            TokenState::Expired
+        );
+        assert_eq!(
+            t.state(Timestamp::from_secs(9999), margin),
+            TokenState::Expired
+        );
+        assert_eq!(TokenState::of(None, Timestamp(0), margin), TokenState::None);
+    }
+
+    #[test]
+    fn usable_for_requires_strictly_more_than_min_left() {
+        let t = token_at(0);
+        assert!(t.usable_for(Timestamp::from_secs(299), Duration::from_secs(300)));
+        assert!(!t.usable_for(Timestamp::from_secs(300), Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn fraction_left_is_clamped() {
+        let t = token_at(0);
+        assert_eq!(t.fraction_left(Timestamp(0)), 1.0);
+        assert_eq!(t.fraction_left(Timestamp::from_secs(300)), 0.5);
+        assert_eq!(t.fraction_left(Timestamp::from_secs(900)), 0.0);
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let t = token_at(0);
+        let shown = format!("{t:?} {:?}", response("Bearer", None));
+        assert!(!shown.contains("secret-token-value"), "{shown}");
+        assert_eq!(t.access_token.masked(), "wk.sec…");
+    }
+
+    #[test]
+    fn needs_refresh_for_all_but_valid() {
+        assert!(!TokenState::Valid.needs_refresh());
+        assert!(TokenState::Expiring.needs_refresh());
+        assert!(TokenState::Expired.needs_refresh());
+        assert!(TokenState::None.needs_refresh());
+    }
+}
