@@ -3,5 +3,6 @@
 //! The core (model, config, secrets, fetcher, cache) knows nothing of the
 //! front ends; `cli` and `tui` call down into it, never the other way round.
 
+pub mod config;
 pub mod model;
 pub mod testserver;

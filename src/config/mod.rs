@@ -1,0 +1,158 @@
+//! The profiles file: where it lives, loading with messages that name the
+//! file, line and field, and atomic edits that keep the user's comments.
+
+mod edit;
+mod raw;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::model::{Profile, Settings};
+
+pub use edit::{add_profile, remove_profile, replace_profile, write_atomically};
+pub use raw::check_token_url;
+
+/// Environment variable that overrides the config path (as `--config` does).
+pub const CONFIG_ENV: &str = "WKTUI_CONFIG";
+
+/// The loaded, validated configuration.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Config {
+    pub settings: Settings,
+    pub profiles: Vec<Profile>,
+}
+
+impl Config {
+    pub fn profile(&self, name: &str) -> Result<&Profile, ConfigError> {
+        self.profiles
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ConfigError::NoSuchProfile {
+                name: name.to_owned(),
+                known: self.profiles.iter().map(|p| p.name.clone()).collect(),
+            })
+    }
+}
+
+/// A position in the config file, 1-based, for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    pub fn of_offset(text: &str, offset: usize) -> Location {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rfind('\n')
+            .map_or(before.len(), |nl| before.len() - nl - 1)
+            + 1;
+        Location { line, column }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", Invalid { path, location: *location, field: field.as_deref(), message })]
+    Invalid {
+        path: PathBuf,
+        location: Location,
+        field: Option<String>,
+        message: String,
+    },
+    #[error("cannot write the config file {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "a profile named \"{0}\" already exists; remove it first (wktui profile remove {0}) or pick another name"
+    )]
+    ProfileExists(String),
+    #[error("{}", no_such_profile(name, known))]
+    NoSuchProfile { name: String, known: Vec<String> },
+    #[error("no config path: set --config or {CONFIG_ENV}, or a home directory")]
+    NoConfigDir,
+}
+
+struct Invalid<'a> {
+    path: &'a Path,
+    location: Location,
+    field: Option<&'a str>,
+    message: &'a str,
+}
+
+impl fmt::Display for Invalid<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: ",
+            self.path.display(),
+            self.location.line,
+            self.location.column
+        )?;
+        if let Some(field) = self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(self.message)
+    }
+}
+
+fn no_such_profile(name: &str, known: &[String]) -> String {
+    if known.is_empty() {
+        format!(
+            "no profile named \"{name}\": no profiles are configured yet; add one with `wktui profile add {name} --client-id ID`"
+        )
+    } else {
+        format!(
+            "no profile named \"{name}\"; configured profiles: {}",
+            known.join(", ")
+        )
+    }
+}
+
+/// The config path: an explicit one (flag or environment), else the platform
+/// config dir (`$XDG_CONFIG_HOME/wktui/config.toml` on Linux).
+pub fn resolve_path(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    directories::ProjectDirs::from("", "", "wktui")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+        .ok_or(ConfigError::NoConfigDir)
+}
+
+/// Loads and validates the file; a missing file is an empty configuration.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Parses and validates config text; `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    raw::parse(text).map_err(|e| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        location: Location::of_offset(text, e.offset),
+        field: e.field,
+        message: e.message,
+    })
+}
+
+#[cfg(test)]
+mod tests;

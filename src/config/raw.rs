@@ -1,0 +1,265 @@
+//! The file's shape as serde sees it, and its validation into the model.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::Config;
+use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource, Settings};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    settings: Option<RawSettings>,
+    #[serde(default)]
+    profile: Vec<Spanned<RawProfile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    refresh_margin: Option<Spanned<i64>>,
+    fetch_timeout: Option<Spanned<i64>>,
+    concurrency: Option<Spanned<i64>>,
+    clipboard_clear_after: Option<Spanned<i64>>,
+    auto_refresh: Option<bool>,
+    ca_file: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: Spanned<String>,
+    region: Option<Spanned<String>>,
+    token_url: Option<Spanned<String>>,
+    client_id: Spanned<String>,
+    scope: Option<Spanned<String>>,
+    api_version: Option<Spanned<String>>,
+    client_auth: Option<Spanned<String>>,
+    secret_env: Option<Spanned<String>>,
+    secret_command: Option<Spanned<String>>,
+    ca_file: Option<Spanned<String>>,
+}
+
+/// A problem at a byte offset of the file, optionally in a named field.
+pub(super) struct RawError {
+    pub offset: usize,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl RawError {
+    fn at<T>(value: &Spanned<T>, field: &str, message: impl Into<String>) -> Self {
+        RawError {
+            offset: value.span().start,
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+}
+
+pub(super) fn parse(text: &str) -> Result<Config, RawError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| RawError {
+        offset: e.span().map_or(0, |s| s.start),
+        field: None,
+        message: e.message().trim().to_owned(),
+    })?;
+    let settings = raw
+        .settings
+        .map(settings_from)
+        .transpose()?
+        .unwrap_or_default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut profiles = Vec::with_capacity(raw.profile.len());
+    for entry in &raw.profile {
+        let profile = profile_from(entry.get_ref())?;
+        let name = entry.get_ref().name.clone();
+        if let Some(first) = seen.insert(profile.name.clone(), name.span().start) {
+            let line = text[..first].matches('\n').count() + 1;
+            return Err(RawError::at(
+                &name,
+                "name",
+                format!(
+                    "duplicate profile name \"{}\" (first defined on line {line}); profile names must be unique",
+                    profile.name
+                ),
+            ));
+        }
+        profiles.push(profile);
+    }
+    Ok(Config { settings, profiles })
+}
+
+fn seconds(value: &Spanned<i64>, field: &str, min: i64) -> Result<Duration, RawError> {
+    let v = *value.get_ref();
+    if v < min || v > 86_400 {
+        return Err(RawError::at(
+            value,
+            field,
+            format!("{v} is out of range; use whole seconds from {min} to 86400"),
+        ));
+    }
+    Ok(Duration::from_secs(v as u64))
+}
+
+fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
+    let mut s = Settings::default();
+    if let Some(v) = &raw.refresh_margin {
+        s.refresh_margin = seconds(v, "refresh_margin", 0)?;
+    }
+    if let Some(v) = &raw.fetch_timeout {
+        s.fetch_timeout = seconds(v, "fetch_timeout", 1)?;
+    }
+    if let Some(v) = &raw.clipboard_clear_after {
+        s.clipboard_clear_after = seconds(v, "clipboard_clear_after", 0)?;
+    }
+    if let Some(v) = &raw.concurrency {
+        let n = *v.get_ref();
+        if !(1..=1024).contains(&n) {
+            return Err(RawError::at(
+                v,
+                "concurrency",
+                format!("{n} is out of range; use 1 to 1024"),
+            ));
+        }
+        s.concurrency = n as usize;
+    }
+    if let Some(on) = raw.auto_refresh {
+        s.auto_refresh = on;
+    }
+    s.ca_file = raw.ca_file.map(|p| PathBuf::from(p.into_inner()));
+    Ok(s)
+}
+
+fn profile_from(raw: &RawProfile) -> Result<Profile, RawError> {
+    let name = raw.name.get_ref().trim();
+    check_name(name).map_err(|m| RawError::at(&raw.name, "name", m))?;
+    let client_id = raw.client_id.get_ref().trim();
+    if client_id.is_empty() {
+        return Err(RawError::at(
+            &raw.client_id,
+            "client_id",
+            "is empty; set it to the client id of the Workiva API grant",
+        ));
+    }
+    let endpoint = match (&raw.region, &raw.token_url) {
+        (Some(_), Some(url)) => {
+            return Err(RawError::at(
+                url,
+                "token_url",
+                "set either region or token_url, not both",
+            ));
+        }
+        (Some(region), None) => Endpoint::Region(
+            region
+                .get_ref()
+                .parse::<Region>()
+                .map_err(|e| RawError::at(region, "region", e.to_string()))?,
+        ),
+        (None, Some(url)) => {
+            check_token_url(url.get_ref()).map_err(|m| RawError::at(url, "token_url", m))?;
+            Endpoint::TokenUrl(url.get_ref().trim().to_owned())
+        }
+        (None, None) => Endpoint::Region(Region::Us),
+    };
+    let mut profile = Profile::new(name, endpoint, client_id);
+    profile.scope = raw
+        .scope
+        .as_ref()
+        .map(|s| Scopes::parse(s.get_ref()))
+        .filter(|s| !s.is_empty());
+    if let Some(v) = &raw.api_version {
+        profile.api_version = v
+            .get_ref()
+            .parse()
+            .map_err(|e: crate::model::ParseEnumError| {
+                RawError::at(v, "api_version", e.to_string())
+            })?;
+    }
+    if let Some(v) = &raw.client_auth {
+        profile.client_auth = v
+            .get_ref()
+            .parse()
+            .map_err(|e: crate::model::ParseEnumError| {
+                RawError::at(v, "client_auth", e.to_string())
+            })?;
+    }
+    profile.secret_source = secret_source_from(raw)?;
+    profile.ca_file = raw.ca_file.as_ref().map(|p| PathBuf::from(p.get_ref()));
+    Ok(profile)
+}
+
+fn secret_source_from(raw: &RawProfile) -> Result<SecretSource, RawError> {
+    match (&raw.secret_env, &raw.secret_command) {
+        (Some(_), Some(cmd)) => Err(RawError::at(
+            cmd,
+            "secret_command",
+            "set at most one of secret_env and secret_command (neither means the OS keyring)",
+        )),
+        (Some(var), None) => {
+            let v = var.get_ref().trim();
+            if v.is_empty() || v.contains('=') || v.contains('\0') {
+                return Err(RawError::at(
+                    var,
+                    "secret_env",
+                    "must be the name of an environment variable, e.g. WORKIVA_CLIENT_SECRET",
+                ));
+            }
+            Ok(SecretSource::Env(v.to_owned()))
+        }
+        (None, Some(cmd)) if cmd.get_ref().trim().is_empty() => Err(RawError::at(
+            cmd,
+            "secret_command",
+            "is empty; give a command that prints the secret, e.g. \"pass show workiva/prod\"",
+        )),
+        (None, Some(cmd)) => Ok(SecretSource::Command(cmd.get_ref().trim().to_owned())),
+        (None, None) => Ok(SecretSource::Keyring),
+    }
+}
+
+/// Profile names end up in file names and keyring entries: keep them plain.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty; give the profile a short name such as \"prod\"".into());
+    }
+    if name.len() > 64 {
+        return Err("is longer than 64 characters".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "\"{name}\" contains {bad:?}; use letters, digits, '-', '_' and '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// A token URL must be https, or plain http only to this machine (a test or
+/// demo server): bearer tokens and client secrets never cross a network in clear.
+pub fn check_token_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url.trim())
+        .map_err(|e| format!("\"{url}\" is not a valid URL ({e})"))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&parsed) => Ok(()),
+        "http" => Err(format!(
+            "\"{url}\" uses plain http to a host that is not this machine; use https (http is only allowed for 127.0.0.1, ::1 and localhost)"
+        )),
+        other => Err(format!("\"{url}\" has scheme {other}; use https")),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}

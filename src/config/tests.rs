@@ -1,0 +1,230 @@
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::model::{ApiVersion, ClientAuth, Endpoint, Region, SecretSource};
+
+fn err_text(text: &str) -> String {
+    parse(text, Path::new("/cfg/config.toml"))
+        .expect_err("config should be refused")
+        .to_string()
+}
+
+fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+#[test]
+fn the_documented_example_loads() {
+    let text = include_str!("../../assets/config.example.toml");
+    let config = parse(text, Path::new("config.example.toml")).expect("example is valid");
+    assert_eq!(config.profiles.len(), 4);
+    let eu = config.profile("eu-legacy").expect("eu-legacy");
+    assert_eq!(eu.endpoint, Endpoint::Region(Region::Eu));
+    assert_eq!(eu.api_version, ApiVersion::V2022_01_01);
+    assert_eq!(eu.client_auth, ClientAuth::Basic);
+    let sandbox = config.profile("sandbox").expect("sandbox");
+    assert_eq!(
+        sandbox.secret_source,
+        SecretSource::Env("WORKIVA_CLIENT_SECRET".into())
+    );
+    assert_eq!(config.settings.concurrency, 32);
+}
+
+#[test]
+fn unknown_keys_name_file_line_and_key() {
+    let msg = err_text("[[profile]]\nname = \"a\"\nclient_id = \"x\"\nclient_secret = \"oops\"\n");
+    assert!(msg.starts_with("/cfg/config.toml:4:"), "{msg}");
+    assert!(msg.contains("client_secret"), "{msg}");
+    assert!(
+        !msg.contains("oops"),
+        "a value typed into the wrong key is not echoed: {msg}"
+    );
+}
+
+#[test]
+fn duplicate_names_point_at_both_lines() {
+    let msg = err_text(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"a\"\nclient_id = \"y\"\n",
+    );
+    assert!(msg.starts_with("/cfg/config.toml:6:"), "{msg}");
+    assert!(
+        msg.contains("name: duplicate profile name \"a\" (first defined on line 2)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn bad_region_lists_the_valid_ones() {
+    let msg = err_text("[[profile]]\nname = \"a\"\nregion = \"mars\"\nclient_id = \"x\"\n");
+    assert_eq!(
+        msg,
+        "/cfg/config.toml:3:10: region: \"mars\" is not a valid region; expected one of: us, eu, apac"
+    );
+}
+
+#[test]
+fn empty_client_id_and_missing_client_id() {
+    let msg = err_text("[[profile]]\nname = \"a\"\nclient_id = \"  \"\n");
+    assert!(msg.starts_with("/cfg/config.toml:3:"), "{msg}");
+    assert!(msg.contains("client_id: is empty"), "{msg}");
+    let msg = err_text("[[profile]]\nname = \"a\"\n");
+    assert!(msg.contains("missing field `client_id`"), "{msg}");
+}
+
+#[test]
+fn token_urls_must_be_https_unless_loopback() {
+    let msg = err_text(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\ntoken_url = \"http://example.com/oauth2/token\"\n",
+    );
+    assert!(
+        msg.contains("token_url: \"http://example.com/oauth2/token\" uses plain http"),
+        "{msg}"
+    );
+    for ok in [
+        "http://127.0.0.1:8080/oauth2/token",
+        "http://[::1]:1/t",
+        "http://localhost/t",
+        "https://x.example/t",
+    ] {
+        assert!(check_token_url(ok).is_ok(), "{ok}");
+    }
+    assert!(check_token_url("ftp://x/t").is_err());
+    assert!(check_token_url("not a url").is_err());
+}
+
+#[test]
+fn region_and_token_url_together_are_refused() {
+    let msg = err_text(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\nregion = \"us\"\ntoken_url = \"https://x/t\"\n",
+    );
+    assert!(
+        msg.contains("token_url: set either region or token_url, not both"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn bad_names_and_settings_are_refused() {
+    let msg = err_text("[[profile]]\nname = \"a b\"\nclient_id = \"x\"\n");
+    assert!(msg.contains("name: \"a b\" contains ' '"), "{msg}");
+    let msg = err_text("[settings]\nconcurrency = 0\n");
+    assert!(
+        msg.contains("/cfg/config.toml:2:15: concurrency: 0 is out of range"),
+        "{msg}"
+    );
+    let msg = err_text("[settings]\nrefresh_margin = \"soon\"\n");
+    assert!(msg.starts_with("/cfg/config.toml:2:"), "{msg}");
+}
+
+#[test]
+fn syntax_errors_give_a_position() {
+    let msg = err_text("[[profile]\nname = \"a\"\n");
+    assert!(msg.starts_with("/cfg/config.toml:1:"), "{msg}");
+}
+
+#[test]
+fn a_missing_file_is_an_empty_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = load(&dir.path().join("none.toml")).expect("empty");
+    assert!(config.profiles.is_empty());
+}
+
+#[test]
+fn unknown_profile_lists_the_known_ones() {
+    let config = parse(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\n",
+        Path::new("c"),
+    )
+    .expect("valid");
+    let msg = config.profile("b").expect_err("no b").to_string();
+    assert_eq!(msg, "no profile named \"b\"; configured profiles: a");
+}
+
+#[test]
+fn add_and_remove_keep_comments_and_other_profiles() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let original = "# my notes\n[settings]\nrefresh_margin = 90 # generous\n\n# keep me\n[[profile]]\nname = \"a\"\nclient_id = \"x\"\n";
+    let path = write(&dir, original);
+    let mut p = Profile::new(
+        "b",
+        Endpoint::TokenUrl("http://127.0.0.1:9/oauth2/token".into()),
+        "y",
+    );
+    p.scope = Some(crate::model::Scopes::parse("file:read"));
+    p.client_auth = ClientAuth::Basic;
+    add_profile(&path, &p).expect("add");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.starts_with(original), "{text}");
+    let config = load(&path).expect("still valid");
+    assert_eq!(config.profile("b").expect("b"), &p);
+    assert_eq!(config.settings.refresh_margin.as_secs(), 90);
+
+    assert!(matches!(
+        add_profile(&path, &p),
+        Err(ConfigError::ProfileExists(_))
+    ));
+
+    remove_profile(&path, "b").expect("remove");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), original);
+    remove_profile(&path, "a").expect("remove a");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("# my notes") && text.contains("refresh_margin = 90 # generous"),
+        "{text}"
+    );
+    assert!(load(&path).expect("valid").profiles.is_empty());
+}
+
+#[test]
+fn replace_keeps_position_and_can_rename() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        &dir,
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"b\"\nclient_id = \"y\"\n",
+    );
+    let renamed = Profile::new("c", Endpoint::Region(Region::Apac), "z");
+    replace_profile(&path, "a", &renamed).expect("replace");
+    let config = load(&path).expect("valid");
+    let names: Vec<_> = config.profiles.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["c", "b"]);
+    assert!(matches!(
+        replace_profile(
+            &path,
+            "c",
+            &Profile::new("b", Endpoint::Region(Region::Us), "q")
+        ),
+        Err(ConfigError::ProfileExists(_))
+    ));
+}
+
+#[test]
+fn a_broken_file_is_never_overwritten() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = "[[profile]]\nname = \"a\"\nclient_id = \"x\"\nregion = \"mars\"\n";
+    let path = write(&dir, broken);
+    let p = Profile::new("b", Endpoint::Region(Region::Us), "y");
+    let err = add_profile(&path, &p).expect_err("refused");
+    assert!(err.to_string().contains("region"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
+    assert!(remove_profile(&path, "a").is_err());
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert_eq!(leftovers.len(), 1, "no temp files left behind");
+}
+
+#[test]
+fn a_new_file_gets_a_header_and_private_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sub/config.toml");
+    add_profile(&path, &Profile::new("a", Endpoint::Region(Region::Us), "x")).expect("add");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.starts_with("# wktui profiles"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
