@@ -3,7 +3,9 @@
 //! The core (model, config, secrets, fetcher, cache) knows nothing of the
 //! front ends; `cli` and `tui` call down into it, never the other way round.
 
+pub mod clock;
 pub mod config;
+pub mod fetcher;
 pub mod model;
 pub mod secrets;
 pub mod testserver;

@@ -1,0 +1,81 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::model::TokenError;
+
+/// Why a token could not be fetched, in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The server answered with an OAuth2 (`IamError`) or API error body.
+    #[error("{}{} (HTTP {status}{})", error, description.as_deref().map(|d| format!(": {d}")).unwrap_or_default(), tries_note(*tries))]
+    Refused {
+        status: u16,
+        error: String,
+        description: Option<String>,
+        tries: u32,
+    },
+    /// An error status without a body we understand (a proxy page, an empty body).
+    #[error("HTTP {status} {reason} from {url}{}{}", if excerpt.is_empty() { String::new() } else { format!(": {excerpt}") }, tries_note(*tries))]
+    Http {
+        status: u16,
+        reason: String,
+        url: String,
+        excerpt: String,
+        tries: u32,
+    },
+    #[error("no answer from {url} within {} s{}; the server or the network is slow (raise fetch_timeout in [settings] if this is expected)", after.as_secs_f32().round(), tries_note(*tries))]
+    Timeout {
+        url: String,
+        after: Duration,
+        tries: u32,
+    },
+    #[error("cannot reach {url}: {reason}{}", tries_note(*tries))]
+    Connect {
+        url: String,
+        reason: String,
+        tries: u32,
+    },
+    #[error("the token server at {url} answered {status} but not with a token: {reason}")]
+    InvalidResponse {
+        url: String,
+        status: u16,
+        reason: String,
+    },
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    #[error("refusing {0}: {1}")]
+    InsecureUrl(String, String),
+    #[error("cannot use the CA file {}: {reason}", path.display())]
+    CaFile { path: PathBuf, reason: String },
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
+fn tries_note(tries: u32) -> String {
+    if tries > 1 {
+        format!(", after {tries} tries")
+    } else {
+        String::new()
+    }
+}
+
+impl FetchError {
+    /// A next step for the user, where there is an obvious one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            FetchError::Refused { error, .. } if error == "invalid_client" => Some(
+                "check the client id in the config and the stored secret (wktui profile set-secret NAME)",
+            ),
+            FetchError::Refused { error, .. } if error == "invalid_scope" => {
+                Some("the grant does not allow the requested scope; change `scope` in the profile")
+            }
+            FetchError::Http { status: 404, .. } => Some(
+                "the token URL was not found: check region/token_url and api_version (the legacy path is /iam/v1/oauth2/token)",
+            ),
+            FetchError::Connect { .. } => Some(
+                "check the network, HTTPS_PROXY/NO_PROXY, and the profile's region or token_url",
+            ),
+            _ => None,
+        }
+    }
+}

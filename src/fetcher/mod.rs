@@ -1,0 +1,304 @@
+//! The Workiva token request: building it, sending it with retries inside
+//! one deadline, and turning every answer into a `Token` or a `FetchError`.
+
+mod error;
+mod response;
+mod retry;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION};
+use secrecy::{ExposeSecret, SecretString};
+
+pub use error::FetchError;
+pub use retry::RetryPolicy;
+
+use crate::clock;
+use crate::config::check_token_url;
+use crate::model::{AccessToken, ClientAuth, Profile, Token};
+
+const USER_AGENT: &str = concat!("wktui/", env!("CARGO_PKG_VERSION"));
+
+/// How fetches behave: the deadline for a whole fetch and the retry policy.
+#[derive(Clone, Debug)]
+pub struct FetchOptions {
+    /// A whole fetch, retries included, gives up after this.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    /// A CA bundle trusted for every profile, on top of the OS store.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            ca_file: None,
+        }
+    }
+}
+
+/// A token and what it took to get it.
+#[derive(Debug)]
+pub struct Fetched {
+    pub token: Token,
+    /// From sending the (last) request to having the token.
+    pub latency: Duration,
+    pub tries: u32,
+}
+
+/// What `GET /permissions` said of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    Accepted,
+    Refused(String),
+}
+
+/// Sends token requests. One HTTP client per CA bundle, built on first use.
+pub struct Fetcher {
+    options: FetchOptions,
+    clients: Mutex<HashMap<Option<PathBuf>, reqwest::Client>>,
+}
+
+impl Fetcher {
+    pub fn new(options: FetchOptions) -> Self {
+        Fetcher {
+            options,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn options(&self) -> &FetchOptions {
+        &self.options
+    }
+
+    /// Fetches a new token for `profile`, retrying what is worth retrying,
+    /// within the configured deadline.
+    pub async fn fetch(
+        &self,
+        profile: &Profile,
+        secret: &SecretString,
+    ) -> Result<Fetched, FetchError> {
+        let url = profile.token_url();
+        check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
+        let client = self.client_for(profile)?;
+        let deadline = Instant::now() + self.options.timeout;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let started = Instant::now();
+            let attempt = tokio::time::timeout_at(
+                deadline.into(),
+                self.send_once(&client, profile, &url, secret),
+            )
+            .await;
+            let outcome = match attempt {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    return Err(FetchError::Timeout {
+                        url,
+                        after: self.options.timeout,
+                        tries,
+                    });
+                }
+            };
+            match outcome {
+                Ok(token) => {
+                    return Ok(Fetched {
+                        token,
+                        latency: started.elapsed(),
+                        tries,
+                    });
+                }
+                Err(failure) => {
+                    let wait = self.options.retry.wait_before_retry(tries, &failure);
+                    match wait {
+                        Some(wait) if Instant::now() + wait < deadline => {
+                            tokio::time::sleep(wait).await;
+                        }
+                        Some(_) => {
+                            // Waiting as asked would pass the deadline: give up now with the real reason.
+                            return Err(failure.into_error(&url, tries));
+                        }
+                        None => return Err(failure.into_error(&url, tries)),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        client: &reqwest::Client,
+        profile: &Profile,
+        url: &str,
+        secret: &SecretString,
+    ) -> Result<Token, response::Failure> {
+        let request = build_request(client, profile, url, secret);
+        let response = request.send().await.map_err(response::Failure::Transport)?;
+        response::token_from(response, profile).await
+    }
+
+    /// Asks the API whether `token` is accepted (`GET /permissions`, which
+    /// needs only `file:read`).
+    pub async fn verify(
+        &self,
+        profile: &Profile,
+        token: &AccessToken,
+    ) -> Result<Verification, FetchError> {
+        let url = format!("{}/permissions", profile.api_base_url());
+        check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
+        let client = self.client_for(profile)?;
+        let request = client
+            .get(&url)
+            .header(ACCEPT, "application/json")
+            .header("X-Version", "2026-01-01")
+            .bearer_auth(token.expose());
+        let sent = tokio::time::timeout(self.options.timeout, request.send()).await;
+        let response = match sent {
+            Err(_) => {
+                return Err(FetchError::Timeout {
+                    url,
+                    after: self.options.timeout,
+                    tries: 1,
+                });
+            }
+            Ok(Err(e)) => return Err(response::Failure::Transport(e).into_error(&url, 1)),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status();
+        if status.is_success() {
+            return Ok(Verification::Accepted);
+        }
+        let failure = response::error_from(response).await;
+        match (status.as_u16(), failure.into_error(&url, 1)) {
+            (
+                401 | 403,
+                FetchError::Refused {
+                    error, description, ..
+                },
+            ) => Ok(Verification::Refused(
+                description.map_or(error.clone(), |d| format!("{error}: {d}")),
+            )),
+            (401 | 403, _) => Ok(Verification::Refused(format!("HTTP {}", status.as_u16()))),
+            (_, other) => Err(other),
+        }
+    }
+
+    fn client_for(&self, profile: &Profile) -> Result<reqwest::Client, FetchError> {
+        let ca = profile
+            .ca_file
+            .clone()
+            .or_else(|| self.options.ca_file.clone());
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = clients.get(&ca) {
+            return Ok(client.clone());
+        }
+        let client = build_client(ca.as_deref())?;
+        clients.insert(ca, client.clone());
+        Ok(client)
+    }
+}
+
+fn build_request(
+    client: &reqwest::Client,
+    profile: &Profile,
+    url: &str,
+    secret: &SecretString,
+) -> reqwest::RequestBuilder {
+    let mut request = client.post(url).header(ACCEPT, "application/json");
+    if let Some(version) = profile.api_version.version_header() {
+        request = request.header("X-Version", version);
+    }
+    let scope = profile.scope.as_ref().map(|s| s.to_string());
+    let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+    match profile.client_auth {
+        ClientAuth::Body => {
+            form.push(("client_id", &profile.client_id));
+            form.push(("client_secret", secret.expose_secret()));
+        }
+        ClientAuth::Basic => {
+            request = request.header(AUTHORIZATION, basic_credentials(&profile.client_id, secret));
+        }
+    }
+    if let Some(scope) = &scope {
+        form.push(("scope", scope));
+    }
+    request.form(&form)
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks:
+/// Workiva secrets contain colons, which plain Basic would split on.
+fn basic_credentials(client_id: &str, secret: &SecretString) -> reqwest::header::HeaderValue {
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let mut pair = zeroize::Zeroizing::new(format!(
+        "{}:{}",
+        encode(client_id),
+        encode(secret.expose_secret())
+    ));
+    let encoded = zeroize::Zeroizing::new(base64_encode(pair.as_bytes()));
+    pair.clear();
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Basic {}", encoded.as_str()))
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Basic"));
+    value.set_sensitive(true);
+    value
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// rustls with the `ring` provider (fast to build) and the OS verifier, plus
+/// an optional extra CA bundle. Never an option to skip verification.
+fn build_client(ca_file: Option<&Path>) -> Result<reqwest::Client, FetchError> {
+    // Installing twice is harmless: the first provider stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(30));
+    if let Some(path) = ca_file {
+        let fail = |reason: String| FetchError::CaFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(fail("it holds no PEM certificate".into()));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
+        .build()
+        .map_err(|e| FetchError::Client(e.to_string()))
+}
+
+/// The time the answer arrived, for `Token::obtained_at`.
+fn arrival_time() -> crate::model::Timestamp {
+    clock::now()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,246 @@
+//! Reading an answer: a token on success, otherwise a `Failure` that knows
+//! whether it is worth retrying and how to say what went wrong.
+
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use serde::Deserialize;
+
+use super::{FetchError, arrival_time};
+use crate::model::{BearerToken, Profile, Token, TokenError};
+
+/// One try that did not produce a token.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// Nothing usable came back: connect failure, reset, truncated body.
+    Transport(reqwest::Error),
+    /// An error status, with what the body said.
+    Status {
+        status: u16,
+        reason: String,
+        retry_after: Option<Duration>,
+        body: ErrorBody,
+    },
+    /// A success status whose body is not a token response.
+    Invalid {
+        status: u16,
+        reason: String,
+    },
+    Token(TokenError),
+}
+
+#[derive(Debug)]
+pub(super) enum ErrorBody {
+    /// OAuth2 / Workiva `IamError`: `{"error", "error_description"}`.
+    OAuth {
+        error: String,
+        description: Option<String>,
+    },
+    /// Other Workiva APIs: `{"code", "message"}`.
+    Api { code: String, message: String },
+    /// Anything else, shortened for a message.
+    Other { excerpt: String },
+}
+
+#[derive(Deserialize)]
+struct IamError {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+impl Failure {
+    /// Rate limits, server hiccups and broken connections are worth another
+    /// try; 400/401 and malformed answers will not change by asking again.
+    pub(super) fn is_retryable(&self) -> bool {
+        match self {
+            Failure::Transport(e) => !e.is_builder() && !e.is_redirect(),
+            Failure::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            Failure::Invalid { .. } | Failure::Token(_) => false,
+        }
+    }
+
+    pub(super) fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Failure::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub(super) fn into_error(self, url: &str, tries: u32) -> FetchError {
+        match self {
+            Failure::Transport(e) => transport_error(&e, url, tries),
+            Failure::Status {
+                status,
+                reason,
+                body,
+                ..
+            } => match body {
+                ErrorBody::OAuth { error, description } => FetchError::Refused {
+                    status,
+                    error,
+                    description,
+                    tries,
+                },
+                ErrorBody::Api { code, message } => FetchError::Refused {
+                    status,
+                    error: code,
+                    description: (!message.is_empty()).then_some(message),
+                    tries,
+                },
+                ErrorBody::Other { excerpt } => FetchError::Http {
+                    status,
+                    reason,
+                    url: url.to_owned(),
+                    excerpt,
+                    tries,
+                },
+            },
+            Failure::Invalid { status, reason } => FetchError::InvalidResponse {
+                url: url.to_owned(),
+                status,
+                reason,
+            },
+            Failure::Token(e) => FetchError::Token(e),
+        }
+    }
+}
+
+fn transport_error(e: &reqwest::Error, url: &str, tries: u32) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout {
+            url: url.to_owned(),
+            after: Duration::ZERO,
+            tries,
+        };
+    }
+    let reason = if e.is_body() || e.is_decode() {
+        "the connection closed before the whole answer arrived".to_owned()
+    } else {
+        root_cause(e)
+    };
+    FetchError::Connect {
+        url: url.to_owned(),
+        reason,
+        tries,
+    }
+}
+
+/// The innermost cause, which says what really happened ("Connection refused").
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let text = cause.to_string();
+    if text.contains("IncompleteMessage")
+        || text.contains("connection closed before message completed")
+    {
+        "the server closed the connection without answering".to_owned()
+    } else {
+        text
+    }
+}
+
+/// A success answer becomes a token; anything else a `Failure`.
+pub(super) async fn token_from(
+    response: reqwest::Response,
+    profile: &Profile,
+) -> Result<Token, Failure> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(error_from(response).await);
+    }
+    let body = response.bytes().await.map_err(Failure::Transport)?;
+    let obtained_at = arrival_time();
+    let parsed: BearerToken = serde_json::from_slice(&body).map_err(|e| Failure::Invalid {
+        status: status.as_u16(),
+        reason: describe_json_error(&e),
+    })?;
+    Token::from_response(&parsed, profile.scope.as_ref(), obtained_at).map_err(Failure::Token)
+}
+
+/// Never echoes a success body: a truncated one may hold part of a token.
+fn describe_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Eof => "the body ends before its JSON does (truncated answer)".to_owned(),
+        Category::Syntax => "the body is not JSON".to_owned(),
+        Category::Data => {
+            let text = e.to_string();
+            let text = text.split(" at line ").next().unwrap_or(&text);
+            format!("the JSON is not a BearerToken ({text})")
+        }
+        Category::Io => "the body could not be read".to_owned(),
+    }
+}
+
+pub(super) async fn error_from(response: reqwest::Response) -> Failure {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let is_html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("html"));
+    let body = response.bytes().await.unwrap_or_default();
+    Failure::Status {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_owned(),
+        retry_after,
+        body: parse_error_body(&body, is_html),
+    }
+}
+
+fn parse_error_body(body: &[u8], is_html: bool) -> ErrorBody {
+    if let Ok(iam) = serde_json::from_slice::<IamError>(body) {
+        return ErrorBody::OAuth {
+            error: iam.error,
+            description: iam.error_description.filter(|d| !d.is_empty()),
+        };
+    }
+    if let Ok(api) = serde_json::from_slice::<ApiError>(body) {
+        return ErrorBody::Api {
+            code: api.code,
+            message: api.message,
+        };
+    }
+    ErrorBody::Other {
+        excerpt: excerpt(&String::from_utf8_lossy(body), is_html),
+    }
+}
+
+/// The first 160 characters of readable text, tags dropped and spaces folded.
+pub(super) fn excerpt(body: &str, is_html: bool) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' if is_html => in_tag = true,
+            '>' if is_html && in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if in_tag => {}
+            _ => text.push(c),
+        }
+    }
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() > 160 {
+        format!("{}…", folded.chars().take(160).collect::<String>())
+    } else {
+        folded
+    }
+}

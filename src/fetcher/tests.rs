@@ -1,0 +1,128 @@
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::response::{ErrorBody, Failure, excerpt};
+use super::*;
+
+fn status_failure(status: u16, retry_after: Option<u64>) -> Failure {
+    Failure::Status {
+        status,
+        reason: "x".into(),
+        retry_after: retry_after.map(Duration::from_secs),
+        body: ErrorBody::Other {
+            excerpt: String::new(),
+        },
+    }
+}
+
+#[test]
+fn base64_matches_known_vectors() {
+    assert_eq!(base64_encode(b""), "");
+    assert_eq!(base64_encode(b"f"), "Zg==");
+    assert_eq!(base64_encode(b"fo"), "Zm8=");
+    assert_eq!(base64_encode(b"foo"), "Zm9v");
+    assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
+}
+
+#[test]
+fn basic_credentials_form_encode_before_base64() {
+    let value = basic_credentials("my id", &SecretString::from("wk_secret:oa2c:a+b"));
+    assert!(value.is_sensitive());
+    // "my+id:wk_secret%3Aoa2c%3Aa%2Bb"
+    assert_eq!(
+        value.to_str().expect("ascii"),
+        format!("Basic {}", base64_encode(b"my+id:wk_secret%3Aoa2c%3Aa%2Bb"))
+    );
+}
+
+#[test]
+fn only_rate_limits_server_errors_and_transport_are_retried() {
+    for status in [429, 500, 502, 503, 504] {
+        assert!(status_failure(status, None).is_retryable(), "{status}");
+    }
+    for status in [400, 401, 403, 404, 501] {
+        assert!(!status_failure(status, None).is_retryable(), "{status}");
+    }
+    let invalid = Failure::Invalid {
+        status: 200,
+        reason: "x".into(),
+    };
+    assert!(!invalid.is_retryable());
+}
+
+#[test]
+fn retry_policy_honours_retry_after_and_the_try_limit() {
+    let policy = RetryPolicy::default();
+    assert_eq!(
+        policy.wait_before_retry(1, &status_failure(429, Some(2))),
+        Some(Duration::from_secs(2))
+    );
+    assert!(
+        policy
+            .wait_before_retry(2, &status_failure(503, None))
+            .is_some()
+    );
+    assert_eq!(
+        policy.wait_before_retry(3, &status_failure(503, None)),
+        None
+    );
+    assert_eq!(
+        policy.wait_before_retry(1, &status_failure(401, None)),
+        None
+    );
+}
+
+#[test]
+fn backoff_grows_with_jitter_and_is_capped() {
+    let policy = RetryPolicy {
+        max_tries: 10,
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(1000),
+    };
+    for _ in 0..100 {
+        let first = policy.backoff(1);
+        assert!(
+            first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+            "{first:?}"
+        );
+        let third = policy.backoff(3);
+        assert!(
+            third >= Duration::from_millis(200) && third <= Duration::from_millis(400),
+            "{third:?}"
+        );
+        assert!(policy.backoff(30) <= Duration::from_millis(1000));
+    }
+}
+
+#[test]
+fn excerpts_strip_html_and_fold_space() {
+    let html = "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>Bad   Gateway</h1></body></html>";
+    assert_eq!(excerpt(html, true), "502 Bad Gateway Bad Gateway");
+    let long = "x".repeat(500);
+    assert_eq!(excerpt(&long, false).chars().count(), 161);
+}
+
+#[test]
+fn errors_read_as_sentences() {
+    let refused = Failure::Status {
+        status: 401,
+        reason: "Unauthorized".into(),
+        retry_after: None,
+        body: ErrorBody::OAuth {
+            error: "invalid_client".into(),
+            description: Some("Client authentication failed".into()),
+        },
+    }
+    .into_error("https://x/oauth2/token", 1);
+    assert_eq!(
+        refused.to_string(),
+        "invalid_client: Client authentication failed (HTTP 401)"
+    );
+    assert!(refused.hint().is_some());
+    let http = status_failure(502, None).into_error("https://x/t", 3);
+    assert_eq!(
+        http.to_string(),
+        "HTTP 502 x from https://x/t, after 3 tries"
+    );
+}
