@@ -3,6 +3,7 @@
 //! The core (model, config, secrets, fetcher, cache) knows nothing of the
 //! front ends; `cli` and `tui` call down into it, never the other way round.
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod fetcher;
