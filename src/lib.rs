@@ -4,8 +4,10 @@
 //! front ends; `cli` and `tui` call down into it, never the other way round.
 
 pub mod cache;
+pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod engine;
 pub mod fetcher;
 pub mod model;
 pub mod secrets;

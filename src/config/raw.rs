@@ -222,7 +222,7 @@ fn secret_source_from(raw: &RawProfile) -> Result<SecretSource, RawError> {
 }
 
 /// Profile names end up in file names and keyring entries: keep them plain.
-pub(crate) fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("is empty; give the profile a short name such as \"prod\"".into());
     }

@@ -1,0 +1,87 @@
+//! `wktui list`: every profile and where its token stands, from the cache only.
+
+use serde_json::{Value, json};
+
+use super::args::{ListArgs, ListFormat};
+use super::output::{list_format, local_time, render_rows, rfc3339};
+use super::{CliError, Context, print};
+use crate::clock;
+use crate::model::{Endpoint, Profile, Timestamp, Token, TokenState, format_countdown};
+
+const HEADER: [&str; 8] = [
+    "NAME",
+    "ENDPOINT",
+    "CLIENT ID",
+    "SCOPE",
+    "TYPE",
+    "EXPIRES AT",
+    "LEFT",
+    "STATE",
+];
+
+pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
+    let now = clock::now();
+    let margin = ctx.config.settings.refresh_margin;
+    let entries: Vec<(&Profile, Option<Token>)> = ctx
+        .config
+        .profiles
+        .iter()
+        .map(|p| (p, ctx.engine.cache().load(p)))
+        .collect();
+    let format = list_format(args.format.format);
+    if format == ListFormat::Json {
+        let items: Vec<Value> = entries
+            .iter()
+            .map(|(p, t)| json_entry(p, t.as_ref(), now, TokenState::of(t.as_ref(), now, margin)))
+            .collect();
+        return print(&format!("{}\n", Value::Array(items)));
+    }
+    if entries.is_empty() && format == ListFormat::Table {
+        return print(
+            "No profiles yet. Add one with: wktui profile add NAME --client-id ID [--region us|eu|apac]\n",
+        );
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|(p, t)| {
+            let state = TokenState::of(t.as_ref(), now, margin);
+            let dash = || "-".to_owned();
+            vec![
+                p.name.clone(),
+                p.endpoint_label(),
+                p.client_id.clone(),
+                t.as_ref()
+                    .map(|t| t.scopes.to_string())
+                    .or_else(|| p.scope.as_ref().map(ToString::to_string))
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(dash),
+                t.as_ref().map_or_else(dash, |t| t.token_type.clone()),
+                t.as_ref()
+                    .map_or_else(dash, |t| local_time(t.expires_at(), now)),
+                t.as_ref()
+                    .map_or_else(dash, |t| format_countdown(t.seconds_left(now).max(0))),
+                state.to_string(),
+            ]
+        })
+        .collect();
+    print(&render_rows(&HEADER, &rows, format))
+}
+
+fn json_entry(p: &Profile, t: Option<&Token>, now: Timestamp, state: TokenState) -> Value {
+    let (region, token_url) = match &p.endpoint {
+        Endpoint::Region(r) => (Some(r.as_str()), p.token_url()),
+        Endpoint::TokenUrl(url) => (None, url.clone()),
+    };
+    json!({
+        "name": p.name,
+        "region": region,
+        "token_url": token_url,
+        "client_id": p.client_id,
+        "scope": p.scope.as_ref().map(ToString::to_string),
+        "token_scope": t.map(|t| t.scopes.to_string()),
+        "token_type": t.map(|t| t.token_type.clone()),
+        "expires_at": t.map(|t| rfc3339(t.expires_at())),
+        "seconds_left": t.map(|t| t.seconds_left(now).max(0)),
+        "state": state,
+    })
+}

@@ -1,0 +1,162 @@
+//! The command-line front end: parse, call the core, print, exit with a code
+//! scripts can trust (0 success, 1 runtime failure, 2 bad usage or config).
+
+mod args;
+mod list;
+mod output;
+mod profile;
+mod refresh;
+mod token;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+pub use args::Cli;
+use args::Command;
+
+use crate::cache::TokenCache;
+use crate::config::{self, Config, ConfigError};
+use crate::engine::{Engine, EngineError};
+use crate::secrets::{KeyringStore, SecretError};
+
+/// A failure to report: what went wrong, what to do, and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: 2,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn runtime(message: impl Into<String>) -> Self {
+        CliError {
+            code: 1,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        let code = match e {
+            ConfigError::Read { .. } | ConfigError::Write { .. } => 1,
+            _ => 2,
+        };
+        CliError {
+            code,
+            message: e.to_string(),
+            hint: None,
+        }
+    }
+}
+
+impl From<SecretError> for CliError {
+    fn from(e: SecretError) -> Self {
+        CliError::runtime(e.to_string())
+    }
+}
+
+impl From<EngineError> for CliError {
+    fn from(e: EngineError) -> Self {
+        let hint = e.hint();
+        let mut err = CliError::runtime(e.to_string());
+        err.hint = hint.map(str::to_owned);
+        err
+    }
+}
+
+/// Everything a command needs: the config and the core.
+pub struct Context {
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub engine: Arc<Engine>,
+}
+
+impl Context {
+    fn load(explicit: Option<&std::path::Path>) -> Result<Context, CliError> {
+        let config_path = config::resolve_path(explicit)?;
+        let config = config::load(&config_path)?;
+        let engine = Engine::new(
+            config.settings.clone(),
+            Arc::new(KeyringStore::new()),
+            TokenCache::new(TokenCache::default_dir()),
+        );
+        Ok(Context {
+            config_path,
+            config,
+            engine: Arc::new(engine),
+        })
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let Some(command) = cli.command else {
+        return Err(CliError::usage(
+            "the interactive interface is not built yet; run `wktui --help` for the commands",
+        ));
+    };
+    let ctx = Context::load(cli.config.as_deref())?;
+    match command {
+        Command::Profile(cmd) => profile::run(&ctx, cmd),
+        Command::Token(args) => token::run(&ctx, &args),
+        Command::List(args) => list::run(&ctx, &args),
+        Command::Refresh(args) => refresh::run(&ctx, &args),
+    }
+}
+
+fn report(e: &CliError) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "wktui: error: {}", e.message);
+    if let Some(hint) = &e.hint {
+        let _ = writeln!(err, "  hint: {hint}");
+    }
+}
+
+/// A current-thread runtime for the commands that go to the network; the
+/// cached path of `wktui token` never builds one.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::runtime(format!("cannot start the async runtime: {e}")))
+}
+
+/// Writes to stdout; a closed pipe (`wktui list | head`) is not an error.
+pub(crate) fn print(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::runtime(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}

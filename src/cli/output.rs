@@ -1,0 +1,108 @@
+//! Text for humans and machines: aligned tables on a terminal, tab-separated
+//! lines in pipes, JSON on request; times in RFC 3339 or local clock time.
+
+use std::io::IsTerminal;
+
+use chrono::{DateTime, Local, SecondsFormat, Utc};
+
+use super::args::ListFormat;
+use crate::model::Timestamp;
+
+/// The format the user asked for, else table on a terminal and plain in a pipe.
+pub fn list_format(asked: Option<ListFormat>) -> ListFormat {
+    asked.unwrap_or_else(|| {
+        if std::io::stdout().is_terminal() {
+            ListFormat::Table
+        } else {
+            ListFormat::Plain
+        }
+    })
+}
+
+/// Rows as an aligned table (with a header) or as tab-separated lines (without).
+pub fn render_rows(header: &[&str], rows: &[Vec<String>], format: ListFormat) -> String {
+    let mut out = String::new();
+    if format == ListFormat::Plain {
+        for row in rows {
+            out.push_str(&row.join("\t"));
+            out.push('\n');
+        }
+        return out;
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            text.push_str(cell);
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            text.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+pub fn rfc3339(t: Timestamp) -> String {
+    DateTime::<Utc>::from_timestamp_millis(t.as_millis() as i64)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Local clock time: `HH:MM:SS` today, with the date otherwise.
+pub fn local_time(t: Timestamp, now: Timestamp) -> String {
+    let at = DateTime::<Utc>::from_timestamp_millis(t.as_millis() as i64)
+        .unwrap_or_default()
+        .with_timezone(&Local);
+    let today = DateTime::<Utc>::from_timestamp_millis(now.as_millis() as i64)
+        .unwrap_or_default()
+        .with_timezone(&Local)
+        .date_naive();
+    if at.date_naive() == today {
+        at.format("%H:%M:%S").to_string()
+    } else {
+        at.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_and_plain_is_tab_separated() {
+        let rows = vec![
+            vec!["prod".to_owned(), "valid".to_owned()],
+            vec!["a-longer-name".to_owned(), "none".to_owned()],
+        ];
+        assert_eq!(
+            render_rows(&["NAME", "STATE"], &rows, ListFormat::Table),
+            "NAME           STATE\nprod           valid\na-longer-name  none\n"
+        );
+        assert_eq!(
+            render_rows(&["NAME", "STATE"], &rows, ListFormat::Plain),
+            "prod\tvalid\na-longer-name\tnone\n"
+        );
+    }
+
+    #[test]
+    fn rfc3339_is_utc_seconds() {
+        assert_eq!(rfc3339(Timestamp::from_secs(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(Timestamp(1_790_000_000_500)),
+            "2026-09-21T14:13:20Z"
+        );
+    }
+}

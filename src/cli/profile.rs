@@ -1,0 +1,223 @@
+//! `wktui profile add|list|remove|set-secret`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::args::{AddArgs, FormatArg, ListFormat, ProfileCommand};
+use super::output::{list_format, render_rows};
+use super::{CliError, Context, print};
+use crate::config::{self, check_token_url};
+use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource};
+use crate::secrets::SecretError;
+
+pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
+    match cmd {
+        ProfileCommand::Add(args) => add(ctx, &args),
+        ProfileCommand::List(format) => list(ctx, &format),
+        ProfileCommand::Remove { name } => remove(ctx, &name),
+        ProfileCommand::SetSecret { name } => set_secret(ctx, &name),
+    }
+}
+
+fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
+    let profile = profile_from_args(args)?;
+    if ctx.config.profile(&profile.name).is_ok() {
+        return Err(config::ConfigError::ProfileExists(profile.name).into());
+    }
+    let secrets = ctx.engine.secrets();
+    if profile.secret_source == SecretSource::Keyring {
+        let secret = read_secret_input(&profile.name)?;
+        secrets.set(&profile.name, &secret)?;
+        if let Err(e) = config::add_profile(&ctx.config_path, &profile) {
+            // Leave nothing behind: the secret of a profile that was not added.
+            let _ = secrets.delete(&profile.name);
+            return Err(e.into());
+        }
+    } else {
+        config::add_profile(&ctx.config_path, &profile)?;
+    }
+    print(&format!(
+        "Added profile {} ({}, client id {}); client secret from {}.\nConfig: {}\n",
+        profile.name,
+        profile.endpoint_label(),
+        profile.client_id,
+        profile.secret_source,
+        ctx.config_path.display()
+    ))
+}
+
+fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
+    let name = args.name.trim();
+    config::check_profile_name(name).map_err(|m| CliError::usage(format!("profile name {m}")))?;
+    if args.client_id.trim().is_empty() {
+        return Err(CliError::usage(
+            "--client-id is empty; give the client id of the Workiva API grant",
+        ));
+    }
+    let endpoint = match (&args.region, &args.token_url) {
+        (_, Some(url)) => {
+            check_token_url(url).map_err(|m| CliError::usage(format!("--token-url: {m}")))?;
+            Endpoint::TokenUrl(url.trim().to_owned())
+        }
+        (Some(region), None) => Endpoint::Region(
+            region
+                .parse::<Region>()
+                .map_err(|e| CliError::usage(e.to_string()))?,
+        ),
+        (None, None) => Endpoint::Region(Region::Us),
+    };
+    let mut profile = Profile::new(name, endpoint, args.client_id.trim());
+    profile.scope = args
+        .scope
+        .as_deref()
+        .map(Scopes::parse)
+        .filter(|s| !s.is_empty());
+    profile.api_version = args
+        .api_version
+        .parse()
+        .map_err(|e: crate::model::ParseEnumError| CliError::usage(e.to_string()))?;
+    profile.client_auth = args
+        .client_auth
+        .parse()
+        .map_err(|e: crate::model::ParseEnumError| CliError::usage(e.to_string()))?;
+    profile.secret_source = match (&args.secret_env, &args.secret_command) {
+        (Some(var), _) => SecretSource::Env(var.clone()),
+        (None, Some(cmd)) => SecretSource::Command(cmd.clone()),
+        (None, None) => SecretSource::Keyring,
+    };
+    profile.ca_file = args.ca_file.as_ref().map(absolute);
+    Ok(profile)
+}
+
+fn absolute(path: &PathBuf) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.clone())
+}
+
+/// The client secret: typed without echo on a terminal, else one line of stdin.
+/// Never from argv, where other users and shell history would see it.
+fn read_secret_input(name: &str) -> Result<SecretString, CliError> {
+    let stdin = std::io::stdin();
+    let line = if stdin.is_terminal() {
+        Zeroizing::new(
+            rpassword::prompt_password(format!("Client secret for {name} (not shown): ")).map_err(
+                |e| CliError::runtime(format!("cannot read the secret from the terminal: {e}")),
+            )?,
+        )
+    } else {
+        let mut line = Zeroizing::new(String::new());
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| CliError::runtime(format!("cannot read the secret from stdin: {e}")))?;
+        line
+    };
+    let secret = line.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(CliError::usage(
+            "the client secret is empty; type it at the prompt or pipe it on stdin (e.g. `pass show workiva/prod | wktui profile add ...`)",
+        ));
+    }
+    Ok(SecretString::from(secret.to_owned()))
+}
+
+fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
+    let profiles = &ctx.config.profiles;
+    let format = list_format(format.format);
+    if format == ListFormat::Json {
+        let items: Vec<_> = profiles
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "region": match &p.endpoint { Endpoint::Region(r) => Some(r.as_str()), Endpoint::TokenUrl(_) => None },
+                    "token_url": p.token_url(),
+                    "client_id": p.client_id,
+                    "scope": p.scope.as_ref().map(ToString::to_string),
+                    "api_version": p.api_version.as_str(),
+                    "client_auth": p.client_auth.as_str(),
+                    "secret": p.secret_source.to_string(),
+                })
+            })
+            .collect();
+        return print(&format!("{}\n", serde_json::Value::Array(items)));
+    }
+    if profiles.is_empty() && format == ListFormat::Table {
+        return print(&format!(
+            "No profiles in {}. Add one with: wktui profile add NAME --client-id ID [--region us|eu|apac]\n",
+            ctx.config_path.display()
+        ));
+    }
+    let rows: Vec<Vec<String>> = profiles
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.endpoint_label(),
+                p.client_id.clone(),
+                p.scope
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string),
+                p.api_version.to_string(),
+                p.client_auth.to_string(),
+                p.secret_source.to_string(),
+            ]
+        })
+        .collect();
+    print(&render_rows(
+        &[
+            "NAME",
+            "ENDPOINT",
+            "CLIENT ID",
+            "SCOPE",
+            "API",
+            "AUTH",
+            "SECRET",
+        ],
+        &rows,
+        format,
+    ))
+}
+
+fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
+    let profile = ctx.config.profile(name)?;
+    // The keyring entry goes first: if the keyring refuses, nothing is lost
+    // and the user can try again; the other way round would orphan a secret.
+    let removed_secret = match ctx.engine.secrets().delete(name) {
+        Ok(found) => found,
+        Err(SecretError::NoKeyring { .. }) if profile.secret_source != SecretSource::Keyring => {
+            false
+        }
+        Err(e) => return Err(e.into()),
+    };
+    config::remove_profile(&ctx.config_path, name)?;
+    if let Err(e) = ctx.engine.cache().remove(name) {
+        eprintln!("wktui: warning: the cached token of {name} could not be removed: {e}");
+    }
+    let secret_note = if removed_secret {
+        ", its keyring entry"
+    } else {
+        ""
+    };
+    print(&format!(
+        "Removed profile {name}{secret_note} and its cached token.\n"
+    ))
+}
+
+fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
+    let profile = ctx.config.profile(name)?;
+    if profile.secret_source != SecretSource::Keyring {
+        return Err(CliError::usage(format!(
+            "profile {name} reads its secret from {}, not the keyring; change that source instead",
+            profile.secret_source
+        )));
+    }
+    let secret = read_secret_input(name)?;
+    ctx.engine.secrets().set(name, &secret)?;
+    print(&format!(
+        "Stored a new client secret for {name} in the keyring.\n"
+    ))
+}

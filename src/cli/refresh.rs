@@ -1,0 +1,77 @@
+//! `wktui refresh`: new tokens for several profiles at once.
+
+use super::args::RefreshArgs;
+use super::output::local_time;
+use super::{CliError, Context, print};
+use crate::clock;
+use crate::engine::Origin;
+use crate::model::{Profile, TokenState, format_countdown};
+
+pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
+    let chosen = choose(ctx, args)?;
+    if chosen.is_empty() {
+        return print("Every token is valid; nothing to refresh (use --all to refresh anyway).\n");
+    }
+    let results = super::runtime()?.block_on(ctx.engine.refresh_many(chosen));
+    let now = clock::now();
+    let width = results.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    let mut failed = 0;
+    for (name, result) in &results {
+        match result {
+            Ok(done) => {
+                let latency = match done.origin {
+                    Origin::Server { latency, .. } => format!(", {} ms", latency.as_millis()),
+                    Origin::Cache => String::new(),
+                };
+                out.push_str(&format!(
+                    "{name:width$}  refreshed  expires {} (in {}){latency}\n",
+                    local_time(done.token.expires_at(), now),
+                    format_countdown(done.token.seconds_left(now).max(0)),
+                ));
+                if let Some(warning) = &done.cache_warning {
+                    eprintln!("wktui: warning: {name}: {warning}");
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("wktui: error: {name}: {e}");
+                if let Some(hint) = e.hint() {
+                    eprintln!("  hint: {hint}");
+                }
+            }
+        }
+    }
+    print(&out)?;
+    if failed > 0 {
+        return Err(CliError::runtime(format!(
+            "{failed} of {} profiles could not be refreshed",
+            results.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Named profiles, all of them, or those whose token needs it.
+fn choose(ctx: &Context, args: &RefreshArgs) -> Result<Vec<Profile>, CliError> {
+    let profiles = &ctx.config.profiles;
+    if args.all {
+        return Ok(profiles.clone());
+    }
+    if !args.names.is_empty() {
+        return args
+            .names
+            .iter()
+            .map(|n| ctx.config.profile(n).cloned().map_err(CliError::from))
+            .collect();
+    }
+    let now = clock::now();
+    let margin = ctx.config.settings.refresh_margin;
+    Ok(profiles
+        .iter()
+        .filter(|p| {
+            TokenState::of(ctx.engine.cache().load(p).as_ref(), now, margin).needs_refresh()
+        })
+        .cloned()
+        .collect())
+}

@@ -1,0 +1,50 @@
+//! `wktui token NAME`: the command scripts call, so its cached path does as
+//! little as possible: read the config and one cache file, print, exit.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::args::{TokenArgs, TokenFormat};
+use super::output::rfc3339;
+use super::{CliError, Context, print, runtime};
+use crate::clock;
+use crate::model::Token;
+
+pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
+    let profile = ctx.config.profile(&args.name)?;
+    let min_left = args
+        .min_ttl
+        .map(Duration::from_secs)
+        .unwrap_or(ctx.config.settings.refresh_margin);
+    if !args.refresh
+        && let Some(token) = ctx.engine.cached_for(profile, min_left)
+    {
+        return print(&format_token(&token, args.format));
+    }
+    let reuse = (!args.refresh).then_some(min_left);
+    let refreshed = runtime()?.block_on(ctx.engine.refresh(profile, reuse))?;
+    if let Some(warning) = &refreshed.cache_warning {
+        eprintln!("wktui: warning: {warning}");
+    }
+    print(&format_token(&refreshed.token, args.format))
+}
+
+pub fn format_token(token: &Token, format: TokenFormat) -> String {
+    let secret = token.access_token.expose();
+    match format {
+        TokenFormat::Bare => format!("{secret}\n"),
+        TokenFormat::Header => format!("Authorization: Bearer {secret}\n"),
+        TokenFormat::Json => {
+            let now = clock::now();
+            let value = json!({
+                "access_token": secret,
+                "expires_in": token.seconds_left(now).max(0),
+                "scope": token.scopes.to_string(),
+                "token_type": token.token_type,
+                "expires_at": rfc3339(token.expires_at()),
+            });
+            format!("{value}\n")
+        }
+    }
+}

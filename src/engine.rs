@@ -1,0 +1,229 @@
+//! The calls both front ends make: `wktui token prod` and pressing `r` on
+//! `prod` in the TUI go through `Engine::refresh`.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::cache::TokenCache;
+use crate::clock;
+use crate::fetcher::{FetchError, FetchOptions, Fetcher, RetryPolicy, Verification};
+use crate::model::{AccessToken, Profile, Settings, Token};
+use crate::secrets::{SecretError, SecretStore, read_secret};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Secret(#[from] SecretError),
+    #[error("{0}")]
+    Fetch(#[from] FetchError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            EngineError::Fetch(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// Where a token handed out by `refresh` came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Another process stored it while we waited for the refresh lock.
+    Cache,
+    Server {
+        latency: Duration,
+        tries: u32,
+    },
+}
+
+#[derive(Debug)]
+pub struct Refreshed {
+    pub token: Token,
+    pub origin: Origin,
+    /// Set when the token could not be written to the cache (it is still good).
+    pub cache_warning: Option<String>,
+}
+
+pub struct Engine {
+    settings: Settings,
+    secrets: Arc<dyn SecretStore>,
+    cache: TokenCache,
+    retry: RetryPolicy,
+    /// Built on the first fetch: a cached `wktui token` never builds an HTTP client.
+    fetcher: OnceLock<Fetcher>,
+}
+
+impl Engine {
+    pub fn new(settings: Settings, secrets: Arc<dyn SecretStore>, cache: TokenCache) -> Self {
+        Engine {
+            settings,
+            secrets,
+            cache,
+            retry: RetryPolicy::default(),
+            fetcher: OnceLock::new(),
+        }
+    }
+
+    /// Replaces the retry policy (tests use short delays).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
+    }
+
+    pub fn cache(&self) -> &TokenCache {
+        &self.cache
+    }
+
+    fn fetcher(&self) -> &Fetcher {
+        self.fetcher.get_or_init(|| {
+            Fetcher::new(FetchOptions {
+                timeout: self.settings.fetch_timeout,
+                retry: self.retry.clone(),
+                ca_file: self.settings.ca_file.clone(),
+            })
+        })
+    }
+
+    /// The cached token if it has more than `min_left` to live: no lock, no
+    /// network, no keyring. This is the whole of a cached `wktui token`.
+    pub fn cached_for(&self, profile: &Profile, min_left: Duration) -> Option<Token> {
+        self.cache
+            .load(profile)
+            .filter(|t| t.usable_for(clock::now(), min_left))
+    }
+
+    /// Fetches a new token and caches it, holding the profile's refresh lock so
+    /// that concurrent processes do not all ask the server. With `reuse`, a
+    /// token another process stored while we waited is taken instead if it
+    /// has more than that left.
+    pub async fn refresh(
+        &self,
+        profile: &Profile,
+        reuse: Option<Duration>,
+    ) -> Result<Refreshed, EngineError> {
+        let prepared = {
+            let profile = profile.clone();
+            let cache = self.cache.clone();
+            let secrets = Arc::clone(&self.secrets);
+            tokio::task::spawn_blocking(move || prepare(&profile, &cache, secrets.as_ref(), reuse))
+                .await
+                .map_err(|e| EngineError::Internal(e.to_string()))??
+        };
+        let (lock, secret) = match prepared {
+            Prepared::Reuse(token) => {
+                return Ok(Refreshed {
+                    token,
+                    origin: Origin::Cache,
+                    cache_warning: None,
+                });
+            }
+            Prepared::Fetch { lock, secret } => (lock, secret),
+        };
+        let fetched = self.fetcher().fetch(profile, &secret).await;
+        drop(secret);
+        let fetched = fetched?;
+        let cache_warning = {
+            let profile = profile.clone();
+            let cache = self.cache.clone();
+            let token = fetched.token.clone();
+            tokio::task::spawn_blocking(move || cache.store(&profile, &token))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+                .err()
+                .map(|e| {
+                    format!(
+                        "the token could not be cached in {}: {e}",
+                        self.cache.dir().display()
+                    )
+                })
+        };
+        drop(lock);
+        Ok(Refreshed {
+            token: fetched.token,
+            origin: Origin::Server {
+                latency: fetched.latency,
+                tries: fetched.tries,
+            },
+            cache_warning,
+        })
+    }
+
+    /// Refreshes several profiles at once, at most `settings.concurrency` in
+    /// flight; results come back in the order of `profiles`.
+    pub async fn refresh_many(
+        self: &Arc<Self>,
+        profiles: Vec<Profile>,
+    ) -> Vec<(String, Result<Refreshed, EngineError>)> {
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        let mut tasks = Vec::with_capacity(profiles.len());
+        for profile in profiles {
+            let engine = Arc::clone(self);
+            let permits = Arc::clone(&permits);
+            tasks.push(tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let result = engine.refresh(&profile, None).await;
+                (profile.name, result)
+            }));
+        }
+        let mut results = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            match task.await {
+                Ok(done) => results.push(done),
+                Err(e) => results.push((String::new(), Err(EngineError::Internal(e.to_string())))),
+            }
+        }
+        results
+    }
+
+    /// Whether the API accepts `token` (`GET /permissions`).
+    pub async fn verify(
+        &self,
+        profile: &Profile,
+        token: &AccessToken,
+    ) -> Result<Verification, EngineError> {
+        Ok(self.fetcher().verify(profile, token).await?)
+    }
+}
+
+enum Prepared {
+    Reuse(Token),
+    Fetch {
+        lock: Option<crate::cache::RefreshLock>,
+        secret: secrecy::SecretString,
+    },
+}
+
+/// The blocking half of a refresh: wait for the lock, look again, read the secret.
+fn prepare(
+    profile: &Profile,
+    cache: &TokenCache,
+    secrets: &dyn SecretStore,
+    reuse: Option<Duration>,
+) -> Result<Prepared, EngineError> {
+    // No lock (an unwritable cache dir) only costs a duplicate fetch, so go on.
+    let lock = cache.lock(&profile.name).ok();
+    if let Some(min_left) = reuse
+        && let Some(token) = cache
+            .load(profile)
+            .filter(|t| t.usable_for(clock::now(), min_left))
+    {
+        return Ok(Prepared::Reuse(token));
+    }
+    let secret = read_secret(profile, secrets)?;
+    Ok(Prepared::Fetch { lock, secret })
+}
