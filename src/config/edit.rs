@@ -21,7 +21,10 @@ pub fn add_profile(path: &Path, profile: &Profile) -> Result<(), ConfigError> {
         if config.profiles.iter().any(|p| p.name == profile.name) {
             return Err(ConfigError::ProfileExists(profile.name.clone()));
         }
-        profiles_array(doc, path)?.push(profile_table(profile));
+        let mut table = profile_table(profile);
+        // A blank line between profiles, as people write them by hand.
+        table.decor_mut().set_prefix("\n");
+        profiles_array(doc, path)?.push(table);
         Ok(())
     })
 }

@@ -1,0 +1,201 @@
+//! Shared test harness: a private home for each test, the real `wktui`
+//! binary, and a check that nothing it printed contains a secret.
+
+#![allow(dead_code)]
+
+pub mod system;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use wktui::testserver::{ClientGrant, ServerConfig, TokenServer};
+
+/// The environment variable the tests' profiles read their secret from.
+pub const SECRET_VAR: &str = "WKTUI_TEST_CLIENT_SECRET";
+/// Shaped like a real Workiva secret: colons, plus and percent included.
+pub const SECRET: &str = "wk_secret:oa2c:Zq9+x%2Fy/AbCdEf0123456789";
+pub const CLIENT_ID: &str = "test-client";
+
+/// A throwaway home: config, cache and XDG dirs all inside one temp dir.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    /// Extra variables for every command (e.g. a private D-Bus address).
+    pub env: Vec<(String, String)>,
+    /// Strings that must never appear in anything the binary prints.
+    pub secrets: Vec<String>,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn fails_with(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["home", "config", "cache", "data", "runtime"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir.path().join("runtime"), std::fs::Permissions::from_mode(0o700));
+        }
+        Sandbox {
+            dir,
+            env: vec![(SECRET_VAR.into(), SECRET.into())],
+            secrets: vec![SECRET.into()],
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path().join("config/wktui/config.toml")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.path().join("runtime/wktui")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        let path = self.config_path();
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write config");
+    }
+
+    /// The binary with a clean, private environment: no proxies, no user
+    /// config, no user keyring, the sandbox's XDG dirs.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wktui"));
+        cmd.args(args).env_clear();
+        for keep in ["PATH", "LANG", "TZ"] {
+            if let Some(v) = std::env::var_os(keep) {
+                cmd.env(keep, v);
+            }
+        }
+        let p = self.path();
+        cmd.env("HOME", p.join("home"))
+            .env("XDG_CONFIG_HOME", p.join("config"))
+            .env("XDG_CACHE_HOME", p.join("cache"))
+            .env("XDG_DATA_HOME", p.join("data"))
+            .env("XDG_RUNTIME_DIR", p.join("runtime"))
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("RUST_BACKTRACE", "0")
+            // A bus that does not exist: no test touches the user's keyring by accident.
+            .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", p.join("no-bus").display()));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, "")
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn wktui");
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        let output = child.wait_with_output().expect("wait for wktui");
+        self.checked(output)
+    }
+
+    /// Every run goes through here: the secret must not be in what was printed.
+    pub fn checked(&self, output: Output) -> Run {
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        self.assert_no_secret_in(&run.stdout, "stdout");
+        self.assert_no_secret_in(&run.stderr, "stderr");
+        assert!(!run.stderr.contains("panicked"), "wktui panicked: {}", run.stderr);
+        run
+    }
+
+    #[track_caller]
+    pub fn assert_no_secret_in(&self, text: &str, what: &str) {
+        for secret in &self.secrets {
+            assert!(!text.contains(secret.as_str()), "{what} contains a secret:\n{text}");
+        }
+    }
+
+    /// No file under the sandbox (config, cache, data dirs) holds a secret.
+    #[track_caller]
+    pub fn assert_no_secret_in_files(&self, skip: &[&Path]) {
+        for file in walk(self.path()) {
+            if skip.iter().any(|s| file.starts_with(s)) {
+                continue;
+            }
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            self.assert_no_secret_in(&text, &file.display().to_string());
+        }
+    }
+
+    /// Adds a profile that reads the test secret from the environment.
+    pub fn add_profile(&self, name: &str, token_url: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "profile", "add", name, "--client-id", CLIENT_ID, "--token-url", token_url, "--secret-env", SECRET_VAR,
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).ok()
+    }
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return files };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => files.extend(walk(&path)),
+            Ok(t) if t.is_file() => files.push(path),
+            _ => {}
+        }
+    }
+    files
+}
+
+/// A token server that knows the test client.
+pub fn server() -> TokenServer {
+    server_with(ServerConfig::default())
+}
+
+pub fn server_with(mut config: ServerConfig) -> TokenServer {
+    config.clients.push(ClientGrant::new(CLIENT_ID, SECRET));
+    TokenServer::start_in_background(config).expect("start token server")
+}

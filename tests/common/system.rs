@@ -1,0 +1,130 @@
+//! Real system services the suite starts for itself: a private D-Bus session
+//! with an unlocked gnome-keyring. Absent tools skip the test with a printed
+//! reason, unless WKTUI_REQUIRE_SYSTEM_TESTS=1 (CI), where they fail it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// True when every tool is on PATH. Otherwise prints why the test is skipped,
+/// or panics when system tests are required.
+pub fn tools_present(test: &str, tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools.iter().copied().filter(|t| !on_path(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let reason = format!("{test}: needs {} (not installed)", missing.join(", "));
+    if std::env::var("WKTUI_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
+        panic!("{reason}; WKTUI_REQUIRE_SYSTEM_TESTS=1 makes this a failure");
+    }
+    eprintln!("SKIPPED {reason}");
+    false
+}
+
+pub fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+        .unwrap_or(false)
+}
+
+/// Waits until `check` holds, up to `timeout`.
+pub fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    check()
+}
+
+/// A private session bus and a gnome-keyring serving the Secret Service on it.
+pub struct KeyringSession {
+    pub bus_address: String,
+    dbus: Child,
+    keyring: Child,
+}
+
+pub const KEYRING_TOOLS: [&str; 4] = ["dbus-daemon", "dbus-send", "gnome-keyring-daemon", "secret-tool"];
+
+impl KeyringSession {
+    /// Starts both daemons with `home` as HOME, so the user's keyring is never touched.
+    pub fn start(home: &Path, runtime_dir: &Path) -> KeyringSession {
+        let socket = runtime_dir.join("test-bus");
+        let mut dbus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-daemon");
+        let mut line = String::new();
+        BufReader::new(dbus.stdout.take().expect("dbus stdout"))
+            .read_line(&mut line)
+            .expect("read bus address");
+        let bus_address = line.trim().to_owned();
+        assert!(bus_address.starts_with("unix:"), "dbus-daemon printed {bus_address:?}");
+
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_RUNTIME_DIR", runtime_dir)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus_address)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gnome-keyring-daemon");
+        {
+            use std::io::Write;
+            let mut stdin = keyring.stdin.take().expect("keyring stdin");
+            stdin.write_all(b"throwaway-unlock-password").expect("unlock password");
+        }
+        let session = KeyringSession {
+            bus_address,
+            dbus,
+            keyring,
+        };
+        let ready = wait_for(Duration::from_secs(10), || session.secret_service_is_up());
+        assert!(ready, "gnome-keyring did not take the Secret Service name on the private bus");
+        session
+    }
+
+    fn secret_service_is_up(&self) -> bool {
+        Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+            .unwrap_or(false)
+    }
+
+    /// What `secret-tool` (another process, another library) finds for a profile.
+    pub fn lookup(&self, profile: &str) -> Option<String> {
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", "wktui", "username", profile])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .output()
+            .expect("run secret-tool");
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for KeyringSession {
+    fn drop(&mut self) {
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
+        let _ = self.dbus.kill();
+        let _ = self.dbus.wait();
+    }
+}
