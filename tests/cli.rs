@@ -16,7 +16,11 @@ fn json(text: &str) -> Value {
 fn token_is_fetched_once_then_served_from_cache() {
     let sb = Sandbox::new();
     let srv = server();
-    sb.add_profile("test", &srv.token_url(), &["--scope", "file:read file:write"]);
+    sb.add_profile(
+        "test",
+        &srv.token_url(),
+        &["--scope", "file:read file:write"],
+    );
 
     let first = sb.run(&["token", "test"]).ok();
     let token = first.stdout.trim_end().to_owned();
@@ -24,8 +28,16 @@ fn token_is_fetched_once_then_served_from_cache() {
     assert_eq!(srv.token_requests(), 1);
 
     let second = sb.run(&["token", "test"]).ok();
-    assert_eq!(second.stdout.trim_end(), token, "the cached token is printed");
-    assert_eq!(srv.token_requests(), 1, "the second call did not reach the server");
+    assert_eq!(
+        second.stdout.trim_end(),
+        token,
+        "the cached token is printed"
+    );
+    assert_eq!(
+        srv.token_requests(),
+        1,
+        "the second call did not reach the server"
+    );
 
     let refreshed = sb.run(&["token", "test", "--refresh"]).ok();
     assert_ne!(refreshed.stdout.trim_end(), token);
@@ -72,7 +84,10 @@ fn output_formats() {
     let left = v["expires_in"].as_i64().expect("expires_in");
     assert!((590..=600).contains(&left), "{left}");
     let expires_at = v["expires_at"].as_str().expect("expires_at");
-    assert!(expires_at.ends_with('Z') && expires_at.len() == 20, "{expires_at}");
+    assert!(
+        expires_at.ends_with('Z') && expires_at.len() == 20,
+        "{expires_at}"
+    );
 }
 
 #[test]
@@ -80,7 +95,11 @@ fn list_reports_each_profile_state() {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("alpha", &srv.token_url(), &[]);
-    sb.add_profile("beta", &srv.legacy_token_url(), &["--api-version", "2022-01-01"]);
+    sb.add_profile(
+        "beta",
+        &srv.legacy_token_url(),
+        &["--api-version", "2022-01-01"],
+    );
     sb.run(&["token", "alpha"]).ok();
 
     let v = json(&sb.run(&["list", "--format", "json"]).ok().stdout);
@@ -97,9 +116,18 @@ fn list_reports_each_profile_state() {
 
     let table = sb.run(&["list", "--format", "table"]).ok().stdout;
     let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[0].starts_with("NAME ") && lines[0].ends_with("STATE"), "{table}");
-    assert!(lines[1].starts_with("alpha ") && lines[1].ends_with("valid"), "{table}");
-    assert!(lines[2].starts_with("beta ") && lines[2].ends_with("none"), "{table}");
+    assert!(
+        lines[0].starts_with("NAME ") && lines[0].ends_with("STATE"),
+        "{table}"
+    );
+    assert!(
+        lines[1].starts_with("alpha ") && lines[1].ends_with("valid"),
+        "{table}"
+    );
+    assert!(
+        lines[2].starts_with("beta ") && lines[2].ends_with("none"),
+        "{table}"
+    );
 
     // Piped output without --format is plain: tab-separated, no header.
     let plain = sb.run(&["list"]).ok().stdout;
@@ -111,7 +139,11 @@ fn list_reports_each_profile_state() {
 fn legacy_api_version_uses_the_old_path_without_x_version() {
     let sb = Sandbox::new();
     let srv = server();
-    sb.add_profile("old", &srv.legacy_token_url(), &["--api-version", "2022-01-01"]);
+    sb.add_profile(
+        "old",
+        &srv.legacy_token_url(),
+        &["--api-version", "2022-01-01"],
+    );
     sb.run(&["token", "old"]).ok();
     let request = &srv.requests()[0];
     assert_eq!(request.path, "/iam/v1/oauth2/token");
@@ -125,9 +157,16 @@ fn basic_client_auth_encodes_a_secret_with_colons() {
     sb.add_profile("basic", &srv.token_url(), &["--client-auth", "basic"]);
     sb.run(&["token", "basic"]).ok();
     let request = &srv.requests()[0];
-    assert_eq!(request.credentials.via, wktui::testserver::CredentialSource::Basic);
+    assert_eq!(
+        request.credentials.via,
+        wktui::testserver::CredentialSource::Basic
+    );
     assert!(request.credentials.secret_matched);
-    assert_eq!(request.form_field("client_id"), None, "no credentials in the body");
+    assert_eq!(
+        request.form_field("client_id"),
+        None,
+        "no credentials in the body"
+    );
 }
 
 #[test]
@@ -136,12 +175,14 @@ fn bad_credentials_exit_1_with_the_servers_words() {
     let srv = server();
     sb.add_profile("test", &srv.token_url(), &[]);
     sb.env.retain(|(k, _)| k != common::SECRET_VAR);
-    sb.env.push((common::SECRET_VAR.into(), "wk_secret:wrong:value".into()));
+    sb.env
+        .push((common::SECRET_VAR.into(), "wk_secret:wrong:value".into()));
     sb.secrets.push("wk_secret:wrong:value".into());
     let run = sb.run(&["token", "test"]).fails_with(1);
     assert!(run.stdout.is_empty());
     assert!(
-        run.stderr.contains("invalid_client: Client authentication failed (HTTP 401)"),
+        run.stderr
+            .contains("invalid_client: Client authentication failed (HTTP 401)"),
         "{}",
         run.stderr
     );
@@ -154,14 +195,19 @@ fn rate_limit_429_is_retried_after_retry_after() {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("test", &srv.token_url(), &[]);
-    srv.push_fault(Fault::TooManyRequests { retry_after: Some(1) });
+    srv.push_fault(Fault::TooManyRequests {
+        retry_after: Some(1),
+    });
     let run = sb.run(&["token", "test"]).ok();
     assert!(run.stdout.starts_with("wk."));
     let requests = srv.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].status, Some(429));
     let waited = requests[1].at.duration_since(requests[0].at);
-    assert!(waited >= Duration::from_millis(950), "Retry-After: 1 was honoured ({waited:?})");
+    assert!(
+        waited >= Duration::from_millis(950),
+        "Retry-After: 1 was honoured ({waited:?})"
+    );
 }
 
 #[test]
@@ -181,7 +227,11 @@ fn server_errors_503_are_retried_then_reported() {
         srv.push_fault(Fault::Html { status: 502 });
     }
     let run = sb.run(&["token", "test", "--refresh"]).fails_with(1);
-    assert!(run.stderr.contains("HTTP 502 Bad Gateway"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("HTTP 502 Bad Gateway"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("after 3 tries"), "{}", run.stderr);
     assert_eq!(srv.token_requests(), 5, "three tries in all");
 }
@@ -193,20 +243,34 @@ fn broken_answers_are_described_not_parsed_blindly() {
     sb.add_profile("test", &srv.token_url(), &[]);
     srv.push_fault(Fault::Malformed);
     let run = sb.run(&["token", "test"]).fails_with(1);
-    assert!(run.stderr.contains("not with a token: the body is not JSON"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("not with a token: the body is not JSON"),
+        "{}",
+        run.stderr
+    );
 
     for _ in 0..3 {
         srv.push_fault(Fault::Truncated);
     }
     let run = sb.run(&["token", "test"]).fails_with(1);
-    assert!(run.stderr.contains("closed before the whole answer arrived"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("closed before the whole answer arrived"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("EOF while parsing"), "{}", run.stderr);
 
     for _ in 0..3 {
         srv.push_fault(Fault::Close);
     }
     let run = sb.run(&["token", "test"]).fails_with(1);
-    assert!(run.stderr.contains("cannot reach") && run.stderr.contains("after 3 tries"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach") && run.stderr.contains("after 3 tries"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -217,7 +281,11 @@ fn a_slow_server_times_out_with_a_clear_message() {
     sb.add_profile("test", &srv.token_url(), &[]);
     srv.set_latency(Duration::from_secs(5));
     let run = sb.run(&["token", "test"]).fails_with(1);
-    assert!(run.stderr.contains("no answer from") && run.stderr.contains("within 1 s"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no answer from") && run.stderr.contains("within 1 s"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -241,7 +309,11 @@ fn a_non_bearer_token_type_is_an_error() {
     });
     sb.add_profile("test", &srv.token_url(), &[]);
     let run = sb.run(&["token", "test"]).fails_with(1);
-    assert!(run.stderr.contains("type \"mac\", not a bearer token"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("type \"mac\", not a bearer token"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -254,13 +326,22 @@ fn refresh_runs_profiles_concurrently_and_reports_each() {
     srv.set_latency(Duration::from_millis(300));
     let run = sb.run(&["refresh", "--all"]).ok();
     for name in ["a", "b", "c"] {
-        assert!(run.stdout.lines().any(|l| l.starts_with(name) && l.contains("refreshed")), "{}", run.stdout);
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains("refreshed")),
+            "{}",
+            run.stdout
+        );
     }
     let requests = srv.requests();
     assert_eq!(requests.len(), 3);
     // Concurrent: all three were in flight before the first answer came back.
     let spread = requests[2].at.duration_since(requests[0].at);
-    assert!(spread < Duration::from_millis(300), "requests were sent one after another ({spread:?})");
+    assert!(
+        spread < Duration::from_millis(300),
+        "requests were sent one after another ({spread:?})"
+    );
 
     // Without names, only what needs it: nothing now.
     let run = sb.run(&["refresh"]).ok();
@@ -268,7 +349,11 @@ fn refresh_runs_profiles_concurrently_and_reports_each() {
     assert_eq!(srv.token_requests(), 3);
 
     let run = sb.run(&["refresh", "a", "nope"]).fails_with(2);
-    assert!(run.stderr.contains("no profile named \"nope\""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no profile named \"nope\""),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -276,9 +361,24 @@ fn refresh_failure_of_one_profile_exits_1_and_keeps_the_others() {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("good", &srv.token_url(), &[]);
-    sb.run(&["profile", "add", "bad", "--client-id", "unknown", "--token-url", &srv.token_url(), "--secret-env", common::SECRET_VAR]).ok();
+    sb.run(&[
+        "profile",
+        "add",
+        "bad",
+        "--client-id",
+        "unknown",
+        "--token-url",
+        &srv.token_url(),
+        "--secret-env",
+        common::SECRET_VAR,
+    ])
+    .ok();
     let run = sb.run(&["refresh", "--all"]).fails_with(1);
-    assert!(run.stdout.contains("good") && run.stdout.contains("refreshed"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("good") && run.stdout.contains("refreshed"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stderr.contains("bad: invalid_client"), "{}", run.stderr);
     let v = json(&sb.run(&["list", "--format", "json"]).ok().stdout);
     assert_eq!(v[0]["state"], "valid");
@@ -305,7 +405,11 @@ fn concurrent_processes_share_one_fetch() {
         .map(|c| sb.checked(c.wait_with_output().expect("wait")).ok().stdout)
         .collect();
     assert!(tokens.iter().all(|t| t == &tokens[0]), "{tokens:?}");
-    assert_eq!(srv.token_requests(), 1, "one process fetched, the others waited and reused it");
+    assert_eq!(
+        srv.token_requests(),
+        1,
+        "one process fetched, the others waited and reused it"
+    );
 }
 
 #[test]
@@ -316,10 +420,18 @@ fn profile_remove_forgets_the_cached_token() {
     sb.run(&["token", "test"]).ok();
     assert!(sb.cache_dir().join("test.json").exists());
     let run = sb.run(&["profile", "remove", "test"]).ok();
-    assert!(run.stdout.contains("Removed profile test"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Removed profile test"),
+        "{}",
+        run.stdout
+    );
     assert!(!sb.cache_dir().join("test.json").exists());
     let run = sb.run(&["token", "test"]).fails_with(2);
-    assert!(run.stderr.contains("no profile named \"test\""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no profile named \"test\""),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -329,22 +441,67 @@ fn bad_usage_and_bad_config_exit_2_with_file_and_line() {
     let run = sb.run(&["list"]).fails_with(2);
     let path = sb.config_path();
     assert!(
-        run.stderr.contains(&format!("{}:3:10: region: \"moon\" is not a valid region", path.display())),
+        run.stderr.contains(&format!(
+            "{}:3:10: region: \"moon\" is not a valid region",
+            path.display()
+        )),
         "{}",
         run.stderr
     );
     let before = std::fs::read_to_string(&path).expect("read");
-    sb.run(&["profile", "add", "y", "--client-id", "b", "--secret-env", "V"]).fails_with(2);
-    assert_eq!(std::fs::read_to_string(&path).expect("read"), before, "a broken config is never overwritten");
+    sb.run(&[
+        "profile",
+        "add",
+        "y",
+        "--client-id",
+        "b",
+        "--secret-env",
+        "V",
+    ])
+    .fails_with(2);
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        before,
+        "a broken config is never overwritten"
+    );
 
     let sb = Sandbox::new();
     sb.run(&["token"]).fails_with(2);
-    sb.run(&["profile", "add", "x", "--client-id", "a", "--region", "moon"]).fails_with(2);
+    sb.run(&[
+        "profile",
+        "add",
+        "x",
+        "--client-id",
+        "a",
+        "--region",
+        "moon",
+    ])
+    .fails_with(2);
     let run = sb
-        .run(&["profile", "add", "x", "--client-id", "a", "--token-url", "http://example.com/t", "--secret-env", "V"])
+        .run(&[
+            "profile",
+            "add",
+            "x",
+            "--client-id",
+            "a",
+            "--token-url",
+            "http://example.com/t",
+            "--secret-env",
+            "V",
+        ])
         .fails_with(2);
     assert!(run.stderr.contains("plain http"), "{}", run.stderr);
-    let run = sb.run(&["profile", "add", "bad name", "--client-id", "a", "--secret-env", "V"]).fails_with(2);
+    let run = sb
+        .run(&[
+            "profile",
+            "add",
+            "bad name",
+            "--client-id",
+            "a",
+            "--secret-env",
+            "V",
+        ])
+        .fails_with(2);
     assert!(run.stderr.contains("profile name"), "{}", run.stderr);
 }
 
@@ -353,12 +510,26 @@ fn config_flag_and_env_choose_the_file() {
     let sb = Sandbox::new();
     let alt = sb.path().join("alt.toml");
     let alt_str = alt.to_str().expect("utf-8 path");
-    sb.run(&["--config", alt_str, "profile", "add", "p", "--client-id", "a", "--secret-env", "V"]).ok();
+    sb.run(&[
+        "--config",
+        alt_str,
+        "profile",
+        "add",
+        "p",
+        "--client-id",
+        "a",
+        "--secret-env",
+        "V",
+    ])
+    .ok();
     assert!(alt.exists());
     assert!(!sb.config_path().exists());
     let mut sb2 = Sandbox::new();
     sb2.env.push(("WKTUI_CONFIG".into(), alt_str.into()));
-    let listed = sb2.run(&["profile", "list", "--format", "json"]).ok().stdout;
+    let listed = sb2
+        .run(&["profile", "list", "--format", "json"])
+        .ok()
+        .stdout;
     assert_eq!(json(&listed)[0]["name"], "p");
 }
 
@@ -367,7 +538,18 @@ fn secret_from_a_command() {
     let sb = Sandbox::new();
     let srv = server();
     let cmd = format!("printenv {}", common::SECRET_VAR);
-    sb.run(&["profile", "add", "cmd", "--client-id", CLIENT_ID, "--token-url", &srv.token_url(), "--secret-command", &cmd]).ok();
+    sb.run(&[
+        "profile",
+        "add",
+        "cmd",
+        "--client-id",
+        CLIENT_ID,
+        "--token-url",
+        &srv.token_url(),
+        "--secret-command",
+        &cmd,
+    ])
+    .ok();
     sb.run(&["token", "cmd"]).ok();
     assert!(srv.requests()[0].credentials.secret_matched);
     let config = std::fs::read_to_string(sb.config_path()).expect("config");
@@ -377,8 +559,21 @@ fn secret_from_a_command() {
 #[test]
 fn keyring_unreachable_says_so_and_names_the_alternatives() {
     let sb = Sandbox::new();
-    let run = sb.run_with_stdin(&["profile", "add", "k", "--client-id", "a"], &format!("{SECRET}\n")).fails_with(1);
-    assert!(run.stderr.contains("no OS keyring is reachable"), "{}", run.stderr);
-    assert!(run.stderr.contains("--secret-env") && run.stderr.contains("--secret-command"), "{}", run.stderr);
+    let run = sb
+        .run_with_stdin(
+            &["profile", "add", "k", "--client-id", "a"],
+            &format!("{SECRET}\n"),
+        )
+        .fails_with(1);
+    assert!(
+        run.stderr.contains("no OS keyring is reachable"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--secret-env") && run.stderr.contains("--secret-command"),
+        "{}",
+        run.stderr
+    );
     assert!(!sb.config_path().exists(), "no profile without its secret");
 }

@@ -14,15 +14,30 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
     let mut sb = Sandbox::new();
     sb.env.retain(|(k, _)| k != common::SECRET_VAR);
     let session = KeyringSession::start(&sb.path().join("home"), &sb.path().join("runtime"));
-    sb.env.push(("DBUS_SESSION_BUS_ADDRESS".into(), session.bus_address.clone()));
+    sb.env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        session.bus_address.clone(),
+    ));
     let srv = server();
 
     sb.run_with_stdin(
-        &["profile", "add", "prod", "--client-id", CLIENT_ID, "--token-url", &srv.token_url()],
+        &[
+            "profile",
+            "add",
+            "prod",
+            "--client-id",
+            CLIENT_ID,
+            "--token-url",
+            &srv.token_url(),
+        ],
         &format!("{SECRET}\n"),
     )
     .ok();
-    assert_eq!(session.lookup("prod").as_deref(), Some(SECRET), "stored in the Secret Service");
+    assert_eq!(
+        session.lookup("prod").as_deref(),
+        Some(SECRET),
+        "stored in the Secret Service"
+    );
 
     let token = sb.run(&["token", "prod"]).ok().stdout;
     assert!(token.starts_with("wk."));
@@ -33,8 +48,12 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
     let keyrings = sb.path().join("home/.local/share/keyrings");
     sb.assert_no_secret_in_files(&[&keyrings]);
 
-    sb.run_with_stdin(&["profile", "set-secret", "prod"], "wk_secret:rotated:1\n").ok();
-    assert_eq!(session.lookup("prod").as_deref(), Some("wk_secret:rotated:1"));
+    sb.run_with_stdin(&["profile", "set-secret", "prod"], "wk_secret:rotated:1\n")
+        .ok();
+    assert_eq!(
+        session.lookup("prod").as_deref(),
+        Some("wk_secret:rotated:1")
+    );
 
     let run = sb.run(&["profile", "remove", "prod"]).ok();
     assert!(run.stdout.contains("keyring entry"), "{}", run.stdout);

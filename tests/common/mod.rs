@@ -35,13 +35,21 @@ pub struct Run {
 impl Run {
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn fails_with(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "expected exit {code}\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -61,7 +69,10 @@ impl Sandbox {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(dir.path().join("runtime"), std::fs::Permissions::from_mode(0o700));
+            let _ = std::fs::set_permissions(
+                dir.path().join("runtime"),
+                std::fs::Permissions::from_mode(0o700),
+            );
         }
         Sandbox {
             dir,
@@ -107,7 +118,10 @@ impl Sandbox {
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env("RUST_BACKTRACE", "0")
             // A bus that does not exist: no test touches the user's keyring by accident.
-            .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", p.join("no-bus").display()));
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                format!("unix:path={}", p.join("no-bus").display()),
+            );
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -142,14 +156,21 @@ impl Sandbox {
         };
         self.assert_no_secret_in(&run.stdout, "stdout");
         self.assert_no_secret_in(&run.stderr, "stderr");
-        assert!(!run.stderr.contains("panicked"), "wktui panicked: {}", run.stderr);
+        assert!(
+            !run.stderr.contains("panicked"),
+            "wktui panicked: {}",
+            run.stderr
+        );
         run
     }
 
     #[track_caller]
     pub fn assert_no_secret_in(&self, text: &str, what: &str) {
         for secret in &self.secrets {
-            assert!(!text.contains(secret.as_str()), "{what} contains a secret:\n{text}");
+            assert!(
+                !text.contains(secret.as_str()),
+                "{what} contains a secret:\n{text}"
+            );
         }
     }
 
@@ -169,7 +190,15 @@ impl Sandbox {
     /// Adds a profile that reads the test secret from the environment.
     pub fn add_profile(&self, name: &str, token_url: &str, extra: &[&str]) -> Run {
         let mut args = vec![
-            "profile", "add", name, "--client-id", CLIENT_ID, "--token-url", token_url, "--secret-env", SECRET_VAR,
+            "profile",
+            "add",
+            name,
+            "--client-id",
+            CLIENT_ID,
+            "--token-url",
+            token_url,
+            "--secret-env",
+            SECRET_VAR,
         ];
         args.extend_from_slice(extra);
         self.run(&args).ok()
@@ -178,7 +207,9 @@ impl Sandbox {
 
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return files };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         match entry.file_type() {

@@ -47,7 +47,12 @@ pub struct KeyringSession {
     keyring: Child,
 }
 
-pub const KEYRING_TOOLS: [&str; 4] = ["dbus-daemon", "dbus-send", "gnome-keyring-daemon", "secret-tool"];
+pub const KEYRING_TOOLS: [&str; 4] = [
+    "dbus-daemon",
+    "dbus-send",
+    "gnome-keyring-daemon",
+    "secret-tool",
+];
 
 impl KeyringSession {
     /// Starts both daemons with `home` as HOME, so the user's keyring is never touched.
@@ -65,7 +70,10 @@ impl KeyringSession {
             .read_line(&mut line)
             .expect("read bus address");
         let bus_address = line.trim().to_owned();
-        assert!(bus_address.starts_with("unix:"), "dbus-daemon printed {bus_address:?}");
+        assert!(
+            bus_address.starts_with("unix:"),
+            "dbus-daemon printed {bus_address:?}"
+        );
 
         let mut keyring = Command::new("gnome-keyring-daemon")
             .args(["--foreground", "--unlock", "--components=secrets"])
@@ -81,7 +89,9 @@ impl KeyringSession {
         {
             use std::io::Write;
             let mut stdin = keyring.stdin.take().expect("keyring stdin");
-            stdin.write_all(b"throwaway-unlock-password").expect("unlock password");
+            stdin
+                .write_all(b"throwaway-unlock-password")
+                .expect("unlock password");
         }
         let session = KeyringSession {
             bus_address,
@@ -89,7 +99,10 @@ impl KeyringSession {
             keyring,
         };
         let ready = wait_for(Duration::from_secs(10), || session.secret_service_is_up());
-        assert!(ready, "gnome-keyring did not take the Secret Service name on the private bus");
+        assert!(
+            ready,
+            "gnome-keyring did not take the Secret Service name on the private bus"
+        );
         session
     }
 
@@ -116,7 +129,9 @@ impl KeyringSession {
             .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
             .output()
             .expect("run secret-tool");
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }
 
