@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod clipboard;
 pub mod clock;
 pub mod config;
 pub mod engine;

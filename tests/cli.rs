@@ -577,3 +577,28 @@ fn keyring_unreachable_says_so_and_names_the_alternatives() {
     );
     assert!(!sb.config_path().exists(), "no profile without its secret");
 }
+
+#[test]
+fn verify_asks_the_api_and_exits_by_its_verdict() {
+    let sb = Sandbox::new();
+    let srv = server();
+    sb.add_profile("test", &srv.token_url(), &[]);
+    let run = sb.run(&["verify", "test"]).ok();
+    assert!(run.stdout.contains("test: accepted"), "{}", run.stdout);
+    let check = srv
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/permissions")
+        .expect("GET /permissions");
+    assert_eq!(check.method, "GET");
+    assert_eq!(check.header("x-version"), Some("2026-01-01"));
+    assert_eq!(check.header("authorization"), Some("Bearer [redacted]"));
+
+    srv.revoke_tokens();
+    let run = sb.run(&["verify", "test"]).fails_with(1);
+    assert!(
+        run.stderr.contains("the token was refused"),
+        "{}",
+        run.stderr
+    );
+}

@@ -33,6 +33,28 @@ pub enum Command {
     List(ListArgs),
     /// Fetch new tokens, concurrently
     Refresh(RefreshArgs),
+    /// Copy a valid token to the clipboard (cleared after clipboard_clear_after)
+    Copy(CopyArgs),
+    /// Check a profile's token against the API (GET /permissions): exit 0 accepted, 1 refused
+    Verify {
+        /// Profile name
+        name: String,
+    },
+    /// Serves a copied token on the clipboard (internal: started by copy)
+    #[command(name = "__clipboard-serve", hide = true)]
+    ClipboardServe {
+        /// Seconds until the clipboard is cleared (0: never)
+        clear_after: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// Profile name
+    pub name: String,
+    /// Copy with an OSC 52 escape through the terminal (works over SSH and in tmux)
+    #[arg(long)]
+    pub osc52: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,6 +2,7 @@
 //! scripts can trust (0 success, 1 runtime failure, 2 bad usage or config).
 
 mod args;
+mod copy;
 mod list;
 mod output;
 mod profile;
@@ -124,12 +125,21 @@ fn run(cli: Cli) -> Result<(), CliError> {
             "the interactive interface is not built yet; run `wktui --help` for the commands",
         ));
     };
+    if let Command::ClipboardServe { clear_after } = &command {
+        return match crate::clipboard::serve(clear_after) {
+            code if code == ExitCode::SUCCESS => Ok(()),
+            _ => Err(CliError::runtime("the clipboard could not be served")),
+        };
+    }
     let ctx = Context::load(cli.config.as_deref())?;
     match command {
         Command::Profile(cmd) => profile::run(&ctx, cmd),
         Command::Token(args) => token::run(&ctx, &args),
         Command::List(args) => list::run(&ctx, &args),
         Command::Refresh(args) => refresh::run(&ctx, &args),
+        Command::Copy(args) => copy::copy(&ctx, &args),
+        Command::Verify { name } => copy::verify(&ctx, &name),
+        Command::ClipboardServe { .. } => Ok(()),
     }
 }
 

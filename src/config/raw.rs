@@ -28,6 +28,7 @@ struct RawSettings {
     clipboard_clear_after: Option<Spanned<i64>>,
     auto_refresh: Option<bool>,
     ca_file: Option<Spanned<String>>,
+    clipboard: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +131,14 @@ fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
     }
     if let Some(on) = raw.auto_refresh {
         s.auto_refresh = on;
+    }
+    if let Some(v) = &raw.clipboard {
+        s.clipboard = v
+            .get_ref()
+            .parse()
+            .map_err(|e: crate::model::ParseEnumError| {
+                RawError::at(v, "clipboard", e.to_string())
+            })?;
     }
     s.ca_file = raw.ca_file.map(|p| PathBuf::from(p.into_inner()));
     Ok(s)

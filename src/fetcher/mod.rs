@@ -240,7 +240,7 @@ fn basic_credentials(client_id: &str, secret: &SecretString) -> reqwest::header:
         encode(client_id),
         encode(secret.expose_secret())
     ));
-    let encoded = zeroize::Zeroizing::new(base64_encode(pair.as_bytes()));
+    let encoded = zeroize::Zeroizing::new(base64(pair.as_bytes()));
     pair.clear();
     let mut value = reqwest::header::HeaderValue::from_str(&format!("Basic {}", encoded.as_str()))
         .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Basic"));
@@ -248,7 +248,8 @@ fn basic_credentials(client_id: &str, secret: &SecretString) -> reqwest::header:
     value
 }
 
-fn base64_encode(bytes: &[u8]) -> String {
+/// Standard base64 with padding (Basic credentials, OSC 52).
+pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -282,6 +282,36 @@ pub struct Settings {
     pub auto_refresh: bool,
     /// An extra CA bundle to trust for every profile.
     pub ca_file: Option<PathBuf>,
+    /// How tokens are copied.
+    pub clipboard: ClipboardMode,
+}
+
+/// Where a copied token goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ClipboardMode {
+    /// The desktop clipboard, or OSC 52 over SSH or without a display.
+    #[default]
+    Auto,
+    /// Always the desktop clipboard (X11/Wayland).
+    System,
+    /// Always an OSC 52 escape through the terminal (works over SSH and in tmux).
+    Osc52,
+}
+
+impl FromStr for ClipboardMode {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(ClipboardMode::Auto),
+            "system" => Ok(ClipboardMode::System),
+            "osc52" => Ok(ClipboardMode::Osc52),
+            _ => Err(ParseEnumError {
+                what: "clipboard",
+                value: s.to_owned(),
+                expected: "auto, system, osc52",
+            }),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -293,6 +323,7 @@ impl Default for Settings {
             clipboard_clear_after: Duration::from_secs(30),
             auto_refresh: false,
             ca_file: None,
+            clipboard: ClipboardMode::Auto,
         }
     }
 }

@@ -143,3 +143,170 @@ impl Drop for KeyringSession {
         let _ = self.dbus.wait();
     }
 }
+
+/// An X server of the test's own, for a real clipboard.
+pub struct XvfbSession {
+    pub display: String,
+    xvfb: Child,
+}
+
+pub const X_TOOLS: [&str; 2] = ["Xvfb", "xclip"];
+
+impl XvfbSession {
+    pub fn start() -> XvfbSession {
+        for _ in 0..20 {
+            let n = 200 + fastrand::u32(..3000);
+            if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+                continue;
+            }
+            let mut xvfb = Command::new("Xvfb")
+                .arg(format!(":{n}"))
+                .args(["-screen", "0", "640x480x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start Xvfb");
+            let socket = format!("/tmp/.X11-unix/X{n}");
+            if wait_for(Duration::from_secs(10), || {
+                Path::new(&socket).exists() || matches!(xvfb.try_wait(), Ok(Some(_)))
+            }) && matches!(xvfb.try_wait(), Ok(None))
+            {
+                return XvfbSession {
+                    display: format!(":{n}"),
+                    xvfb,
+                };
+            }
+            let _ = xvfb.kill();
+            let _ = xvfb.wait();
+        }
+        panic!("could not start Xvfb on a free display");
+    }
+
+    /// The clipboard as another process (xclip) reads it; `None` when empty.
+    pub fn clipboard(&self) -> Option<String> {
+        let out = Command::new("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .stderr(Stdio::null())
+            .output()
+            .expect("run xclip");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Copies `text` as another application would.
+    pub fn copy_from_elsewhere(&self, text: &str) {
+        use std::io::Write;
+        let mut child = Command::new("xclip")
+            .args(["-i", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run xclip -i");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
+        let _ = child.wait();
+    }
+}
+
+impl Drop for XvfbSession {
+    fn drop(&mut self) {
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+/// A private tmux server (its own socket), killed on drop.
+pub struct Tmux {
+    pub socket: String,
+}
+
+impl Tmux {
+    /// Starts a detached session running `command` with exactly `env`.
+    pub fn start(width: u16, height: u16, command: &[&str], env: &[(String, String)]) -> Tmux {
+        let socket = format!("wktui-test-{}-{}", std::process::id(), fastrand::u32(..));
+        let tmux = Tmux { socket };
+        let mut cmd = Command::new("tmux");
+        cmd.env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if let Some(path) = std::env::var_os("PATH") {
+            cmd.env("PATH", path);
+        }
+        let status = cmd
+            .args([
+                "-L",
+                &tmux.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+            ])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .args(command)
+            .status()
+            .expect("start tmux");
+        assert!(status.success(), "tmux new-session failed");
+        tmux.run(&["set", "-g", "remain-on-exit", "on"]);
+        tmux
+    }
+
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Waits until the screen shows `text`; returns the screen either way.
+    pub fn wait_for_text(&self, text: &str, timeout: Duration) -> (bool, String) {
+        let mut screen = String::new();
+        let found = wait_for(timeout, || {
+            screen = self.screen();
+            screen.contains(text)
+        });
+        (found, screen)
+    }
+
+    /// `(dead, exit status)` of the pane's program.
+    pub fn pane_status(&self) -> (bool, Option<i32>) {
+        let out = self.run(&[
+            "display",
+            "-p",
+            "-t",
+            "t",
+            "#{pane_dead} #{pane_dead_status}",
+        ]);
+        let mut parts = out.split_whitespace();
+        let dead = parts.next() == Some("1");
+        (dead, parts.next().and_then(|s| s.parse().ok()))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}

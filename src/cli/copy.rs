@@ -1,0 +1,77 @@
+//! `wktui copy NAME` and `wktui verify NAME`: the command forms of `c` and `v`.
+
+use std::io::IsTerminal;
+
+use super::args::CopyArgs;
+use super::{CliError, Context, print, runtime};
+use crate::clipboard::{self, Method};
+use crate::fetcher::Verification;
+use crate::model::{ClipboardMode, Profile, Token};
+
+/// A token with more than the refresh margin left, fetched if need be.
+fn valid_token(ctx: &Context, profile: &Profile) -> Result<(Token, bool), CliError> {
+    let margin = ctx.config.settings.refresh_margin;
+    if let Some(token) = ctx.engine.cached_for(profile, margin) {
+        return Ok((token, false));
+    }
+    let refreshed = runtime()?.block_on(ctx.engine.refresh(profile, Some(margin)))?;
+    Ok((refreshed.token, true))
+}
+
+pub fn copy(ctx: &Context, args: &CopyArgs) -> Result<(), CliError> {
+    let profile = ctx.config.profile(&args.name)?;
+    let (token, fetched) = valid_token(ctx, profile)?;
+    let settings = &ctx.config.settings;
+    let mode = if args.osc52 {
+        ClipboardMode::Osc52
+    } else {
+        settings.clipboard
+    };
+    let how = match clipboard::method_for(mode) {
+        Method::System => {
+            clipboard::copy_system(token.access_token.expose(), settings.clipboard_clear_after)
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            let clear = settings.clipboard_clear_after.as_secs();
+            if clear == 0 {
+                "to the clipboard".to_owned()
+            } else {
+                format!("to the clipboard; it clears in {clear} s")
+            }
+        }
+        Method::Osc52 => {
+            write_osc52(token.access_token.expose())?;
+            "through the terminal (OSC 52)".to_owned()
+        }
+    };
+    let fresh = if fetched { "a new token" } else { "the token" };
+    eprintln!("Copied {fresh} of {} {how}.", profile.name);
+    Ok(())
+}
+
+/// OSC 52 goes to the terminal: stdout when it is one, else /dev/tty.
+fn write_osc52(text: &str) -> Result<(), CliError> {
+    let fail = |e: clipboard::ClipboardError| CliError::runtime(e.to_string());
+    if std::io::stdout().is_terminal() {
+        return clipboard::copy_osc52(&mut std::io::stdout().lock(), text).map_err(fail);
+    }
+    let mut tty = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|e| CliError::runtime(format!("no terminal to send OSC 52 to: {e}")))?;
+    clipboard::copy_osc52(&mut tty, text).map_err(fail)
+}
+
+pub fn verify(ctx: &Context, name: &str) -> Result<(), CliError> {
+    let profile = ctx.config.profile(name)?;
+    let (token, _) = valid_token(ctx, profile)?;
+    let verdict = runtime()?.block_on(ctx.engine.verify(profile, &token.access_token))?;
+    match verdict {
+        Verification::Accepted => {
+            print(&format!("{name}: accepted by {}\n", profile.api_base_url()))
+        }
+        Verification::Refused(why) => Err(CliError::runtime(format!(
+            "{name}: the token was refused by {}: {why}",
+            profile.api_base_url()
+        ))),
+    }
+}

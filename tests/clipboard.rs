@@ -1,0 +1,94 @@
+//! Copying a token: a real X clipboard (Xvfb, read back with xclip from
+//! another process) and OSC 52 into a real tmux.
+
+mod common;
+
+use std::time::Duration;
+
+use common::system::{Tmux, X_TOOLS, XvfbSession, tools_present, wait_for};
+use common::{Sandbox, server};
+
+#[test]
+fn copy_serves_the_token_after_wktui_exits_then_clears_it() {
+    if !tools_present("X clipboard test", &X_TOOLS) {
+        return;
+    }
+    let x = XvfbSession::start();
+    let mut sb = Sandbox::new();
+    sb.env.push(("DISPLAY".into(), x.display.clone()));
+    sb.write_config("[settings]\nclipboard_clear_after = 2\nclipboard = \"system\"\n");
+    let srv = server();
+    sb.add_profile("p", &srv.token_url(), &[]);
+    let token = sb.run(&["token", "p"]).ok().stdout.trim_end().to_owned();
+    sb.secrets.push(token.clone());
+
+    let run = sb.run(&["copy", "p"]).ok();
+    assert!(
+        run.stderr
+            .contains("Copied the token of p to the clipboard; it clears in 2 s"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        x.clipboard().as_deref(),
+        Some(token.as_str()),
+        "served after wktui exited"
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || x.clipboard().is_none()),
+        "cleared after clipboard_clear_after"
+    );
+
+    // Something copied meanwhile is left alone.
+    sb.run(&["copy", "p"]).ok();
+    x.copy_from_elsewhere("the user's own text");
+    std::thread::sleep(Duration::from_millis(2600));
+    assert_eq!(x.clipboard().as_deref(), Some("the user's own text"));
+}
+
+#[test]
+fn copy_without_a_display_says_why() {
+    let sb = Sandbox::new();
+    sb.write_config("[settings]\nclipboard = \"system\"\n");
+    let srv = server();
+    sb.add_profile("p", &srv.token_url(), &[]);
+    let run = sb.run(&["copy", "p"]).fails_with(1);
+    assert!(
+        run.stderr.contains("no clipboard is reachable"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("osc52"), "{}", run.stderr);
+}
+
+#[test]
+fn copy_over_osc52_lands_in_the_tmux_buffer() {
+    if !tools_present("OSC 52 test", &["tmux"]) {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    let srv = server();
+    sb.add_profile("p", &srv.token_url(), &[]);
+    let token = sb.run(&["token", "p"]).ok().stdout.trim_end().to_owned();
+    sb.secrets.push(token.clone());
+    let env = sandbox_env(&sb);
+    let exe = env!("CARGO_BIN_EXE_wktui");
+    // Start a shell first so set-clipboard is on before wktui writes.
+    let tmux = Tmux::start(100, 30, &["sh"], &env);
+    tmux.run(&["set", "-g", "set-clipboard", "on"]);
+    tmux.keys(&["-l", &format!("{exe} copy p --osc52; echo done-$?")]);
+    tmux.keys(&["Enter"]);
+    let (found, screen) = tmux.wait_for_text("done-0", Duration::from_secs(10));
+    assert!(found, "{screen}");
+    assert!(screen.contains("through the terminal (OSC 52)"), "{screen}");
+    sb.assert_no_secret_in(&screen, "screen");
+    assert_eq!(tmux.run(&["show-buffer"]), token);
+}
+
+/// The sandbox's environment as a list, for programs started through tmux.
+pub fn sandbox_env(sb: &Sandbox) -> Vec<(String, String)> {
+    let cmd = sb.command(&[]);
+    cmd.get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v?.to_str()?.to_owned())))
+        .collect()
+}
