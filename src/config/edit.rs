@@ -135,6 +135,9 @@ fn profile_table(profile: &Profile) -> Table {
         Endpoint::Region(region) => t.insert("region", value(region.as_str())),
         Endpoint::TokenUrl(url) => t.insert("token_url", value(url)),
     };
+    if let Some(base) = &profile.base_url {
+        t.insert("base_url", value(base));
+    }
     t.insert("client_id", value(&profile.client_id));
     if let Some(scope) = &profile.scope {
         t.insert("scope", value(scope.to_string()));

@@ -37,6 +37,7 @@ struct RawProfile {
     name: Spanned<String>,
     region: Option<Spanned<String>>,
     token_url: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
     client_id: Spanned<String>,
     scope: Option<Spanned<String>>,
     api_version: Option<Spanned<String>>,
@@ -196,6 +197,17 @@ fn profile_from(raw: &RawProfile) -> Result<Profile, RawError> {
             .map_err(|e: crate::model::ParseEnumError| {
                 RawError::at(v, "client_auth", e.to_string())
             })?;
+    }
+    if let Some(base) = &raw.base_url {
+        if raw.token_url.is_some() {
+            return Err(RawError::at(
+                base,
+                "base_url",
+                "goes with region, not token_url (token_url is already a whole URL)",
+            ));
+        }
+        check_token_url(base.get_ref()).map_err(|m| RawError::at(base, "base_url", m))?;
+        profile.base_url = Some(base.get_ref().trim().to_owned());
     }
     profile.secret_source = secret_source_from(raw)?;
     profile.ca_file = raw.ca_file.as_ref().map(|p| PathBuf::from(p.get_ref()));

@@ -228,3 +228,27 @@ fn a_new_file_gets_a_header_and_private_mode() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+#[test]
+fn base_url_goes_with_region_only() {
+    let config = parse(
+        "[[profile]]\nname = \"a\"\nregion = \"eu\"\nbase_url = \"http://127.0.0.1:5\"\nclient_id = \"x\"\n",
+        Path::new("c"),
+    )
+    .expect("valid");
+    assert_eq!(
+        config.profiles[0].token_url(),
+        "http://127.0.0.1:5/oauth2/token"
+    );
+    let msg = err_text(
+        "[[profile]]\nname = \"a\"\ntoken_url = \"https://x/t\"\nbase_url = \"https://y\"\nclient_id = \"x\"\n",
+    );
+    assert!(msg.contains("base_url: goes with region"), "{msg}");
+    let msg = err_text(
+        "[[profile]]\nname = \"a\"\nbase_url = \"http://proxy.example\"\nclient_id = \"x\"\n",
+    );
+    assert!(
+        msg.contains("base_url: \"http://proxy.example\" uses plain http"),
+        "{msg}"
+    );
+}

@@ -200,6 +200,9 @@ pub struct Profile {
     pub secret_source: SecretSource,
     /// An extra CA bundle (PEM) to trust for this profile, e.g. behind TLS inspection.
     pub ca_file: Option<PathBuf>,
+    /// Replaces the region's API host (a proxy, or the demo's local server)
+    /// while keeping the region's paths and label.
+    pub base_url: Option<String>,
 }
 
 impl Profile {
@@ -214,13 +217,14 @@ impl Profile {
             client_auth: ClientAuth::default(),
             secret_source: SecretSource::default(),
             ca_file: None,
+            base_url: None,
         }
     }
 
     pub fn token_url(&self) -> String {
         match &self.endpoint {
-            Endpoint::Region(region) => {
-                format!("{}{}", region.base_url(), self.api_version.token_path())
+            Endpoint::Region(_) => {
+                format!("{}{}", self.api_base_url(), self.api_version.token_path())
             }
             Endpoint::TokenUrl(url) => url.clone(),
         }
@@ -228,9 +232,10 @@ impl Profile {
 
     /// The API host other calls (such as `GET /permissions`) go to.
     pub fn api_base_url(&self) -> String {
-        match &self.endpoint {
-            Endpoint::Region(region) => region.base_url().to_owned(),
-            Endpoint::TokenUrl(url) => origin_of(url).to_owned(),
+        match (&self.endpoint, &self.base_url) {
+            (Endpoint::Region(_), Some(base)) => base.trim_end_matches('/').to_owned(),
+            (Endpoint::Region(region), None) => region.base_url().to_owned(),
+            (Endpoint::TokenUrl(url), _) => origin_of(url).to_owned(),
         }
     }
 
@@ -342,6 +347,15 @@ mod tests {
             "https://api.eu.wdesk.com/iam/v1/oauth2/token"
         );
         assert_eq!(p.api_base_url(), "https://api.eu.wdesk.com");
+    }
+
+    #[test]
+    fn base_url_replaces_the_host_but_keeps_region_paths() {
+        let mut p = Profile::new("demo", Endpoint::Region(Region::Apac), "id");
+        p.base_url = Some("http://127.0.0.1:9/".into());
+        assert_eq!(p.token_url(), "http://127.0.0.1:9/oauth2/token");
+        assert_eq!(p.api_base_url(), "http://127.0.0.1:9");
+        assert_eq!(p.endpoint_label(), "apac");
     }
 
     #[test]
