@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clipboard;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod fetcher;
 pub mod model;

@@ -1,0 +1,149 @@
+//! `wktui demo`: the whole interface against a token server on 127.0.0.1,
+//! with sample profiles from `assets/`, secrets in memory and a private cache.
+//! Nothing is written to the user's config, cache or keyring.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use crate::cache::TokenCache;
+use crate::config::{self, Config};
+use crate::engine::Engine;
+use crate::secrets::{MemoryStore, SecretStore};
+use crate::testserver::{Fault, ServerConfig, TokenServer};
+
+const PROFILES: &str = include_str!("../assets/demo-profiles.toml");
+const SERVER: &str = include_str!("../assets/demo-server.toml");
+
+/// The profile whose stored secret is out of date, to show a real refusal.
+const STALE_PROFILE: &str = "stale-secret";
+/// The grant that is rate-limited once.
+const BUSY_CLIENT: &str = "demo-busy";
+
+pub struct Demo {
+    pub server: TokenServer,
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub engine: Arc<Engine>,
+    /// Holds the demo's config copy and cache; removed when the demo ends.
+    _dir: tempfile::TempDir,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot start the demo token server: {0}")]
+    Server(std::io::Error),
+    #[error("the demo's sample files are broken: {0}")]
+    Assets(String),
+    #[error("cannot create the demo's temporary directory: {0}")]
+    TempDir(std::io::Error),
+}
+
+pub fn start() -> Result<Demo, DemoError> {
+    let server_config: ServerConfig =
+        toml::from_str(SERVER).map_err(|e| DemoError::Assets(e.to_string()))?;
+    let dir = tempfile::Builder::new()
+        .prefix("wktui-demo-")
+        .tempdir()
+        .map_err(DemoError::TempDir)?;
+    let config_path = dir.path().join("config.toml");
+    let mut config =
+        config::parse(PROFILES, &config_path).map_err(|e| DemoError::Assets(e.to_string()))?;
+
+    let server =
+        TokenServer::start_in_background(server_config.clone()).map_err(DemoError::Server)?;
+    server.push_fault_for(
+        BUSY_CLIENT,
+        Fault::TooManyRequests {
+            retry_after: Some(2),
+        },
+    );
+
+    let secrets = MemoryStore::new();
+    for profile in &mut config.profiles {
+        profile.base_url = Some(server.base_url());
+        let grant = server_config
+            .clients
+            .iter()
+            .find(|c| c.client_id == profile.client_id);
+        let secret = match grant {
+            Some(_) if profile.name == STALE_PROFILE => "demo:stale:an-old-secret".to_owned(),
+            Some(grant) => grant.client_secret.clone(),
+            None => continue,
+        };
+        let _ = secrets.set(&profile.name, &SecretString::from(secret));
+    }
+    // The edited copy the TUI's add/edit/delete work on.
+    let text = demo_config_text(&config, &server.base_url());
+    std::fs::write(&config_path, text).map_err(DemoError::TempDir)?;
+
+    let engine = Engine::new(
+        config.settings.clone(),
+        Arc::new(secrets),
+        TokenCache::new(dir.path().join("cache")),
+    );
+    Ok(Demo {
+        server,
+        config_path,
+        config,
+        engine: Arc::new(engine),
+        _dir: dir,
+    })
+}
+
+/// The sample file with every profile pointed at the local server.
+fn demo_config_text(config: &Config, base_url: &str) -> String {
+    let mut text = PROFILES.to_owned();
+    for profile in &config.profiles {
+        let needle = format!("name = \"{}\"\n", profile.name);
+        text = text.replace(&needle, &format!("{needle}base_url = \"{base_url}\"\n"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_assets_load_and_point_at_the_local_server() {
+        let demo = start().expect("demo starts");
+        assert_eq!(demo.config.profiles.len(), 6);
+        let regions: std::collections::HashSet<_> = demo
+            .config
+            .profiles
+            .iter()
+            .map(|p| p.endpoint_label())
+            .collect();
+        assert_eq!(regions.len(), 3, "three regions");
+        for p in &demo.config.profiles {
+            assert!(
+                p.token_url().starts_with(&demo.server.base_url()),
+                "{}",
+                p.token_url()
+            );
+        }
+        let reloaded = config::load(&demo.config_path).expect("the demo's config copy is valid");
+        assert_eq!(reloaded.profiles, demo.config.profiles);
+    }
+
+    #[test]
+    fn demo_tokens_come_and_the_stale_secret_is_refused() {
+        let demo = start().expect("demo starts");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let prod = demo.config.profile("prod-us").expect("prod-us").clone();
+        let refreshed = rt
+            .block_on(demo.engine.refresh(&prod, None))
+            .expect("token");
+        assert_eq!(refreshed.token.lifetime.as_secs(), 180);
+        let stale = demo.config.profile(STALE_PROFILE).expect("stale").clone();
+        let err = rt
+            .block_on(demo.engine.refresh(&stale, None))
+            .expect_err("refused");
+        assert!(err.to_string().starts_with("invalid_client"), "{err}");
+    }
+}
