@@ -40,6 +40,13 @@ pub enum Command {
         /// Profile name
         name: String,
     },
+    /// Runs the Workiva-format token server on 127.0.0.1 (for benchmarks):
+    /// prints its base URL, serves until stdin closes
+    #[command(name = "__token-server", hide = true)]
+    TokenServer {
+        /// A server config in TOML (see assets/demo-server.toml)
+        config: PathBuf,
+    },
     /// Serves a copied token on the clipboard (internal: started by copy)
     #[command(name = "__clipboard-serve", hide = true)]
     ClipboardServe {

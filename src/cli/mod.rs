@@ -131,6 +131,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             _ => Err(CliError::runtime("the clipboard could not be served")),
         };
     }
+    if let Command::TokenServer { config } = &command {
+        return serve_tokens(config);
+    }
     let ctx = Context::load(cli.config.as_deref())?;
     match command {
         Command::Profile(cmd) => profile::run(&ctx, cmd),
@@ -139,8 +142,23 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Refresh(args) => refresh::run(&ctx, &args),
         Command::Copy(args) => copy::copy(&ctx, &args),
         Command::Verify { name } => copy::verify(&ctx, &name),
-        Command::ClipboardServe { .. } => Ok(()),
+        Command::ClipboardServe { .. } | Command::TokenServer { .. } => Ok(()),
     }
+}
+
+/// The crate's token server as a process of its own, for benchmark scripts.
+fn serve_tokens(path: &std::path::Path) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let config: crate::testserver::ServerConfig =
+        toml::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+    let server = crate::testserver::TokenServer::start_in_background(config)
+        .map_err(|e| CliError::runtime(format!("cannot start the token server: {e}")))?;
+    print(&format!("{}\n", server.base_url()))?;
+    // Serve until whoever started us closes our stdin (or kills us).
+    let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+    drop(server);
+    Ok(())
 }
 
 fn report(e: &CliError) {

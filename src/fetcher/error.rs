@@ -35,6 +35,8 @@ pub enum FetchError {
         reason: String,
         tries: u32,
     },
+    #[error("the TLS certificate of {url} is not trusted: {reason}")]
+    Certificate { url: String, reason: String },
     #[error("the token server at {url} answered {status} but not with a token: {reason}")]
     InvalidResponse {
         url: String,
@@ -71,6 +73,9 @@ impl FetchError {
             }
             FetchError::Http { status: 404, .. } => Some(
                 "the token URL was not found: check region/token_url and api_version (the legacy path is /iam/v1/oauth2/token)",
+            ),
+            FetchError::Certificate { .. } => Some(
+                "if a proxy inspects TLS, trust its CA with ca_file (in [settings] or the profile); wktui never skips verification",
             ),
             FetchError::Connect { .. } => Some(
                 "check the network, HTTPS_PROXY/NO_PROXY, and the profile's region or token_url",

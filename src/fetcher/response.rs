@@ -61,7 +61,10 @@ impl Failure {
     /// try; 400/401 and malformed answers will not change by asking again.
     pub(super) fn is_retryable(&self) -> bool {
         match self {
-            Failure::Transport(e) => !e.is_builder() && !e.is_redirect(),
+            // A certificate that fails verification will fail again.
+            Failure::Transport(e) => {
+                !e.is_builder() && !e.is_redirect() && !is_certificate_error(e)
+            }
             Failure::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
             Failure::Invalid { .. } | Failure::Token(_) => false,
         }
@@ -121,6 +124,12 @@ fn transport_error(e: &reqwest::Error, url: &str, tries: u32) -> FetchError {
             tries,
         };
     }
+    if is_certificate_error(e) {
+        return FetchError::Certificate {
+            url: url.to_owned(),
+            reason: root_cause(e),
+        };
+    }
     let reason = if e.is_body() || e.is_decode() {
         "the connection closed before the whole answer arrived".to_owned()
     } else {
@@ -131,6 +140,10 @@ fn transport_error(e: &reqwest::Error, url: &str, tries: u32) -> FetchError {
         reason,
         tries,
     }
+}
+
+fn is_certificate_error(e: &reqwest::Error) -> bool {
+    root_cause(e).to_ascii_lowercase().contains("certificate")
 }
 
 /// The innermost cause, which says what really happened ("Connection refused").

@@ -1,0 +1,448 @@
+//! The runtime: owns the terminal, turns input, the clock and finished
+//! background work into `Action`s, and performs the App's `Effect`s on
+//! background tasks so nothing slow ever runs on the render path.
+
+use std::collections::HashMap;
+use std::io::{Stdout, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use secrecy::SecretString;
+use tokio::sync::{Semaphore, mpsc};
+
+use super::{Action, App, Effect, view};
+use crate::clipboard::{self, Method};
+use crate::clock;
+use crate::config::{self, Config};
+use crate::engine::{Engine, Origin};
+use crate::model::{Profile, SecretSource, Timestamp};
+use crate::secrets::SecretError;
+
+/// What the TUI runs on: a config file (the user's, or the demo's copy) and the core.
+pub struct TuiContext {
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub engine: Arc<Engine>,
+}
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Runs the interface until the user quits. The terminal is restored on
+/// every way out: quit, error, panic, Ctrl-C, SIGTERM.
+pub fn run(ctx: TuiContext) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let _restore = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let backend = CrosstermBackend::new(std::io::stdout());
+    let mut terminal = Terminal::new(backend).map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    rt.block_on(event_loop(&mut terminal, ctx))
+}
+
+/// Raw mode, the alternate screen and mouse capture while alive; a panic hook
+/// restores them too, before the panic message is printed.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> std::io::Result<TerminalGuard> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        terminal::enable_raw_mode()?;
+        let guard = TerminalGuard;
+        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture, cursor::Hide)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn restore_terminal() {
+    let _ = execute!(std::io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = terminal::disable_raw_mode();
+}
+
+async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> {
+    let TuiContext {
+        config_path,
+        config,
+        engine,
+    } = ctx;
+    let now = clock::now();
+    let cached: Vec<_> = config
+        .profiles
+        .iter()
+        .filter_map(|p| engine.cache().load(p).map(|t| (p.name.clone(), t)))
+        .collect();
+    let mut app = App::new(config.profiles.clone(), config.settings.clone(), cached, now);
+    app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    app.utc_offset_secs = local_utc_offset(now);
+    let size = terminal.size().map_err(|e| e.to_string())?;
+    app.update(Action::Resize(size.width, size.height));
+
+    let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
+    let mut input = spawn_input_reader();
+    let mut worker = Worker {
+        engine,
+        config_path,
+        profiles: config.profiles.iter().map(|p| (p.name.clone(), p.clone())).collect(),
+        results: results_tx,
+        permits: Arc::new(Semaphore::new(config.settings.concurrency.max(1))),
+        renames: HashMap::new(),
+    };
+    let mut signals = Signals::new();
+
+    draw(terminal, &app)?;
+    loop {
+        let wait = app
+            .next_deadline()
+            .map(|d| Duration::from_millis(clock::now().millis_until(d).max(0) as u64));
+        let action = tokio::select! {
+            biased;
+            Some(action) = results.recv() => action,
+            Some(event) = input.recv() => match to_action(event) {
+                Some(action) => action,
+                None => continue,
+            },
+            _ = sleep_or_forever(wait) => Action::Tick(clock::now()),
+            _ = signals.any() => break,
+        };
+        let mut pending = vec![action];
+        // Collapse a burst (a paste, many results at once) into one frame.
+        while let Ok(more) = results.try_recv() {
+            pending.push(more);
+        }
+        while let Ok(event) = input.try_recv() {
+            pending.extend(to_action(event));
+        }
+        pending.iter().for_each(|a| worker.observe(a));
+        let effects = apply(&mut app, pending);
+        let quit = worker.perform(effects, terminal);
+        if quit || app.should_quit() {
+            break;
+        }
+        draw(terminal, &app)?;
+    }
+    Ok(())
+}
+
+/// Applies actions in order, each after a tick so the App sees a fresh `now`.
+fn apply(app: &mut App, actions: Vec<Action>) -> Vec<Effect> {
+    let mut effects = app.update(Action::Tick(clock::now()));
+    for action in actions {
+        if !matches!(action, Action::Tick(_)) {
+            effects.extend(app.update(action));
+        }
+    }
+    effects
+}
+
+fn draw(terminal: &mut Term, app: &App) -> Result<(), String> {
+    terminal
+        .draw(|frame| view::draw(frame, app))
+        .map(|_| ())
+        .map_err(|e| format!("cannot draw: {e}"))
+}
+
+async fn sleep_or_forever(wait: Option<Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn to_action(event: Event) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != event::KeyEventKind::Release => Some(Action::Key(key)),
+        Event::Mouse(mouse) => Some(Action::Mouse(mouse)),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Terminal input on a thread of its own: `event::read` blocks.
+fn spawn_input_reader() -> mpsc::UnboundedReceiver<Event> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::Builder::new()
+        .name("wktui-input".into())
+        .spawn(move || {
+            while let Ok(event) = event::read() {
+                if tx.send(event).is_err() {
+                    break;
+                }
+            }
+        })
+        .ok();
+    rx
+}
+
+/// SIGTERM, SIGHUP and SIGINT end the interface cleanly (in raw mode Ctrl-C
+/// arrives as a key, but `kill -INT` does not).
+struct Signals {
+    #[cfg(unix)]
+    streams: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [SignalKind::terminate(), SignalKind::hangup(), SignalKind::interrupt()];
+            Signals {
+                streams: kinds.into_iter().filter_map(|k| signal(k).ok()).collect(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    async fn any(&mut self) {
+        #[cfg(unix)]
+        {
+            if self.streams.is_empty() {
+                return std::future::pending().await;
+            }
+            let waits = self.streams.iter_mut().map(|s| Box::pin(s.recv()));
+            let _ = futures_select_any(waits.collect()).await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// The first of several futures to finish.
+async fn futures_select_any<F: std::future::Future + Unpin>(mut futures: Vec<F>) {
+    std::future::poll_fn(|cx| {
+        for f in futures.iter_mut() {
+            if std::pin::Pin::new(f).poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// The local zone's offset, for the times the view shows.
+fn local_utc_offset(now: Timestamp) -> i32 {
+    use chrono::{Local, Offset, TimeZone};
+    Local
+        .timestamp_millis_opt(now.as_millis() as i64)
+        .single()
+        .map_or(0, |t| t.offset().fix().local_minus_utc())
+}
+
+/// Performs effects: each becomes a background task whose result comes back
+/// on `results` as an `Action`.
+struct Worker {
+    engine: Arc<Engine>,
+    config_path: PathBuf,
+    profiles: HashMap<String, Profile>,
+    results: mpsc::UnboundedSender<Action>,
+    permits: Arc<Semaphore>,
+    /// New name -> old name of edits in flight.
+    renames: HashMap<String, String>,
+}
+
+impl Worker {
+    /// Returns true when the App asked to quit.
+    fn perform(&mut self, effects: Vec<Effect>, terminal: &mut Term) -> bool {
+        let mut quit = false;
+        for effect in effects {
+            match effect {
+                Effect::Refresh(names) => names.into_iter().for_each(|n| self.refresh(n)),
+                Effect::Copy { name, token } => self.copy(name, token, terminal),
+                Effect::Verify { name, token } => self.verify(name, token),
+                Effect::SaveProfile {
+                    profile,
+                    secret,
+                    replacing,
+                } => self.save(profile, secret, replacing),
+                Effect::DeleteProfile(name) => self.delete(name),
+                Effect::Quit => quit = true,
+            }
+        }
+        quit
+    }
+
+    fn refresh(&self, name: String) {
+        let Some(profile) = self.profiles.get(&name).cloned() else {
+            let _ = self.results.send(Action::Refreshed {
+                name,
+                result: Err("the profile is gone".into()),
+            });
+            return;
+        };
+        let engine = Arc::clone(&self.engine);
+        let permits = Arc::clone(&self.permits);
+        let results = self.results.clone();
+        tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let result = engine
+                .refresh(&profile, None)
+                .await
+                .map(|done| {
+                    let latency = match done.origin {
+                        Origin::Server { latency, .. } => latency,
+                        Origin::Cache => Duration::ZERO,
+                    };
+                    (done.token, latency)
+                })
+                .map_err(|e| e.to_string());
+            let _ = results.send(Action::Refreshed { name, result });
+        });
+    }
+
+    fn copy(&self, name: String, token: crate::model::AccessToken, terminal: &mut Term) {
+        let settings = self.engine.settings();
+        match clipboard::method_for(settings.clipboard) {
+            Method::Osc52 => {
+                // Straight to the terminal we draw on: it is ours, and quick.
+                let backend = terminal.backend_mut();
+                let result = clipboard::copy_osc52(backend, token.expose())
+                    .map(|()| "OSC 52".to_owned())
+                    .map_err(|e| e.to_string());
+                let _ = self.results.send(Action::Copied { name, result });
+            }
+            Method::System => {
+                let clear_after = settings.clipboard_clear_after;
+                let results = self.results.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = clipboard::copy_system(token.expose(), clear_after)
+                        .map(|()| "clipboard".to_owned())
+                        .map_err(|e| e.to_string());
+                    let _ = results.send(Action::Copied { name, result });
+                });
+            }
+        }
+    }
+
+    fn verify(&self, name: String, token: crate::model::AccessToken) {
+        let Some(profile) = self.profiles.get(&name).cloned() else {
+            return;
+        };
+        let engine = Arc::clone(&self.engine);
+        let results = self.results.clone();
+        tokio::spawn(async move {
+            let result = engine
+                .verify(&profile, &token)
+                .await
+                .map(|v| v == crate::fetcher::Verification::Accepted)
+                .map_err(|e| e.to_string());
+            let _ = results.send(Action::Verified { name, result });
+        });
+    }
+
+    /// Keeps the worker's profiles in step with what was saved or deleted.
+    fn observe(&mut self, action: &Action) {
+        match action {
+            Action::ProfileSaved { profile, result: Ok(()) } => {
+                if let Some(old) = self.renames.remove(&profile.name) {
+                    self.profiles.remove(&old);
+                }
+                self.profiles.insert(profile.name.clone(), profile.clone());
+            }
+            Action::ProfileSaved { profile, result: Err(_) } => {
+                self.renames.remove(&profile.name);
+            }
+            Action::ProfileDeleted { name, result: Ok(()) } => {
+                self.profiles.remove(name);
+            }
+            _ => {}
+        }
+    }
+
+    fn save(&mut self, profile: Profile, secret: Option<SecretString>, replacing: Option<String>) {
+        let engine = Arc::clone(&self.engine);
+        let path = self.config_path.clone();
+        let results = self.results.clone();
+        let old = replacing.as_ref().and_then(|n| self.profiles.get(n).cloned());
+        if let Some(old) = replacing {
+            self.renames.insert(profile.name.clone(), old);
+        }
+        tokio::task::spawn_blocking(move || {
+            let result = save_profile(&engine, &path, &profile, secret, old.as_ref());
+            let _ = results.send(Action::ProfileSaved { profile, result });
+        });
+    }
+
+    fn delete(&mut self, name: String) {
+        let Some(profile) = self.profiles.get(&name).cloned() else {
+            return;
+        };
+        let engine = Arc::clone(&self.engine);
+        let path = self.config_path.clone();
+        let results = self.results.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = delete_profile(&engine, &path, &profile);
+            let _ = results.send(Action::ProfileDeleted { name, result });
+        });
+    }
+}
+
+/// Writes the profile (and its secret) the same way `wktui profile add` does.
+fn save_profile(
+    engine: &Engine,
+    path: &std::path::Path,
+    profile: &Profile,
+    secret: Option<SecretString>,
+    old: Option<&Profile>,
+) -> Result<(), String> {
+    let secrets = engine.secrets();
+    let uses_keyring = profile.secret_source == SecretSource::Keyring;
+    let renamed = old.filter(|o| o.name != profile.name);
+    match (&secret, uses_keyring) {
+        (Some(secret), true) => secrets.set(&profile.name, secret).map_err(|e| e.to_string())?,
+        (None, true) if old.is_none() => return Err("the client secret is empty".into()),
+        (None, true) => {
+            // Renamed without a new secret: the stored one moves with the profile.
+            if let Some(old) = renamed {
+                let kept = secrets.get(&old.name).map_err(|e| e.to_string())?;
+                secrets.set(&profile.name, &kept).map_err(|e| e.to_string())?;
+            }
+        }
+        (_, false) => {}
+    }
+    let written = match old {
+        Some(old) => config::replace_profile(path, &old.name, profile),
+        None => config::add_profile(path, profile),
+    };
+    if let Err(e) = written {
+        if old.is_none() && uses_keyring {
+            let _ = secrets.delete(&profile.name);
+        }
+        return Err(e.to_string());
+    }
+    if let Some(old) = renamed {
+        let _ = secrets.delete(&old.name);
+        let _ = engine.cache().remove(&old.name);
+    }
+    Ok(())
+}
+
+fn delete_profile(engine: &Engine, path: &std::path::Path, profile: &Profile) -> Result<(), String> {
+    match engine.secrets().delete(&profile.name) {
+        Ok(_) => {}
+        Err(SecretError::NoKeyring { .. }) if profile.secret_source != SecretSource::Keyring => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    config::remove_profile(path, &profile.name).map_err(|e| e.to_string())?;
+    let _ = engine.cache().remove(&profile.name);
+    Ok(())
+}
