@@ -84,10 +84,19 @@ fn an_extra_ca_file_is_trusted_and_nothing_else_is() {
 
     sb.add_profile("untrusted", &url, &[]);
     let run = sb.run(&["token", "untrusted"]).fails_with(1);
-    assert!(run.stderr.contains("cannot reach"), "{}", run.stderr);
     assert!(
-        run.stderr.to_lowercase().contains("certificate"),
+        run.stderr.contains("TLS certificate of https://127.0.0.1:"),
         "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("UnknownIssuer") && run.stderr.contains("ca_file"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("tries"),
+        "a certificate error is not retried: {}",
         run.stderr
     );
     assert_eq!(
