@@ -18,7 +18,7 @@ use super::layout;
 use super::list::ProfileList;
 use crate::model::{Profile, Settings, Timestamp, Token, TokenState};
 
-pub use keys::{HELP, Hint, hints};
+pub use keys::{HELP, Hint, help_line_count, hints};
 
 /// How long `s` shows the whole token.
 pub const REVEAL_FOR: Duration = Duration::from_secs(10);
@@ -185,6 +185,8 @@ pub struct App {
     status: Option<StatusMessage>,
     reveal: Option<Reveal>,
     pending_saves: Vec<PendingSave>,
+    /// First help line shown, when the help does not fit the screen.
+    help_scroll: usize,
     now: Timestamp,
     /// Terminal size, for paging and mouse hit-testing.
     size: (u16, u16),
@@ -217,6 +219,7 @@ impl App {
             status: None,
             reveal: None,
             pending_saves: Vec::new(),
+            help_scroll: 0,
             now,
             size: (80, 24),
             should_quit: false,
@@ -262,6 +265,11 @@ impl App {
     /// The status message, while it has not expired.
     pub fn status(&self) -> Option<&StatusMessage> {
         self.status.as_ref().filter(|s| s.until > self.now)
+    }
+
+    /// How far the help is scrolled, in lines (the view clamps it).
+    pub fn help_scroll(&self) -> usize {
+        self.help_scroll
     }
 
     pub fn now(&self) -> Timestamp {

@@ -444,7 +444,7 @@ fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
         return Ok(Endpoint::TokenUrl(text.to_owned()));
     }
     Err(format!(
-        "{text} is neither a region (us, eu, apac) nor a token URL (https://…)"
+        "{text} is not a region (us, eu, apac) or a token URL"
     ))
 }
 
@@ -511,7 +511,7 @@ mod tests {
         assert_eq!(form.error(FormField::Name), Some("a name is required"));
         assert_eq!(
             form.error(FormField::Endpoint),
-            Some("mars is neither a region (us, eu, apac) nor a token URL (https://…)")
+            Some("mars is not a region (us, eu, apac) or a token URL")
         );
         assert_eq!(
             form.error(FormField::ClientId),

@@ -40,7 +40,7 @@ pub fn panes(area: Rect) -> Option<Panes> {
         ..area
     };
     let (list, details) = if area.width >= TWO_COLUMNS_FROM {
-        let list_width = (area.width * 2 / 5).clamp(34, 50);
+        let list_width = (area.width * 2 / 5).clamp(36, 50);
         let list = Rect {
             width: list_width,
             ..body
@@ -65,7 +65,8 @@ pub fn panes(area: Rect) -> Option<Panes> {
         };
         (list, details)
     };
-    let inner = list.inner(Margin::new(1, 1));
+    // Border plus one column of padding on each side.
+    let inner = list.inner(Margin::new(2, 1));
     let list_header = Rect { height: 1, ..inner };
     let list_rows = Rect {
         y: inner.y + 1,

@@ -8,12 +8,16 @@ mod app;
 mod form;
 mod layout;
 mod list;
+mod theme;
+mod view;
+
 
 pub use action::{Action, Effect};
 pub use app::{
     Activity, App, HELP, Hint, Indicator, Mode, ProfileRow, REVEAL_FOR, StatusKind, StatusMessage,
-    Verification, format_latency, hints,
+    Verification, format_latency, help_line_count, hints,
 };
 pub use form::{FormField, ProfileForm};
 pub use layout::{MIN_HEIGHT, MIN_WIDTH, Panes, TWO_COLUMNS_FROM, panes};
 pub use list::ProfileList;
+pub use view::draw;

@@ -10,58 +10,76 @@ use crate::model::TokenState;
 use crate::tui::action::Effect;
 use crate::tui::form::{FormOutcome, ProfileForm};
 
-/// Every key, grouped, for the help overlay.
+/// Every key, grouped, for the help overlay. The first three groups form
+/// the left column when the help is shown in two.
 pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Move",
         &[
             ("↑ ↓  k j", "previous / next profile"),
             ("PgUp PgDn", "a page up / down"),
-            ("g G  Home End", "first / last profile"),
-            ("/", "filter by name (Enter keeps, Esc clears)"),
-            ("click, wheel", "select, scroll"),
+            ("g  Home", "first profile"),
+            ("G  End", "last profile"),
+            ("click", "select a profile"),
+            ("wheel", "scroll the list"),
         ],
     ),
     (
-        "Tokens",
+        "Filter",
         &[
-            ("r", "refresh the selected token"),
-            ("R", "refresh every expiring, expired or missing token"),
-            ("c  y", "copy the token (refreshes first if expired)"),
-            ("v", "verify the token against the API"),
-            ("s", "show the whole token for 10 s"),
+            ("/", "filter by name"),
+            ("Enter", "keep the filter"),
+            ("Esc", "clear the filter"),
         ],
     ),
     (
         "Profiles",
         &[
             ("a", "add a profile"),
-            ("e", "edit the selected profile"),
-            ("d", "delete the selected profile (asks first)"),
+            ("e", "edit the profile"),
+            ("d", "delete (asks first)"),
+        ],
+    ),
+    (
+        "Tokens",
+        &[
+            ("r", "refresh the token"),
+            ("R", "refresh all that need it"),
+            ("c  y", "copy (renews if expired)"),
+            ("v", "verify against the API"),
+            ("s", "show the token for 10 s"),
         ],
     ),
     (
         "Form",
         &[
-            ("Tab ↓  S-Tab ↑", "next / previous field"),
-            ("← →  Space", "change a choice"),
-            ("Enter on last, Ctrl-S", "save"),
+            ("Tab  ↓", "next field"),
+            ("S-Tab  ↑", "previous field"),
+            ("← → Spc", "change a choice"),
+            ("Ctrl-S", "save (Enter on the last)"),
+            ("Esc", "cancel"),
         ],
     ),
     (
         "General",
         &[
             ("?", "this help"),
-            ("Esc", "close, clear the filter, then quit"),
+            ("Esc", "close, clear, then quit"),
             ("q  Ctrl-C", "quit"),
         ],
     ),
 ];
 
+/// Lines the help takes in one column: a title and a blank line per group.
+pub fn help_line_count() -> usize {
+    HELP.iter().map(|(_, keys)| keys.len() + 2).sum()
+}
+
 /// A key and what it does, for the status bar.
 pub type Hint = (&'static str, &'static str);
 
-/// The status bar's key hints for the current mode, most useful first.
+/// The status bar's key hints for the current mode, most useful first; the
+/// last two are kept when the bar is too narrow for all.
 pub fn hints(app: &App) -> &'static [Hint] {
     match app.mode() {
         Mode::Normal if app.rows().is_empty() => {
@@ -87,7 +105,7 @@ pub fn hints(app: &App) -> &'static [Hint] {
             ("Enter", "keep filter"),
             ("Esc", "clear"),
         ],
-        Mode::Help => &[("Esc", "close help"), ("q", "close")],
+        Mode::Help => &[("↑↓", "scroll"), ("Esc", "close help")],
         Mode::Form(_) => &[
             ("Tab", "next field"),
             ("←→", "choose"),
@@ -132,11 +150,7 @@ impl App {
                 Vec::new()
             }
             Mode::Help => {
-                if matches!(key.code, KeyCode::Esc | KeyCode::Enter)
-                    || matches!(typed_char(&key), Some('?' | 'q'))
-                {
-                    self.mode = Mode::Normal;
-                }
+                self.help_key(key);
                 Vec::new()
             }
             Mode::Form(form) => match form.handle_key(key) {
@@ -195,6 +209,25 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    fn help_key(&mut self, key: KeyEvent) {
+        let last = help_line_count();
+        let scroll = self.help_scroll;
+        self.help_scroll = match (key.code, typed_char(&key)) {
+            (KeyCode::Esc | KeyCode::Enter, _) | (_, Some('?' | 'q')) => {
+                self.mode = Mode::Normal;
+                0
+            }
+            (KeyCode::Down, _) | (_, Some('j')) => scroll + 1,
+            (KeyCode::Up, _) | (_, Some('k')) => scroll.saturating_sub(1),
+            (KeyCode::PageDown, _) => scroll + 10,
+            (KeyCode::PageUp, _) => scroll.saturating_sub(10),
+            (KeyCode::Home, _) | (_, Some('g')) => 0,
+            (KeyCode::End, _) | (_, Some('G')) => last,
+            _ => scroll,
+        }
+        .min(last);
     }
 
     fn filter_key(&mut self, key: KeyEvent) {

@@ -119,7 +119,7 @@ fn new_sorts_profiles_and_attaches_cached_tokens_by_name() {
     assert!(app.row("prod").and_then(|r| r.token.as_ref()).is_some());
     assert!(app.row("dev").and_then(|r| r.token.as_ref()).is_none());
     assert_eq!(selected(&app), Some("dev"));
-    assert_eq!(app.mode().is_normal(), true);
+    assert!(app.mode().is_normal());
 }
 
 // --- moving ---
