@@ -11,6 +11,8 @@ mod list;
 mod theme;
 mod view;
 
+#[cfg(test)]
+mod snapshot_tests;
 
 pub use action::{Action, Effect};
 pub use app::{
