@@ -588,7 +588,9 @@ fn a_adds_a_profile_through_the_form() {
         key(&mut app, KeyCode::Tab);
     }
     type_text(&mut app, "s3cret");
-    let (profile, secret, replacing) = save_effect(key(&mut app, KeyCode::Enter)).expect("a save");
+    let effects = key(&mut app, KeyCode::Enter);
+    assert!(!format!("{effects:?}").contains("s3cret"), "{effects:?}");
+    let (profile, secret, replacing) = save_effect(effects).expect("a save");
     assert_eq!(profile.name, "prod");
     assert_eq!(profile.endpoint, Endpoint::Region(Region::Eu));
     assert_eq!(secret.as_deref(), Some("s3cret"));
