@@ -14,3 +14,4 @@ pub mod fetcher;
 pub mod model;
 pub mod secrets;
 pub mod testserver;
+pub mod tui;

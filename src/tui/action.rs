@@ -1,0 +1,75 @@
+//! The messages between the App and the runtime: what happened (`Action`)
+//! and what the App wants done (`Effect`).
+
+use std::time::Duration;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use secrecy::SecretString;
+
+use crate::model::{AccessToken, Profile, Timestamp, Token};
+
+/// Something that happened: input, the clock, or a result of an [`Effect`].
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    /// The terminal's size in columns and rows; send one at start-up too, so
+    /// paging and mouse hit-testing know the list's height.
+    Resize(u16, u16),
+    /// The current time. The App never reads the clock: send a tick when
+    /// [`App::next_deadline`](super::App::next_deadline) is reached, and
+    /// before other actions whenever time may have passed, so messages and
+    /// reveals are timed from a fresh `now`.
+    Tick(Timestamp),
+    /// A refresh finished: the new token and how long the request took, or
+    /// the error in words.
+    Refreshed {
+        name: String,
+        result: Result<(Token, Duration), String>,
+    },
+    /// A copy finished: how it was copied (`"clipboard"` or `"OSC 52"`), or
+    /// the error in words.
+    Copied {
+        name: String,
+        result: Result<String, String>,
+    },
+    /// The API accepted (`true`) or refused (`false`) the token, or could not
+    /// be asked.
+    Verified {
+        name: String,
+        result: Result<bool, String>,
+    },
+    /// A profile from the form was stored (or not).
+    ProfileSaved {
+        profile: Profile,
+        result: Result<(), String>,
+    },
+    ProfileDeleted {
+        name: String,
+        result: Result<(), String>,
+    },
+}
+
+/// Work for the runtime. Each one comes back as an [`Action`] when done.
+#[derive(Debug)]
+pub enum Effect {
+    /// Fetch new tokens for these profiles (the runtime caps concurrency);
+    /// answer with one `Refreshed` per name.
+    Refresh(Vec<String>),
+    /// Put the token on the clipboard; answer with `Copied`.
+    Copy { name: String, token: AccessToken },
+    /// Ask the API whether it accepts the token; answer with `Verified`.
+    Verify { name: String, token: AccessToken },
+    /// Store the profile, and the secret when one was typed (`None` keeps the
+    /// stored one). `replacing` names the profile being edited, which may
+    /// have been renamed. Answer with `ProfileSaved`.
+    SaveProfile {
+        profile: Profile,
+        secret: Option<SecretString>,
+        replacing: Option<String>,
+    },
+    /// Remove the profile; answer with `ProfileDeleted`.
+    DeleteProfile(String),
+    /// Restore the terminal and exit.
+    Quit,
+}

@@ -1,0 +1,644 @@
+//! All of the TUI's state, and how actions change it.
+//!
+//! `App::update` is pure: it never does I/O and never reads the clock. Time
+//! comes in through `Action::Tick`; work goes out as `Effect`s for the
+//! runtime, whose results come back as actions.
+
+mod keys;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use ratatui::layout::Rect;
+
+use super::action::{Action, Effect};
+use super::form::{FormField, ProfileForm, Submission};
+use super::layout;
+use super::list::ProfileList;
+use crate::model::{Profile, Settings, Timestamp, Token, TokenState};
+
+pub use keys::{HELP, Hint, help_line_count, hints};
+
+/// How long `s` shows the whole token.
+pub const REVEAL_FOR: Duration = Duration::from_secs(10);
+/// How long a status message stays.
+const MESSAGE_FOR: Duration = Duration::from_secs(5);
+/// Errors stay longer: they take longer to read.
+const ERROR_FOR: Duration = Duration::from_secs(10);
+/// One frame of the refresh spinner.
+pub const SPINNER_STEP_MS: u64 = 100;
+
+/// What a profile is doing right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    Idle,
+    Refreshing { started: Timestamp },
+}
+
+/// What the API said about the token when asked with `v`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verification {
+    Checking,
+    Accepted,
+    Refused,
+    /// The API could not be asked.
+    Failed(String),
+}
+
+/// The one state a profile's marker shows, most urgent first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Indicator {
+    Refreshing,
+    Error,
+    Valid,
+    Expiring,
+    Expired,
+    NoToken,
+}
+
+/// One profile and everything known about its token.
+#[derive(Debug)]
+pub struct ProfileRow {
+    pub profile: Profile,
+    pub token: Option<Token>,
+    pub activity: Activity,
+    /// The last refresh's error in words; cleared by a successful refresh.
+    pub last_error: Option<String>,
+    pub last_latency: Option<Duration>,
+    /// The answer to the last `v` for the current token.
+    pub verification: Option<Verification>,
+    /// Copy the token as soon as the refresh in flight brings it.
+    copy_when_refreshed: bool,
+    /// auto_refresh already asked to replace the current token (once per token).
+    auto_refresh_asked: bool,
+}
+
+impl ProfileRow {
+    fn new(profile: Profile, token: Option<Token>) -> Self {
+        ProfileRow {
+            profile,
+            token,
+            activity: Activity::Idle,
+            last_error: None,
+            last_latency: None,
+            verification: None,
+            copy_when_refreshed: false,
+            auto_refresh_asked: false,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.profile.name
+    }
+
+    pub fn state(&self, now: Timestamp, margin: Duration) -> TokenState {
+        TokenState::of(self.token.as_ref(), now, margin)
+    }
+
+    pub fn is_refreshing(&self) -> bool {
+        matches!(self.activity, Activity::Refreshing { .. })
+    }
+
+    /// Whether a copy is waiting for the refresh in flight.
+    pub fn copy_pending(&self) -> bool {
+        self.copy_when_refreshed
+    }
+
+    pub fn indicator(&self, now: Timestamp, margin: Duration) -> Indicator {
+        if self.is_refreshing() {
+            return Indicator::Refreshing;
+        }
+        if self.last_error.is_some() {
+            return Indicator::Error;
+        }
+        match self.state(now, margin) {
+            TokenState::Valid => Indicator::Valid,
+            TokenState::Expiring => Indicator::Expiring,
+            TokenState::Expired => Indicator::Expired,
+            TokenState::None => Indicator::NoToken,
+        }
+    }
+
+    fn set_token(&mut self, token: Token) {
+        self.token = Some(token);
+        self.verification = None;
+        self.auto_refresh_asked = false;
+    }
+}
+
+/// Which screen has the keyboard.
+#[derive(Debug)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter; the list narrows live.
+    Filter,
+    Help,
+    Form(Box<ProfileForm>),
+    /// Waiting for y/n before deleting this profile.
+    ConfirmDelete(String),
+}
+
+impl Mode {
+    pub fn is_normal(&self) -> bool {
+        matches!(self, Mode::Normal)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Success,
+    Error,
+}
+
+/// A transient message in the status bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub kind: StatusKind,
+    pub until: Timestamp,
+}
+
+/// The token shown whole, until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Reveal {
+    name: String,
+    until: Timestamp,
+}
+
+/// A save sent to the runtime, to apply when its answer arrives.
+#[derive(Debug)]
+struct PendingSave {
+    name: String,
+    replacing: Option<String>,
+}
+
+/// The TUI's whole state.
+#[derive(Debug)]
+pub struct App {
+    /// Sorted by name, so a result finds its row by binary search.
+    rows: Vec<ProfileRow>,
+    settings: Settings,
+    list: ProfileList,
+    mode: Mode,
+    status: Option<StatusMessage>,
+    reveal: Option<Reveal>,
+    pending_saves: Vec<PendingSave>,
+    /// First help line shown, when the help does not fit the screen.
+    help_scroll: usize,
+    now: Timestamp,
+    /// Terminal size, for paging and mouse hit-testing.
+    size: (u16, u16),
+    should_quit: bool,
+    /// Draw without colours (`NO_COLOR`); the runtime decides.
+    pub no_color: bool,
+    /// The local time zone's offset from UTC in seconds, for the times shown;
+    /// the runtime sets it (tests leave it at 0, UTC).
+    pub utc_offset_secs: i32,
+}
+
+impl App {
+    /// An App for these profiles, with the tokens cached for them by name.
+    pub fn new(
+        profiles: Vec<Profile>,
+        settings: Settings,
+        cached: Vec<(String, Token)>,
+        now: Timestamp,
+    ) -> Self {
+        let mut rows: Vec<ProfileRow> = profiles
+            .into_iter()
+            .map(|p| ProfileRow::new(p, None))
+            .collect();
+        rows.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
+        let mut app = App {
+            rows,
+            settings,
+            list: ProfileList::default(),
+            mode: Mode::Normal,
+            status: None,
+            reveal: None,
+            pending_saves: Vec::new(),
+            help_scroll: 0,
+            now,
+            size: (80, 24),
+            should_quit: false,
+            no_color: false,
+            utc_offset_secs: 0,
+        };
+        for (name, token) in cached {
+            if let Some(i) = app.row_index(&name) {
+                app.rows[i].token = Some(token);
+            }
+        }
+        app.list.set_height(layout::list_height(80, 24));
+        app.rebuild_list(None);
+        app
+    }
+
+    // --- reading the state (for the view and the runtime) ---
+
+    pub fn rows(&self) -> &[ProfileRow] {
+        &self.rows
+    }
+
+    pub fn row(&self, name: &str) -> Option<&ProfileRow> {
+        self.row_index(name).map(|i| &self.rows[i])
+    }
+
+    pub fn list(&self) -> &ProfileList {
+        &self.list
+    }
+
+    pub fn selected(&self) -> Option<&ProfileRow> {
+        self.list.selected_row().and_then(|i| self.rows.get(i))
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// The status message, while it has not expired.
+    pub fn status(&self) -> Option<&StatusMessage> {
+        self.status.as_ref().filter(|s| s.until > self.now)
+    }
+
+    /// How far the help is scrolled, in lines (the view clamps it).
+    pub fn help_scroll(&self) -> usize {
+        self.help_scroll
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn size(&self) -> (u16, u16) {
+        self.size
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.should_quit
+    }
+
+    /// Whether this profile's token is shown whole right now.
+    pub fn is_revealed(&self, name: &str) -> bool {
+        self.reveal
+            .as_ref()
+            .is_some_and(|r| r.name == name && r.until > self.now)
+    }
+
+    /// The next instant the screen changes by itself: the next whole second
+    /// while a countdown is shown, the next spinner frame, the end of the
+    /// status message or of a reveal. `None` when nothing changes until
+    /// the next input or result.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        let now = self.now.as_millis();
+        let after = |step: u64| Timestamp((now / step + 1) * step);
+        let refreshing = self.rows.iter().any(ProfileRow::is_refreshing);
+        let counting = self.rows.iter().any(|r| r.token.is_some());
+        [
+            (counting || refreshing).then(|| after(1000)),
+            refreshing.then(|| after(SPINNER_STEP_MS)),
+            self.status.as_ref().map(|s| s.until),
+            self.reveal.as_ref().map(|r| r.until),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // --- changing it ---
+
+    /// Applies one action and returns the work it asks for.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => self.on_key(key),
+            Action::Mouse(mouse) => self.on_mouse(mouse),
+            Action::Resize(width, height) => {
+                self.size = (width, height);
+                self.list.set_height(layout::list_height(width, height));
+                Vec::new()
+            }
+            Action::Tick(now) => self.on_tick(now),
+            Action::Refreshed { name, result } => self.on_refreshed(&name, result),
+            Action::Copied { name, result } => {
+                self.on_copied(&name, result);
+                Vec::new()
+            }
+            Action::Verified { name, result } => {
+                self.on_verified(&name, result);
+                Vec::new()
+            }
+            Action::ProfileSaved { profile, result } => {
+                self.on_saved(profile, result);
+                Vec::new()
+            }
+            Action::ProfileDeleted { name, result } => {
+                self.on_deleted(&name, result);
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_tick(&mut self, now: Timestamp) -> Vec<Effect> {
+        self.now = now;
+        if self.status.as_ref().is_some_and(|s| s.until <= now) {
+            self.status = None;
+        }
+        if self.reveal.as_ref().is_some_and(|r| r.until <= now) {
+            self.reveal = None;
+        }
+        if !self.settings.auto_refresh {
+            return Vec::new();
+        }
+        let margin = self.settings.refresh_margin;
+        let mut due = Vec::new();
+        for row in &mut self.rows {
+            let reached_margin = matches!(
+                row.state(now, margin),
+                TokenState::Expiring | TokenState::Expired
+            );
+            if reached_margin && !row.is_refreshing() && !row.auto_refresh_asked {
+                row.auto_refresh_asked = true;
+                row.activity = Activity::Refreshing { started: now };
+                due.push(row.profile.name.clone());
+            }
+        }
+        if due.is_empty() {
+            Vec::new()
+        } else {
+            vec![Effect::Refresh(due)]
+        }
+    }
+
+    fn on_refreshed(
+        &mut self,
+        name: &str,
+        result: Result<(Token, Duration), String>,
+    ) -> Vec<Effect> {
+        // The profile may have been deleted while its token was on the way.
+        let Some(i) = self.row_index(name) else {
+            return Vec::new();
+        };
+        let row = &mut self.rows[i];
+        row.activity = Activity::Idle;
+        let copy = std::mem::take(&mut row.copy_when_refreshed);
+        match result {
+            Ok((token, latency)) => {
+                row.last_latency = Some(latency);
+                row.last_error = None;
+                let copy_effect = copy.then(|| Effect::Copy {
+                    name: name.to_owned(),
+                    token: token.access_token.clone(),
+                });
+                row.set_token(token);
+                match copy_effect {
+                    Some(effect) => {
+                        self.info(format!("refreshed {name}; copying it…"));
+                        vec![effect]
+                    }
+                    None => {
+                        self.success(format!("refreshed {name} in {}", format_latency(latency)));
+                        Vec::new()
+                    }
+                }
+            }
+            Err(error) => {
+                // Keep the previous token: it may still be usable.
+                let nothing_copied = if copy { "; nothing copied" } else { "" };
+                self.error(format!("{name}: refresh failed: {error}{nothing_copied}"));
+                self.rows[i].last_error = Some(error);
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_copied(&mut self, name: &str, result: Result<String, String>) {
+        match result {
+            Ok(how) => {
+                let via = if how == "clipboard" {
+                    String::new()
+                } else {
+                    format!(" via {how}")
+                };
+                let clears = self.settings.clipboard_clear_after.as_secs();
+                let clears = if clears > 0 {
+                    format!(", clears in {clears} s")
+                } else {
+                    String::new()
+                };
+                self.success(format!("copied {name}{via}{clears}"));
+            }
+            Err(error) => self.error(format!("could not copy {name}: {error}")),
+        }
+    }
+
+    fn on_verified(&mut self, name: &str, result: Result<bool, String>) {
+        let Some(i) = self.row_index(name) else {
+            return;
+        };
+        let (verification, message) = match result {
+            Ok(true) => (
+                Verification::Accepted,
+                Ok(format!("the API accepted {name}'s token")),
+            ),
+            Ok(false) => (
+                Verification::Refused,
+                Err(format!("the API refused {name}'s token")),
+            ),
+            Err(error) => (
+                Verification::Failed(error.clone()),
+                Err(format!("could not verify {name}: {error}")),
+            ),
+        };
+        self.rows[i].verification = Some(verification);
+        match message {
+            Ok(text) => self.success(text),
+            Err(text) => self.error(text),
+        }
+    }
+
+    fn on_saved(&mut self, profile: Profile, result: Result<(), String>) {
+        let replacing = self
+            .pending_saves
+            .iter()
+            .position(|p| p.name == profile.name)
+            .map(|i| self.pending_saves.remove(i))
+            .and_then(|p| p.replacing);
+        let form_waiting = matches!(&self.mode, Mode::Form(form)
+            if form.is_saving() && form.input(FormField::Name)
+                .is_some_and(|n| n.text().trim() == profile.name));
+        match result {
+            Ok(()) => {
+                let name = profile.name.clone();
+                let verb = if replacing.is_some() {
+                    "saved"
+                } else {
+                    "added"
+                };
+                self.store_profile(profile, replacing.as_deref());
+                if form_waiting {
+                    self.mode = Mode::Normal;
+                }
+                self.success(format!("{verb} {name}"));
+            }
+            Err(error) => {
+                self.error(format!("could not save {}: {error}", profile.name));
+                if let (true, Mode::Form(form)) = (form_waiting, &mut self.mode) {
+                    form.save_failed(error);
+                }
+            }
+        }
+    }
+
+    /// Puts a saved profile in its sorted place, replacing the old one. The
+    /// token stays only if it was issued for the same settings.
+    fn store_profile(&mut self, profile: Profile, replacing: Option<&str>) {
+        let selected = self.selected().map(|r| r.profile.name.clone());
+        let old = replacing
+            .and_then(|old| self.row_index(old))
+            .or_else(|| self.row_index(&profile.name))
+            .map(|i| self.rows.remove(i));
+        let mut row = ProfileRow::new(profile, None);
+        if let Some(old) = old {
+            if old.profile.fingerprint() == row.profile.fingerprint() {
+                row.token = old.token;
+                row.last_latency = old.last_latency;
+                row.verification = old.verification;
+            }
+            if self
+                .reveal
+                .as_ref()
+                .is_some_and(|r| r.name == old.profile.name)
+            {
+                self.reveal = None;
+            }
+        }
+        let name = row.profile.name.clone();
+        let at = self
+            .rows
+            .partition_point(|r| r.profile.name.as_str() < name.as_str());
+        self.rows.insert(at, row);
+        // Follow an edited profile under its new name; select a new one.
+        let follow = match (&selected, replacing) {
+            (Some(sel), Some(old)) if sel == old => Some(name),
+            (_, None) => Some(name),
+            _ => selected,
+        };
+        let prefer = follow.and_then(|n| self.row_index(&n));
+        self.rebuild_list(prefer);
+    }
+
+    fn on_deleted(&mut self, name: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => {
+                let selected = self.selected().map(|r| r.profile.name.clone());
+                if let Some(i) = self.row_index(name) {
+                    self.rows.remove(i);
+                }
+                if self.reveal.as_ref().is_some_and(|r| r.name == name) {
+                    self.reveal = None;
+                }
+                let prefer = selected.and_then(|n| self.row_index(&n));
+                self.rebuild_list(prefer);
+                self.success(format!("deleted {name}"));
+            }
+            Err(error) => self.error(format!("could not delete {name}: {error}")),
+        }
+    }
+
+    // --- helpers shared with the key handlers ---
+
+    fn row_index(&self, name: &str) -> Option<usize> {
+        self.rows
+            .binary_search_by(|r| r.profile.name.as_str().cmp(name))
+            .ok()
+    }
+
+    fn rebuild_list(&mut self, prefer: Option<usize>) {
+        self.list
+            .rebuild(self.rows.iter().map(|r| r.profile.name.as_str()), prefer);
+    }
+
+    fn list_rows_area(&self) -> Option<Rect> {
+        let (width, height) = self.size;
+        layout::panes(Rect::new(0, 0, width, height)).map(|p| p.list_rows)
+    }
+
+    fn start_refresh(&mut self, names: Vec<String>) -> Vec<Effect> {
+        for name in &names {
+            if let Some(i) = self.row_index(name) {
+                self.rows[i].activity = Activity::Refreshing { started: self.now };
+            }
+        }
+        vec![Effect::Refresh(names)]
+    }
+
+    fn submit_form(&mut self) -> Vec<Effect> {
+        let Mode::Form(form) = &mut self.mode else {
+            return Vec::new();
+        };
+        let rows = &self.rows;
+        let taken = |name: &str| {
+            rows.binary_search_by(|r| r.profile.name.as_str().cmp(name))
+                .is_ok()
+        };
+        let Some(Submission {
+            profile,
+            secret,
+            replacing,
+        }) = form.submit(taken)
+        else {
+            return Vec::new();
+        };
+        self.pending_saves.push(PendingSave {
+            name: profile.name.clone(),
+            replacing: replacing.clone(),
+        });
+        self.info(format!("saving {}…", profile.name));
+        vec![Effect::SaveProfile {
+            profile,
+            secret,
+            replacing,
+        }]
+    }
+
+    fn quit(&mut self) -> Vec<Effect> {
+        self.should_quit = true;
+        vec![Effect::Quit]
+    }
+
+    fn info(&mut self, text: String) {
+        self.set_status(text, StatusKind::Info, MESSAGE_FOR);
+    }
+
+    fn success(&mut self, text: String) {
+        self.set_status(text, StatusKind::Success, MESSAGE_FOR);
+    }
+
+    fn error(&mut self, text: String) {
+        self.set_status(text, StatusKind::Error, ERROR_FOR);
+    }
+
+    fn set_status(&mut self, text: String, kind: StatusKind, stays: Duration) {
+        self.status = Some(StatusMessage {
+            text,
+            kind,
+            until: self.now.plus(stays),
+        });
+    }
+}
+
+/// `312 ms` below a second, `1.4 s` above.
+pub fn format_latency(latency: Duration) -> String {
+    let ms = latency.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", latency.as_secs_f64())
+    }
+}

@@ -1,0 +1,832 @@
+use std::time::Duration;
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use super::*;
+use crate::model::{AccessToken, Endpoint, Region, Scopes};
+
+const T0: u64 = 1_700_000_000;
+
+fn at(secs: u64) -> Timestamp {
+    Timestamp::from_secs(T0 + secs)
+}
+
+fn profile(name: &str) -> Profile {
+    Profile::new(name, Endpoint::Region(Region::Us), format!("{name}-client"))
+}
+
+/// A 600 s token with `left` seconds to go at `at(0)`.
+fn token_left(left: i64) -> Token {
+    let obtained = (T0 as i64 + left - 600) as u64;
+    Token {
+        access_token: AccessToken::new(format!("wk.token-{left}")),
+        token_type: "Bearer".into(),
+        scopes: Scopes::parse("file:read"),
+        scope_stated: true,
+        obtained_at: Timestamp::from_secs(obtained),
+        lifetime: Duration::from_secs(600),
+    }
+}
+
+fn app_with(names: &[&str], tokens: Vec<(&str, Token)>) -> App {
+    let profiles = names.iter().map(|n| profile(n)).collect();
+    let cached = tokens.into_iter().map(|(n, t)| (n.to_owned(), t)).collect();
+    let mut app = App::new(profiles, Settings::default(), cached, at(0));
+    app.update(Action::Resize(80, 24));
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ch(app: &mut App, c: char) -> Vec<Effect> {
+    key(app, KeyCode::Char(c))
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        ch(app, c);
+    }
+}
+
+fn selected(app: &App) -> Option<&str> {
+    app.selected().map(ProfileRow::name)
+}
+
+fn status(app: &App) -> Option<&str> {
+    app.status().map(|s| s.text.as_str())
+}
+
+fn refreshed(app: &mut App, name: &str, result: Result<Token, &str>) -> Vec<Effect> {
+    app.update(Action::Refreshed {
+        name: name.into(),
+        result: result
+            .map(|t| (t, Duration::from_millis(312)))
+            .map_err(str::to_owned),
+    })
+}
+
+fn refresh_names(effects: &[Effect]) -> Vec<Vec<String>> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Refresh(names) => Some(names.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn copies(effects: &[Effect]) -> Vec<(String, String)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Copy { name, token } => Some((name.clone(), token.expose().to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_quit(effects: &[Effect]) -> bool {
+    matches!(effects, [Effect::Quit])
+}
+
+fn many(n: usize) -> App {
+    let names: Vec<String> = (0..n).map(|i| format!("p{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    app_with(&refs, vec![])
+}
+
+// --- construction ---
+
+#[test]
+fn new_sorts_profiles_and_attaches_cached_tokens_by_name() {
+    let app = app_with(
+        &["staging", "dev", "prod"],
+        vec![("prod", token_left(300)), ("gone", token_left(300))],
+    );
+    let names: Vec<&str> = app.rows().iter().map(ProfileRow::name).collect();
+    assert_eq!(names, ["dev", "prod", "staging"]);
+    assert!(app.row("prod").and_then(|r| r.token.as_ref()).is_some());
+    assert!(app.row("dev").and_then(|r| r.token.as_ref()).is_none());
+    assert_eq!(selected(&app), Some("dev"));
+    assert!(app.mode().is_normal());
+}
+
+// --- moving ---
+
+#[test]
+fn arrows_vim_keys_home_end_and_pages_move_the_selection() {
+    let mut app = many(30);
+    // 80x24: the list shows 20 rows.
+    key(&mut app, KeyCode::Down);
+    ch(&mut app, 'j');
+    assert_eq!(selected(&app), Some("p02"));
+    ch(&mut app, 'k');
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Up);
+    assert_eq!(selected(&app), Some("p00"));
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(selected(&app), Some("p20"));
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(selected(&app), Some("p00"));
+    ch(&mut app, 'G');
+    assert_eq!(selected(&app), Some("p29"));
+    assert_eq!(app.list().offset(), 10);
+    ch(&mut app, 'g');
+    assert_eq!(selected(&app), Some("p00"));
+    key(&mut app, KeyCode::End);
+    assert_eq!(selected(&app), Some("p29"));
+    key(&mut app, KeyCode::Home);
+    assert_eq!(selected(&app), Some("p00"));
+}
+
+#[test]
+fn resize_sets_the_page_size() {
+    let mut app = many(30);
+    app.update(Action::Resize(80, 10));
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(
+        selected(&app),
+        Some("p06"),
+        "a 10-row terminal shows 6 rows"
+    );
+    app.update(Action::Resize(5, 5));
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(selected(&app), Some("p07"), "too small: pages by one");
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let mut app = many(3);
+    let mut release = KeyEvent::new(KeyCode::Down, KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    app.update(Action::Key(release));
+    assert_eq!(selected(&app), Some("p00"));
+}
+
+// --- filter ---
+
+#[test]
+fn filter_narrows_live_and_enter_keeps_it() {
+    let mut app = app_with(&["dev", "prod", "prod-eu", "staging"], vec![]);
+    ch(&mut app, 'G');
+    assert_eq!(selected(&app), Some("staging"));
+    ch(&mut app, '/');
+    assert!(matches!(app.mode(), Mode::Filter));
+    type_text(&mut app, "pro");
+    assert_eq!(app.list().visible().len(), 2);
+    // The selection was filtered out: it clamps into the narrower list.
+    assert_eq!(selected(&app), Some("prod-eu"));
+    ch(&mut app, 'j'); // typed, not a move
+    assert_eq!(app.list().filter(), "proj");
+    assert_eq!(selected(&app), None);
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Up);
+    assert_eq!(selected(&app), Some("prod"));
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.mode(), Mode::Normal));
+    assert_eq!(app.list().filter(), "pro");
+    // Esc in normal mode clears a kept filter before it would quit.
+    let effects = key(&mut app, KeyCode::Esc);
+    assert!(effects.is_empty());
+    assert_eq!(app.list().filter(), "");
+    assert_eq!(app.list().visible().len(), 4);
+    assert_eq!(selected(&app), Some("prod"), "the selection survives");
+}
+
+#[test]
+fn esc_in_filter_mode_clears_the_filter() {
+    let mut app = app_with(&["dev", "prod"], vec![]);
+    ch(&mut app, '/');
+    type_text(&mut app, "zzz");
+    assert!(app.list().visible().is_empty());
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode(), Mode::Normal));
+    assert_eq!(app.list().visible().len(), 2);
+    assert!(!app.should_quit());
+}
+
+// --- refresh ---
+
+#[test]
+fn r_refreshes_the_selected_profile_once() {
+    let mut app = app_with(&["dev", "prod"], vec![]);
+    ch(&mut app, 'j');
+    let effects = ch(&mut app, 'r');
+    assert_eq!(refresh_names(&effects), [vec!["prod".to_owned()]]);
+    assert_eq!(
+        app.row("prod").map(|r| r.activity),
+        Some(Activity::Refreshing { started: at(0) })
+    );
+    assert_eq!(
+        app.row("prod")
+            .map(|r| r.indicator(at(0), Duration::from_secs(60))),
+        Some(Indicator::Refreshing)
+    );
+    assert!(ch(&mut app, 'r').is_empty());
+    assert_eq!(status(&app), Some("prod is already refreshing"));
+}
+
+#[test]
+fn shift_r_refreshes_only_expiring_expired_and_missing_tokens() {
+    let mut app = app_with(
+        &["expired", "expiring", "missing", "valid", "busy"],
+        vec![
+            ("expired", token_left(-5)),
+            ("expiring", token_left(30)),
+            ("valid", token_left(500)),
+            ("busy", token_left(-5)),
+        ],
+    );
+    app.rows[0].activity = Activity::Refreshing { started: at(0) }; // "busy"
+    let effects = ch(&mut app, 'R');
+    assert_eq!(
+        refresh_names(&effects),
+        [vec![
+            "expired".to_owned(),
+            "expiring".to_owned(),
+            "missing".to_owned()
+        ]]
+    );
+    assert_eq!(status(&app), Some("refreshing 3 profiles…"));
+    assert!(ch(&mut app, 'R').is_empty());
+    assert_eq!(
+        status(&app),
+        Some("every token is valid; nothing to refresh")
+    );
+}
+
+#[test]
+fn a_successful_refresh_replaces_the_token_and_records_latency() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(-1))]);
+    ch(&mut app, 'r');
+    refreshed(&mut app, "prod", Ok(token_left(600)));
+    let row = app.row("prod").expect("row");
+    assert_eq!(row.activity, Activity::Idle);
+    assert_eq!(row.last_latency, Some(Duration::from_millis(312)));
+    assert_eq!(row.state(at(0), Duration::from_secs(60)), TokenState::Valid);
+    assert_eq!(status(&app), Some("refreshed prod in 312 ms"));
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_token_and_says_why() {
+    let old = token_left(200);
+    let mut app = app_with(&["prod"], vec![("prod", old.clone())]);
+    ch(&mut app, 'r');
+    refreshed(
+        &mut app,
+        "prod",
+        Err("invalid_client: Client authentication failed"),
+    );
+    let row = app.row("prod").expect("row");
+    assert_eq!(row.token.as_ref(), Some(&old));
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("invalid_client: Client authentication failed")
+    );
+    assert_eq!(row.activity, Activity::Idle);
+    assert_eq!(
+        row.indicator(at(0), Duration::from_secs(60)),
+        Indicator::Error
+    );
+    let message = app.status().expect("status");
+    assert_eq!(message.kind, StatusKind::Error);
+    assert_eq!(
+        message.text,
+        "prod: refresh failed: invalid_client: Client authentication failed"
+    );
+    // The next success clears the error.
+    refreshed(&mut app, "prod", Ok(token_left(600)));
+    assert_eq!(app.row("prod").and_then(|r| r.last_error.clone()), None);
+}
+
+#[test]
+fn results_for_deleted_profiles_are_ignored() {
+    let mut app = app_with(&["prod"], vec![]);
+    assert!(refreshed(&mut app, "gone", Ok(token_left(600))).is_empty());
+    app.update(Action::Verified {
+        name: "gone".into(),
+        result: Ok(true),
+    });
+    app.update(Action::ProfileDeleted {
+        name: "gone".into(),
+        result: Ok(()),
+    });
+    assert_eq!(app.rows().len(), 1);
+    assert_eq!(selected(&app), Some("prod"));
+}
+
+// --- copy ---
+
+#[test]
+fn copy_hands_over_a_valid_token() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(30))]);
+    let effects = ch(&mut app, 'c');
+    assert_eq!(copies(&effects), [("prod".into(), "wk.token-30".into())]);
+    let effects = ch(&mut app, 'y');
+    assert_eq!(copies(&effects).len(), 1);
+}
+
+#[test]
+fn copying_an_expired_token_refreshes_first_then_copies_once() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(-10))]);
+    let effects = ch(&mut app, 'c');
+    assert_eq!(refresh_names(&effects), [vec!["prod".to_owned()]]);
+    assert!(copies(&effects).is_empty());
+    assert_eq!(
+        status(&app),
+        Some("prod has expired: refreshing, will copy when the new token arrives")
+    );
+    assert!(app.row("prod").is_some_and(ProfileRow::copy_pending));
+    // Pressing again while it refreshes does not start a second fetch.
+    assert!(ch(&mut app, 'c').is_empty());
+    let effects = refreshed(&mut app, "prod", Ok(token_left(600)));
+    assert_eq!(copies(&effects), [("prod".into(), "wk.token-600".into())]);
+    assert_eq!(status(&app), Some("refreshed prod; copying it…"));
+    // A later refresh does not copy again.
+    ch(&mut app, 'r');
+    assert!(copies(&refreshed(&mut app, "prod", Ok(token_left(600)))).is_empty());
+}
+
+#[test]
+fn copying_without_a_token_fetches_one_and_a_failure_copies_nothing() {
+    let mut app = app_with(&["prod"], vec![]);
+    let effects = ch(&mut app, 'c');
+    assert_eq!(refresh_names(&effects), [vec!["prod".to_owned()]]);
+    let effects = refreshed(&mut app, "prod", Err("connection refused"));
+    assert!(effects.is_empty());
+    assert_eq!(
+        status(&app),
+        Some("prod: refresh failed: connection refused; nothing copied")
+    );
+    assert!(!app.row("prod").is_some_and(ProfileRow::copy_pending));
+}
+
+#[test]
+fn copy_results_say_how_and_when_it_clears() {
+    let mut app = app_with(&["prod"], vec![]);
+    app.update(Action::Copied {
+        name: "prod".into(),
+        result: Ok("clipboard".into()),
+    });
+    assert_eq!(status(&app), Some("copied prod, clears in 30 s"));
+    app.update(Action::Copied {
+        name: "prod".into(),
+        result: Ok("OSC 52".into()),
+    });
+    assert_eq!(status(&app), Some("copied prod via OSC 52, clears in 30 s"));
+    app.update(Action::Copied {
+        name: "prod".into(),
+        result: Err("no clipboard".into()),
+    });
+    assert_eq!(status(&app), Some("could not copy prod: no clipboard"));
+    assert_eq!(app.status().map(|s| s.kind), Some(StatusKind::Error));
+}
+
+// --- verify ---
+
+#[test]
+fn verify_asks_the_api_and_shows_the_answer() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(300))]);
+    let effects = ch(&mut app, 'v');
+    assert!(matches!(&effects[..], [Effect::Verify { name, token }]
+        if name == "prod" && token.expose() == "wk.token-300"));
+    assert_eq!(
+        app.row("prod").and_then(|r| r.verification.clone()),
+        Some(Verification::Checking)
+    );
+    for (result, expected, message) in [
+        (
+            Ok(true),
+            Verification::Accepted,
+            "the API accepted prod's token",
+        ),
+        (
+            Ok(false),
+            Verification::Refused,
+            "the API refused prod's token",
+        ),
+        (
+            Err("timed out".to_owned()),
+            Verification::Failed("timed out".into()),
+            "could not verify prod: timed out",
+        ),
+    ] {
+        app.update(Action::Verified {
+            name: "prod".into(),
+            result,
+        });
+        assert_eq!(
+            app.row("prod").and_then(|r| r.verification.clone()),
+            Some(expected)
+        );
+        assert_eq!(status(&app), Some(message));
+    }
+    // A new token has not been verified.
+    refreshed(&mut app, "prod", Ok(token_left(600)));
+    assert_eq!(app.row("prod").and_then(|r| r.verification.clone()), None);
+}
+
+#[test]
+fn verify_needs_a_live_token() {
+    let mut app = app_with(&["a", "b"], vec![("a", token_left(-1))]);
+    assert!(ch(&mut app, 'v').is_empty());
+    assert_eq!(
+        status(&app),
+        Some("a's token has expired; press r to refresh it")
+    );
+    ch(&mut app, 'j');
+    assert!(ch(&mut app, 'v').is_empty());
+    assert_eq!(status(&app), Some("b has no token yet; press r to get one"));
+}
+
+// --- reveal and time ---
+
+#[test]
+fn s_reveals_the_token_for_ten_seconds() {
+    let mut app = app_with(&["a", "b"], vec![("a", token_left(300))]);
+    ch(&mut app, 's');
+    assert!(app.is_revealed("a"));
+    assert_eq!(status(&app), Some("showing a's token for 10 s"));
+    app.update(Action::Tick(at(9)));
+    assert!(app.is_revealed("a"));
+    app.update(Action::Tick(at(10)));
+    assert!(!app.is_revealed("a"));
+    // Toggle off by hand, and hide on moving away.
+    ch(&mut app, 's');
+    ch(&mut app, 's');
+    assert!(!app.is_revealed("a"));
+    ch(&mut app, 's');
+    ch(&mut app, 'j');
+    ch(&mut app, 'k');
+    assert!(!app.is_revealed("a"));
+    // Nothing to show without a token.
+    ch(&mut app, 'j');
+    ch(&mut app, 's');
+    assert!(!app.is_revealed("b"));
+}
+
+#[test]
+fn status_messages_expire_on_tick() {
+    let mut app = app_with(&["a"], vec![]);
+    ch(&mut app, 'v');
+    assert!(status(&app).is_some());
+    assert_eq!(app.next_deadline(), Some(at(5)));
+    app.update(Action::Tick(at(4)));
+    assert!(status(&app).is_some());
+    app.update(Action::Tick(at(5)));
+    assert_eq!(status(&app), None);
+    assert_eq!(app.next_deadline(), None);
+}
+
+#[test]
+fn next_deadline_covers_countdowns_spinner_messages_and_reveal() {
+    let mut app = app_with(&["a", "b"], vec![]);
+    assert_eq!(app.next_deadline(), None, "nothing moves on its own");
+    app.update(Action::Tick(Timestamp(at(0).0 + 250)));
+    ch(&mut app, 'r');
+    app.status = None;
+    assert_eq!(
+        app.next_deadline(),
+        Some(Timestamp(at(0).0 + 300)),
+        "spinner"
+    );
+    refreshed(&mut app, "a", Ok(token_left(600)));
+    app.status = None;
+    assert_eq!(
+        app.next_deadline(),
+        Some(at(1)),
+        "the countdown's next second"
+    );
+    app.update(Action::Tick(Timestamp(at(0).0 + 999)));
+    assert_eq!(app.next_deadline(), Some(at(1)));
+    app.update(Action::Tick(at(1)));
+    assert_eq!(app.next_deadline(), Some(at(2)));
+    // Messages and reveals that end earlier than the next second come first.
+    app.status = Some(StatusMessage {
+        text: "x".into(),
+        kind: StatusKind::Info,
+        until: Timestamp(at(1).0 + 500),
+    });
+    assert_eq!(app.next_deadline(), Some(Timestamp(at(1).0 + 500)));
+    app.status = None;
+    app.reveal = Some(Reveal {
+        name: "a".into(),
+        until: Timestamp(at(1).0 + 10),
+    });
+    assert_eq!(app.next_deadline(), Some(Timestamp(at(1).0 + 10)));
+}
+
+#[test]
+fn auto_refresh_fires_once_per_token_at_the_margin() {
+    // "none" has no token: auto_refresh only renews tokens it has.
+    let mut app = app_with(&["a", "none"], vec![("a", token_left(70))]);
+    // Off by default.
+    assert!(app.update(Action::Tick(at(20))).is_empty());
+    app.settings.auto_refresh = true;
+    assert!(
+        app.update(Action::Tick(at(9))).is_empty(),
+        "70 s left > 60 s margin"
+    );
+    let effects = app.update(Action::Tick(at(10)));
+    assert_eq!(refresh_names(&effects), [vec!["a".to_owned()]]);
+    assert!(app.row("a").is_some_and(ProfileRow::is_refreshing));
+    // A failure leaves the old token, and no retry on every tick.
+    refreshed(&mut app, "a", Err("boom"));
+    for s in 11..80 {
+        assert!(app.update(Action::Tick(at(s))).is_empty(), "tick {s}");
+    }
+    // A new token gets its own one refresh when it reaches the margin.
+    let mut fresh = token_left(600);
+    fresh.obtained_at = at(0);
+    refreshed(&mut app, "a", Ok(fresh));
+    assert!(app.update(Action::Tick(at(539))).is_empty());
+    let effects = app.update(Action::Tick(at(540)));
+    assert_eq!(refresh_names(&effects), [vec!["a".to_owned()]]);
+}
+
+// --- profiles: add, edit, delete ---
+
+fn save_effect(effects: Vec<Effect>) -> Option<(Profile, Option<String>, Option<String>)> {
+    use secrecy::ExposeSecret;
+    effects.into_iter().find_map(|e| match e {
+        Effect::SaveProfile {
+            profile,
+            secret,
+            replacing,
+        } => Some((
+            profile,
+            secret.map(|s| s.expose_secret().to_owned()),
+            replacing,
+        )),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_adds_a_profile_through_the_form() {
+    let mut app = app_with(&["dev"], vec![]);
+    ch(&mut app, 'a');
+    assert!(matches!(app.mode(), Mode::Form(_)));
+    type_text(&mut app, "prod");
+    key(&mut app, KeyCode::Tab);
+    ctrl(&mut app, 'u');
+    type_text(&mut app, "eu");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "client-1");
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Tab);
+    }
+    type_text(&mut app, "s3cret");
+    let effects = key(&mut app, KeyCode::Enter);
+    assert!(!format!("{effects:?}").contains("s3cret"), "{effects:?}");
+    let (profile, secret, replacing) = save_effect(effects).expect("a save");
+    assert_eq!(profile.name, "prod");
+    assert_eq!(profile.endpoint, Endpoint::Region(Region::Eu));
+    assert_eq!(secret.as_deref(), Some("s3cret"));
+    assert_eq!(replacing, None);
+    assert!(
+        !format!("{app:?}").contains("s3cret"),
+        "the secret never shows in Debug"
+    );
+    // The form waits for the answer, then closes and selects the new profile.
+    assert!(matches!(app.mode(), Mode::Form(f) if f.is_saving()));
+    app.update(Action::ProfileSaved {
+        profile,
+        result: Ok(()),
+    });
+    assert!(matches!(app.mode(), Mode::Normal));
+    assert_eq!(selected(&app), Some("prod"));
+    assert_eq!(status(&app), Some("added prod"));
+}
+
+#[test]
+fn the_form_validates_in_the_app_against_existing_names() {
+    let mut app = app_with(&["dev"], vec![]);
+    ch(&mut app, 'a');
+    assert!(ctrl(&mut app, 's').is_empty());
+    let Mode::Form(form) = app.mode() else {
+        panic!("form closed");
+    };
+    assert_eq!(form.error(FormField::Name), Some("a name is required"));
+    assert_eq!(
+        form.error(FormField::ClientId),
+        Some("a client id is required")
+    );
+    assert_eq!(
+        form.error(FormField::Secret),
+        Some("a client secret is required")
+    );
+    type_text(&mut app, "dev");
+    assert!(ctrl(&mut app, 's').is_empty());
+    let Mode::Form(form) = app.mode() else {
+        panic!("form closed");
+    };
+    assert_eq!(
+        form.error(FormField::Name),
+        Some("a profile named dev exists already")
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode(), Mode::Normal));
+    assert!(!app.should_quit(), "Esc closes the form first");
+}
+
+#[test]
+fn a_failed_save_keeps_the_form_open_with_the_reason() {
+    let mut app = app_with(&[], vec![]);
+    ch(&mut app, 'a');
+    type_text(&mut app, "prod");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "id");
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab); // wraps to the secret
+    type_text(&mut app, "x");
+    let (profile, ..) = save_effect(ctrl(&mut app, 's')).expect("a save");
+    app.update(Action::ProfileSaved {
+        profile,
+        result: Err("keyring is locked".into()),
+    });
+    let Mode::Form(form) = app.mode() else {
+        panic!("form closed");
+    };
+    assert_eq!(form.save_error(), Some("keyring is locked"));
+    assert!(!form.is_saving());
+    assert_eq!(status(&app), Some("could not save prod: keyring is locked"));
+    assert!(app.rows().is_empty());
+}
+
+#[test]
+fn e_edits_and_renames_the_selected_profile() {
+    let mut app = app_with(&["dev", "prod"], vec![("dev", token_left(300))]);
+    ch(&mut app, 'e');
+    let Mode::Form(form) = app.mode() else {
+        panic!("no form");
+    };
+    assert_eq!(form.editing(), Some("dev"));
+    // Rename dev to zeta; the empty secret keeps the stored one.
+    ctrl(&mut app, 'u');
+    type_text(&mut app, "zeta");
+    let (profile, secret, replacing) = save_effect(ctrl(&mut app, 's')).expect("a save");
+    assert_eq!(secret, None);
+    assert_eq!(replacing.as_deref(), Some("dev"));
+    app.update(Action::ProfileSaved {
+        profile,
+        result: Ok(()),
+    });
+    let names: Vec<&str> = app.rows().iter().map(ProfileRow::name).collect();
+    assert_eq!(names, ["prod", "zeta"]);
+    assert_eq!(
+        selected(&app),
+        Some("zeta"),
+        "the selection follows the rename"
+    );
+    assert!(
+        app.row("zeta").and_then(|r| r.token.as_ref()).is_some(),
+        "same settings: the token stays"
+    );
+    assert_eq!(status(&app), Some("saved zeta"));
+}
+
+#[test]
+fn editing_what_the_server_sees_drops_the_old_token() {
+    let mut app = app_with(&["dev"], vec![("dev", token_left(300))]);
+    ch(&mut app, 'e');
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "-2"); // client id dev-client-2
+    let (profile, ..) = save_effect(ctrl(&mut app, 's')).expect("a save");
+    app.update(Action::ProfileSaved {
+        profile,
+        result: Ok(()),
+    });
+    assert!(app.row("dev").is_some_and(|r| r.token.is_none()));
+}
+
+#[test]
+fn d_deletes_after_confirmation() {
+    let mut app = app_with(&["a", "b", "c"], vec![]);
+    ch(&mut app, 'G');
+    ch(&mut app, 'd');
+    assert!(matches!(app.mode(), Mode::ConfirmDelete(n) if n == "c"));
+    ch(&mut app, 'x');
+    assert!(
+        matches!(app.mode(), Mode::ConfirmDelete(_)),
+        "other keys wait"
+    );
+    assert!(ch(&mut app, 'n').is_empty());
+    assert!(matches!(app.mode(), Mode::Normal));
+    assert_eq!(status(&app), Some("kept c"));
+    ch(&mut app, 'd');
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    assert!(!app.should_quit());
+    ch(&mut app, 'd');
+    let effects = ch(&mut app, 'y');
+    assert!(matches!(&effects[..], [Effect::DeleteProfile(n)] if n == "c"));
+    app.update(Action::ProfileDeleted {
+        name: "c".into(),
+        result: Ok(()),
+    });
+    assert_eq!(app.rows().len(), 2);
+    assert_eq!(selected(&app), Some("b"), "the selection clamps");
+    assert_eq!(status(&app), Some("deleted c"));
+    app.update(Action::ProfileDeleted {
+        name: "b".into(),
+        result: Err("permission denied".into()),
+    });
+    assert_eq!(app.rows().len(), 2);
+    assert_eq!(status(&app), Some("could not delete b: permission denied"));
+}
+
+#[test]
+fn keys_that_need_a_profile_say_so_when_there_is_none() {
+    let mut app = app_with(&[], vec![]);
+    for c in ['r', 'c', 'v', 'e', 'd'] {
+        assert!(ch(&mut app, c).is_empty(), "{c}");
+        assert!(matches!(app.mode(), Mode::Normal), "{c}");
+    }
+    ch(&mut app, 's');
+    ch(&mut app, 'j');
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(selected(&app), None);
+}
+
+// --- help and quitting ---
+
+#[test]
+fn help_opens_with_question_mark_and_closes_with_esc_or_q() {
+    let mut app = many(2);
+    for close in [KeyCode::Esc, KeyCode::Char('q'), KeyCode::Char('?')] {
+        ch(&mut app, '?');
+        assert!(matches!(app.mode(), Mode::Help));
+        ch(&mut app, 'j');
+        assert_eq!(selected(&app), Some("p00"), "help swallows other keys");
+        assert!(key(&mut app, close).is_empty());
+        assert!(matches!(app.mode(), Mode::Normal));
+    }
+    assert!(!app.should_quit());
+}
+
+#[test]
+fn q_esc_and_ctrl_c_quit() {
+    for quit in [
+        KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE),
+        KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+    ] {
+        let mut app = many(2);
+        assert!(is_quit(&app.update(Action::Key(quit))));
+        assert!(app.should_quit());
+    }
+    // Ctrl-C quits from anywhere, even a form.
+    let mut app = many(2);
+    ch(&mut app, 'a');
+    assert!(is_quit(&ctrl(&mut app, 'c')));
+}
+
+// --- mouse ---
+
+fn mouse(app: &mut App, kind: MouseEventKind, column: u16, row: u16) {
+    app.update(Action::Mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }));
+}
+
+#[test]
+fn clicks_select_list_rows_and_the_wheel_scrolls() {
+    let mut app = many(30);
+    let click = MouseEventKind::Down(MouseButton::Left);
+    // At 80x24 the first row is on line 2 (border, headings).
+    mouse(&mut app, click, 5, 4);
+    assert_eq!(selected(&app), Some("p02"));
+    mouse(&mut app, click, 5, 1); // the headings
+    mouse(&mut app, click, 60, 4); // the details pane
+    assert_eq!(selected(&app), Some("p02"));
+    mouse(&mut app, MouseEventKind::ScrollDown, 60, 10);
+    mouse(&mut app, MouseEventKind::ScrollDown, 60, 10);
+    assert_eq!(selected(&app), Some("p04"));
+    mouse(&mut app, MouseEventKind::ScrollUp, 0, 0);
+    assert_eq!(selected(&app), Some("p03"));
+    // Clicks land on the scrolled window.
+    ch(&mut app, 'G');
+    mouse(&mut app, click, 5, 2);
+    assert_eq!(selected(&app), Some("p10"));
+    // Below the last row of a short list: nothing.
+    let mut short = many(2);
+    mouse(&mut short, click, 5, 10);
+    assert_eq!(selected(&short), Some("p00"));
+}

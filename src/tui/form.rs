@@ -1,0 +1,640 @@
+//! The add/edit profile form: its fields, key handling and validation.
+//!
+//! The form owns the typed secret until it is handed over as a
+//! `SecretString`; the buffer is wiped on drop and never shown by `Debug`.
+
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use crate::model::{ApiVersion, ClientAuth, Endpoint, Profile, Region, Scopes, SecretSource};
+
+/// The form's fields, in tab order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FormField {
+    Name,
+    Endpoint,
+    ClientId,
+    Scope,
+    ApiVersion,
+    ClientAuth,
+    Secret,
+}
+
+impl FormField {
+    pub const ALL: [FormField; 7] = [
+        FormField::Name,
+        FormField::Endpoint,
+        FormField::ClientId,
+        FormField::Scope,
+        FormField::ApiVersion,
+        FormField::ClientAuth,
+        FormField::Secret,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FormField::Name => "Name",
+            FormField::Endpoint => "Region or URL",
+            FormField::ClientId => "Client id",
+            FormField::Scope => "Scope",
+            FormField::ApiVersion => "API version",
+            FormField::ClientAuth => "Client auth",
+            FormField::Secret => "Client secret",
+        }
+    }
+
+    fn index(self) -> usize {
+        FormField::ALL.iter().position(|f| *f == self).unwrap_or(0)
+    }
+
+    fn next(self) -> FormField {
+        FormField::ALL[(self.index() + 1) % FormField::ALL.len()]
+    }
+
+    fn prev(self) -> FormField {
+        let len = FormField::ALL.len();
+        FormField::ALL[(self.index() + len - 1) % len]
+    }
+
+    /// Fields picked from a fixed set with ←/→ rather than typed.
+    pub fn is_choice(self) -> bool {
+        matches!(self, FormField::ApiVersion | FormField::ClientAuth)
+    }
+}
+
+/// A one-line text field with a cursor (counted in chars).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TextInput {
+    text: String,
+    cursor: usize,
+}
+
+impl TextInput {
+    pub fn new(text: impl Into<String>) -> Self {
+        let text = text.into();
+        let cursor = text.chars().count();
+        TextInput { text, cursor }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Cursor position in chars from the start.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    fn byte_at(&self, chars: usize) -> usize {
+        self.text
+            .char_indices()
+            .nth(chars)
+            .map_or(self.text.len(), |(i, _)| i)
+    }
+
+    /// Applies an editing key; false when the key is not an edit.
+    fn edit(&mut self, key: KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('u') if ctrl => *self = TextInput::default(),
+            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => {
+                let at = self.byte_at(self.cursor);
+                self.text.insert(at, c);
+                self.cursor += 1;
+            }
+            KeyCode::Backspace if self.cursor > 0 => {
+                self.cursor -= 1;
+                let at = self.byte_at(self.cursor);
+                self.text.remove(at);
+            }
+            KeyCode::Delete if self.cursor < self.text.chars().count() => {
+                let at = self.byte_at(self.cursor);
+                self.text.remove(at);
+            }
+            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Right => self.cursor = (self.cursor + 1).min(self.text.chars().count()),
+            KeyCode::Home => self.cursor = 0,
+            KeyCode::End => self.cursor = self.text.chars().count(),
+            KeyCode::Backspace | KeyCode::Delete => {}
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// A typed secret. Growing the buffer copies into a fresh zeroizing buffer
+/// so no partial secret is left behind in freed memory.
+#[derive(Default)]
+pub struct SecretInput {
+    buf: Zeroizing<String>,
+}
+
+impl SecretInput {
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// How many `•` to show.
+    pub fn char_count(&self) -> usize {
+        self.buf.chars().count()
+    }
+
+    fn push(&mut self, c: char) {
+        if self.buf.len() + c.len_utf8() > self.buf.capacity() {
+            let mut bigger =
+                Zeroizing::new(String::with_capacity((self.buf.capacity() * 2).max(64)));
+            bigger.push_str(&self.buf);
+            self.buf = bigger; // the old buffer is wiped as it drops
+        }
+        self.buf.push(c);
+    }
+
+    fn edit(&mut self, key: KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('u') if ctrl => self.buf = Zeroizing::default(),
+            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => self.push(c),
+            KeyCode::Backspace => {
+                self.buf.pop();
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// A copy for handing over; `SecretString::from(&str)` allocates exactly
+    /// once, so no unwiped copy is left by a reallocation.
+    fn to_secret(&self) -> SecretString {
+        SecretString::from(self.buf.as_str())
+    }
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput(<redacted>)")
+    }
+}
+
+/// What a key did to the form.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FormOutcome {
+    Continue,
+    Cancel,
+    Submit,
+}
+
+/// A valid form, ready to save.
+#[derive(Debug)]
+pub struct Submission {
+    pub profile: Profile,
+    pub secret: Option<SecretString>,
+    pub replacing: Option<String>,
+}
+
+/// The add/edit profile form.
+#[derive(Debug)]
+pub struct ProfileForm {
+    /// The profile being edited; `None` when adding.
+    original: Option<Profile>,
+    name: TextInput,
+    endpoint: TextInput,
+    client_id: TextInput,
+    scope: TextInput,
+    api_version: ApiVersion,
+    client_auth: ClientAuth,
+    secret: SecretInput,
+    focus: FormField,
+    errors: Vec<(FormField, String)>,
+    /// Why the last save failed, from the runtime.
+    save_error: Option<String>,
+    /// A save is in flight; edits wait for its answer.
+    saving: bool,
+}
+
+impl ProfileForm {
+    /// An empty form for a new profile (region `us`).
+    pub fn add() -> Self {
+        ProfileForm {
+            original: None,
+            name: TextInput::default(),
+            endpoint: TextInput::new(Region::Us.as_str()),
+            client_id: TextInput::default(),
+            scope: TextInput::default(),
+            api_version: ApiVersion::default(),
+            client_auth: ClientAuth::default(),
+            secret: SecretInput::default(),
+            focus: FormField::Name,
+            errors: Vec::new(),
+            save_error: None,
+            saving: false,
+        }
+    }
+
+    /// A form filled in from `profile`; an empty secret keeps the stored one.
+    pub fn edit(profile: &Profile) -> Self {
+        ProfileForm {
+            original: Some(profile.clone()),
+            name: TextInput::new(profile.name.clone()),
+            endpoint: TextInput::new(profile.endpoint_label()),
+            client_id: TextInput::new(profile.client_id.clone()),
+            scope: TextInput::new(
+                profile
+                    .scope
+                    .as_ref()
+                    .map(Scopes::to_string)
+                    .unwrap_or_default(),
+            ),
+            api_version: profile.api_version,
+            client_auth: profile.client_auth,
+            ..ProfileForm::add()
+        }
+    }
+
+    /// The name of the profile being edited, if editing.
+    pub fn editing(&self) -> Option<&str> {
+        self.original.as_ref().map(|p| p.name.as_str())
+    }
+
+    pub fn focus(&self) -> FormField {
+        self.focus
+    }
+
+    pub fn is_saving(&self) -> bool {
+        self.saving
+    }
+
+    pub fn save_error(&self) -> Option<&str> {
+        self.save_error.as_deref()
+    }
+
+    /// The text input behind a typed field (`None` for choices and the secret).
+    pub fn input(&self, field: FormField) -> Option<&TextInput> {
+        match field {
+            FormField::Name => Some(&self.name),
+            FormField::Endpoint => Some(&self.endpoint),
+            FormField::ClientId => Some(&self.client_id),
+            FormField::Scope => Some(&self.scope),
+            FormField::ApiVersion | FormField::ClientAuth | FormField::Secret => None,
+        }
+    }
+
+    fn input_mut(&mut self, field: FormField) -> Option<&mut TextInput> {
+        match field {
+            FormField::Name => Some(&mut self.name),
+            FormField::Endpoint => Some(&mut self.endpoint),
+            FormField::ClientId => Some(&mut self.client_id),
+            FormField::Scope => Some(&mut self.scope),
+            FormField::ApiVersion | FormField::ClientAuth | FormField::Secret => None,
+        }
+    }
+
+    pub fn api_version(&self) -> ApiVersion {
+        self.api_version
+    }
+
+    pub fn client_auth(&self) -> ClientAuth {
+        self.client_auth
+    }
+
+    pub fn secret(&self) -> &SecretInput {
+        &self.secret
+    }
+
+    /// The validation message for a field, if it has one.
+    pub fn error(&self, field: FormField) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, message)| message.as_str())
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> FormOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancel,
+            _ if self.saving => {}
+            KeyCode::Char('s') if ctrl => return FormOutcome::Submit,
+            KeyCode::Enter if self.focus == FormField::Secret => return FormOutcome::Submit,
+            KeyCode::Enter | KeyCode::Tab | KeyCode::Down => self.focus = self.focus.next(),
+            KeyCode::BackTab | KeyCode::Up => self.focus = self.focus.prev(),
+            _ => self.edit_focused(key),
+        }
+        FormOutcome::Continue
+    }
+
+    fn edit_focused(&mut self, key: KeyEvent) {
+        let focus = self.focus;
+        let changed = match focus {
+            FormField::ApiVersion | FormField::ClientAuth => self.cycle_choice(key.code),
+            FormField::Secret => self.secret.edit(key),
+            _ => self.input_mut(focus).is_some_and(|input| input.edit(key)),
+        };
+        if changed {
+            // The message described the old value.
+            self.errors.retain(|(f, _)| *f != focus);
+        }
+    }
+
+    fn cycle_choice(&mut self, code: KeyCode) -> bool {
+        if !matches!(code, KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')) {
+            return false;
+        }
+        match self.focus {
+            FormField::ApiVersion => {
+                self.api_version = match self.api_version {
+                    ApiVersion::V2026_01_01 => ApiVersion::V2022_01_01,
+                    ApiVersion::V2022_01_01 => ApiVersion::V2026_01_01,
+                }
+            }
+            FormField::ClientAuth => {
+                self.client_auth = match self.client_auth {
+                    ClientAuth::Body => ClientAuth::Basic,
+                    ClientAuth::Basic => ClientAuth::Body,
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Checks every field. On success marks the form as saving and returns
+    /// what to save; otherwise records a message per wrong field and moves
+    /// the focus to the first of them.
+    pub fn submit(&mut self, name_taken: impl Fn(&str) -> bool) -> Option<Submission> {
+        if self.saving {
+            return None;
+        }
+        self.errors.clear();
+        self.save_error = None;
+        let name = self.name.text().trim().to_owned();
+        let replacing = self.editing().map(str::to_owned);
+        if name.is_empty() {
+            self.fail(FormField::Name, "a name is required");
+        } else if replacing.as_deref() != Some(name.as_str()) && name_taken(&name) {
+            self.fail(
+                FormField::Name,
+                format!("a profile named {name} exists already"),
+            );
+        }
+        let endpoint = parse_endpoint(self.endpoint.text());
+        if let Err(message) = &endpoint {
+            self.fail(FormField::Endpoint, message.clone());
+        }
+        let client_id = self.client_id.text().trim().to_owned();
+        if client_id.is_empty() {
+            self.fail(FormField::ClientId, "a client id is required");
+        }
+        if self.secret.is_empty() && self.original.is_none() {
+            self.fail(FormField::Secret, "a client secret is required");
+        }
+        if let Some((first, _)) = self.errors.first() {
+            self.focus = *first;
+            return None;
+        }
+        let endpoint = endpoint.ok()?;
+        let scope = Scopes::parse(self.scope.text());
+        let secret = (!self.secret.is_empty()).then(|| self.secret.to_secret());
+        let mut profile = self
+            .original
+            .clone()
+            .unwrap_or_else(|| Profile::new(name.clone(), endpoint.clone(), client_id.clone()));
+        profile.name = name;
+        profile.endpoint = endpoint;
+        profile.client_id = client_id;
+        profile.scope = (!scope.is_empty()).then_some(scope);
+        profile.api_version = self.api_version;
+        profile.client_auth = self.client_auth;
+        if secret.is_some() {
+            // A typed secret is stored in the keyring, so that is where it comes from now.
+            profile.secret_source = SecretSource::Keyring;
+        }
+        self.saving = true;
+        Some(Submission {
+            profile,
+            secret,
+            replacing,
+        })
+    }
+
+    /// The runtime could not save: show why and let the user try again.
+    pub fn save_failed(&mut self, error: String) {
+        self.saving = false;
+        self.save_error = Some(error);
+    }
+
+    fn fail(&mut self, field: FormField, message: impl Into<String>) {
+        self.errors.push((field, message.into()));
+    }
+}
+
+/// `us`, `eu`, `apac`, or an `http(s)://` token URL.
+fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("a region (us, eu, apac) or a token URL is required".to_owned());
+    }
+    if let Ok(region) = text.parse::<Region>() {
+        return Ok(Endpoint::Region(region));
+    }
+    let lower = text.to_ascii_lowercase();
+    if (lower.starts_with("https://") || lower.starts_with("http://")) && !text.contains(' ') {
+        return Ok(Endpoint::TokenUrl(text.to_owned()));
+    }
+    Err(format!(
+        "{text} is not a region (us, eu, apac) or a token URL"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    fn type_text(form: &mut ProfileForm, text: &str) {
+        for c in text.chars() {
+            form.handle_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    fn filled_add_form() -> ProfileForm {
+        let mut form = ProfileForm::add();
+        type_text(&mut form, "prod");
+        form.handle_key(key(KeyCode::Tab));
+        form.handle_key(ctrl('u'));
+        type_text(&mut form, "eu");
+        form.handle_key(key(KeyCode::Tab));
+        type_text(&mut form, "client-1");
+        form.handle_key(key(KeyCode::Tab));
+        type_text(&mut form, "file:read  file:write");
+        form.focus = FormField::Secret;
+        type_text(&mut form, "s3cret");
+        form
+    }
+
+    #[test]
+    fn a_filled_form_becomes_a_profile_and_a_secret() {
+        let mut form = filled_add_form();
+        let sub = form.submit(|_| false).expect("valid");
+        assert_eq!(sub.profile.name, "prod");
+        assert_eq!(sub.profile.endpoint, Endpoint::Region(Region::Eu));
+        assert_eq!(sub.profile.client_id, "client-1");
+        assert_eq!(
+            sub.profile.scope.map(|s| s.to_string()).as_deref(),
+            Some("file:read file:write")
+        );
+        assert_eq!(
+            sub.secret.as_ref().map(|s| s.expose_secret().to_owned()),
+            Some("s3cret".to_owned())
+        );
+        assert_eq!(sub.replacing, None);
+        assert!(form.is_saving());
+    }
+
+    #[test]
+    fn each_required_field_gets_a_message_and_focus_goes_to_the_first() {
+        let mut form = ProfileForm::add();
+        form.focus = FormField::Endpoint;
+        form.handle_key(ctrl('u'));
+        type_text(&mut form, "mars");
+        assert!(form.submit(|_| false).is_none());
+        assert_eq!(form.error(FormField::Name), Some("a name is required"));
+        assert_eq!(
+            form.error(FormField::Endpoint),
+            Some("mars is not a region (us, eu, apac) or a token URL")
+        );
+        assert_eq!(
+            form.error(FormField::ClientId),
+            Some("a client id is required")
+        );
+        assert_eq!(
+            form.error(FormField::Secret),
+            Some("a client secret is required")
+        );
+        assert_eq!(form.error(FormField::Scope), None);
+        assert_eq!(form.focus(), FormField::Name);
+        assert!(!form.is_saving());
+        // Typing into a field clears its message.
+        type_text(&mut form, "x");
+        assert_eq!(form.error(FormField::Name), None);
+    }
+
+    #[test]
+    fn names_must_be_unique_except_the_one_being_edited() {
+        let mut form = filled_add_form();
+        assert!(form.submit(|n| n == "prod").is_none());
+        assert_eq!(
+            form.error(FormField::Name),
+            Some("a profile named prod exists already")
+        );
+        let profile = Profile::new("prod", Endpoint::Region(Region::Us), "id");
+        let mut edit = ProfileForm::edit(&profile);
+        let sub = edit.submit(|n| n == "prod").expect("own name is fine");
+        assert_eq!(sub.replacing.as_deref(), Some("prod"));
+        assert!(sub.secret.is_none(), "an empty secret keeps the stored one");
+    }
+
+    #[test]
+    fn token_urls_are_accepted_in_the_endpoint_field() {
+        assert_eq!(
+            parse_endpoint(" https://example.test/oauth2/token "),
+            Ok(Endpoint::TokenUrl(
+                "https://example.test/oauth2/token".into()
+            ))
+        );
+        assert_eq!(parse_endpoint("APAC"), Ok(Endpoint::Region(Region::Apac)));
+        assert!(parse_endpoint("ftp://x").is_err());
+    }
+
+    #[test]
+    fn editing_keeps_what_the_form_does_not_show() {
+        let mut profile = Profile::new("dev", Endpoint::Region(Region::Us), "id");
+        profile.secret_source = SecretSource::Env("DEV_SECRET".into());
+        profile.ca_file = Some("/etc/ca.pem".into());
+        let mut form = ProfileForm::edit(&profile);
+        let sub = form.submit(|_| false).expect("valid");
+        assert_eq!(sub.profile, profile);
+        // A typed secret goes to the keyring.
+        let mut form = ProfileForm::edit(&profile);
+        form.focus = FormField::Secret;
+        type_text(&mut form, "new");
+        let sub = form.submit(|_| false).expect("valid");
+        assert_eq!(sub.profile.secret_source, SecretSource::Keyring);
+    }
+
+    #[test]
+    fn keys_move_between_fields_and_choices_cycle() {
+        let mut form = ProfileForm::add();
+        form.handle_key(key(KeyCode::BackTab));
+        assert_eq!(form.focus(), FormField::Secret);
+        form.handle_key(key(KeyCode::Down));
+        assert_eq!(form.focus(), FormField::Name);
+        form.handle_key(key(KeyCode::Enter));
+        assert_eq!(form.focus(), FormField::Endpoint);
+        form.handle_key(key(KeyCode::Up));
+        assert_eq!(form.focus(), FormField::Name);
+        form.focus = FormField::ApiVersion;
+        form.handle_key(key(KeyCode::Right));
+        assert_eq!(form.api_version(), ApiVersion::V2022_01_01);
+        form.focus = FormField::ClientAuth;
+        form.handle_key(key(KeyCode::Char(' ')));
+        assert_eq!(form.client_auth(), ClientAuth::Basic);
+        form.focus = FormField::Secret;
+        assert_eq!(form.handle_key(key(KeyCode::Enter)), FormOutcome::Submit);
+        assert_eq!(form.handle_key(ctrl('s')), FormOutcome::Submit);
+        assert_eq!(form.handle_key(key(KeyCode::Esc)), FormOutcome::Cancel);
+    }
+
+    #[test]
+    fn text_input_edits_at_the_cursor() {
+        let mut input = TextInput::new("acd");
+        input.edit(key(KeyCode::Left));
+        input.edit(key(KeyCode::Left));
+        input.edit(key(KeyCode::Char('b')));
+        assert_eq!((input.text(), input.cursor()), ("abcd", 2));
+        input.edit(key(KeyCode::Delete));
+        input.edit(key(KeyCode::Home));
+        input.edit(key(KeyCode::Backspace));
+        input.edit(key(KeyCode::Delete));
+        assert_eq!((input.text(), input.cursor()), ("bd", 0));
+        input.edit(key(KeyCode::End));
+        input.edit(key(KeyCode::Char('é')));
+        input.edit(key(KeyCode::Backspace));
+        assert_eq!((input.text(), input.cursor()), ("bd", 2));
+    }
+
+    #[test]
+    fn the_secret_never_shows_in_debug_and_survives_growth() {
+        let mut form = ProfileForm::add();
+        form.focus = FormField::Secret;
+        let long: String = "hunter2".repeat(40);
+        type_text(&mut form, &long);
+        assert_eq!(form.secret().char_count(), long.len());
+        let shown = format!("{form:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(form.secret.to_secret().expose_secret(), long);
+        form.handle_key(key(KeyCode::Backspace));
+        assert_eq!(form.secret().char_count(), long.len() - 1);
+    }
+
+    #[test]
+    fn a_failed_save_reopens_the_form_for_edits() {
+        let mut form = filled_add_form();
+        assert!(form.submit(|_| false).is_some());
+        assert!(form.submit(|_| false).is_none(), "one save at a time");
+        type_text(&mut form, "ignored while saving");
+        form.save_failed("keyring locked".into());
+        assert_eq!(form.save_error(), Some("keyring locked"));
+        assert!(form.submit(|_| false).is_some());
+    }
+}

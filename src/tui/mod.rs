@@ -1,0 +1,25 @@
+//! The terminal UI: the App (all state + `update(action) -> effects`, no
+//! I/O), the view (pure functions from `&App` to a frame), and the layout
+//! both share. The runtime that owns the terminal lives elsewhere and
+//! performs the effects.
+
+mod action;
+mod app;
+mod form;
+mod layout;
+mod list;
+mod theme;
+mod view;
+
+#[cfg(test)]
+mod snapshot_tests;
+
+pub use action::{Action, Effect};
+pub use app::{
+    Activity, App, HELP, Hint, Indicator, Mode, ProfileRow, REVEAL_FOR, StatusKind, StatusMessage,
+    Verification, format_latency, help_line_count, hints,
+};
+pub use form::{FormField, ProfileForm};
+pub use layout::{MIN_HEIGHT, MIN_WIDTH, Panes, TWO_COLUMNS_FROM, panes};
+pub use list::ProfileList;
+pub use view::draw;

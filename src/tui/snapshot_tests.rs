@@ -1,0 +1,377 @@
+//! Snapshots of the whole screen at several sizes and in every state, drawn
+//! with ratatui's `TestBackend` at a fixed `now`, fixed tokens and UTC.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use insta::assert_snapshot;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+use super::{Action, App, draw};
+use crate::model::{AccessToken, Endpoint, Profile, Region, Scopes, Settings, Timestamp, Token};
+
+/// 2023-11-14 22:13:20 UTC.
+const T0: u64 = 1_700_000_000;
+
+fn now() -> Timestamp {
+    Timestamp::from_secs(T0)
+}
+
+/// A token with `left` seconds to go at `now()`, out of `lifetime`.
+fn token(value: &str, left: i64, lifetime: u64, scope: &str) -> Token {
+    Token {
+        access_token: AccessToken::new(value.to_owned()),
+        token_type: "Bearer".into(),
+        scopes: Scopes::parse(scope),
+        scope_stated: true,
+        obtained_at: Timestamp::from_secs((T0 as i64 + left - lifetime as i64) as u64),
+        lifetime: Duration::from_secs(lifetime),
+    }
+}
+
+fn profile(name: &str, region: Region) -> Profile {
+    let mut p = Profile::new(name, Endpoint::Region(region), format!("{name}-7f3a9c"));
+    p.scope = Some(Scopes::parse("file:read file:write"));
+    p
+}
+
+/// Four profiles, one per token state; `prod` selected.
+fn fleet() -> App {
+    let mut sandbox = Profile::new(
+        "sandbox",
+        Endpoint::TokenUrl("http://127.0.0.1:8080/oauth2/token".into()),
+        "sandbox-client",
+    );
+    sandbox.api_version = crate::model::ApiVersion::V2022_01_01;
+    let profiles = vec![
+        profile("prod", Region::Us),
+        profile("staging-eu", Region::Eu),
+        profile("dev-apac", Region::Apac),
+        sandbox,
+    ];
+    let cached = vec![
+        (
+            "prod".to_owned(),
+            token("wk.Gx7pQ2LmZk9fR4", 599, 600, "file:read file:write"),
+        ),
+        (
+            "staging-eu".to_owned(),
+            token("wk.Ab3dE5fG7hJ9kL", 45, 3600, "file:read"),
+        ),
+        (
+            "dev-apac".to_owned(),
+            token("wk.Zz9yY8xX7wW6vV", -62, 600, "file:read file:write"),
+        ),
+    ];
+    let mut app = App::new(profiles, Settings::default(), cached, now());
+    select(&mut app, "prod");
+    app
+}
+
+fn select(app: &mut App, name: &str) {
+    press(app, KeyCode::Home);
+    for _ in 0..app.rows().len() {
+        if app.selected().map(|r| r.name()) == Some(name) {
+            return;
+        }
+        press(app, KeyCode::Down);
+    }
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// Draws `app` on a `width`×`height` screen, telling it the size first as
+/// the runtime does.
+fn screen(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
+    app.update(Action::Resize(width, height));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal.draw(|f| draw(f, app)).expect("draw");
+    terminal
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> String {
+    screen(app, width, height).backend().to_string()
+}
+
+fn buffer(app: &mut App, width: u16, height: u16) -> Buffer {
+    screen(app, width, height).backend().buffer().clone()
+}
+
+// --- first run ---
+
+#[test]
+fn welcome_on_first_run() {
+    let mut app = App::new(vec![], Settings::default(), vec![], now());
+    assert_snapshot!("welcome_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("welcome_80x24", render(&mut app, 80, 24));
+    assert_snapshot!("welcome_60x20", render(&mut app, 60, 20));
+}
+
+// --- token states ---
+
+#[test]
+fn valid_token_selected() {
+    let mut app = fleet();
+    assert_snapshot!("valid_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("valid_80x24", render(&mut app, 80, 24));
+    assert_snapshot!("valid_60x20", render(&mut app, 60, 20));
+}
+
+#[test]
+fn expiring_token_selected() {
+    let mut app = fleet();
+    select(&mut app, "staging-eu");
+    assert_snapshot!("expiring_120x40", render(&mut app, 120, 40));
+}
+
+#[test]
+fn expired_token_selected() {
+    let mut app = fleet();
+    select(&mut app, "dev-apac");
+    assert_snapshot!("expired_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn no_token_selected() {
+    let mut app = fleet();
+    select(&mut app, "sandbox");
+    assert_snapshot!("no_token_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn refreshing_shows_a_spinner_and_keeps_counting() {
+    let mut app = fleet();
+    select(&mut app, "dev-apac");
+    press(&mut app, KeyCode::Char('r'));
+    app.update(Action::Tick(Timestamp(now().as_millis() + 2_300)));
+    assert_snapshot!("refreshing_120x40", render(&mut app, 120, 40));
+}
+
+#[test]
+fn failed_refresh_shows_the_error_in_words() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('r'));
+    app.update(Action::Refreshed {
+        name: "prod".into(),
+        result: Err("invalid_client: Client authentication failed".into()),
+    });
+    assert_snapshot!("error_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("error_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn revealed_token_latency_verification_and_unstated_scope() {
+    let mut app = fleet();
+    let mut fresh = token(
+        "wk.Gx7pQ2LmZk9fR4-whole-token-value",
+        3599,
+        3600,
+        "file:read",
+    );
+    fresh.scope_stated = false;
+    app.update(Action::Refreshed {
+        name: "prod".into(),
+        result: Ok((fresh, Duration::from_millis(312))),
+    });
+    press(&mut app, KeyCode::Char('v'));
+    app.update(Action::Verified {
+        name: "prod".into(),
+        result: Ok(true),
+    });
+    press(&mut app, KeyCode::Char('s'));
+    assert_snapshot!("revealed_120x40", render(&mut app, 120, 40));
+}
+
+#[test]
+fn status_message_replaces_the_hints() {
+    let mut app = fleet();
+    app.update(Action::Copied {
+        name: "prod".into(),
+        result: Ok("clipboard".into()),
+    });
+    let screen = render(&mut app, 80, 24);
+    let status = screen.lines().last().unwrap_or_default().to_owned();
+    assert_snapshot!("status_copied_80x24", status);
+}
+
+// --- overlays and modes ---
+
+#[test]
+fn help_overlay() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('?'));
+    assert_snapshot!("help_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("help_80x24", render(&mut app, 80, 24));
+    assert_snapshot!("help_60x20", render(&mut app, 60, 20));
+    for _ in 0..50 {
+        press(&mut app, KeyCode::Down);
+    }
+    assert_snapshot!("help_60x20_scrolled_to_the_end", render(&mut app, 60, 20));
+}
+
+#[test]
+fn filter_narrows_the_list() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "a");
+    assert_snapshot!("filter_typing_80x24", render(&mut app, 80, 24));
+    type_text(&mut app, "zz");
+    assert_snapshot!("filter_no_match_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn add_profile_form() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('a'));
+    type_text(&mut app, "prod");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "mars");
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    )));
+    assert_snapshot!("form_errors_80x24", render(&mut app, 80, 24));
+    assert_snapshot!("form_errors_60x20", render(&mut app, 60, 20));
+}
+
+#[test]
+fn edit_profile_form() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('e'));
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Tab);
+    }
+    type_text(&mut app, "new-secret");
+    assert_snapshot!("form_edit_120x40", render(&mut app, 120, 40));
+}
+
+#[test]
+fn delete_confirmation() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('d'));
+    assert_snapshot!("confirm_delete_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn long_lists_scroll_to_keep_the_selection_visible() {
+    let profiles = (0..10_000)
+        .map(|i| profile(&format!("tenant-{i:05}"), Region::Us))
+        .collect();
+    let cached = (0..10_000)
+        .step_by(3)
+        .map(|i| {
+            (
+                format!("tenant-{i:05}"),
+                token("wk.tok", (i % 700) as i64 - 60, 600, "file:read"),
+            )
+        })
+        .collect();
+    let mut app = App::new(profiles, Settings::default(), cached, now());
+    app.update(Action::Resize(80, 24));
+    press(&mut app, KeyCode::End);
+    press(&mut app, KeyCode::PageUp);
+    assert_snapshot!("ten_thousand_80x24", render(&mut app, 80, 24));
+}
+
+// --- sizes and colour ---
+
+#[test]
+fn tiny_terminals_say_they_are_too_small() {
+    let mut app = fleet();
+    assert_snapshot!("too_small_20x5", render(&mut app, 20, 5));
+    assert_snapshot!("too_small_39x24", render(&mut app, 39, 24));
+}
+
+#[test]
+fn never_panics_at_any_size_in_any_mode() {
+    let setups: [fn(&mut App); 7] = [
+        |_| {},
+        |app| press(app, KeyCode::Char('?')),
+        |app| press(app, KeyCode::Char('a')),
+        |app| press(app, KeyCode::Char('e')),
+        |app| press(app, KeyCode::Char('d')),
+        |app| type_text(app, "/st"),
+        |app| press(app, KeyCode::Char('r')),
+    ];
+    // Around every threshold of the layout, and every width at one height.
+    let widths = [
+        0, 1, 2, 3, 5, 10, 20, 39, 40, 41, 50, 59, 60, 79, 80, 81, 100, 120, 130,
+    ];
+    let heights = [0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 16, 20, 24, 45];
+    for setup in setups {
+        let mut app = fleet();
+        setup(&mut app);
+        let mut empty = App::new(vec![], Settings::default(), vec![], now());
+        setup(&mut empty);
+        for width in widths {
+            for height in heights {
+                screen(&mut app, width, height);
+                screen(&mut empty, width, height);
+            }
+        }
+        for width in 0..=130 {
+            screen(&mut app, width, 24);
+        }
+    }
+}
+
+/// Which colours a line of the screen uses, one letter per cell.
+fn colour_map(buffer: &Buffer, y: u16) -> String {
+    (0..buffer.area.width)
+        .map(|x| match buffer.cell((x, y)).map(|c| c.fg) {
+            Some(Color::Green) => 'g',
+            Some(Color::Yellow) => 'y',
+            Some(Color::Red) => 'r',
+            Some(Color::Cyan) => 'c',
+            Some(Color::DarkGray) => 'd',
+            Some(Color::Reset) | None => '.',
+            Some(_) => '+',
+        })
+        .collect()
+}
+
+#[test]
+fn states_are_coloured_and_also_marked() {
+    let mut app = fleet();
+    select(&mut app, "sandbox");
+    press(&mut app, KeyCode::Char('r'));
+    let buffer = buffer(&mut app, 80, 24);
+    // List rows: dev-apac, prod, sandbox, staging-eu.
+    let rows: Vec<String> = (2..6).map(|y| colour_map(&buffer, y)).collect();
+    assert_snapshot!("list_colours_80x24", rows.join("\n"));
+}
+
+#[test]
+fn no_color_draws_without_any_colour() {
+    let setups: [fn(&mut App); 4] = [
+        |_| {},
+        |app| press(app, KeyCode::Char('r')),
+        |app| press(app, KeyCode::Char('?')),
+        |app| press(app, KeyCode::Char('a')),
+    ];
+    for setup in setups {
+        let mut app = fleet();
+        app.no_color = true;
+        setup(&mut app);
+        let buffer = buffer(&mut app, 120, 40);
+        for cell in buffer.content() {
+            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+        }
+    }
+    let mut app = fleet();
+    app.no_color = true;
+    assert_snapshot!("no_color_80x24", render(&mut app, 80, 24));
+}

@@ -1,0 +1,43 @@
+//! The view: pure functions from `&App` to a frame. Nothing here changes
+//! the App; the layout comes from `layout::panes`, which the App uses too.
+
+mod bigtext;
+mod details;
+mod list;
+mod overlays;
+mod status_bar;
+mod text;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::app::{App, Mode};
+use super::layout;
+use super::theme::Theme;
+
+/// Draws the whole screen for `app`. Never panics, at any size.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let theme = Theme::new(app.no_color);
+    let Some(panes) = layout::panes(area) else {
+        overlays::too_small(frame, area, theme);
+        return;
+    };
+    if app.rows().is_empty() {
+        overlays::welcome(frame, panes.list.union(panes.details), theme);
+    } else {
+        list::render(frame, &panes, app, theme);
+        details::render(frame, panes.details, app, theme);
+    }
+    status_bar::render(frame, panes.status, app, theme);
+    let body = Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    match app.mode() {
+        Mode::Normal | Mode::Filter => {}
+        Mode::Help => overlays::help(frame, body, app, theme),
+        Mode::Form(form) => overlays::form(frame, body, form, theme),
+        Mode::ConfirmDelete(name) => overlays::confirm_delete(frame, body, name, theme),
+    }
+}

@@ -1,0 +1,386 @@
+//! Everything drawn over or instead of the main panes: help, the profile
+//! form, the delete question, the first-run welcome and the too-small note.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Position, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+use super::text::{fit, pad, width, wrap};
+use crate::model::ApiVersion;
+use crate::tui::app::{App, HELP};
+use crate::tui::form::{FormField, ProfileForm};
+use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH};
+use crate::tui::theme::Theme;
+
+/// A `width`×`height` rectangle centred in `area`, shrunk to fit it.
+fn centered(area: Rect, width: usize, height: usize) -> Rect {
+    let width = u16::try_from(width).unwrap_or(u16::MAX).min(area.width);
+    let height = u16::try_from(height).unwrap_or(u16::MAX).min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn overlay_block(title: &str, theme: Theme) -> Block<'static> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.focus())
+        .title(Line::styled(format!(" {title} "), theme.title()))
+}
+
+// --- help ---
+
+/// Spaces between a key and what it does, and between the two columns.
+const KEY_GAP: usize = 2;
+const COLUMN_GAP: u16 = 2;
+
+fn help_column(
+    groups: &[(&str, &[(&str, &str)])],
+    key_width: usize,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for (n, (title, keys)) in groups.iter().enumerate() {
+        if n > 0 {
+            lines.push(Line::default());
+        }
+        lines.push(Line::styled(title.to_string(), theme.title()));
+        for (key, what) in keys.iter() {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {}", pad(key, key_width + KEY_GAP)), theme.key()),
+                Span::raw(what.to_string()),
+            ]));
+        }
+    }
+    lines
+}
+
+pub fn help(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let entries = || HELP.iter().flat_map(|(_, keys)| keys.iter());
+    let key_width = entries().map(|(key, _)| width(key)).max().unwrap_or(0);
+    let what_width = entries().map(|(_, what)| width(what)).max().unwrap_or(0);
+    let column = 2 + key_width + KEY_GAP + what_width;
+    let (left, right) = HELP.split_at(HELP.len().min(3));
+    let left = help_column(left, key_width, theme);
+    let right = help_column(right, key_width, theme);
+    let block = overlay_block("Keys", theme);
+
+    // Two columns when they fit: borders, a space each side and the gap.
+    let two_wide = 2 * column + usize::from(COLUMN_GAP) + 4;
+    let two_high = left.len().max(right.len()) + 2;
+    if two_wide <= usize::from(area.width) && two_high <= usize::from(area.height) {
+        let rect = centered(area, two_wide, two_high);
+        let inner = block.inner(rect);
+        frame.render_widget(Clear, rect);
+        frame.render_widget(
+            block.title_bottom(Line::styled(" Esc closes ", theme.dim()).right_aligned()),
+            rect,
+        );
+        let column = u16::try_from(column).unwrap_or(u16::MAX);
+        let left_rect = Rect {
+            x: inner.x.saturating_add(1),
+            width: column.min(inner.width.saturating_sub(1)),
+            ..inner
+        };
+        let right_x = left_rect.right().saturating_add(COLUMN_GAP);
+        let right_rect = Rect {
+            x: right_x,
+            width: inner.right().saturating_sub(right_x),
+            ..inner
+        };
+        frame.render_widget(Paragraph::new(left), left_rect);
+        frame.render_widget(Paragraph::new(right), right_rect);
+        return;
+    }
+
+    // Otherwise one column that scrolls when the screen is short.
+    let mut lines = left;
+    lines.push(Line::default());
+    lines.extend(right);
+    let rect = centered(area, column + 4, lines.len() + 2);
+    let inner = block.inner(rect);
+    let visible = usize::from(inner.height);
+    let scroll = app.help_scroll().min(lines.len().saturating_sub(visible));
+    let hint = if lines.len() > visible {
+        " ↑↓ scroll · Esc closes "
+    } else {
+        " Esc closes "
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        block.title_bottom(Line::styled(hint, theme.dim()).right_aligned()),
+        rect,
+    );
+    let body = Rect {
+        x: inner.x.saturating_add(1),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    };
+    let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
+    frame.render_widget(Paragraph::new(shown), body);
+}
+
+// --- the profile form ---
+
+/// Label column: focus mark and label.
+const FORM_LABEL: usize = 17;
+
+pub fn form(frame: &mut Frame, area: Rect, form: &ProfileForm, theme: Theme) {
+    let title = match form.editing() {
+        Some(name) => format!("Edit {name}"),
+        None => "Add a profile".to_owned(),
+    };
+    let width = usize::from(area.width).min(76);
+    let value_width = width.saturating_sub(FORM_LABEL + 4).max(1);
+    let mut lines = Vec::new();
+    let mut cursor = None;
+    for field in FormField::ALL {
+        let focused = form.focus() == field;
+        let label_style = if focused {
+            theme.focus()
+        } else {
+            theme.label()
+        };
+        let mark = if focused { "› " } else { "  " };
+        let (value, column) = field_value(form, field, focused, value_width, theme);
+        if focused {
+            cursor = column.map(|c| (lines.len(), c));
+        }
+        let mut spans = vec![Span::styled(
+            pad(&format!("{mark}{}", field.label()), FORM_LABEL),
+            label_style,
+        )];
+        spans.extend(value);
+        lines.push(Line::from(spans));
+        if let Some(error) = form.error(field) {
+            for part in wrap(&format!("✕ {error}"), value_width) {
+                lines.push(Line::from(vec![
+                    Span::raw(" ".repeat(FORM_LABEL)),
+                    Span::styled(part, theme.error()),
+                ]));
+            }
+        }
+    }
+    lines.push(Line::default());
+    if let Some(error) = form.save_error() {
+        let style = theme.error().add_modifier(Modifier::BOLD);
+        for part in wrap(
+            &format!("✕ could not save: {error}"),
+            width.saturating_sub(4),
+        ) {
+            lines.push(Line::styled(part, style));
+        }
+    }
+    let footer = if form.is_saving() {
+        " saving… "
+    } else {
+        " Ctrl-S saves · Esc cancels "
+    };
+    let rect = centered(area, width, lines.len() + 2);
+    let block = overlay_block(&title, theme)
+        .title_bottom(Line::styled(footer, theme.dim()).right_aligned());
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let body = Rect {
+        x: inner.x.saturating_add(1),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines), body);
+    if let Some((line, column)) = cursor {
+        let x = usize::from(body.x) + FORM_LABEL + column;
+        let y = usize::from(body.y) + line;
+        if x < usize::from(body.right()) && y < usize::from(body.bottom()) {
+            // Both fit in u16: they are inside `body`.
+            frame.set_cursor_position(Position::new(x as u16, y as u16));
+        }
+    }
+}
+
+/// The spans for a field's value, and the cursor's column within it when
+/// the field takes typing.
+fn field_value(
+    form: &ProfileForm,
+    field: FormField,
+    focused: bool,
+    room: usize,
+    theme: Theme,
+) -> (Vec<Span<'static>>, Option<usize>) {
+    let choice = |text: &str| {
+        if focused {
+            vec![Span::styled(format!("◂ {text} ▸"), theme.focus())]
+        } else {
+            vec![Span::raw(text.to_owned())]
+        }
+    };
+    match field {
+        FormField::ApiVersion => {
+            let note = match form.api_version() {
+                ApiVersion::V2026_01_01 => "",
+                ApiVersion::V2022_01_01 => "  legacy",
+            };
+            let mut spans = choice(form.api_version().as_str());
+            spans.push(Span::styled(note, theme.dim()));
+            (spans, None)
+        }
+        FormField::ClientAuth => (choice(form.client_auth().as_str()), None),
+        FormField::Secret => {
+            let count = form.secret().char_count();
+            if count == 0 {
+                let hint = if form.editing().is_some() {
+                    "empty keeps the stored secret"
+                } else {
+                    "typed hidden, stored in the keyring"
+                };
+                return (vec![Span::styled(fit(hint, room), theme.dim())], Some(0));
+            }
+            let dots = count.min(room.saturating_sub(1));
+            (vec![Span::raw("•".repeat(dots))], Some(dots))
+        }
+        _ => {
+            let Some(input) = form.input(field) else {
+                return (Vec::new(), None);
+            };
+            if input.text().is_empty() {
+                let placeholder = match field {
+                    FormField::Scope => "optional, space-separated",
+                    FormField::Endpoint => "us, eu, apac or a token URL",
+                    _ => "",
+                };
+                return (
+                    vec![Span::styled(fit(placeholder, room), theme.dim())],
+                    Some(0),
+                );
+            }
+            // Scroll long text so the cursor stays in view.
+            let chars: Vec<char> = input.text().chars().collect();
+            let cursor = input.cursor().min(chars.len());
+            let start = cursor.saturating_sub(room.saturating_sub(1));
+            let shown: String = chars[start..].iter().collect();
+            let shown = fit(&shown, room);
+            let before: String = chars[start..cursor].iter().collect();
+            (vec![Span::raw(shown)], Some(width(&before)))
+        }
+    }
+}
+
+// --- delete question ---
+
+pub fn confirm_delete(frame: &mut Frame, area: Rect, name: &str, theme: Theme) {
+    let lines = vec![
+        Line::from(vec![
+            Span::raw("Delete the profile "),
+            Span::styled(name.to_owned(), theme.title()),
+            Span::raw("?"),
+        ]),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("y", theme.key()),
+            Span::raw(" delete    "),
+            Span::styled("n", theme.key()),
+            Span::raw(" keep it"),
+        ]),
+    ];
+    let rect = centered(area, (width(name) + 28).clamp(36, 64), lines.len() + 2);
+    let block = overlay_block("Delete", theme);
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let body = Rect {
+        x: inner.x.saturating_add(1),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines), body);
+}
+
+// --- first run ---
+
+pub fn welcome(frame: &mut Frame, area: Rect, theme: Theme) {
+    const COMMAND: &str = "wktui profile add NAME --client-id ID [--region us|eu|apac]";
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border())
+        .title(Line::styled(" Welcome to wktui ", theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let room = usize::from(inner.width.saturating_sub(4));
+    let key = |k: &'static str| Span::styled(k, theme.key());
+    let mut lines = vec![
+        Line::raw("wktui keeps OAuth2 bearer tokens for the Workiva APIs at hand:"),
+        Line::raw("fetch them, watch them count down, copy and verify them."),
+        Line::default(),
+        Line::styled("There are no profiles yet. To add one:", theme.title()),
+        Line::default(),
+        Line::from(vec![
+            Span::raw("  • press "),
+            key("a"),
+            Span::raw(" to fill in a form here, or"),
+        ]),
+        Line::raw("  • run in a shell:"),
+    ];
+    // The command on one line when it fits, else broken before its option.
+    if COMMAND.len() + 4 <= room {
+        lines.push(Line::styled(format!("    {COMMAND}"), theme.focus()));
+    } else {
+        lines.push(Line::styled(
+            "    wktui profile add NAME --client-id ID",
+            theme.focus(),
+        ));
+        lines.push(Line::styled("      [--region us|eu|apac]", theme.focus()));
+    }
+    lines.extend([
+        Line::default(),
+        Line::from(vec![
+            key("?"),
+            Span::raw(" shows every key, "),
+            key("q"),
+            Span::raw(" quits."),
+        ]),
+    ]);
+    // Centre the block of text by its widest line.
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let text_width = u16::try_from(widest.min(room)).unwrap_or(0);
+    let text_height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let top = inner.height.saturating_sub(text_height) / 2;
+    let body = Rect {
+        x: inner.x + (inner.width - text_width) / 2,
+        y: inner.y + top,
+        width: text_width,
+        height: inner.height - top,
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+}
+
+// --- too small ---
+
+pub fn too_small(frame: &mut Frame, area: Rect, theme: Theme) {
+    let lines = vec![
+        Line::styled("Terminal too small", theme.title()),
+        Line::styled(
+            format!(
+                "{}×{}, needs {MIN_WIDTH}×{MIN_HEIGHT}",
+                area.width, area.height
+            ),
+            theme.dim(),
+        ),
+    ];
+    let height = 2.min(area.height);
+    let rect = Rect {
+        y: area.y + (area.height - height) / 2,
+        height: area.height - (area.height - height) / 2,
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        rect,
+    );
+}

@@ -1,0 +1,47 @@
+//! The bottom line: a transient message, or key hints for the current mode.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::text::{fit, width};
+use crate::tui::app::{App, Hint, hints};
+use crate::tui::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let available = usize::from(area.width);
+    let line = match app.status() {
+        Some(message) => Line::from(Span::styled(
+            fit(&format!(" {}", message.text), available),
+            theme.status(message.kind),
+        )),
+        None => hint_line(app, theme, available),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// As many hints as fit, in order of usefulness; the last two (help and
+/// quit, or how to leave the current mode) are always kept.
+fn hint_line(app: &App, theme: Theme, available: usize) -> Line<'static> {
+    let all = hints(app);
+    let (first, kept) = all.split_at(all.len().saturating_sub(2));
+    let cost = |(key, what): &Hint| 1 + width(key) + 1 + width(what) + 1;
+    let mut room = available.saturating_sub(kept.iter().map(cost).sum());
+    let mut shown: Vec<&Hint> = Vec::new();
+    for hint in first {
+        if cost(hint) > room {
+            break;
+        }
+        room -= cost(hint);
+        shown.push(hint);
+    }
+    shown.extend(kept);
+    let mut spans = Vec::new();
+    for (key, what) in shown {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(*key, theme.key()));
+        spans.push(Span::styled(format!(" {what} "), theme.dim()));
+    }
+    Line::from(spans)
+}
