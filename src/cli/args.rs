@@ -35,6 +35,8 @@ pub enum Command {
     Refresh(RefreshArgs),
     /// Copy a valid token to the clipboard (cleared after clipboard_clear_after)
     Copy(CopyArgs),
+    /// Try the interface against a built-in token server on 127.0.0.1 (no account needed)
+    Demo,
     /// Check a profile's token against the API (GET /permissions): exit 0 accepted, 1 refused
     Verify {
         /// Profile name

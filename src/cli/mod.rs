@@ -23,6 +23,7 @@ use crate::cache::TokenCache;
 use crate::config::{self, Config, ConfigError};
 use crate::engine::{Engine, EngineError};
 use crate::secrets::{KeyringStore, SecretError};
+use crate::tui::TuiContext;
 
 /// A failure to report: what went wrong, what to do, and the exit code.
 #[derive(Debug)]
@@ -121,10 +122,23 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
-        return Err(CliError::usage(
-            "the interactive interface is not built yet; run `wktui --help` for the commands",
-        ));
+        let ctx = Context::load(cli.config.as_deref())?;
+        return interactive(TuiContext {
+            config_path: ctx.config_path,
+            config: ctx.config,
+            engine: ctx.engine,
+            refresh_at_start: false,
+        });
     };
+    if let Command::Demo = command {
+        let demo = crate::demo::start().map_err(|e| CliError::runtime(e.to_string()))?;
+        return interactive(TuiContext {
+            config_path: demo.config_path.clone(),
+            config: demo.config.clone(),
+            engine: Arc::clone(&demo.engine),
+            refresh_at_start: true,
+        });
+    }
     if let Command::ClipboardServe { clear_after } = &command {
         return match crate::clipboard::serve(clear_after) {
             code if code == ExitCode::SUCCESS => Ok(()),
@@ -142,7 +156,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Refresh(args) => refresh::run(&ctx, &args),
         Command::Copy(args) => copy::copy(&ctx, &args),
         Command::Verify { name } => copy::verify(&ctx, &name),
-        Command::ClipboardServe { .. } | Command::TokenServer { .. } => Ok(()),
+        Command::Demo | Command::ClipboardServe { .. } | Command::TokenServer { .. } => Ok(()),
     }
 }
 
@@ -159,6 +173,17 @@ fn serve_tokens(path: &std::path::Path) -> Result<(), CliError> {
     let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
     drop(server);
     Ok(())
+}
+
+/// The interface needs a terminal on both ends.
+fn interactive(ctx: TuiContext) -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(
+            "the interactive interface needs a terminal; in scripts use `wktui token NAME` or `wktui list`",
+        ));
+    }
+    crate::tui::run(ctx).map_err(CliError::runtime)
 }
 
 fn report(e: &CliError) {

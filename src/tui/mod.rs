@@ -1,13 +1,14 @@
 //! The terminal UI: the App (all state + `update(action) -> effects`, no
 //! I/O), the view (pure functions from `&App` to a frame), and the layout
-//! both share. The runtime that owns the terminal lives elsewhere and
-//! performs the effects.
+//! both share, and the runtime that owns the terminal and performs the
+//! effects.
 
 mod action;
 mod app;
 mod form;
 mod layout;
 mod list;
+mod runtime;
 mod theme;
 mod view;
 
@@ -22,4 +23,5 @@ pub use app::{
 pub use form::{FormField, ProfileForm};
 pub use layout::{MIN_HEIGHT, MIN_WIDTH, Panes, TWO_COLUMNS_FROM, panes};
 pub use list::ProfileList;
+pub use runtime::{TuiContext, run};
 pub use view::draw;

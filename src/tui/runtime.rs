@@ -3,7 +3,7 @@
 //! background tasks so nothing slow ever runs on the render path.
 
 use std::collections::HashMap;
-use std::io::{Stdout, Write};
+use std::io::Stdout;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use ratatui::backend::CrosstermBackend;
 use secrecy::SecretString;
 use tokio::sync::{Semaphore, mpsc};
 
-use super::{Action, App, Effect, view};
+use super::{Action, App, Effect, draw as draw_view};
 use crate::clipboard::{self, Method};
 use crate::clock;
 use crate::config::{self, Config};
@@ -29,6 +29,8 @@ pub struct TuiContext {
     pub config_path: PathBuf,
     pub config: Config,
     pub engine: Arc<Engine>,
+    /// Fetch what needs it right away, as `R` would (the demo does).
+    pub refresh_at_start: bool,
 }
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -40,9 +42,11 @@ pub fn run(ctx: TuiContext) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let _restore = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let _restore =
+        TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let backend = CrosstermBackend::new(std::io::stdout());
-    let mut terminal = Terminal::new(backend).map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let mut terminal =
+        Terminal::new(backend).map_err(|e| format!("cannot set up the terminal: {e}"))?;
     rt.block_on(event_loop(&mut terminal, ctx))
 }
 
@@ -59,7 +63,12 @@ impl TerminalGuard {
         }));
         terminal::enable_raw_mode()?;
         let guard = TerminalGuard;
-        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture, cursor::Hide)?;
+        execute!(
+            std::io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            cursor::Hide
+        )?;
         Ok(guard)
     }
 }
@@ -71,7 +80,12 @@ impl Drop for TerminalGuard {
 }
 
 fn restore_terminal() {
-    let _ = execute!(std::io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = terminal::disable_raw_mode();
 }
 
@@ -80,6 +94,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
         config_path,
         config,
         engine,
+        refresh_at_start,
     } = ctx;
     let now = clock::now();
     let cached: Vec<_> = config
@@ -87,7 +102,12 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
         .iter()
         .filter_map(|p| engine.cache().load(p).map(|t| (p.name.clone(), t)))
         .collect();
-    let mut app = App::new(config.profiles.clone(), config.settings.clone(), cached, now);
+    let mut app = App::new(
+        config.profiles.clone(),
+        config.settings.clone(),
+        cached,
+        now,
+    );
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.utc_offset_secs = local_utc_offset(now);
     let size = terminal.size().map_err(|e| e.to_string())?;
@@ -98,14 +118,24 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
     let mut worker = Worker {
         engine,
         config_path,
-        profiles: config.profiles.iter().map(|p| (p.name.clone(), p.clone())).collect(),
+        profiles: config
+            .profiles
+            .iter()
+            .map(|p| (p.name.clone(), p.clone()))
+            .collect(),
         results: results_tx,
         permits: Arc::new(Semaphore::new(config.settings.concurrency.max(1))),
         renames: HashMap::new(),
     };
     let mut signals = Signals::new();
 
+    if refresh_at_start {
+        let key = event::KeyEvent::new(event::KeyCode::Char('R'), event::KeyModifiers::SHIFT);
+        let effects = app.update(Action::Key(key));
+        worker.perform(effects, terminal);
+    }
     draw(terminal, &app)?;
+    panic_for_tests();
     loop {
         let wait = app
             .next_deadline()
@@ -139,6 +169,14 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
     Ok(())
 }
 
+/// Lets the end-to-end tests check that a panic restores the terminal.
+fn panic_for_tests() {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("WKTUI_TEST_PANIC_AFTER_FIRST_FRAME").is_some() {
+        panic!("panic requested by WKTUI_TEST_PANIC_AFTER_FIRST_FRAME");
+    }
+}
+
 /// Applies actions in order, each after a tick so the App sees a fresh `now`.
 fn apply(app: &mut App, actions: Vec<Action>) -> Vec<Effect> {
     let mut effects = app.update(Action::Tick(clock::now()));
@@ -152,7 +190,7 @@ fn apply(app: &mut App, actions: Vec<Action>) -> Vec<Effect> {
 
 fn draw(terminal: &mut Term, app: &App) -> Result<(), String> {
     terminal
-        .draw(|frame| view::draw(frame, app))
+        .draw(|frame| draw_view(frame, app))
         .map(|_| ())
         .map_err(|e| format!("cannot draw: {e}"))
 }
@@ -201,7 +239,11 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let kinds = [SignalKind::terminate(), SignalKind::hangup(), SignalKind::interrupt()];
+            let kinds = [
+                SignalKind::terminate(),
+                SignalKind::hangup(),
+                SignalKind::interrupt(),
+            ];
             Signals {
                 streams: kinds.into_iter().filter_map(|k| signal(k).ok()).collect(),
             }
@@ -352,16 +394,25 @@ impl Worker {
     /// Keeps the worker's profiles in step with what was saved or deleted.
     fn observe(&mut self, action: &Action) {
         match action {
-            Action::ProfileSaved { profile, result: Ok(()) } => {
+            Action::ProfileSaved {
+                profile,
+                result: Ok(()),
+            } => {
                 if let Some(old) = self.renames.remove(&profile.name) {
                     self.profiles.remove(&old);
                 }
                 self.profiles.insert(profile.name.clone(), profile.clone());
             }
-            Action::ProfileSaved { profile, result: Err(_) } => {
+            Action::ProfileSaved {
+                profile,
+                result: Err(_),
+            } => {
                 self.renames.remove(&profile.name);
             }
-            Action::ProfileDeleted { name, result: Ok(()) } => {
+            Action::ProfileDeleted {
+                name,
+                result: Ok(()),
+            } => {
                 self.profiles.remove(name);
             }
             _ => {}
@@ -372,7 +423,9 @@ impl Worker {
         let engine = Arc::clone(&self.engine);
         let path = self.config_path.clone();
         let results = self.results.clone();
-        let old = replacing.as_ref().and_then(|n| self.profiles.get(n).cloned());
+        let old = replacing
+            .as_ref()
+            .and_then(|n| self.profiles.get(n).cloned());
         if let Some(old) = replacing {
             self.renames.insert(profile.name.clone(), old);
         }
@@ -408,13 +461,17 @@ fn save_profile(
     let uses_keyring = profile.secret_source == SecretSource::Keyring;
     let renamed = old.filter(|o| o.name != profile.name);
     match (&secret, uses_keyring) {
-        (Some(secret), true) => secrets.set(&profile.name, secret).map_err(|e| e.to_string())?,
+        (Some(secret), true) => secrets
+            .set(&profile.name, secret)
+            .map_err(|e| e.to_string())?,
         (None, true) if old.is_none() => return Err("the client secret is empty".into()),
         (None, true) => {
             // Renamed without a new secret: the stored one moves with the profile.
             if let Some(old) = renamed {
                 let kept = secrets.get(&old.name).map_err(|e| e.to_string())?;
-                secrets.set(&profile.name, &kept).map_err(|e| e.to_string())?;
+                secrets
+                    .set(&profile.name, &kept)
+                    .map_err(|e| e.to_string())?;
             }
         }
         (_, false) => {}
@@ -436,7 +493,11 @@ fn save_profile(
     Ok(())
 }
 
-fn delete_profile(engine: &Engine, path: &std::path::Path, profile: &Profile) -> Result<(), String> {
+fn delete_profile(
+    engine: &Engine,
+    path: &std::path::Path,
+    profile: &Profile,
+) -> Result<(), String> {
     match engine.secrets().delete(&profile.name) {
         Ok(_) => {}
         Err(SecretError::NoKeyring { .. }) if profile.secret_source != SecretSource::Keyring => {}
