@@ -111,8 +111,7 @@ impl TokenCache {
             obtained_at_ms: token.obtained_at.as_millis(),
             expires_in: token.lifetime.as_secs(),
         };
-        let bytes =
-            zeroize::Zeroizing::new(serde_json::to_vec(&cached).map_err(std::io::Error::other)?);
+        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&cached).map_err(std::io::Error::other)?);
         write_atomically(&self.token_path(&profile.name), &bytes)
     }
 
@@ -170,12 +169,8 @@ mod tests {
             scope: None,
             token_type: "bearer".into(),
         };
-        let token = Token::from_response(
-            &response,
-            Some(&Scopes::parse("file:read")),
-            Timestamp(5_000),
-        )
-        .expect("token");
+        let token = Token::from_response(&response, Some(&Scopes::parse("file:read")), Timestamp(5_000))
+            .expect("token");
         (profile, token)
     }
 

@@ -158,10 +158,7 @@ fn set_clipboard(text: &str) -> Result<arboard::Clipboard, arboard::Error> {
     use arboard::SetExtLinux;
     let mut clipboard = arboard::Clipboard::new()?;
     // The password hint keeps clipboard managers from saving it in their history.
-    clipboard
-        .set()
-        .exclude_from_history()
-        .text(text.to_owned())?;
+    clipboard.set().exclude_from_history().text(text.to_owned())?;
     Ok(clipboard)
 }
 
@@ -177,11 +174,7 @@ mod tests {
     use super::*;
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
     #[test]
@@ -191,10 +184,7 @@ mod tests {
             Method::System
         );
         assert_eq!(
-            choose_method(
-                ClipboardMode::Auto,
-                env(&[("WAYLAND_DISPLAY", "wayland-0")])
-            ),
+            choose_method(ClipboardMode::Auto, env(&[("WAYLAND_DISPLAY", "wayland-0")])),
             Method::System
         );
         assert_eq!(choose_method(ClipboardMode::Auto, env(&[])), Method::Osc52);
@@ -205,10 +195,7 @@ mod tests {
             ),
             Method::Osc52
         );
-        assert_eq!(
-            choose_method(ClipboardMode::System, env(&[])),
-            Method::System
-        );
+        assert_eq!(choose_method(ClipboardMode::System, env(&[])), Method::System);
         assert_eq!(
             choose_method(ClipboardMode::Osc52, env(&[("DISPLAY", ":0")])),
             Method::Osc52

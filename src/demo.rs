@@ -41,24 +41,16 @@ pub enum DemoError {
 }
 
 pub fn start() -> Result<Demo, DemoError> {
-    let server_config: ServerConfig =
-        toml::from_str(SERVER).map_err(|e| DemoError::Assets(e.to_string()))?;
+    let server_config: ServerConfig = toml::from_str(SERVER).map_err(|e| DemoError::Assets(e.to_string()))?;
     let dir = tempfile::Builder::new()
         .prefix("wktui-demo-")
         .tempdir()
         .map_err(DemoError::TempDir)?;
     let config_path = dir.path().join("config.toml");
-    let mut config =
-        config::parse(PROFILES, &config_path).map_err(|e| DemoError::Assets(e.to_string()))?;
+    let mut config = config::parse(PROFILES, &config_path).map_err(|e| DemoError::Assets(e.to_string()))?;
 
-    let server =
-        TokenServer::start_in_background(server_config.clone()).map_err(DemoError::Server)?;
-    server.push_fault_for(
-        BUSY_CLIENT,
-        Fault::TooManyRequests {
-            retry_after: Some(2),
-        },
-    );
+    let server = TokenServer::start_in_background(server_config.clone()).map_err(DemoError::Server)?;
+    server.push_fault_for(BUSY_CLIENT, Fault::TooManyRequests { retry_after: Some(2) });
 
     let secrets = MemoryStore::new();
     for profile in &mut config.profiles {
@@ -110,12 +102,8 @@ mod tests {
     fn demo_assets_load_and_point_at_the_local_server() {
         let demo = start().expect("demo starts");
         assert_eq!(demo.config.profiles.len(), 6);
-        let regions: std::collections::HashSet<_> = demo
-            .config
-            .profiles
-            .iter()
-            .map(|p| p.endpoint_label())
-            .collect();
+        let regions: std::collections::HashSet<_> =
+            demo.config.profiles.iter().map(|p| p.endpoint_label()).collect();
         assert_eq!(regions.len(), 3, "three regions");
         for p in &demo.config.profiles {
             assert!(
@@ -136,9 +124,7 @@ mod tests {
             .build()
             .expect("runtime");
         let prod = demo.config.profile("prod-us").expect("prod-us").clone();
-        let refreshed = rt
-            .block_on(demo.engine.refresh(&prod, None))
-            .expect("token");
+        let refreshed = rt.block_on(demo.engine.refresh(&prod, None)).expect("token");
         assert_eq!(refreshed.token.lifetime.as_secs(), 180);
         let stale = demo.config.profile(STALE_PROFILE).expect("stale").clone();
         let err = rt

@@ -191,11 +191,7 @@ impl Engine {
     }
 
     /// Whether the API accepts `token` (`GET /permissions`).
-    pub async fn verify(
-        &self,
-        profile: &Profile,
-        token: &AccessToken,
-    ) -> Result<Verification, EngineError> {
+    pub async fn verify(&self, profile: &Profile, token: &AccessToken) -> Result<Verification, EngineError> {
         Ok(self.fetcher().verify(profile, token).await?)
     }
 }

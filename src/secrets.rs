@@ -54,10 +54,7 @@ pub trait SecretStore: Send + Sync {
 }
 
 /// The secret a profile's source names.
-pub fn read_secret(
-    profile: &Profile,
-    store: &dyn SecretStore,
-) -> Result<SecretString, SecretError> {
+pub fn read_secret(profile: &Profile, store: &dyn SecretStore) -> Result<SecretString, SecretError> {
     let secret = match &profile.secret_source {
         SecretSource::Keyring => store.get(&profile.name)?,
         SecretSource::Env(var) => match std::env::var(var) {

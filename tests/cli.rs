@@ -16,11 +16,7 @@ fn json(text: &str) -> Value {
 fn token_is_fetched_once_then_served_from_cache() {
     let sb = Sandbox::new();
     let srv = server();
-    sb.add_profile(
-        "test",
-        &srv.token_url(),
-        &["--scope", "file:read file:write"],
-    );
+    sb.add_profile("test", &srv.token_url(), &["--scope", "file:read file:write"]);
 
     let first = sb.run(&["token", "test"]).ok();
     let token = first.stdout.trim_end().to_owned();
@@ -28,11 +24,7 @@ fn token_is_fetched_once_then_served_from_cache() {
     assert_eq!(srv.token_requests(), 1);
 
     let second = sb.run(&["token", "test"]).ok();
-    assert_eq!(
-        second.stdout.trim_end(),
-        token,
-        "the cached token is printed"
-    );
+    assert_eq!(second.stdout.trim_end(), token, "the cached token is printed");
     assert_eq!(
         srv.token_requests(),
         1,
@@ -95,11 +87,7 @@ fn list_reports_each_profile_state() {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("alpha", &srv.token_url(), &[]);
-    sb.add_profile(
-        "beta",
-        &srv.legacy_token_url(),
-        &["--api-version", "2022-01-01"],
-    );
+    sb.add_profile("beta", &srv.legacy_token_url(), &["--api-version", "2022-01-01"]);
     sb.run(&["token", "alpha"]).ok();
 
     let v = json(&sb.run(&["list", "--format", "json"]).ok().stdout);
@@ -139,11 +127,7 @@ fn list_reports_each_profile_state() {
 fn legacy_api_version_uses_the_old_path_without_x_version() {
     let sb = Sandbox::new();
     let srv = server();
-    sb.add_profile(
-        "old",
-        &srv.legacy_token_url(),
-        &["--api-version", "2022-01-01"],
-    );
+    sb.add_profile("old", &srv.legacy_token_url(), &["--api-version", "2022-01-01"]);
     sb.run(&["token", "old"]).ok();
     let request = &srv.requests()[0];
     assert_eq!(request.path, "/iam/v1/oauth2/token");
@@ -195,9 +179,7 @@ fn rate_limit_429_is_retried_after_retry_after() {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("test", &srv.token_url(), &[]);
-    srv.push_fault(Fault::TooManyRequests {
-        retry_after: Some(1),
-    });
+    srv.push_fault(Fault::TooManyRequests { retry_after: Some(1) });
     let run = sb.run(&["token", "test"]).ok();
     assert!(run.stdout.starts_with("wk."));
     let requests = srv.requests();
@@ -227,11 +209,7 @@ fn server_errors_503_are_retried_then_reported() {
         srv.push_fault(Fault::Html { status: 502 });
     }
     let run = sb.run(&["token", "test", "--refresh"]).fails_with(1);
-    assert!(
-        run.stderr.contains("HTTP 502 Bad Gateway"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("HTTP 502 Bad Gateway"), "{}", run.stderr);
     assert!(run.stderr.contains("after 3 tries"), "{}", run.stderr);
     assert_eq!(srv.token_requests(), 5, "three tries in all");
 }
@@ -244,8 +222,7 @@ fn broken_answers_are_described_not_parsed_blindly() {
     srv.push_fault(Fault::Malformed);
     let run = sb.run(&["token", "test"]).fails_with(1);
     assert!(
-        run.stderr
-            .contains("not with a token: the body is not JSON"),
+        run.stderr.contains("not with a token: the body is not JSON"),
         "{}",
         run.stderr
     );
@@ -255,8 +232,7 @@ fn broken_answers_are_described_not_parsed_blindly() {
     }
     let run = sb.run(&["token", "test"]).fails_with(1);
     assert!(
-        run.stderr
-            .contains("closed before the whole answer arrived"),
+        run.stderr.contains("closed before the whole answer arrived"),
         "{}",
         run.stderr
     );
@@ -349,11 +325,7 @@ fn refresh_runs_profiles_concurrently_and_reports_each() {
     assert_eq!(srv.token_requests(), 3);
 
     let run = sb.run(&["refresh", "a", "nope"]).fails_with(2);
-    assert!(
-        run.stderr.contains("no profile named \"nope\""),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no profile named \"nope\""), "{}", run.stderr);
 }
 
 #[test]
@@ -420,18 +392,10 @@ fn profile_remove_forgets_the_cached_token() {
     sb.run(&["token", "test"]).ok();
     assert!(sb.cache_dir().join("test.json").exists());
     let run = sb.run(&["profile", "remove", "test"]).ok();
-    assert!(
-        run.stdout.contains("Removed profile test"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("Removed profile test"), "{}", run.stdout);
     assert!(!sb.cache_dir().join("test.json").exists());
     let run = sb.run(&["token", "test"]).fails_with(2);
-    assert!(
-        run.stderr.contains("no profile named \"test\""),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no profile named \"test\""), "{}", run.stderr);
 }
 
 #[test]
@@ -449,16 +413,8 @@ fn bad_usage_and_bad_config_exit_2_with_file_and_line() {
         run.stderr
     );
     let before = std::fs::read_to_string(&path).expect("read");
-    sb.run(&[
-        "profile",
-        "add",
-        "y",
-        "--client-id",
-        "b",
-        "--secret-env",
-        "V",
-    ])
-    .fails_with(2);
+    sb.run(&["profile", "add", "y", "--client-id", "b", "--secret-env", "V"])
+        .fails_with(2);
     assert_eq!(
         std::fs::read_to_string(&path).expect("read"),
         before,
@@ -467,16 +423,8 @@ fn bad_usage_and_bad_config_exit_2_with_file_and_line() {
 
     let sb = Sandbox::new();
     sb.run(&["token"]).fails_with(2);
-    sb.run(&[
-        "profile",
-        "add",
-        "x",
-        "--client-id",
-        "a",
-        "--region",
-        "moon",
-    ])
-    .fails_with(2);
+    sb.run(&["profile", "add", "x", "--client-id", "a", "--region", "moon"])
+        .fails_with(2);
     let run = sb
         .run(&[
             "profile",
@@ -526,10 +474,7 @@ fn config_flag_and_env_choose_the_file() {
     assert!(!sb.config_path().exists());
     let mut sb2 = Sandbox::new();
     sb2.env.push(("WKTUI_CONFIG".into(), alt_str.into()));
-    let listed = sb2
-        .run(&["profile", "list", "--format", "json"])
-        .ok()
-        .stdout;
+    let listed = sb2.run(&["profile", "list", "--format", "json"]).ok().stdout;
     assert_eq!(json(&listed)[0]["name"], "p");
 }
 
@@ -596,9 +541,5 @@ fn verify_asks_the_api_and_exits_by_its_verdict() {
 
     srv.revoke_tokens();
     let run = sb.run(&["verify", "test"]).fails_with(1);
-    assert!(
-        run.stderr.contains("the token was refused"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("the token was refused"), "{}", run.stderr);
 }

@@ -53,11 +53,7 @@ fn copy_without_a_display_says_why() {
     let srv = server();
     sb.add_profile("p", &srv.token_url(), &[]);
     let run = sb.run(&["copy", "p"]).fails_with(1);
-    assert!(
-        run.stderr.contains("no clipboard is reachable"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no clipboard is reachable"), "{}", run.stderr);
     assert!(run.stderr.contains("osc52"), "{}", run.stderr);
 }
 
@@ -71,7 +67,7 @@ fn copy_over_osc52_lands_in_the_tmux_buffer() {
     sb.add_profile("p", &srv.token_url(), &[]);
     let token = sb.run(&["token", "p"]).ok().stdout.trim_end().to_owned();
     sb.secrets.push(token.clone());
-    let env = sandbox_env(&sb);
+    let env = sb.env_list();
     let exe = env!("CARGO_BIN_EXE_wktui");
     // Start a shell first so set-clipboard is on before wktui writes.
     let tmux = Tmux::start(100, 30, &["sh"], &env);
@@ -83,12 +79,4 @@ fn copy_over_osc52_lands_in_the_tmux_buffer() {
     assert!(screen.contains("through the terminal (OSC 52)"), "{screen}");
     sb.assert_no_secret_in(&screen, "screen");
     assert_eq!(tmux.run(&["show-buffer"]), token);
-}
-
-/// The sandbox's environment as a list, for programs started through tmux.
-pub fn sandbox_env(sb: &Sandbox) -> Vec<(String, String)> {
-    let cmd = sb.command(&[]);
-    cmd.get_envs()
-        .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v?.to_str()?.to_owned())))
-        .collect()
 }

@@ -14,10 +14,8 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
     let mut sb = Sandbox::new();
     sb.env.retain(|(k, _)| k != common::SECRET_VAR);
     let session = KeyringSession::start(&sb.path().join("home"), &sb.path().join("runtime"));
-    sb.env.push((
-        "DBUS_SESSION_BUS_ADDRESS".into(),
-        session.bus_address.clone(),
-    ));
+    sb.env
+        .push(("DBUS_SESSION_BUS_ADDRESS".into(), session.bus_address.clone()));
     let srv = server();
 
     sb.run_with_stdin(
@@ -50,10 +48,7 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
 
     sb.run_with_stdin(&["profile", "set-secret", "prod"], "wk_secret:rotated:1\n")
         .ok();
-    assert_eq!(
-        session.lookup("prod").as_deref(),
-        Some("wk_secret:rotated:1")
-    );
+    assert_eq!(session.lookup("prod").as_deref(), Some("wk_secret:rotated:1"));
 
     let run = sb.run(&["profile", "remove", "prod"]).ok();
     assert!(run.stdout.contains("keyring entry"), "{}", run.stdout);

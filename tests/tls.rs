@@ -25,12 +25,9 @@ fn start_tls_front(backend: SocketAddr) -> (TlsFront, String) {
     let ca = ca_params.self_signed(&ca_key).expect("ca cert");
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
 
-    let leaf_params =
-        rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("leaf params");
+    let leaf_params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("leaf params");
     let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
-    let leaf = leaf_params
-        .signed_by(&leaf_key, &issuer)
-        .expect("leaf cert");
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf cert");
 
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config = rustls::ServerConfig::builder()
@@ -105,11 +102,7 @@ fn an_extra_ca_file_is_trusted_and_nothing_else_is() {
         "no request crossed an unverified connection"
     );
 
-    sb.add_profile(
-        "trusted",
-        &url,
-        &["--ca-file", ca_path.to_str().expect("utf-8")],
-    );
+    sb.add_profile("trusted", &url, &["--ca-file", ca_path.to_str().expect("utf-8")]);
     let run = sb.run(&["token", "trusted"]).ok();
     assert!(run.stdout.starts_with("wk."), "{}", run.stdout);
     assert_eq!(srv.token_requests(), 1);

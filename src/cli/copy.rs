@@ -66,9 +66,7 @@ pub fn verify(ctx: &Context, name: &str) -> Result<(), CliError> {
     let (token, _) = valid_token(ctx, profile)?;
     let verdict = runtime()?.block_on(ctx.engine.verify(profile, &token.access_token))?;
     match verdict {
-        Verification::Accepted => {
-            print(&format!("{name}: accepted by {}\n", profile.api_base_url()))
-        }
+        Verification::Accepted => print(&format!("{name}: accepted by {}\n", profile.api_base_url())),
         Verification::Refused(why) => Err(CliError::runtime(format!(
             "{name}: the token was refused by {}: {why}",
             profile.api_base_url()

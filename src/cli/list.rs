@@ -56,8 +56,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(dash),
                 t.as_ref().map_or_else(dash, |t| t.token_type.clone()),
-                t.as_ref()
-                    .map_or_else(dash, |t| local_time(t.expires_at(), now)),
+                t.as_ref().map_or_else(dash, |t| local_time(t.expires_at(), now)),
                 t.as_ref()
                     .map_or_else(dash, |t| format_countdown(t.seconds_left(now).max(0))),
                 state.to_string(),

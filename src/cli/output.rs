@@ -100,9 +100,6 @@ mod tests {
     #[test]
     fn rfc3339_is_utc_seconds() {
         assert_eq!(rfc3339(Timestamp::from_secs(0)), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(Timestamp(1_790_000_000_500)),
-            "2026-09-21T14:13:20Z"
-        );
+        assert_eq!(rfc3339(Timestamp(1_790_000_000_500)), "2026-09-21T14:13:20Z");
     }
 }

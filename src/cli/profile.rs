@@ -71,11 +71,7 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
         (None, None) => Endpoint::Region(Region::Us),
     };
     let mut profile = Profile::new(name, endpoint, args.client_id.trim());
-    profile.scope = args
-        .scope
-        .as_deref()
-        .map(Scopes::parse)
-        .filter(|s| !s.is_empty());
+    profile.scope = args.scope.as_deref().map(Scopes::parse).filter(|s| !s.is_empty());
     profile.api_version = args
         .api_version
         .parse()
@@ -103,9 +99,8 @@ fn read_secret_input(name: &str) -> Result<SecretString, CliError> {
     let stdin = std::io::stdin();
     let line = if stdin.is_terminal() {
         Zeroizing::new(
-            rpassword::prompt_password(format!("Client secret for {name} (not shown): ")).map_err(
-                |e| CliError::runtime(format!("cannot read the secret from the terminal: {e}")),
-            )?,
+            rpassword::prompt_password(format!("Client secret for {name} (not shown): "))
+                .map_err(|e| CliError::runtime(format!("cannot read the secret from the terminal: {e}")))?,
         )
     } else {
         let mut line = Zeroizing::new(String::new());
@@ -168,15 +163,7 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
         })
         .collect();
     print(&render_rows(
-        &[
-            "NAME",
-            "ENDPOINT",
-            "CLIENT ID",
-            "SCOPE",
-            "API",
-            "AUTH",
-            "SECRET",
-        ],
+        &["NAME", "ENDPOINT", "CLIENT ID", "SCOPE", "API", "AUTH", "SECRET"],
         &rows,
         format,
     ))
@@ -188,20 +175,14 @@ fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
     // and the user can try again; the other way round would orphan a secret.
     let removed_secret = match ctx.engine.secrets().delete(name) {
         Ok(found) => found,
-        Err(SecretError::NoKeyring { .. }) if profile.secret_source != SecretSource::Keyring => {
-            false
-        }
+        Err(SecretError::NoKeyring { .. }) if profile.secret_source != SecretSource::Keyring => false,
         Err(e) => return Err(e.into()),
     };
     config::remove_profile(&ctx.config_path, name)?;
     if let Err(e) = ctx.engine.cache().remove(name) {
         eprintln!("wktui: warning: the cached token of {name} could not be removed: {e}");
     }
-    let secret_note = if removed_secret {
-        ", its keyring entry"
-    } else {
-        ""
-    };
+    let secret_note = if removed_secret { ", its keyring entry" } else { "" };
     print(&format!(
         "Removed profile {name}{secret_note} and its cached token.\n"
     ))

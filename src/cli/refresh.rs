@@ -69,9 +69,7 @@ fn choose(ctx: &Context, args: &RefreshArgs) -> Result<Vec<Profile>, CliError> {
     let margin = ctx.config.settings.refresh_margin;
     Ok(profiles
         .iter()
-        .filter(|p| {
-            TokenState::of(ctx.engine.cache().load(p).as_ref(), now, margin).needs_refresh()
-        })
+        .filter(|p| TokenState::of(ctx.engine.cache().load(p).as_ref(), now, margin).needs_refresh())
         .cloned()
         .collect())
 }

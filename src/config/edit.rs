@@ -105,10 +105,7 @@ fn invalid(path: &Path, text: &str, e: &toml_edit::TomlError) -> ConfigError {
     }
 }
 
-fn profiles_array<'d>(
-    doc: &'d mut DocumentMut,
-    path: &Path,
-) -> Result<&'d mut ArrayOfTables, ConfigError> {
+fn profiles_array<'d>(doc: &'d mut DocumentMut, path: &Path) -> Result<&'d mut ArrayOfTables, ConfigError> {
     doc.entry("profile")
         .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()))
         .as_array_of_tables_mut()
@@ -171,10 +168,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let tmp = dir.join(format!(
         ".{file_name}.{}.{}.tmp",
         std::process::id(),

@@ -56,10 +56,7 @@ impl Location {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the config file {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{}", Invalid { path, location: *location, field: field.as_deref(), message })]
     Invalid {
         path: PathBuf,
@@ -68,10 +65,7 @@ pub enum ConfigError {
         message: String,
     },
     #[error("cannot write the config file {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error(
         "a profile named \"{0}\" already exists; remove it first (wktui profile remove {0}) or pick another name"
     )]

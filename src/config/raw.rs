@@ -70,11 +70,7 @@ pub(super) fn parse(text: &str) -> Result<Config, RawError> {
         field: None,
         message: e.message().trim().to_owned(),
     })?;
-    let settings = raw
-        .settings
-        .map(settings_from)
-        .transpose()?
-        .unwrap_or_default();
+    let settings = raw.settings.map(settings_from).transpose()?.unwrap_or_default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut profiles = Vec::with_capacity(raw.profile.len());
     for entry in &raw.profile {
@@ -137,9 +133,7 @@ fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
         s.clipboard = v
             .get_ref()
             .parse()
-            .map_err(|e: crate::model::ParseEnumError| {
-                RawError::at(v, "clipboard", e.to_string())
-            })?;
+            .map_err(|e: crate::model::ParseEnumError| RawError::at(v, "clipboard", e.to_string()))?;
     }
     s.ca_file = raw.ca_file.map(|p| PathBuf::from(p.into_inner()));
     Ok(s)
@@ -186,17 +180,13 @@ fn profile_from(raw: &RawProfile) -> Result<Profile, RawError> {
         profile.api_version = v
             .get_ref()
             .parse()
-            .map_err(|e: crate::model::ParseEnumError| {
-                RawError::at(v, "api_version", e.to_string())
-            })?;
+            .map_err(|e: crate::model::ParseEnumError| RawError::at(v, "api_version", e.to_string()))?;
     }
     if let Some(v) = &raw.client_auth {
         profile.client_auth = v
             .get_ref()
             .parse()
-            .map_err(|e: crate::model::ParseEnumError| {
-                RawError::at(v, "client_auth", e.to_string())
-            })?;
+            .map_err(|e: crate::model::ParseEnumError| RawError::at(v, "client_auth", e.to_string()))?;
     }
     if let Some(base) = &raw.base_url {
         if raw.token_url.is_some() {
@@ -264,8 +254,8 @@ pub fn check_name(name: &str) -> Result<(), String> {
 /// A token URL must be https, or plain http only to this machine (a test or
 /// demo server): bearer tokens and client secrets never cross a network in clear.
 pub fn check_token_url(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url.trim())
-        .map_err(|e| format!("\"{url}\" is not a valid URL ({e})"))?;
+    let parsed =
+        reqwest::Url::parse(url.trim()).map_err(|e| format!("\"{url}\" is not a valid URL ({e})"))?;
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(&parsed) => Ok(()),

@@ -133,11 +133,7 @@ fn a_missing_file_is_an_empty_config() {
 
 #[test]
 fn unknown_profile_lists_the_known_ones() {
-    let config = parse(
-        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\n",
-        Path::new("c"),
-    )
-    .expect("valid");
+    let config = parse("[[profile]]\nname = \"a\"\nclient_id = \"x\"\n", Path::new("c")).expect("valid");
     let msg = config.profile("b").expect_err("no b").to_string();
     assert_eq!(msg, "no profile named \"b\"; configured profiles: a");
 }
@@ -190,11 +186,7 @@ fn replace_keeps_position_and_can_rename() {
     let names: Vec<_> = config.profiles.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["c", "b"]);
     assert!(matches!(
-        replace_profile(
-            &path,
-            "c",
-            &Profile::new("b", Endpoint::Region(Region::Us), "q")
-        ),
+        replace_profile(&path, "c", &Profile::new("b", Endpoint::Region(Region::Us), "q")),
         Err(ConfigError::ProfileExists(_))
     ));
 }
@@ -236,17 +228,12 @@ fn base_url_goes_with_region_only() {
         Path::new("c"),
     )
     .expect("valid");
-    assert_eq!(
-        config.profiles[0].token_url(),
-        "http://127.0.0.1:5/oauth2/token"
-    );
+    assert_eq!(config.profiles[0].token_url(), "http://127.0.0.1:5/oauth2/token");
     let msg = err_text(
         "[[profile]]\nname = \"a\"\ntoken_url = \"https://x/t\"\nbase_url = \"https://y\"\nclient_id = \"x\"\n",
     );
     assert!(msg.contains("base_url: goes with region"), "{msg}");
-    let msg = err_text(
-        "[[profile]]\nname = \"a\"\nbase_url = \"http://proxy.example\"\nclient_id = \"x\"\n",
-    );
+    let msg = err_text("[[profile]]\nname = \"a\"\nbase_url = \"http://proxy.example\"\nclient_id = \"x\"\n");
     assert!(
         msg.contains("base_url: \"http://proxy.example\" uses plain http"),
         "{msg}"

@@ -30,11 +30,7 @@ pub enum FetchError {
         tries: u32,
     },
     #[error("cannot reach {url}: {reason}{}", tries_note(*tries))]
-    Connect {
-        url: String,
-        reason: String,
-        tries: u32,
-    },
+    Connect { url: String, reason: String, tries: u32 },
     #[error("the TLS certificate of {url} is not trusted: {reason}")]
     Certificate { url: String, reason: String },
     #[error("the token server at {url} answered {status} but not with a token: {reason}")]
@@ -77,9 +73,9 @@ impl FetchError {
             FetchError::Certificate { .. } => Some(
                 "if a proxy inspects TLS, trust its CA with ca_file (in [settings] or the profile); wktui never skips verification",
             ),
-            FetchError::Connect { .. } => Some(
-                "check the network, HTTPS_PROXY/NO_PROXY, and the profile's region or token_url",
-            ),
+            FetchError::Connect { .. } => {
+                Some("check the network, HTTPS_PROXY/NO_PROXY, and the profile's region or token_url")
+            }
             _ => None,
         }
     }

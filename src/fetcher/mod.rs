@@ -78,11 +78,7 @@ impl Fetcher {
 
     /// Fetches a new token for `profile`, retrying what is worth retrying,
     /// within the configured deadline.
-    pub async fn fetch(
-        &self,
-        profile: &Profile,
-        secret: &SecretString,
-    ) -> Result<Fetched, FetchError> {
+    pub async fn fetch(&self, profile: &Profile, secret: &SecretString) -> Result<Fetched, FetchError> {
         let url = profile.token_url();
         check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
         let client = self.client_for(profile)?;
@@ -91,11 +87,9 @@ impl Fetcher {
         loop {
             tries += 1;
             let started = Instant::now();
-            let attempt = tokio::time::timeout_at(
-                deadline.into(),
-                self.send_once(&client, profile, &url, secret),
-            )
-            .await;
+            let attempt =
+                tokio::time::timeout_at(deadline.into(), self.send_once(&client, profile, &url, secret))
+                    .await;
             let outcome = match attempt {
                 Ok(outcome) => outcome,
                 Err(_) => {
@@ -145,11 +139,7 @@ impl Fetcher {
 
     /// Asks the API whether `token` is accepted (`GET /permissions`, which
     /// needs only `file:read`).
-    pub async fn verify(
-        &self,
-        profile: &Profile,
-        token: &AccessToken,
-    ) -> Result<Verification, FetchError> {
+    pub async fn verify(&self, profile: &Profile, token: &AccessToken) -> Result<Verification, FetchError> {
         let url = format!("{}/permissions", profile.api_base_url());
         check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
         let client = self.client_for(profile)?;
@@ -190,10 +180,7 @@ impl Fetcher {
     }
 
     fn client_for(&self, profile: &Profile) -> Result<reqwest::Client, FetchError> {
-        let ca = profile
-            .ca_file
-            .clone()
-            .or_else(|| self.options.ca_file.clone());
+        let ca = profile.ca_file.clone().or_else(|| self.options.ca_file.clone());
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(client) = clients.get(&ca) {
             return Ok(client.clone());
@@ -253,11 +240,7 @@ pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -291,9 +274,7 @@ fn build_client(ca_file: Option<&Path>) -> Result<reqwest::Client, FetchError> {
         }
         builder = builder.tls_certs_merge(certs);
     }
-    builder
-        .build()
-        .map_err(|e| FetchError::Client(e.to_string()))
+    builder.build().map_err(|e| FetchError::Client(e.to_string()))
 }
 
 /// The time the answer arrived, for `Token::obtained_at`.

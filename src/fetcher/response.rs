@@ -62,9 +62,7 @@ impl Failure {
     pub(super) fn is_retryable(&self) -> bool {
         match self {
             // A certificate that fails verification will fail again.
-            Failure::Transport(e) => {
-                !e.is_builder() && !e.is_redirect() && !is_certificate_error(e)
-            }
+            Failure::Transport(e) => !e.is_builder() && !e.is_redirect() && !is_certificate_error(e),
             Failure::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
             Failure::Invalid { .. } | Failure::Token(_) => false,
         }
@@ -81,10 +79,7 @@ impl Failure {
         match self {
             Failure::Transport(e) => transport_error(&e, url, tries),
             Failure::Status {
-                status,
-                reason,
-                body,
-                ..
+                status, reason, body, ..
             } => match body {
                 ErrorBody::OAuth { error, description } => FetchError::Refused {
                     status,
@@ -153,9 +148,7 @@ fn root_cause(e: &reqwest::Error) -> String {
         cause = next;
     }
     let text = cause.to_string();
-    if text.contains("IncompleteMessage")
-        || text.contains("connection closed before message completed")
-    {
+    if text.contains("IncompleteMessage") || text.contains("connection closed before message completed") {
         "the server closed the connection without answering".to_owned()
     } else {
         text
@@ -163,10 +156,7 @@ fn root_cause(e: &reqwest::Error) -> String {
 }
 
 /// A success answer becomes a token; anything else a `Failure`.
-pub(super) async fn token_from(
-    response: reqwest::Response,
-    profile: &Profile,
-) -> Result<Token, Failure> {
+pub(super) async fn token_from(response: reqwest::Response, profile: &Profile) -> Result<Token, Failure> {
     let status = response.status();
     if !status.is_success() {
         return Err(error_from(response).await);

@@ -58,19 +58,9 @@ fn retry_policy_honours_retry_after_and_the_try_limit() {
         policy.wait_before_retry(1, &status_failure(429, Some(2))),
         Some(Duration::from_secs(2))
     );
-    assert!(
-        policy
-            .wait_before_retry(2, &status_failure(503, None))
-            .is_some()
-    );
-    assert_eq!(
-        policy.wait_before_retry(3, &status_failure(503, None)),
-        None
-    );
-    assert_eq!(
-        policy.wait_before_retry(1, &status_failure(401, None)),
-        None
-    );
+    assert!(policy.wait_before_retry(2, &status_failure(503, None)).is_some());
+    assert_eq!(policy.wait_before_retry(3, &status_failure(503, None)), None);
+    assert_eq!(policy.wait_before_retry(1, &status_failure(401, None)), None);
 }
 
 #[test]
@@ -97,7 +87,8 @@ fn backoff_grows_with_jitter_and_is_capped() {
 
 #[test]
 fn excerpts_strip_html_and_fold_space() {
-    let html = "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>Bad   Gateway</h1></body></html>";
+    let html =
+        "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>Bad   Gateway</h1></body></html>";
     assert_eq!(excerpt(html, true), "502 Bad Gateway Bad Gateway");
     let long = "x".repeat(500);
     assert_eq!(excerpt(&long, false).chars().count(), 161);
@@ -121,8 +112,5 @@ fn errors_read_as_sentences() {
     );
     assert!(refused.hint().is_some());
     let http = status_failure(502, None).into_error("https://x/t", 3);
-    assert_eq!(
-        http.to_string(),
-        "HTTP 502 x from https://x/t, after 3 tries"
-    );
+    assert_eq!(http.to_string(), "HTTP 502 x from https://x/t, after 3 tries");
 }

@@ -10,8 +10,7 @@ mod time;
 mod token;
 
 pub use profile::{
-    ApiVersion, ClientAuth, ClipboardMode, Endpoint, ParseEnumError, Profile, Region, SecretSource,
-    Settings,
+    ApiVersion, ClientAuth, ClipboardMode, Endpoint, ParseEnumError, Profile, Region, SecretSource, Settings,
 };
 pub use scope::Scopes;
 pub use time::{Timestamp, format_countdown};

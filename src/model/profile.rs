@@ -254,10 +254,7 @@ impl Profile {
             "{}|{}|{}|{}",
             self.token_url(),
             self.client_id,
-            self.scope
-                .as_ref()
-                .map(Scopes::to_string)
-                .unwrap_or_default(),
+            self.scope.as_ref().map(Scopes::to_string).unwrap_or_default(),
             self.api_version
         )
     }
@@ -342,10 +339,7 @@ mod tests {
         let mut p = Profile::new("prod", Endpoint::Region(Region::Eu), "id");
         assert_eq!(p.token_url(), "https://api.eu.wdesk.com/oauth2/token");
         p.api_version = ApiVersion::V2022_01_01;
-        assert_eq!(
-            p.token_url(),
-            "https://api.eu.wdesk.com/iam/v1/oauth2/token"
-        );
+        assert_eq!(p.token_url(), "https://api.eu.wdesk.com/iam/v1/oauth2/token");
         assert_eq!(p.api_base_url(), "https://api.eu.wdesk.com");
     }
 
@@ -377,10 +371,7 @@ mod tests {
             err.to_string(),
             "\"mars\" is not a valid region; expected one of: us, eu, apac"
         );
-        assert_eq!(
-            "2022-01-01".parse::<ApiVersion>(),
-            Ok(ApiVersion::V2022_01_01)
-        );
+        assert_eq!("2022-01-01".parse::<ApiVersion>(), Ok(ApiVersion::V2022_01_01));
         assert!("2023-01-01".parse::<ApiVersion>().is_err());
         assert_eq!("Basic".parse::<ClientAuth>(), Ok(ClientAuth::Basic));
         assert_eq!(ApiVersion::V2022_01_01.version_header(), None);

@@ -242,16 +242,12 @@ mod tests {
     #[test]
     fn missing_scope_takes_the_requested_one_and_says_so() {
         let requested = Scopes::parse("file:read");
-        let t = Token::from_response(&response("Bearer", None), Some(&requested), Timestamp(0))
-            .expect("valid");
+        let t =
+            Token::from_response(&response("Bearer", None), Some(&requested), Timestamp(0)).expect("valid");
         assert_eq!(t.scopes, requested);
         assert!(!t.scope_stated);
-        let t = Token::from_response(
-            &response("Bearer", Some("x y")),
-            Some(&requested),
-            Timestamp(0),
-        )
-        .expect("valid");
+        let t = Token::from_response(&response("Bearer", Some("x y")), Some(&requested), Timestamp(0))
+            .expect("valid");
         assert_eq!(t.scopes.to_string(), "x y");
         assert!(t.scope_stated);
     }
@@ -279,24 +275,12 @@ mod tests {
     fn state_thresholds_at_the_margin() {
         let t = token_at(0);
         let margin = Duration::from_secs(60);
-        assert_eq!(
-            t.state(Timestamp::from_secs(539), margin),
-            TokenState::Valid
-        );
+        assert_eq!(t.state(Timestamp::from_secs(539), margin), TokenState::Valid);
         // exactly the margin left: expiring
-        assert_eq!(
-            t.state(Timestamp::from_secs(540), margin),
-            TokenState::Expiring
-        );
+        assert_eq!(t.state(Timestamp::from_secs(540), margin), TokenState::Expiring);
         assert_eq!(t.state(Timestamp(599_999), margin), TokenState::Expiring);
-        assert_eq!(
-            t.state(Timestamp::from_secs(600), margin),
-            TokenState::Expired
-        );
-        assert_eq!(
-            t.state(Timestamp::from_secs(9999), margin),
-            TokenState::Expired
-        );
+        assert_eq!(t.state(Timestamp::from_secs(600), margin), TokenState::Expired);
+        assert_eq!(t.state(Timestamp::from_secs(9999), margin), TokenState::Expired);
         assert_eq!(TokenState::of(None, Timestamp(0), margin), TokenState::None);
     }
 

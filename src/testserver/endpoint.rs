@@ -70,13 +70,9 @@ fn token_request(shared: &Shared, request: &Request, legacy: bool) -> Outcome {
     if let Some(Fault::Delay(extra)) = &fault {
         delay += *extra;
     }
-    let reply = fault.and_then(fault_reply).unwrap_or_else(|| {
-        Reply::Send(
-            token_request
-                .answer(shared)
-                .unwrap_or_else(|refusal| refusal),
-        )
-    });
+    let reply = fault
+        .and_then(fault_reply)
+        .unwrap_or_else(|| Reply::Send(token_request.answer(shared).unwrap_or_else(|refusal| refusal)));
     Outcome {
         reply,
         delay,
@@ -100,10 +96,7 @@ impl<'a> TokenRequest<'a> {
     fn read(shared: &Shared, request: &'a Request, legacy: bool) -> Self {
         let form = parse_form(request);
         let presented = Presented::from_request(request, form.as_deref());
-        let client = presented
-            .client_id
-            .as_deref()
-            .and_then(|id| shared.client(id));
+        let client = presented.client_id.as_deref().and_then(|id| shared.client(id));
         TokenRequest {
             request,
             legacy,
@@ -122,17 +115,16 @@ impl<'a> TokenRequest<'a> {
     }
 
     fn authenticated_client(&self) -> Option<&ClientGrant> {
-        self.client
-            .as_ref()
-            .filter(|c| self.presented.secret_matches(c))
+        self.client.as_ref().filter(|c| self.presented.secret_matches(c))
     }
 
     /// A token, or the refusal Workiva would give, checked in its order.
     fn answer(&self, shared: &Shared) -> Result<Response, Response> {
         check_version(self.request, self.legacy)?;
-        let form = self.form.as_deref().ok_or_else(|| {
-            invalid_request("Content-Type must be application/x-www-form-urlencoded")
-        })?;
+        let form = self
+            .form
+            .as_deref()
+            .ok_or_else(|| invalid_request("Content-Type must be application/x-www-form-urlencoded"))?;
         if let Some(name) = repeated_parameter(form) {
             let description = format!("parameter {name} appears more than once");
             return Err(invalid_request(&description));
@@ -179,9 +171,7 @@ fn parse_form(request: &Request) -> Option<Vec<(String, String)>> {
 }
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+    form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
 /// RFC 6749 §3.2: request parameters must not be included more than once.
@@ -209,9 +199,7 @@ struct Presented {
 impl Presented {
     fn from_request(request: &Request, form: Option<&[(String, String)]>) -> Self {
         let body_id = form.and_then(|f| field(f, "client_id")).map(str::to_string);
-        let body_secret = form
-            .and_then(|f| field(f, "client_secret"))
-            .map(str::to_string);
+        let body_secret = form.and_then(|f| field(f, "client_secret")).map(str::to_string);
         let in_body = body_id.is_some() || body_secret.is_some();
         let basic = request.header("authorization").and_then(basic_credentials);
         let (via, client_id, secret, problem) = match (basic, in_body) {
@@ -220,9 +208,7 @@ impl Presented {
                 let problem = "send client credentials with HTTP Basic or in the body, not both";
                 (CredentialSource::Both, id, None, Some(problem))
             }
-            (Some(Ok((id, secret))), false) => {
-                (CredentialSource::Basic, Some(id), Some(secret), None)
-            }
+            (Some(Ok((id, secret))), false) => (CredentialSource::Basic, Some(id), Some(secret), None),
             (Some(Err(problem)), false) => (CredentialSource::Basic, None, None, Some(problem)),
             (None, true) => (CredentialSource::Body, body_id, body_secret, None),
             (None, false) => (CredentialSource::None, None, None, None),
@@ -314,18 +300,12 @@ pub(super) fn form_decode(input: &str) -> Option<String> {
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|v| u8::try_from(v).ok())
+    char::from(digit).to_digit(16).and_then(|v| u8::try_from(v).ok())
 }
 
 /// Every requested scope must be allowed; with none requested the client's
 /// own scopes, else the server default, are granted.
-fn granted_scope(
-    shared: &Shared,
-    client: &ClientGrant,
-    requested: Option<&str>,
-) -> Result<String, Response> {
+fn granted_scope(shared: &Shared, client: &ClientGrant, requested: Option<&str>) -> Result<String, Response> {
     let requested: Vec<&str> = requested.unwrap_or_default().split_whitespace().collect();
     if requested.is_empty() {
         if client.scopes.is_empty() {
@@ -333,8 +313,7 @@ fn granted_scope(
         }
         return Ok(client.scopes.join(" "));
     }
-    let allowed =
-        |scope: &&str| client.scopes.is_empty() || client.scopes.iter().any(|a| a == scope);
+    let allowed = |scope: &&str| client.scopes.is_empty() || client.scopes.iter().any(|a| a == scope);
     if let Some(refused) = requested.iter().find(|s| !allowed(s)) {
         let description = format!("scope {refused} is not granted to this client");
         return Err(iam_error(400, "invalid_scope", &description));
@@ -345,9 +324,7 @@ fn granted_scope(
 fn issue_token(shared: &Shared, client: &ClientGrant, scope: String) -> Response {
     let (lifetime, token_type, omit_scope) = {
         let config = shared.config();
-        let lifetime = client
-            .token_lifetime_secs
-            .unwrap_or(config.token_lifetime_secs);
+        let lifetime = client.token_lifetime_secs.unwrap_or(config.token_lifetime_secs);
         (lifetime, config.token_type.clone(), config.omit_scope)
     };
     let access_token = new_access_token();
@@ -369,9 +346,7 @@ fn issue_token(shared: &Shared, client: &ClientGrant, scope: String) -> Response
 }
 
 fn new_access_token() -> String {
-    let random: String = std::iter::repeat_with(fastrand::alphanumeric)
-        .take(40)
-        .collect();
+    let random: String = std::iter::repeat_with(fastrand::alphanumeric).take(40).collect();
     format!("wk.{random}")
 }
 
@@ -408,14 +383,8 @@ fn fault_reply(fault: Fault) -> Option<Reply> {
             with_retry_after(Response::json(429, &body), retry_after)
         }
         // Some gateways answer form-encoded bodies under a JSON content type.
-        Fault::Malformed => Response::new(
-            200,
-            "application/json",
-            "access_token=wk.x&token_type=bearer",
-        ),
-        Fault::Html { status } => {
-            Response::new(status, "text/html; charset=utf-8", proxy_page(status))
-        }
+        Fault::Malformed => Response::new(200, "application/json", "access_token=wk.x&token_type=bearer"),
+        Fault::Html { status } => Response::new(status, "text/html; charset=utf-8", proxy_page(status)),
     };
     Some(Reply::Send(response))
 }
@@ -461,10 +430,7 @@ fn bearer_token(request: &Request) -> Option<&str> {
 }
 
 fn iam_error(status: u16, error: &str, description: &str) -> Response {
-    Response::json(
-        status,
-        &json!({"error": error, "error_description": description}),
-    )
+    Response::json(status, &json!({"error": error, "error_description": description}))
 }
 
 fn invalid_request(description: &str) -> Response {
@@ -472,8 +438,7 @@ fn invalid_request(description: &str) -> Response {
 }
 
 fn invalid_client() -> Response {
-    iam_error(401, "invalid_client", "Client authentication failed")
-        .with_header("WWW-Authenticate", "Basic")
+    iam_error(401, "invalid_client", "Client authentication failed").with_header("WWW-Authenticate", "Basic")
 }
 
 fn not_found() -> Response {

@@ -68,9 +68,7 @@ impl ReadError {
             ReadError::Malformed(message) => (400, *message),
             ReadError::HeadTooLarge => (431, "request line and headers exceed 64 KiB"),
             ReadError::BodyTooLarge => (413, "request body exceeds 64 KiB"),
-            ReadError::LengthRequired => {
-                (411, "chunked bodies are not supported; send Content-Length")
-            }
+            ReadError::LengthRequired => (411, "chunked bodies are not supported; send Content-Length"),
         };
         let body = json!({"error": "invalid_request", "error_description": message});
         Some(Response::json(status, &body))
@@ -88,9 +86,7 @@ pub(super) async fn read_request<R: AsyncBufRead + Unpin>(
     let (method, target, version) = parse_request_line(&request_line)?;
     let mut headers = Vec::new();
     loop {
-        let line = read_line(reader, &mut budget)
-            .await?
-            .ok_or(ReadError::Closed)?;
+        let line = read_line(reader, &mut budget).await?.ok_or(ReadError::Closed)?;
         if line.is_empty() {
             break;
         }
@@ -158,10 +154,7 @@ fn parse_header(line: &str) -> Result<(String, String), ReadError> {
     Ok((name.to_ascii_lowercase(), value.trim().to_string()))
 }
 
-async fn read_body<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-    request: &Request,
-) -> Result<Vec<u8>, ReadError> {
+async fn read_body<R: AsyncBufRead + Unpin>(reader: &mut R, request: &Request) -> Result<Vec<u8>, ReadError> {
     if request.header("transfer-encoding").is_some() {
         return Err(ReadError::LengthRequired);
     }

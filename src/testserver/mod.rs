@@ -215,10 +215,7 @@ impl RecordedRequest {
 
     /// First value of a recorded form field.
     pub fn form_field(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 

@@ -206,10 +206,7 @@ impl App {
         cached: Vec<(String, Token)>,
         now: Timestamp,
     ) -> Self {
-        let mut rows: Vec<ProfileRow> = profiles
-            .into_iter()
-            .map(|p| ProfileRow::new(p, None))
-            .collect();
+        let mut rows: Vec<ProfileRow> = profiles.into_iter().map(|p| ProfileRow::new(p, None)).collect();
         rows.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
         let mut app = App {
             rows,
@@ -358,10 +355,7 @@ impl App {
         let margin = self.settings.refresh_margin;
         let mut due = Vec::new();
         for row in &mut self.rows {
-            let reached_margin = matches!(
-                row.state(now, margin),
-                TokenState::Expiring | TokenState::Expired
-            );
+            let reached_margin = matches!(row.state(now, margin), TokenState::Expiring | TokenState::Expired);
             if reached_margin && !row.is_refreshing() && !row.auto_refresh_asked {
                 row.auto_refresh_asked = true;
                 row.activity = Activity::Refreshing { started: now };
@@ -375,11 +369,7 @@ impl App {
         }
     }
 
-    fn on_refreshed(
-        &mut self,
-        name: &str,
-        result: Result<(Token, Duration), String>,
-    ) -> Vec<Effect> {
+    fn on_refreshed(&mut self, name: &str, result: Result<(Token, Duration), String>) -> Vec<Effect> {
         // The profile may have been deleted while its token was on the way.
         let Some(i) = self.row_index(name) else {
             return Vec::new();
@@ -475,11 +465,7 @@ impl App {
         match result {
             Ok(()) => {
                 let name = profile.name.clone();
-                let verb = if replacing.is_some() {
-                    "saved"
-                } else {
-                    "added"
-                };
+                let verb = if replacing.is_some() { "saved" } else { "added" };
                 self.store_profile(profile, replacing.as_deref());
                 if form_waiting {
                     self.mode = Mode::Normal;
@@ -510,11 +496,7 @@ impl App {
                 row.last_latency = old.last_latency;
                 row.verification = old.verification;
             }
-            if self
-                .reveal
-                .as_ref()
-                .is_some_and(|r| r.name == old.profile.name)
-            {
+            if self.reveal.as_ref().is_some_and(|r| r.name == old.profile.name) {
                 self.reveal = None;
             }
         }

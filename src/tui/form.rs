@@ -144,8 +144,7 @@ impl SecretInput {
 
     fn push(&mut self, c: char) {
         if self.buf.len() + c.len_utf8() > self.buf.capacity() {
-            let mut bigger =
-                Zeroizing::new(String::with_capacity((self.buf.capacity() * 2).max(64)));
+            let mut bigger = Zeroizing::new(String::with_capacity((self.buf.capacity() * 2).max(64)));
             bigger.push_str(&self.buf);
             self.buf = bigger; // the old buffer is wiped as it drops
         }
@@ -240,13 +239,7 @@ impl ProfileForm {
             name: TextInput::new(profile.name.clone()),
             endpoint: TextInput::new(profile.endpoint_label()),
             client_id: TextInput::new(profile.client_id.clone()),
-            scope: TextInput::new(
-                profile
-                    .scope
-                    .as_ref()
-                    .map(Scopes::to_string)
-                    .unwrap_or_default(),
-            ),
+            scope: TextInput::new(profile.scope.as_ref().map(Scopes::to_string).unwrap_or_default()),
             api_version: profile.api_version,
             client_auth: profile.client_auth,
             ..ProfileForm::add()
@@ -374,10 +367,7 @@ impl ProfileForm {
         if name.is_empty() {
             self.fail(FormField::Name, "a name is required");
         } else if replacing.as_deref() != Some(name.as_str()) && name_taken(&name) {
-            self.fail(
-                FormField::Name,
-                format!("a profile named {name} exists already"),
-            );
+            self.fail(FormField::Name, format!("a profile named {name} exists already"));
         }
         let endpoint = parse_endpoint(self.endpoint.text());
         if let Err(message) = &endpoint {
@@ -443,9 +433,7 @@ fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
     if (lower.starts_with("https://") || lower.starts_with("http://")) && !text.contains(' ') {
         return Ok(Endpoint::TokenUrl(text.to_owned()));
     }
-    Err(format!(
-        "{text} is not a region (us, eu, apac) or a token URL"
-    ))
+    Err(format!("{text} is not a region (us, eu, apac) or a token URL"))
 }
 
 #[cfg(test)]
@@ -513,14 +501,8 @@ mod tests {
             form.error(FormField::Endpoint),
             Some("mars is not a region (us, eu, apac) or a token URL")
         );
-        assert_eq!(
-            form.error(FormField::ClientId),
-            Some("a client id is required")
-        );
-        assert_eq!(
-            form.error(FormField::Secret),
-            Some("a client secret is required")
-        );
+        assert_eq!(form.error(FormField::ClientId), Some("a client id is required"));
+        assert_eq!(form.error(FormField::Secret), Some("a client secret is required"));
         assert_eq!(form.error(FormField::Scope), None);
         assert_eq!(form.focus(), FormField::Name);
         assert!(!form.is_saving());
@@ -548,9 +530,7 @@ mod tests {
     fn token_urls_are_accepted_in_the_endpoint_field() {
         assert_eq!(
             parse_endpoint(" https://example.test/oauth2/token "),
-            Ok(Endpoint::TokenUrl(
-                "https://example.test/oauth2/token".into()
-            ))
+            Ok(Endpoint::TokenUrl("https://example.test/oauth2/token".into()))
         );
         assert_eq!(parse_endpoint("APAC"), Ok(Endpoint::Region(Region::Apac)));
         assert!(parse_endpoint("ftp://x").is_err());

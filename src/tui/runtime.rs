@@ -42,11 +42,9 @@ pub fn run(ctx: TuiContext) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let _restore =
-        TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let _restore = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let backend = CrosstermBackend::new(std::io::stdout());
-    let mut terminal =
-        Terminal::new(backend).map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let mut terminal = Terminal::new(backend).map_err(|e| format!("cannot set up the terminal: {e}"))?;
     rt.block_on(event_loop(&mut terminal, ctx))
 }
 
@@ -102,12 +100,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
         .iter()
         .filter_map(|p| engine.cache().load(p).map(|t| (p.name.clone(), t)))
         .collect();
-    let mut app = App::new(
-        config.profiles.clone(),
-        config.settings.clone(),
-        cached,
-        now,
-    );
+    let mut app = App::new(config.profiles.clone(), config.settings.clone(), cached, now);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.utc_offset_secs = local_utc_offset(now);
     let size = terminal.size().map_err(|e| e.to_string())?;
@@ -409,10 +402,7 @@ impl Worker {
             } => {
                 self.renames.remove(&profile.name);
             }
-            Action::ProfileDeleted {
-                name,
-                result: Ok(()),
-            } => {
+            Action::ProfileDeleted { name, result: Ok(()) } => {
                 self.profiles.remove(name);
             }
             _ => {}
@@ -423,9 +413,7 @@ impl Worker {
         let engine = Arc::clone(&self.engine);
         let path = self.config_path.clone();
         let results = self.results.clone();
-        let old = replacing
-            .as_ref()
-            .and_then(|n| self.profiles.get(n).cloned());
+        let old = replacing.as_ref().and_then(|n| self.profiles.get(n).cloned());
         if let Some(old) = replacing {
             self.renames.insert(profile.name.clone(), old);
         }
@@ -461,17 +449,13 @@ fn save_profile(
     let uses_keyring = profile.secret_source == SecretSource::Keyring;
     let renamed = old.filter(|o| o.name != profile.name);
     match (&secret, uses_keyring) {
-        (Some(secret), true) => secrets
-            .set(&profile.name, secret)
-            .map_err(|e| e.to_string())?,
+        (Some(secret), true) => secrets.set(&profile.name, secret).map_err(|e| e.to_string())?,
         (None, true) if old.is_none() => return Err("the client secret is empty".into()),
         (None, true) => {
             // Renamed without a new secret: the stored one moves with the profile.
             if let Some(old) = renamed {
                 let kept = secrets.get(&old.name).map_err(|e| e.to_string())?;
-                secrets
-                    .set(&profile.name, &kept)
-                    .map_err(|e| e.to_string())?;
+                secrets.set(&profile.name, &kept).map_err(|e| e.to_string())?;
             }
         }
         (_, false) => {}
@@ -493,11 +477,7 @@ fn save_profile(
     Ok(())
 }
 
-fn delete_profile(
-    engine: &Engine,
-    path: &std::path::Path,
-    profile: &Profile,
-) -> Result<(), String> {
+fn delete_profile(engine: &Engine, path: &std::path::Path, profile: &Profile) -> Result<(), String> {
     match engine.secrets().delete(&profile.name) {
         Ok(_) => {}
         Err(SecretError::NoKeyring { .. }) if profile.secret_source != SecretSource::Keyring => {}

@@ -173,12 +173,7 @@ fn failed_refresh_shows_the_error_in_words() {
 #[test]
 fn revealed_token_latency_verification_and_unstated_scope() {
     let mut app = fleet();
-    let mut fresh = token(
-        "wk.Gx7pQ2LmZk9fR4-whole-token-value",
-        3599,
-        3600,
-        "file:read",
-    );
+    let mut fresh = token("wk.Gx7pQ2LmZk9fR4-whole-token-value", 3599, 3600, "file:read");
     fresh.scope_stated = false;
     app.update(Action::Refreshed {
         name: "prod".into(),

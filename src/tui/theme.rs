@@ -62,9 +62,7 @@ impl Theme {
         match indicator {
             Indicator::Valid => self.fg(Color::Green),
             Indicator::Expiring => self.fg(Color::Yellow),
-            Indicator::Expired | Indicator::Error => {
-                self.fg(Color::Red).add_modifier(Modifier::BOLD)
-            }
+            Indicator::Expired | Indicator::Error => self.fg(Color::Red).add_modifier(Modifier::BOLD),
             Indicator::NoToken => self.dim(),
             Indicator::Refreshing => self.fg(Color::Cyan),
         }
@@ -98,9 +96,7 @@ impl Theme {
 
     pub fn selected(self) -> Style {
         if self.color {
-            Style::new()
-                .bg(Color::Indexed(237))
-                .add_modifier(Modifier::BOLD)
+            Style::new().bg(Color::Indexed(237)).add_modifier(Modifier::BOLD)
         } else {
             Style::new().add_modifier(Modifier::REVERSED)
         }

@@ -69,10 +69,8 @@ impl Sandbox {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(
-                dir.path().join("runtime"),
-                std::fs::Permissions::from_mode(0o700),
-            );
+            let _ =
+                std::fs::set_permissions(dir.path().join("runtime"), std::fs::Permissions::from_mode(0o700));
         }
         Sandbox {
             dir,
@@ -128,6 +126,14 @@ impl Sandbox {
         cmd
     }
 
+    /// The environment `command` sets, as a list (for programs started through tmux).
+    pub fn env_list(&self) -> Vec<(String, String)> {
+        self.command(&[])
+            .get_envs()
+            .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v?.to_str()?.to_owned())))
+            .collect()
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with_stdin(args, "")
     }
@@ -156,11 +162,7 @@ impl Sandbox {
         };
         self.assert_no_secret_in(&run.stdout, "stdout");
         self.assert_no_secret_in(&run.stderr, "stderr");
-        assert!(
-            !run.stderr.contains("panicked"),
-            "wktui panicked: {}",
-            run.stderr
-        );
+        assert!(!run.stderr.contains("panicked"), "wktui panicked: {}", run.stderr);
         run
     }
 

@@ -47,12 +47,7 @@ pub struct KeyringSession {
     keyring: Child,
 }
 
-pub const KEYRING_TOOLS: [&str; 4] = [
-    "dbus-daemon",
-    "dbus-send",
-    "gnome-keyring-daemon",
-    "secret-tool",
-];
+pub const KEYRING_TOOLS: [&str; 4] = ["dbus-daemon", "dbus-send", "gnome-keyring-daemon", "secret-tool"];
 
 impl KeyringSession {
     /// Starts both daemons with `home` as HOME, so the user's keyring is never touched.
@@ -290,13 +285,7 @@ impl Tmux {
 
     /// `(dead, exit status)` of the pane's program.
     pub fn pane_status(&self) -> (bool, Option<i32>) {
-        let out = self.run(&[
-            "display",
-            "-p",
-            "-t",
-            "t",
-            "#{pane_dead} #{pane_dead_status}",
-        ]);
+        let out = self.run(&["display", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}"]);
         let mut parts = out.split_whitespace();
         let dead = parts.next() == Some("1");
         (dead, parts.next().and_then(|s| s.parse().ok()))

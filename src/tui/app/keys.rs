@@ -82,9 +82,7 @@ pub type Hint = (&'static str, &'static str);
 /// last two are kept when the bar is too narrow for all.
 pub fn hints(app: &App) -> &'static [Hint] {
     match app.mode() {
-        Mode::Normal if app.rows().is_empty() => {
-            &[("a", "add profile"), ("?", "help"), ("q", "quit")]
-        }
+        Mode::Normal if app.rows().is_empty() => &[("a", "add profile"), ("?", "help"), ("q", "quit")],
         Mode::Normal => &[
             ("↑↓", "move"),
             ("r", "refresh"),
@@ -281,9 +279,9 @@ impl App {
             MouseEventKind::ScrollUp => self.move_selection(-1),
             MouseEventKind::ScrollDown => self.move_selection(1),
             MouseEventKind::Down(MouseButton::Left) => {
-                let hit = self.list_rows_area().filter(|area| {
-                    area.contains(ratatui::layout::Position::new(mouse.column, mouse.row))
-                });
+                let hit = self
+                    .list_rows_area()
+                    .filter(|area| area.contains(ratatui::layout::Position::new(mouse.column, mouse.row)));
                 if let Some(area) = hit {
                     let position = self.list.offset() + usize::from(mouse.row - area.y);
                     if position < self.list.visible().len() {
@@ -442,10 +440,7 @@ impl App {
                 until: self.now.plus(REVEAL_FOR),
                 name: name.clone(),
             });
-            self.info(format!(
-                "showing {name}'s token for {} s",
-                REVEAL_FOR.as_secs()
-            ));
+            self.info(format!("showing {name}'s token for {} s", REVEAL_FOR.as_secs()));
         }
     }
 }

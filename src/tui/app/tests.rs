@@ -155,11 +155,7 @@ fn resize_sets_the_page_size() {
     let mut app = many(30);
     app.update(Action::Resize(80, 10));
     key(&mut app, KeyCode::PageDown);
-    assert_eq!(
-        selected(&app),
-        Some("p06"),
-        "a 10-row terminal shows 6 rows"
-    );
+    assert_eq!(selected(&app), Some("p06"), "a 10-row terminal shows 6 rows");
     app.update(Action::Resize(5, 5));
     key(&mut app, KeyCode::PageDown);
     assert_eq!(selected(&app), Some("p07"), "too small: pages by one");
@@ -260,10 +256,7 @@ fn shift_r_refreshes_only_expiring_expired_and_missing_tokens() {
     );
     assert_eq!(status(&app), Some("refreshing 3 profiles…"));
     assert!(ch(&mut app, 'R').is_empty());
-    assert_eq!(
-        status(&app),
-        Some("every token is valid; nothing to refresh")
-    );
+    assert_eq!(status(&app), Some("every token is valid; nothing to refresh"));
 }
 
 #[test]
@@ -295,10 +288,7 @@ fn a_failed_refresh_keeps_the_token_and_says_why() {
         Some("invalid_client: Client authentication failed")
     );
     assert_eq!(row.activity, Activity::Idle);
-    assert_eq!(
-        row.indicator(at(0), Duration::from_secs(60)),
-        Indicator::Error
-    );
+    assert_eq!(row.indicator(at(0), Duration::from_secs(60)), Indicator::Error);
     let message = app.status().expect("status");
     assert_eq!(message.kind, StatusKind::Error);
     assert_eq!(
@@ -406,16 +396,8 @@ fn verify_asks_the_api_and_shows_the_answer() {
         Some(Verification::Checking)
     );
     for (result, expected, message) in [
-        (
-            Ok(true),
-            Verification::Accepted,
-            "the API accepted prod's token",
-        ),
-        (
-            Ok(false),
-            Verification::Refused,
-            "the API refused prod's token",
-        ),
+        (Ok(true), Verification::Accepted, "the API accepted prod's token"),
+        (Ok(false), Verification::Refused, "the API refused prod's token"),
         (
             Err("timed out".to_owned()),
             Verification::Failed("timed out".into()),
@@ -441,10 +423,7 @@ fn verify_asks_the_api_and_shows_the_answer() {
 fn verify_needs_a_live_token() {
     let mut app = app_with(&["a", "b"], vec![("a", token_left(-1))]);
     assert!(ch(&mut app, 'v').is_empty());
-    assert_eq!(
-        status(&app),
-        Some("a's token has expired; press r to refresh it")
-    );
+    assert_eq!(status(&app), Some("a's token has expired; press r to refresh it"));
     ch(&mut app, 'j');
     assert!(ch(&mut app, 'v').is_empty());
     assert_eq!(status(&app), Some("b has no token yet; press r to get one"));
@@ -496,18 +475,10 @@ fn next_deadline_covers_countdowns_spinner_messages_and_reveal() {
     app.update(Action::Tick(Timestamp(at(0).0 + 250)));
     ch(&mut app, 'r');
     app.status = None;
-    assert_eq!(
-        app.next_deadline(),
-        Some(Timestamp(at(0).0 + 300)),
-        "spinner"
-    );
+    assert_eq!(app.next_deadline(), Some(Timestamp(at(0).0 + 300)), "spinner");
     refreshed(&mut app, "a", Ok(token_left(600)));
     app.status = None;
-    assert_eq!(
-        app.next_deadline(),
-        Some(at(1)),
-        "the countdown's next second"
-    );
+    assert_eq!(app.next_deadline(), Some(at(1)), "the countdown's next second");
     app.update(Action::Tick(Timestamp(at(0).0 + 999)));
     assert_eq!(app.next_deadline(), Some(at(1)));
     app.update(Action::Tick(at(1)));
@@ -564,11 +535,7 @@ fn save_effect(effects: Vec<Effect>) -> Option<(Profile, Option<String>, Option<
             profile,
             secret,
             replacing,
-        } => Some((
-            profile,
-            secret.map(|s| s.expose_secret().to_owned()),
-            replacing,
-        )),
+        } => Some((profile, secret.map(|s| s.expose_secret().to_owned()), replacing)),
         _ => None,
     })
 }
@@ -619,14 +586,8 @@ fn the_form_validates_in_the_app_against_existing_names() {
         panic!("form closed");
     };
     assert_eq!(form.error(FormField::Name), Some("a name is required"));
-    assert_eq!(
-        form.error(FormField::ClientId),
-        Some("a client id is required")
-    );
-    assert_eq!(
-        form.error(FormField::Secret),
-        Some("a client secret is required")
-    );
+    assert_eq!(form.error(FormField::ClientId), Some("a client id is required"));
+    assert_eq!(form.error(FormField::Secret), Some("a client secret is required"));
     type_text(&mut app, "dev");
     assert!(ctrl(&mut app, 's').is_empty());
     let Mode::Form(form) = app.mode() else {
@@ -687,11 +648,7 @@ fn e_edits_and_renames_the_selected_profile() {
     });
     let names: Vec<&str> = app.rows().iter().map(ProfileRow::name).collect();
     assert_eq!(names, ["prod", "zeta"]);
-    assert_eq!(
-        selected(&app),
-        Some("zeta"),
-        "the selection follows the rename"
-    );
+    assert_eq!(selected(&app), Some("zeta"), "the selection follows the rename");
     assert!(
         app.row("zeta").and_then(|r| r.token.as_ref()).is_some(),
         "same settings: the token stays"
@@ -721,10 +678,7 @@ fn d_deletes_after_confirmation() {
     ch(&mut app, 'd');
     assert!(matches!(app.mode(), Mode::ConfirmDelete(n) if n == "c"));
     ch(&mut app, 'x');
-    assert!(
-        matches!(app.mode(), Mode::ConfirmDelete(_)),
-        "other keys wait"
-    );
+    assert!(matches!(app.mode(), Mode::ConfirmDelete(_)), "other keys wait");
     assert!(ch(&mut app, 'n').is_empty());
     assert!(matches!(app.mode(), Mode::Normal));
     assert_eq!(status(&app), Some("kept c"));

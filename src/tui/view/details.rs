@@ -80,8 +80,7 @@ impl Details<'_> {
     }
 
     fn state(&self) -> TokenState {
-        self.row
-            .state(self.now(), self.app.settings().refresh_margin)
+        self.row.state(self.now(), self.app.settings().refresh_margin)
     }
 
     /// State line, countdown and gauge: what matters at a glance.

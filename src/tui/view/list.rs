@@ -61,10 +61,7 @@ pub fn render(frame: &mut Frame, panes: &Panes, app: &App, theme: Theme) {
         } else {
             format!("  no profile matches “{}”", list.filter())
         };
-        frame.render_widget(
-            Paragraph::new(Line::styled(note, theme.dim())),
-            panes.list_rows,
-        );
+        frame.render_widget(Paragraph::new(Line::styled(note, theme.dim())), panes.list_rows);
         return;
     }
     let selected = list.selected_position();
@@ -81,13 +78,7 @@ pub fn render(frame: &mut Frame, panes: &Panes, app: &App, theme: Theme) {
     frame.render_widget(Paragraph::new(lines), panes.list_rows);
 }
 
-fn row_line(
-    row: &ProfileRow,
-    app: &App,
-    theme: Theme,
-    name_width: usize,
-    selected: bool,
-) -> Line<'static> {
+fn row_line(row: &ProfileRow, app: &App, theme: Theme, name_width: usize, selected: bool) -> Line<'static> {
     let now = app.now();
     let margin = app.settings().refresh_margin;
     let indicator = row.indicator(now, margin);

@@ -39,11 +39,7 @@ fn overlay_block(title: &str, theme: Theme) -> Block<'static> {
 const KEY_GAP: usize = 2;
 const COLUMN_GAP: u16 = 2;
 
-fn help_column(
-    groups: &[(&str, &[(&str, &str)])],
-    key_width: usize,
-    theme: Theme,
-) -> Vec<Line<'static>> {
+fn help_column(groups: &[(&str, &[(&str, &str)])], key_width: usize, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (n, (title, keys)) in groups.iter().enumerate() {
         if n > 0 {
@@ -141,11 +137,7 @@ pub fn form(frame: &mut Frame, area: Rect, form: &ProfileForm, theme: Theme) {
     let mut cursor = None;
     for field in FormField::ALL {
         let focused = form.focus() == field;
-        let label_style = if focused {
-            theme.focus()
-        } else {
-            theme.label()
-        };
+        let label_style = if focused { theme.focus() } else { theme.label() };
         let mark = if focused { "› " } else { "  " };
         let (value, column) = field_value(form, field, focused, value_width, theme);
         if focused {
@@ -169,10 +161,7 @@ pub fn form(frame: &mut Frame, area: Rect, form: &ProfileForm, theme: Theme) {
     lines.push(Line::default());
     if let Some(error) = form.save_error() {
         let style = theme.error().add_modifier(Modifier::BOLD);
-        for part in wrap(
-            &format!("✕ could not save: {error}"),
-            width.saturating_sub(4),
-        ) {
+        for part in wrap(&format!("✕ could not save: {error}"), width.saturating_sub(4)) {
             lines.push(Line::styled(part, style));
         }
     }
@@ -182,8 +171,7 @@ pub fn form(frame: &mut Frame, area: Rect, form: &ProfileForm, theme: Theme) {
         " Ctrl-S saves · Esc cancels "
     };
     let rect = centered(area, width, lines.len() + 2);
-    let block = overlay_block(&title, theme)
-        .title_bottom(Line::styled(footer, theme.dim()).right_aligned());
+    let block = overlay_block(&title, theme).title_bottom(Line::styled(footer, theme.dim()).right_aligned());
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
@@ -253,10 +241,7 @@ fn field_value(
                     FormField::Endpoint => "us, eu, apac or a token URL",
                     _ => "",
                 };
-                return (
-                    vec![Span::styled(fit(placeholder, room), theme.dim())],
-                    Some(0),
-                );
+                return (vec![Span::styled(fit(placeholder, room), theme.dim())], Some(0));
             }
             // Scroll long text so the cursor stays in view.
             let chars: Vec<char> = input.text().chars().collect();
@@ -364,10 +349,7 @@ pub fn too_small(frame: &mut Frame, area: Rect, theme: Theme) {
     let lines = vec![
         Line::styled("Terminal too small", theme.title()),
         Line::styled(
-            format!(
-                "{}×{}, needs {MIN_WIDTH}×{MIN_HEIGHT}",
-                area.width, area.height
-            ),
+            format!("{}×{}, needs {MIN_WIDTH}×{MIN_HEIGHT}", area.width, area.height),
             theme.dim(),
         ),
     ];

@@ -1,0 +1,253 @@
+//! End to end: the real binary in tmux, driven by keys, read from the screen,
+//! against the token server, a real keyring and a real X clipboard.
+
+mod common;
+
+use std::time::Duration;
+
+use common::system::{KEYRING_TOOLS, KeyringSession, Tmux, X_TOOLS, XvfbSession, tools_present, wait_for};
+use common::{CLIENT_ID, SECRET, Sandbox, server};
+
+const WAIT: Duration = Duration::from_secs(15);
+const EXIT_MARK: &str = "wktui-exited-";
+
+/// A shell in tmux that runs wktui, then records the terminal's modes and
+/// wktui's exit status, so the test can check what it left behind.
+struct Session {
+    tmux: Tmux,
+    stty: std::path::PathBuf,
+}
+
+impl Session {
+    fn start(sb: &Sandbox, args: &str, env_prefix: &str) -> Session {
+        let tmux = Tmux::start(120, 36, &["sh"], &sb.env_list());
+        let stty = sb.path().join("stty-after.txt");
+        let exe = env!("CARGO_BIN_EXE_wktui");
+        let line = format!(
+            "{env_prefix} {exe} {args}; echo {EXIT_MARK}$?; stty -a > {}",
+            stty.display()
+        );
+        tmux.keys(&["-l", &line]);
+        tmux.keys(&["Enter"]);
+        Session { tmux, stty }
+    }
+
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        let (found, screen) = self.tmux.wait_for_text(text, WAIT);
+        assert!(found, "waited for {text:?}; the screen:\n{screen}");
+        screen
+    }
+
+    fn key(&self, key: &str) {
+        self.tmux.keys(&[key]);
+    }
+
+    /// After wktui exits: its status, and that the terminal is as it was.
+    #[track_caller]
+    fn assert_exited_and_restored(&self, status: i32) -> String {
+        let screen = self.wait_for(&format!("{EXIT_MARK}{status}"));
+        let modes = self
+            .tmux
+            .run(&["display", "-p", "-t", "t", "#{alternate_on} #{cursor_flag}"]);
+        assert_eq!(modes.trim(), "0 1", "main screen, cursor shown");
+        assert!(wait_for(WAIT, || self.stty.exists()), "stty ran");
+        let stty = std::fs::read_to_string(&self.stty).unwrap_or_default();
+        let modes: Vec<&str> = stty.split_whitespace().collect();
+        for mode in ["icanon", "echo", "isig"] {
+            assert!(
+                modes.contains(&mode),
+                "raw mode left on: {mode} missing in {stty}"
+            );
+        }
+        screen
+    }
+}
+
+/// The countdown shown for `name` in the list, e.g. "09:58".
+fn countdown(screen: &str, name: &str) -> Option<String> {
+    let line = screen
+        .lines()
+        .find(|l| l.starts_with('│') && l.contains(&format!(" {name} ")))?;
+    let list_part = line.split('│').nth(1)?;
+    list_part.split_whitespace().last().map(str::to_owned)
+}
+
+#[test]
+fn refresh_watch_the_countdown_copy_and_quit() {
+    if !tools_present("TUI end-to-end test", &["tmux"])
+        || !tools_present("TUI end-to-end test", &KEYRING_TOOLS)
+        || !tools_present("TUI end-to-end test", &X_TOOLS)
+    {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    sb.env.retain(|(k, _)| k != common::SECRET_VAR);
+    let keyring = KeyringSession::start(&sb.path().join("home"), &sb.path().join("runtime"));
+    let x = XvfbSession::start();
+    sb.env
+        .push(("DBUS_SESSION_BUS_ADDRESS".into(), keyring.bus_address.clone()));
+    sb.env.push(("DISPLAY".into(), x.display.clone()));
+    sb.write_config("[settings]\nclipboard = \"system\"\n");
+    let srv = server();
+    sb.run_with_stdin(
+        &[
+            "profile",
+            "add",
+            "prod",
+            "--client-id",
+            CLIENT_ID,
+            "--token-url",
+            &srv.token_url(),
+        ],
+        &format!("{SECRET}\n"),
+    )
+    .ok();
+
+    let ui = Session::start(&sb, "", "");
+    ui.wait_for("No token yet");
+    ui.key("r");
+    let screen = ui.wait_for("● valid");
+    assert_eq!(srv.token_requests(), 1);
+    let first = countdown(&screen, "prod").expect("a countdown");
+    assert!(first.starts_with("09:5") || first == "10:00", "{first}\n{screen}");
+    let moved = wait_for(Duration::from_secs(4), || {
+        countdown(&ui.tmux.screen(), "prod").is_some_and(|now| now != first)
+    });
+    assert!(moved, "the countdown did not move from {first}");
+
+    let token = sb.run(&["token", "prod"]).ok().stdout.trim_end().to_owned();
+    assert_eq!(srv.token_requests(), 1, "the CLI reads the token the TUI cached");
+    sb.secrets.push(token.clone());
+    sb.assert_no_secret_in(&ui.tmux.screen(), "screen (the token is masked)");
+
+    ui.key("c");
+    ui.wait_for("copied prod");
+    assert_eq!(
+        x.clipboard().as_deref(),
+        Some(token.as_str()),
+        "read from another process"
+    );
+
+    ui.key("s");
+    let revealed = ui.wait_for(&token);
+    assert!(revealed.contains(&token));
+
+    ui.key("q");
+    let screen = ui.assert_exited_and_restored(0);
+    assert!(
+        !screen.contains(&token),
+        "the token is gone with the alternate screen"
+    );
+}
+
+#[test]
+fn copy_over_osc52_reaches_the_tmux_buffer() {
+    if !tools_present("OSC 52 TUI test", &["tmux"]) {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    sb.write_config("[settings]\nclipboard = \"osc52\"\n");
+    let srv = server();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    let token = sb.run(&["token", "prod"]).ok().stdout.trim_end().to_owned();
+    sb.secrets.push(token.clone());
+
+    let ui = Session::start(&sb, "", "");
+    ui.tmux.run(&["set", "-g", "set-clipboard", "on"]);
+    ui.wait_for("● valid");
+    ui.key("c");
+    ui.wait_for("copied prod via OSC 52");
+    assert_eq!(ui.tmux.run(&["show-buffer"]), token);
+    assert_eq!(srv.token_requests(), 1, "a valid cached token is copied as is");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}
+
+#[test]
+fn ctrl_c_sigterm_and_a_panic_all_restore_the_terminal() {
+    if !tools_present("terminal restore test", &["tmux"]) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let srv = server();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+
+    let ui = Session::start(&sb, "", "");
+    ui.wait_for("No token yet");
+    ui.key("C-c");
+    ui.assert_exited_and_restored(0);
+
+    let ui = Session::start(&sb, "", "");
+    ui.wait_for("No token yet");
+    let shell = ui.tmux.run(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+    let children = std::process::Command::new("ps")
+        .args(["-o", "pid=", "--ppid", shell.trim()])
+        .output()
+        .expect("ps");
+    let pid = String::from_utf8_lossy(&children.stdout).trim().to_owned();
+    assert!(!pid.is_empty(), "found wktui's pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    ui.assert_exited_and_restored(0);
+
+    let ui = Session::start(&sb, "", "WKTUI_TEST_PANIC_AFTER_FIRST_FRAME=1");
+    let screen = ui.assert_exited_and_restored(101);
+    assert!(
+        screen.contains("panic requested"),
+        "the panic message is readable:\n{screen}"
+    );
+}
+
+#[test]
+fn first_run_shows_a_welcome() {
+    if !tools_present("welcome test", &["tmux"]) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let ui = Session::start(&sb, "", "");
+    let screen = ui.wait_for("wktui profile add");
+    assert!(
+        screen.contains("Welcome") || screen.contains("welcome"),
+        "{screen}"
+    );
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}
+
+#[test]
+fn demo_starts_shows_tokens_and_quits_cleanly() {
+    if !tools_present("demo test", &["tmux"]) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let ui = Session::start(&sb, "demo", "");
+    let screen = ui.wait_for("sync-apac");
+    for name in ["prod-us", "reports-eu", "slow-sandbox", "busy-eu", "stale-secret"] {
+        assert!(screen.contains(name), "{name} missing:\n{screen}");
+    }
+    // The demo fetches at start: the stale secret fails with the server's words.
+    ui.key("G");
+    ui.key("k");
+    ui.wait_for("invalid_client: Client authentication failed");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+    assert!(
+        !sb.config_path().exists(),
+        "the demo wrote nothing to the user's config"
+    );
+}
+
+#[test]
+fn without_a_terminal_it_says_what_to_use() {
+    let sb = Sandbox::new();
+    let run = sb.run(&[]).fails_with(2);
+    assert!(
+        run.stderr.contains("needs a terminal") && run.stderr.contains("wktui token"),
+        "{}",
+        run.stderr
+    );
+}
