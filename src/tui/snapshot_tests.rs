@@ -133,6 +133,7 @@ fn expiring_token_selected() {
     let mut app = fleet();
     select(&mut app, "staging-eu");
     assert_snapshot!("expiring_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("expiring_80x24", render(&mut app, 80, 24));
 }
 
 #[test]
@@ -140,6 +141,7 @@ fn expired_token_selected() {
     let mut app = fleet();
     select(&mut app, "dev-apac");
     assert_snapshot!("expired_80x24", render(&mut app, 80, 24));
+    assert_snapshot!("expired_120x40", render(&mut app, 120, 40));
 }
 
 #[test]
@@ -156,6 +158,7 @@ fn refreshing_shows_a_spinner_and_keeps_counting() {
     press(&mut app, KeyCode::Char('r'));
     app.update(Action::Tick(Timestamp(now().as_millis() + 2_300)));
     assert_snapshot!("refreshing_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("refreshing_80x24", render(&mut app, 80, 24));
 }
 
 #[test]
@@ -221,8 +224,35 @@ fn filter_narrows_the_list() {
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "a");
     assert_snapshot!("filter_typing_80x24", render(&mut app, 80, 24));
+    assert_snapshot!("filter_typing_120x40", render(&mut app, 120, 40));
     type_text(&mut app, "zz");
     assert_snapshot!("filter_no_match_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn empty_add_profile_form() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('a'));
+    assert_snapshot!("form_add_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("form_add_80x24", render(&mut app, 80, 24));
+}
+
+/// The smallest size that still draws, in each state: nothing overlaps or panics.
+#[test]
+fn every_state_at_the_smallest_drawable_size() {
+    let (w, h) = (crate::tui::MIN_WIDTH, crate::tui::MIN_HEIGHT);
+    let mut app = fleet();
+    select(&mut app, "staging-eu");
+    assert_snapshot!("smallest_expiring", render(&mut app, w, h));
+    press(&mut app, KeyCode::Char('r'));
+    assert_snapshot!("smallest_refreshing", render(&mut app, w, h));
+    press(&mut app, KeyCode::Char('?'));
+    assert_snapshot!("smallest_help", render(&mut app, w, h));
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('a'));
+    assert_snapshot!("smallest_form", render(&mut app, w, h));
+    let mut app = App::new(Vec::new(), Default::default(), Vec::new(), now());
+    assert_snapshot!("smallest_welcome", render(&mut app, w, h));
 }
 
 #[test]
