@@ -251,3 +251,66 @@ fn without_a_terminal_it_says_what_to_use() {
         run.stderr
     );
 }
+
+#[test]
+fn add_and_delete_a_profile_through_the_form() {
+    if !tools_present("TUI form test", &["tmux"]) || !tools_present("TUI form test", &KEYRING_TOOLS) {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    sb.env.retain(|(k, _)| k != common::SECRET_VAR);
+    let keyring = KeyringSession::start(&sb.path().join("home"), &sb.path().join("runtime"));
+    sb.env
+        .push(("DBUS_SESSION_BUS_ADDRESS".into(), keyring.bus_address.clone()));
+    let srv = server();
+
+    let ui = Session::start(&sb, "", "");
+    ui.wait_for("wktui profile add");
+    ui.key("a");
+    ui.wait_for("Add a profile");
+    let fields = ["formed", &srv.token_url(), CLIENT_ID, "file:read"];
+    for (i, text) in fields.iter().enumerate() {
+        if i == 1 {
+            // The region field starts with "us": clear it before typing the URL.
+            for _ in 0..4 {
+                ui.key("BSpace");
+            }
+        }
+        ui.tmux.keys(&["-l", text]);
+        ui.key("Tab");
+    }
+    ui.key("Tab"); // API version: keep
+    ui.key("Tab"); // client auth: keep
+    ui.tmux.keys(&["-l", SECRET]);
+    let screen = ui.tmux.screen();
+    sb.assert_no_secret_in(&screen, "the form (the secret is typed masked)");
+    ui.key("C-s");
+    ui.wait_for("No token yet");
+    assert_eq!(
+        keyring.lookup("formed").as_deref(),
+        Some(SECRET),
+        "the secret went to the keyring"
+    );
+    let config = std::fs::read_to_string(sb.config_path()).expect("config written");
+    assert!(
+        config.contains("name = \"formed\"") && !config.contains(SECRET),
+        "{config}"
+    );
+
+    ui.key("r");
+    ui.wait_for("● valid");
+    assert!(srv.requests()[0].credentials.secret_matched);
+
+    ui.key("d");
+    ui.key("y");
+    ui.wait_for("wktui profile add");
+    assert_eq!(
+        keyring.lookup("formed"),
+        None,
+        "the keyring entry went with the profile"
+    );
+    let config = std::fs::read_to_string(sb.config_path()).expect("config");
+    assert!(!config.contains("formed"), "{config}");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}
