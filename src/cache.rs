@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::write_atomically;
+use crate::config::{Durability, write_atomically};
 use crate::model::{AccessToken, Profile, Scopes, Timestamp, Token};
 
 /// Overrides the cache directory (tests, or users with unusual layouts).
@@ -112,7 +112,7 @@ impl TokenCache {
             expires_in: token.lifetime.as_secs(),
         };
         let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&cached).map_err(std::io::Error::other)?);
-        write_atomically(&self.token_path(&profile.name), &bytes)
+        write_atomically(&self.token_path(&profile.name), &bytes, Durability::Cache)
     }
 
     /// Forgets a profile's token (and its lock file).

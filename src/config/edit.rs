@@ -90,7 +90,7 @@ fn edit(
         .map_err(|e: toml_edit::TomlError| invalid(path, &text, &e))?;
     change(&config, &mut doc)?;
     let new_text = format!("{header}{doc}");
-    write_atomically(path, new_text.as_bytes()).map_err(|source| ConfigError::Write {
+    write_atomically(path, new_text.as_bytes(), Durability::Synced).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
     })
@@ -160,9 +160,18 @@ fn profile_table(profile: &Profile) -> Table {
     t
 }
 
+/// Whether a write must reach the disk before it counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync before the rename: the user's config.
+    Synced,
+    /// Rename only: a cached token, which the server can always give again.
+    Cache,
+}
+
 /// Writes `bytes` to `path` so that readers see the old file or the new one,
-/// never half of either: a temp file beside it, flushed, then renamed over.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// never half of either: a temp file beside it, then renamed over.
+pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -177,7 +186,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut file = create_private(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if durability == Durability::Synced {
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

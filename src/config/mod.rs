@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{Profile, Settings};
 
-pub use edit::{add_profile, remove_profile, replace_profile, write_atomically};
+pub use edit::{Durability, add_profile, remove_profile, replace_profile, write_atomically};
 pub use raw::{check_name as check_profile_name, check_token_url};
 
 /// Environment variable that overrides the config path (as `--config` does).
