@@ -543,3 +543,53 @@ fn verify_asks_the_api_and_exits_by_its_verdict() {
     let run = sb.run(&["verify", "test"]).fails_with(1);
     assert!(run.stderr.contains("the token was refused"), "{}", run.stderr);
 }
+
+/// A stand-in HTTP proxy that records request lines and answers 502.
+fn recording_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            log.lock().expect("log").push(line.trim_end().to_owned());
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let _ = (&stream)
+                .write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn proxies_from_the_environment_are_honoured_and_no_proxy_skips_them() {
+    let mut sb = Sandbox::new();
+    let srv = server();
+    let (proxy_url, proxied) = recording_proxy();
+    sb.add_profile("test", &srv.token_url(), &[]);
+    sb.env.push(("HTTP_PROXY".into(), proxy_url));
+    sb.env.push(("NO_PROXY".into(), "example.invalid".into()));
+    let run = sb.run(&["token", "test"]).fails_with(1);
+    assert!(run.stderr.contains("HTTP 502"), "{}", run.stderr);
+    let lines = proxied.lock().expect("log").clone();
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some(format!("POST {} HTTP/1.1", srv.token_url()).as_str())
+    );
+    assert_eq!(srv.token_requests(), 0);
+
+    sb.env.push(("NO_PROXY".into(), "127.0.0.1".into()));
+    sb.run(&["token", "test"]).ok();
+    assert_eq!(
+        srv.token_requests(),
+        1,
+        "NO_PROXY sends it straight to the server"
+    );
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Whole commands, side by side with what a user would otherwise run, in one
+# run on one machine, against the crate's token server on 127.0.0.1:
+#
+#   bash benches/compare.sh            # results in benches/results/
+#
+# Needs hyperfine, curl, and for the keyring comparisons dbus-daemon,
+# gnome-keyring-daemon and secret-tool (Debian: hyperfine curl dbus-daemon
+# gnome-keyring libsecret-tools). Touches nothing of the user's: a private
+# HOME, config, cache, D-Bus session and keyring are made for the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in hyperfine curl dbus-daemon gnome-keyring-daemon secret-tool rustc; do
+  command -v "$tool" >/dev/null || { echo "compare.sh: needs $tool" >&2; exit 2; }
+done
+
+cargo build --release -q
+WKTUI=$PWD/target/release/wktui
+OUT=$PWD/benches/results
+mkdir -p "$OUT"
+WORK=$(mktemp -d)
+SHM=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)   # tokens live on tmpfs, as under $XDG_RUNTIME_DIR
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK" "$SHM"
+}
+trap cleanup EXIT
+
+export HOME=$WORK/home XDG_RUNTIME_DIR=$WORK/run NO_PROXY=127.0.0.1,localhost
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
+
+# A private D-Bus session with an unlocked gnome-keyring.
+dbus-daemon --session --nofork --print-address=1 --address="unix:path=$WORK/bus" > "$WORK/bus.addr" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$WORK/bus.addr" ] && break; sleep 0.05; done
+export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$WORK/bus.addr")
+printf 'bench-unlock' | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+pids+=($!)
+sleep 1
+
+# Two token servers: an immediate one, and one that answers in 100 ms.
+SECRET='wk_secret:bench:0123456789'
+cat > "$WORK/fast.toml" <<TOML
+[[clients]]
+client_id = "bench"
+client_secret = "$SECRET"
+TOML
+sed 's/^\[\[clients\]\]/latency_ms = 100\n\n[[clients]]/' "$WORK/fast.toml" > "$WORK/slow.toml"
+start_server() {  # config -> prints base URL
+  mkfifo "$WORK/$1.in"
+  "$WKTUI" __token-server "$WORK/$1.toml" < "$WORK/$1.in" > "$WORK/$1.url" &
+  pids+=($!)
+  exec {fd}> "$WORK/$1.in"    # held open: the server runs until the script ends
+  for _ in $(seq 100); do [ -s "$WORK/$1.url" ] && break; sleep 0.05; done
+  head -1 "$WORK/$1.url"
+}
+FAST=$(start_server fast)
+SLOW=$(start_server slow)
+
+# Profile p: secret in the keyring. list100: 100 profiles. fleet500: 500 at 100 ms.
+export WKTUI_CACHE_DIR=$SHM/cache BENCH_SECRET=$SECRET
+CFG_P=$WORK/p.toml CFG_LIST=$WORK/list100.toml CFG_FLEET=$WORK/fleet500.toml CFG_SERIAL=$WORK/serial500.toml
+printf '%s\n' "$SECRET" | WKTUI_CONFIG=$CFG_P "$WKTUI" profile add p --client-id bench --token-url "$FAST/oauth2/token" >/dev/null
+make_fleet() {  # file count url concurrency
+  { echo "[settings]"; echo "concurrency = $4"
+    for i in $(seq 1 "$2"); do
+      printf '\n[[profile]]\nname = "p%04d"\ntoken_url = "%s/oauth2/token"\nclient_id = "bench"\nsecret_env = "BENCH_SECRET"\n' "$i" "$3"
+    done; } > "$1"
+}
+make_fleet "$CFG_LIST" 100 "$FAST" 32
+make_fleet "$CFG_FLEET" 500 "$SLOW" 32
+make_fleet "$CFG_SERIAL" 500 "$SLOW" 1
+WKTUI_CONFIG=$CFG_LIST "$WKTUI" refresh --all >/dev/null
+WKTUI_CONFIG=$CFG_P "$WKTUI" token p >/dev/null
+
+# The process floor: a minimal Rust program that prints a line.
+printf 'fn main() { println!("wk.floor"); }\n' > "$WORK/floor.rs"
+rustc -C opt-level=3 -C strip=symbols "$WORK/floor.rs" -o "$WORK/floor"
+
+CURL="curl -s -X POST -H 'Accept: application/json' -H 'X-Version: 2026-01-01' -d grant_type=client_credentials -d client_id=bench"
+BARE_CURL="$CURL -d 'client_secret=$SECRET' $FAST/oauth2/token"
+SECURE_CURL="sh -c \"$CURL -d client_secret=\\\"\$(secret-tool lookup service wktui username p)\\\" $FAST/oauth2/token\""
+export WKTUI_CONFIG=$CFG_P
+
+echo "== 1. cached token vs curl vs the process floor"
+hyperfine -N --warmup 30 --runs 500 --export-markdown "$OUT/1-cached.md" --export-json "$OUT/1-cached.json" \
+  -n 'wktui token p (cached)' "$WKTUI token p" \
+  -n 'curl one-liner' "$BARE_CURL" \
+  -n 'floor: minimal Rust binary' "$WORK/floor"
+
+echo "== 2. fresh token: wktui --refresh vs curl with the secret from secret-tool"
+hyperfine -N --warmup 10 --runs 200 --export-markdown "$OUT/2-refresh.md" --export-json "$OUT/2-refresh.json" \
+  -n 'wktui token p --refresh' "$WKTUI token p --refresh" \
+  -n 'secure one-liner: curl + secret-tool' "$SECURE_CURL" \
+  -n 'curl one-liner' "$BARE_CURL"
+
+echo "== 3. list with 100 profiles vs a cached token"
+hyperfine -N --warmup 20 --runs 300 --export-markdown "$OUT/3-list.md" --export-json "$OUT/3-list.json" \
+  -n 'wktui list (100 profiles)' "env WKTUI_CONFIG=$CFG_LIST $WKTUI list" \
+  -n 'wktui token p (cached)' "env WKTUI_CONFIG=$CFG_P $WKTUI token p"
+
+echo "== 4. refresh 500 profiles, server answering in 100 ms: concurrent vs one at a time"
+hyperfine -N --warmup 1 --runs 5 --export-markdown "$OUT/4a-refresh-500.md" --export-json "$OUT/4a-refresh-500.json" \
+  -n 'wktui refresh --all (concurrency 32)' "env WKTUI_CONFIG=$CFG_FLEET $WKTUI refresh --all"
+hyperfine -N --runs 2 --export-markdown "$OUT/4b-refresh-500-serial.md" --export-json "$OUT/4b-refresh-500-serial.json" \
+  -n 'wktui refresh --all (concurrency 1)' "env WKTUI_CONFIG=$CFG_SERIAL $WKTUI refresh --all"
+
+echo "== where a cached 'wktui token' spends its time"
+if command -v strace >/dev/null; then
+  strace -f -c -o "$OUT/5-cached-syscalls.txt" "$WKTUI" token p >/dev/null
+  strace -f -e trace=socket,connect,clone,clone3,execve -o "$OUT/5-cached-trace.txt" "$WKTUI" token p >/dev/null
+  echo "syscalls: $(tail -1 "$OUT/5-cached-syscalls.txt")"
+  echo "sockets, connections, threads: $(grep -cE 'socket|connect|clone' "$OUT/5-cached-trace.txt" || true)"
+fi
+
+python3 - "$OUT" <<'PY'
+import json, sys, os
+out = sys.argv[1]
+def medians(name):
+    data = json.load(open(os.path.join(out, name)))
+    return {r["command"]: r["median"] for r in data["results"]}
+m1, m2, m3 = medians("1-cached.json"), medians("2-refresh.json"), medians("3-list.json")
+m4a, m4b = medians("4a-refresh-500.json"), medians("4b-refresh-500-serial.json")
+ms = lambda s: f"{s*1000:.2f} ms"
+cached, curl, floor = m1["wktui token p (cached)"], m1["curl one-liner"], m1["floor: minimal Rust binary"]
+fresh, secure, curl2 = m2["wktui token p --refresh"], m2["secure one-liner: curl + secret-tool"], m2["curl one-liner"]
+lst, cached3 = m3["wktui list (100 profiles)"], m3["wktui token p (cached)"]
+conc, serial = list(m4a.values())[0], list(m4b.values())[0]
+rows = [
+  ("cached `wktui token p` vs curl one-liner", f"{ms(cached)} vs {ms(curl)}", cached/curl, "≤ 0.4×"),
+  ("cached `wktui token p` vs process floor", f"{ms(cached)} vs {ms(floor)}", cached/floor, "≤ 2×"),
+  ("`wktui token p --refresh` vs curl + secret-tool", f"{ms(fresh)} vs {ms(secure)}", fresh/secure, "≤ 0.8×"),
+  ("`wktui token p --refresh` vs bare curl", f"{ms(fresh)} vs {ms(curl2)}", fresh/curl2, "(reported)"),
+  ("`wktui list` (100 profiles) vs cached token", f"{ms(lst)} vs {ms(cached3)}", lst/cached3, "≤ 2×"),
+  ("refresh 500 at 100 ms: one at a time / concurrent", f"{serial:.2f} s vs {conc:.2f} s", serial/conc, "≥ 25× faster"),
+]
+with open(os.path.join(out, "summary.md"), "w") as f:
+    f.write("| measure (medians) | figures | ratio | target |\n|---|---|---|---|\n")
+    for r in rows:
+        f.write(f"| {r[0]} | {r[1]} | {r[2]:.2f}× | {r[3]} |\n")
+print(open(os.path.join(out, "summary.md")).read())
+PY
