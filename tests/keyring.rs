@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::system::{KEYRING_TOOLS, KeyringSession, tools_present};
+use common::system::{KEYRING_TOOLS, tools_present};
 use common::{CLIENT_ID, SECRET, Sandbox, server};
 
 #[test]
@@ -12,10 +12,7 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
         return;
     }
     let mut sb = Sandbox::new();
-    sb.env.retain(|(k, _)| k != common::SECRET_VAR);
-    let session = KeyringSession::start(&sb.path().join("home"), &sb.path().join("runtime"));
-    sb.env
-        .push(("DBUS_SESSION_BUS_ADDRESS".into(), session.bus_address.clone()));
+    let session = sb.use_keyring();
     let srv = server();
 
     sb.run_with_stdin(

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::system::{KEYRING_TOOLS, KeyringSession, Tmux, X_TOOLS, XvfbSession, tools_present, wait_for};
+use common::system::{KEYRING_TOOLS, Tmux, X_TOOLS, XvfbSession, tools_present, wait_for};
 use common::{CLIENT_ID, SECRET, Sandbox, server};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -82,11 +82,8 @@ fn refresh_watch_the_countdown_copy_and_quit() {
         return;
     }
     let mut sb = Sandbox::new();
-    sb.env.retain(|(k, _)| k != common::SECRET_VAR);
-    let keyring = KeyringSession::start(&sb.path().join("home"), &sb.path().join("runtime"));
+    let _keyring = sb.use_keyring();
     let x = XvfbSession::start();
-    sb.env
-        .push(("DBUS_SESSION_BUS_ADDRESS".into(), keyring.bus_address.clone()));
     sb.env.push(("DISPLAY".into(), x.display.clone()));
     sb.write_config("[settings]\nclipboard = \"system\"\n");
     let srv = server();
@@ -258,10 +255,7 @@ fn add_and_delete_a_profile_through_the_form() {
         return;
     }
     let mut sb = Sandbox::new();
-    sb.env.retain(|(k, _)| k != common::SECRET_VAR);
-    let keyring = KeyringSession::start(&sb.path().join("home"), &sb.path().join("runtime"));
-    sb.env
-        .push(("DBUS_SESSION_BUS_ADDRESS".into(), keyring.bus_address.clone()));
+    let keyring = sb.use_keyring();
     let srv = server();
 
     let ui = Session::start(&sb, "", "");

@@ -189,6 +189,16 @@ impl Sandbox {
         }
     }
 
+    /// Starts a private keyring for this sandbox and points every command at
+    /// it; the environment secret is dropped so secrets come from the keyring.
+    pub fn use_keyring(&mut self) -> system::KeyringSession {
+        self.env.retain(|(k, _)| k != SECRET_VAR);
+        let session = system::KeyringSession::start(&self.path().join("home"), &self.path().join("runtime"));
+        self.env
+            .push(("DBUS_SESSION_BUS_ADDRESS".into(), session.bus_address.clone()));
+        session
+    }
+
     /// Adds a profile that reads the test secret from the environment.
     pub fn add_profile(&self, name: &str, token_url: &str, extra: &[&str]) -> Run {
         let mut args = vec![

@@ -172,14 +172,7 @@ pub fn form(frame: &mut Frame, area: Rect, form: &ProfileForm, theme: Theme) {
     };
     let rect = centered(area, width, lines.len() + 2);
     let block = overlay_block(&title, theme).title_bottom(Line::styled(footer, theme.dim()).right_aligned());
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    let body = Rect {
-        x: inner.x.saturating_add(1),
-        width: inner.width.saturating_sub(1),
-        ..inner
-    };
+    let body = open_overlay(frame, rect, block);
     frame.render_widget(Paragraph::new(lines), body);
     if let Some((line, column)) = cursor {
         let x = usize::from(body.x) + FORM_LABEL + column;
@@ -274,14 +267,7 @@ pub fn confirm_delete(frame: &mut Frame, area: Rect, name: &str, theme: Theme) {
     ];
     let rect = centered(area, (width(name) + 28).clamp(36, 64), lines.len() + 2);
     let block = overlay_block("Delete", theme);
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    let body = Rect {
-        x: inner.x.saturating_add(1),
-        width: inner.width.saturating_sub(1),
-        ..inner
-    };
+    let body = open_overlay(frame, rect, block);
     frame.render_widget(Paragraph::new(lines), body);
 }
 
@@ -365,4 +351,17 @@ pub fn too_small(frame: &mut Frame, area: Rect, theme: Theme) {
             .wrap(Wrap { trim: true }),
         rect,
     );
+}
+
+/// Clears `rect`, draws the overlay's frame, and returns the area inside it
+/// with a column of padding on the left.
+fn open_overlay(frame: &mut Frame, rect: Rect, block: Block) -> Rect {
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    Rect {
+        x: inner.x.saturating_add(1),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    }
 }
