@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Bearer tokens for the Workiva APIs: a terminal UI, and a fast `wktui token` for scripts",
     long_about = None,
     after_help = "With no command, wktui opens the interactive interface.\n\
-                  Example: curl -H \"$(wktui token prod --format header)\" https://api.app.wdesk.com/permissions"
+                  Example: curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" \\\n                           https://api.app.wdesk.com/permissions"
 )]
 pub struct Cli {
     /// Config file [default: $WKTUI_CONFIG, else the platform config dir]
