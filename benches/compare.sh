@@ -31,7 +31,7 @@ export HOME=$WORK/home XDG_RUNTIME_DIR=$WORK/run NO_PROXY=127.0.0.1,localhost
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
 
 # A private D-Bus session with an unlocked gnome-keyring.
-dbus-daemon --session --nofork --print-address=1 --address="unix:path=$WORK/bus" > "$WORK/bus.addr" &
+dbus-daemon --session --nofork --print-address=1 --address="unix:path=$WORK/bus" > "$WORK/bus.addr" 2>/dev/null &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$WORK/bus.addr" ] && break; sleep 0.05; done
 export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$WORK/bus.addr")
@@ -47,16 +47,17 @@ client_id = "bench"
 client_secret = "$SECRET"
 TOML
 sed 's/^\[\[clients\]\]/latency_ms = 100\n\n[[clients]]/' "$WORK/fast.toml" > "$WORK/slow.toml"
-start_server() {  # config -> prints base URL
+start_server() {  # name: serves $WORK/name.toml, its base URL lands in $WORK/name.url
   mkfifo "$WORK/$1.in"
   "$WKTUI" __token-server "$WORK/$1.toml" < "$WORK/$1.in" > "$WORK/$1.url" &
   pids+=($!)
-  exec {fd}> "$WORK/$1.in"    # held open: the server runs until the script ends
+  exec {holder}> "$WORK/$1.in"   # kept open: the server runs until this script ends
   for _ in $(seq 100); do [ -s "$WORK/$1.url" ] && break; sleep 0.05; done
-  head -1 "$WORK/$1.url"
 }
-FAST=$(start_server fast)
-SLOW=$(start_server slow)
+start_server fast
+start_server slow
+FAST=$(head -1 "$WORK/fast.url")
+SLOW=$(head -1 "$WORK/slow.url")
 
 # Profile p: secret in the keyring. list100: 100 profiles. fleet500: 500 at 100 ms.
 export WKTUI_CACHE_DIR=$SHM/cache BENCH_SECRET=$SECRET
@@ -87,7 +88,8 @@ echo "== 1. cached token vs curl vs the process floor"
 hyperfine -N --warmup 30 --runs 500 --export-markdown "$OUT/1-cached.md" --export-json "$OUT/1-cached.json" \
   -n 'wktui token p (cached)' "$WKTUI token p" \
   -n 'curl one-liner' "$BARE_CURL" \
-  -n 'floor: minimal Rust binary' "$WORK/floor"
+  -n 'floor: minimal Rust binary' "$WORK/floor" \
+  -n 'wktui --version (start-up and argument parsing only)' "$WKTUI --version"
 
 echo "== 2. fresh token: wktui --refresh vs curl with the secret from secret-tool"
 hyperfine -N --warmup 10 --runs 200 --export-markdown "$OUT/2-refresh.md" --export-json "$OUT/2-refresh.json" \
