@@ -243,13 +243,17 @@ struct IssuedToken {
     expires_at: Option<Instant>,
 }
 
+/// The request log keeps the most recent entries only, so that long
+/// benchmarks and `wktui demo` sessions do not grow without bound.
+const LOG_CAPACITY: usize = 100_000;
+
 /// State shared by the handle and every connection task. Locks are held only
 /// for short synchronous sections, never across an await.
 struct Shared {
     config: Mutex<ServerConfig>,
     faults: Mutex<FaultQueues>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
-    log: Mutex<Vec<RecordedRequest>>,
+    log: Mutex<VecDeque<RecordedRequest>>,
     token_requests: AtomicUsize,
 }
 
@@ -295,6 +299,14 @@ impl Shared {
             .and_then(|id| faults.by_client.get_mut(id))
             .and_then(VecDeque::pop_front);
         own.or_else(|| faults.anyone.pop_front())
+    }
+
+    fn record(&self, request: RecordedRequest) {
+        let mut log = lock(&self.log);
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(request);
     }
 
     fn remember_token(&self, token: String, issued: IssuedToken) {
@@ -414,9 +426,10 @@ impl TokenServer {
         lock(&self.shared.tokens).clear();
     }
 
-    /// Every request answered (or deliberately dropped) so far, in order.
+    /// Every request answered (or deliberately dropped) so far, in order;
+    /// past 100 000 only the most recent.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.log).clone()
+        lock(&self.shared.log).iter().cloned().collect()
     }
 
     /// How many requests reached either token path, whatever their fate.
@@ -492,7 +505,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
         };
         let at = Instant::now();
         let outcome = endpoint::handle(&shared, &request);
-        lock(&shared.log).push(RecordedRequest::new(&request, &outcome, at));
+        shared.record(RecordedRequest::new(&request, &outcome, at));
         if !outcome.delay.is_zero() {
             tokio::time::sleep(outcome.delay).await;
         }
