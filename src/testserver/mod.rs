@@ -437,8 +437,11 @@ impl TokenServer {
         self.shared.token_requests.load(Ordering::Relaxed)
     }
 
-    /// Stops accepting and drops open connections.
-    pub fn shutdown(self) {}
+    /// Stops accepting and drops open connections; a background server's
+    /// thread is joined before this returns.
+    pub fn shutdown(self) {
+        drop(self);
+    }
 }
 
 impl Drop for TokenServer {
@@ -510,12 +513,18 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
             tokio::time::sleep(outcome.delay).await;
         }
         let keep_alive = request.keep_alive();
-        let written = match &outcome.reply {
-            Reply::Send(response) => http::write_response(&mut writer, response, !keep_alive).await,
-            Reply::Truncate(response) => http::write_truncated(&mut writer, response).await,
-            Reply::Close => Err(io::ErrorKind::ConnectionAborted.into()),
+        let reusable = match &outcome.reply {
+            Reply::Send(response) => {
+                let written = http::write_response(&mut writer, response, !keep_alive).await;
+                written.is_ok() && keep_alive
+            }
+            Reply::Truncate(response) => {
+                let _ = http::write_truncated(&mut writer, response).await;
+                false
+            }
+            Reply::Close => false,
         };
-        if written.is_err() || !keep_alive || !matches!(outcome.reply, Reply::Send(_)) {
+        if !reusable {
             return close_gracefully(reader, writer).await;
         }
     }
