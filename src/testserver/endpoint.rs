@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::http::{Request, Response};
+use super::http::{Request, Response, reason};
 use super::{API_VERSION, ClientGrant, CredentialSource, Credentials, Fault, IssuedToken, Shared};
 
 pub(super) const TOKEN_PATH: &str = "/oauth2/token";
@@ -378,10 +378,10 @@ fn fault_reply(fault: Fault) -> Option<Reply> {
             error,
             description,
         } => iam_error(status, &error, &description),
-        Fault::TooManyRequests { retry_after } => {
-            let body = json!({"code": "429TooManyRequests", "message": "Rate limit exceeded, retry later"});
-            with_retry_after(Response::json(429, &body), retry_after)
-        }
+        Fault::TooManyRequests { retry_after } => with_retry_after(
+            api_error(429, "Rate limit exceeded, retry later"),
+            retry_after,
+        ),
         // Some gateways answer form-encoded bodies under a JSON content type.
         Fault::Malformed => Response::new(200, "application/json", "access_token=wk.x&token_type=bearer"),
         Fault::Html { status } => Response::new(status, "text/html; charset=utf-8", proxy_page(status)),
@@ -396,19 +396,19 @@ fn with_retry_after(response: Response, retry_after: Option<u64>) -> Response {
     }
 }
 
+/// What nginx in front of an API sends when the backend is gone.
 fn proxy_page(status: u16) -> String {
+    let title = format!("{status} {}", reason(status));
     format!(
-        "<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n\
-         <center><h1>{status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
-         </body>\r\n</html>\r\n"
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n\
+         <center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
     )
 }
 
 /// `GET /permissions`: 200 with the token's scopes while it is live, else 401.
 fn permissions(shared: &Shared, request: &Request) -> Response {
     if request.header("x-version") != Some(API_VERSION) {
-        let message = format!("X-Version header must be {API_VERSION}");
-        return Response::json(400, &json!({"code": "400BadRequest", "message": message}));
+        return api_error(400, &format!("X-Version header must be {API_VERSION}"));
     }
     let scopes = bearer_token(request).and_then(|token| shared.live_token_scopes(token));
     match scopes {
@@ -416,11 +416,8 @@ fn permissions(shared: &Shared, request: &Request) -> Response {
             let data: Vec<Value> = scopes.iter().map(|s| json!({"id": s})).collect();
             Response::json(200, &json!({ "data": data }))
         }
-        None => {
-            let message = "The bearer token is missing, unknown or expired";
-            Response::json(401, &json!({"code": "401Unauthorized", "message": message}))
-                .with_header("WWW-Authenticate", "Bearer")
-        }
+        None => api_error(401, "The bearer token is missing, unknown or expired")
+            .with_header("WWW-Authenticate", "Bearer"),
     }
 }
 
@@ -441,14 +438,16 @@ fn invalid_client() -> Response {
     iam_error(401, "invalid_client", "Client authentication failed").with_header("WWW-Authenticate", "Basic")
 }
 
+/// Workiva's error shape outside IAM, e.g. `{"code": "404NotFound", "message": ...}`.
+fn api_error(status: u16, message: &str) -> Response {
+    let code = format!("{status}{}", reason(status).replace(' ', ""));
+    Response::json(status, &json!({"code": code, "message": message}))
+}
+
 fn not_found() -> Response {
-    Response::json(
-        404,
-        &json!({"code": "404NotFound", "message": "No such endpoint"}),
-    )
+    api_error(404, "No such endpoint")
 }
 
 fn method_not_allowed(allow: &'static str) -> Response {
-    let body = json!({"code": "405MethodNotAllowed", "message": format!("Use {allow}")});
-    Response::json(405, &body).with_header("Allow", allow)
+    api_error(405, &format!("Use {allow}")).with_header("Allow", allow)
 }

@@ -80,8 +80,13 @@ pub(super) async fn read_request<R: AsyncBufRead + Unpin>(
     reader: &mut R,
 ) -> Result<Option<Request>, ReadError> {
     let mut budget = MAX_HEAD;
-    let Some(request_line) = read_line(reader, &mut budget).await? else {
-        return Ok(None);
+    // RFC 9112 §2.2: ignore empty lines before the request line.
+    let request_line = loop {
+        match read_line(reader, &mut budget).await? {
+            None => return Ok(None),
+            Some(line) if line.is_empty() => continue,
+            Some(line) => break line,
+        }
     };
     let (method, target, version) = parse_request_line(&request_line)?;
     let mut headers = Vec::new();
@@ -258,7 +263,8 @@ pub(super) async fn write_truncated<W: AsyncWrite + Unpin>(
     writer.flush().await
 }
 
-fn reason(status: u16) -> &'static str {
+/// The standard reason phrase, also used to build error codes and pages.
+pub(super) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",

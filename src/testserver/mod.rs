@@ -240,13 +240,17 @@ struct IssuedToken {
     expires_at: Option<Instant>,
 }
 
+/// The request log keeps the most recent entries only, so that long
+/// benchmarks and `wktui demo` sessions do not grow without bound.
+const LOG_CAPACITY: usize = 100_000;
+
 /// State shared by the handle and every connection task. Locks are held only
 /// for short synchronous sections, never across an await.
 struct Shared {
     config: Mutex<ServerConfig>,
     faults: Mutex<FaultQueues>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
-    log: Mutex<Vec<RecordedRequest>>,
+    log: Mutex<VecDeque<RecordedRequest>>,
     token_requests: AtomicUsize,
 }
 
@@ -292,6 +296,14 @@ impl Shared {
             .and_then(|id| faults.by_client.get_mut(id))
             .and_then(VecDeque::pop_front);
         own.or_else(|| faults.anyone.pop_front())
+    }
+
+    fn record(&self, request: RecordedRequest) {
+        let mut log = lock(&self.log);
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(request);
     }
 
     fn remember_token(&self, token: String, issued: IssuedToken) {
@@ -411,9 +423,10 @@ impl TokenServer {
         lock(&self.shared.tokens).clear();
     }
 
-    /// Every request answered (or deliberately dropped) so far, in order.
+    /// Every request answered (or deliberately dropped) so far, in order;
+    /// past 100 000 only the most recent.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.log).clone()
+        lock(&self.shared.log).iter().cloned().collect()
     }
 
     /// How many requests reached either token path, whatever their fate.
@@ -421,8 +434,11 @@ impl TokenServer {
         self.shared.token_requests.load(Ordering::Relaxed)
     }
 
-    /// Stops accepting and drops open connections.
-    pub fn shutdown(self) {}
+    /// Stops accepting and drops open connections; a background server's
+    /// thread is joined before this returns.
+    pub fn shutdown(self) {
+        drop(self);
+    }
 }
 
 impl Drop for TokenServer {
@@ -489,17 +505,23 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
         };
         let at = Instant::now();
         let outcome = endpoint::handle(&shared, &request);
-        lock(&shared.log).push(RecordedRequest::new(&request, &outcome, at));
+        shared.record(RecordedRequest::new(&request, &outcome, at));
         if !outcome.delay.is_zero() {
             tokio::time::sleep(outcome.delay).await;
         }
         let keep_alive = request.keep_alive();
-        let written = match &outcome.reply {
-            Reply::Send(response) => http::write_response(&mut writer, response, !keep_alive).await,
-            Reply::Truncate(response) => http::write_truncated(&mut writer, response).await,
-            Reply::Close => Err(io::ErrorKind::ConnectionAborted.into()),
+        let reusable = match &outcome.reply {
+            Reply::Send(response) => {
+                let written = http::write_response(&mut writer, response, !keep_alive).await;
+                written.is_ok() && keep_alive
+            }
+            Reply::Truncate(response) => {
+                let _ = http::write_truncated(&mut writer, response).await;
+                false
+            }
+            Reply::Close => false,
         };
-        if written.is_err() || !keep_alive || !matches!(outcome.reply, Reply::Send(_)) {
+        if !reusable {
             return close_gracefully(reader, writer).await;
         }
     }
