@@ -27,6 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# rustup finds its toolchains through HOME: pin them before HOME moves.
+export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 export HOME=$WORK/home XDG_RUNTIME_DIR=$WORK/run NO_PROXY=127.0.0.1,localhost
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
 
