@@ -174,6 +174,19 @@ fn failed_refresh_shows_the_error_in_words() {
 }
 
 #[test]
+fn first_fetch_in_flight_then_failed_on_a_profile_without_a_token() {
+    let mut app = fleet();
+    select(&mut app, "sandbox");
+    press(&mut app, KeyCode::Char('r'));
+    assert_snapshot!("first_fetch_refreshing_80x24", render(&mut app, 80, 24));
+    app.update(Action::Refreshed {
+        name: "sandbox".into(),
+        result: Err("cannot reach https://sandbox.example/oauth2/token: Connection refused".into()),
+    });
+    assert_snapshot!("first_fetch_error_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
 fn revealed_token_latency_verification_and_unstated_scope() {
     let mut app = fleet();
     let mut fresh = token("wk.Gx7pQ2LmZk9fR4-whole-token-value", 3599, 3600, "file:read");

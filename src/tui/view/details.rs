@@ -99,16 +99,18 @@ impl Details<'_> {
             let secs = started.millis_until(now).max(0) / 1000;
             status.push(Span::styled(format!(" {secs} s"), theme.dim()));
         }
-        if matches!(indicator, Indicator::Refreshing | Indicator::Error) {
+        // While refreshing or after an error, also say what the kept token is worth.
+        if matches!(indicator, Indicator::Refreshing | Indicator::Error) && state != TokenState::None {
             status.push(Span::styled(" · token ", theme.dim()));
             status.push(Span::styled(token_word(state), state_style));
         }
         let Some(token) = &self.row.token else {
-            return vec![
-                Line::from(status),
-                Line::default(),
-                Line::styled("No token yet. Press r to fetch one.", theme.dim()),
-            ];
+            let hint = if indicator == Indicator::Refreshing {
+                "Fetching the first token…"
+            } else {
+                "No token yet. Press r to fetch one."
+            };
+            return vec![Line::from(status), Line::default(), Line::styled(hint, theme.dim())];
         };
         let left = token.seconds_left(now);
         let mut lines = Vec::new();
