@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use crate::cache::TokenCache;
 use crate::config::{self, Config};
 use crate::engine::Engine;
+use crate::model::SecretSource;
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::testserver::{Fault, ServerConfig, TokenServer};
 
@@ -55,6 +56,7 @@ pub fn start() -> Result<Demo, DemoError> {
     let secrets = MemoryStore::new();
     for profile in &mut config.profiles {
         profile.base_url = Some(server.base_url());
+        profile.secret_source = SecretSource::Memory;
         let grant = server_config
             .clients
             .iter()
@@ -112,8 +114,25 @@ mod tests {
                 p.token_url()
             );
         }
+        assert!(
+            demo.config
+                .profiles
+                .iter()
+                .all(|p| p.secret_source == SecretSource::Memory)
+        );
+        // The copy on disk is the same, less the secrets' home, which a file never names.
         let reloaded = config::load(&demo.config_path).expect("the demo's config copy is valid");
-        assert_eq!(reloaded.profiles, demo.config.profiles);
+        let as_stored: Vec<_> = demo
+            .config
+            .profiles
+            .iter()
+            .cloned()
+            .map(|mut p| {
+                p.secret_source = SecretSource::Keyring;
+                p
+            })
+            .collect();
+        assert_eq!(reloaded.profiles, as_stored);
     }
 
     #[test]

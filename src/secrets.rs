@@ -51,12 +51,14 @@ pub trait SecretStore: Send + Sync {
     fn set(&self, profile: &str, secret: &SecretString) -> Result<(), SecretError>;
     /// Removes the entry; `Ok(false)` when there was none.
     fn delete(&self, profile: &str) -> Result<bool, SecretError>;
+    /// How profiles whose secret is kept here say so.
+    fn source(&self) -> SecretSource;
 }
 
 /// The secret a profile's source names.
 pub fn read_secret(profile: &Profile, store: &dyn SecretStore) -> Result<SecretString, SecretError> {
     let secret = match &profile.secret_source {
-        SecretSource::Keyring => store.get(&profile.name)?,
+        SecretSource::Keyring | SecretSource::Memory => store.get(&profile.name)?,
         SecretSource::Env(var) => match std::env::var(var) {
             Ok(v) if !v.is_empty() => SecretString::from(v),
             _ => {
@@ -172,6 +174,10 @@ impl SecretStore for KeyringStore {
             Err(keyring_core::Error::NoEntry) => Ok(false),
             Err(e) => Err(keyring_error(profile, e)),
         }
+    }
+
+    fn source(&self) -> SecretSource {
+        SecretSource::Keyring
     }
 }
 
@@ -289,6 +295,10 @@ impl SecretStore for MemoryStore {
     fn delete(&self, profile: &str) -> Result<bool, SecretError> {
         let mut secrets = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
         Ok(secrets.remove(profile).is_some())
+    }
+
+    fn source(&self) -> SecretSource {
+        SecretSource::Memory
     }
 }
 

@@ -29,7 +29,7 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
         return Err(config::ConfigError::ProfileExists(profile.name).into());
     }
     let secrets = ctx.engine.secrets();
-    if profile.secret_source == SecretSource::Keyring {
+    if profile.secret_source.is_stored() {
         let secret = read_secret_input(&profile.name)?;
         secrets.set(&profile.name, &secret)?;
         if let Err(e) = config::add_profile(&ctx.config_path, &profile) {
@@ -175,7 +175,7 @@ fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
     // and the user can try again; the other way round would orphan a secret.
     let removed_secret = match ctx.engine.secrets().delete(name) {
         Ok(found) => found,
-        Err(SecretError::NoKeyring { .. }) if profile.secret_source != SecretSource::Keyring => false,
+        Err(SecretError::NoKeyring { .. }) if !profile.secret_source.is_stored() => false,
         Err(e) => return Err(e.into()),
     };
     config::remove_profile(&ctx.config_path, name)?;
@@ -190,7 +190,7 @@ fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
 
 fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
     let profile = ctx.config.profile(name)?;
-    if profile.secret_source != SecretSource::Keyring {
+    if !profile.secret_source.is_stored() {
         return Err(CliError::usage(format!(
             "profile {name} reads its secret from {}, not the keyring; change that source instead",
             profile.secret_source

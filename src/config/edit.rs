@@ -146,7 +146,8 @@ fn profile_table(profile: &Profile) -> Table {
         t.insert("client_auth", value(profile.client_auth.as_str()));
     }
     match &profile.secret_source {
-        SecretSource::Keyring => {}
+        // The demo's in-memory secrets are written like keyring ones: not at all.
+        SecretSource::Keyring | SecretSource::Memory => {}
         SecretSource::Env(var) => {
             t.insert("secret_env", value(var));
         }

@@ -168,6 +168,16 @@ pub enum SecretSource {
     Env(String),
     /// A shell command whose standard output is the secret.
     Command(String),
+    /// Held in memory by the running process (`wktui demo`); never in a config file.
+    Memory,
+}
+
+impl SecretSource {
+    /// Whether the secret lives in wktui's secret store (the keyring, or memory
+    /// in the demo) rather than coming from outside.
+    pub fn is_stored(&self) -> bool {
+        matches!(self, SecretSource::Keyring | SecretSource::Memory)
+    }
 }
 
 impl fmt::Display for SecretSource {
@@ -176,6 +186,7 @@ impl fmt::Display for SecretSource {
             SecretSource::Keyring => f.write_str("keyring"),
             SecretSource::Env(var) => write!(f, "env ${var}"),
             SecretSource::Command(cmd) => write!(f, "command `{cmd}`"),
+            SecretSource::Memory => f.write_str("memory (demo)"),
         }
     }
 }

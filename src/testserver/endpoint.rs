@@ -378,10 +378,9 @@ fn fault_reply(fault: Fault) -> Option<Reply> {
             error,
             description,
         } => iam_error(status, &error, &description),
-        Fault::TooManyRequests { retry_after } => with_retry_after(
-            api_error(429, "Rate limit exceeded, retry later"),
-            retry_after,
-        ),
+        Fault::TooManyRequests { retry_after } => {
+            with_retry_after(api_error(429, "Rate limit exceeded, retry later"), retry_after)
+        }
         // Some gateways answer form-encoded bodies under a JSON content type.
         Fault::Malformed => Response::new(200, "application/json", "access_token=wk.x&token_type=bearer"),
         Fault::Html { status } => Response::new(status, "text/html; charset=utf-8", proxy_page(status)),

@@ -134,10 +134,7 @@ async fn read_answer_unbounded(connection: &mut BufReader<TcpStream>) -> Answer 
     };
     loop {
         line.clear();
-        connection
-            .read_line(&mut line)
-            .await
-            .expect("a header line");
+        connection.read_line(&mut line).await.expect("a header line");
         let Some((name, value)) = line.trim_end().split_once(':') else {
             break;
         };
@@ -147,10 +144,7 @@ async fn read_answer_unbounded(connection: &mut BufReader<TcpStream>) -> Answer 
     }
     let length = answer.header("content-length").and_then(|v| v.parse().ok());
     let mut body = vec![0; length.expect("Content-Length")];
-    connection
-        .read_exact(&mut body)
-        .await
-        .expect("the whole body");
+    connection.read_exact(&mut body).await.expect("the whole body");
     answer.body = String::from_utf8(body).expect("UTF-8 body");
     answer
 }
@@ -175,10 +169,7 @@ async fn send_until_closed(server: &TokenServer, raw: &str) -> String {
     write_all(&mut connection, raw).await;
     let mut received = Vec::new();
     let closed = tokio::time::timeout(PATIENCE, connection.read_to_end(&mut received));
-    closed
-        .await
-        .expect("closed in time")
-        .expect("read until close");
+    closed.await.expect("closed in time").expect("read until close");
     String::from_utf8_lossy(&received).into_owned()
 }
 
@@ -196,9 +187,7 @@ async fn issues_a_workiva_bearer_token() {
     assert_eq!(answer.header("content-type"), Some("application/json"));
     assert_eq!(answer.header("cache-control"), Some("no-store"));
     let token = answer.json();
-    let access_token = token["access_token"]
-        .as_str()
-        .expect("a string access_token");
+    let access_token = token["access_token"].as_str().expect("a string access_token");
     let random = access_token.strip_prefix("wk.").expect("wk. prefix");
     assert!(random.len() == 40 && random.chars().all(|c| c.is_ascii_alphanumeric()));
     assert_eq!(token["expires_in"].as_u64(), Some(600));
@@ -224,10 +213,7 @@ async fn legacy_path_works_only_without_x_version() {
     let server = server().await;
     let body = credentials((ID, SECRET));
     assert_eq!(post(&server, LEGACY, &[FORM], &body).await.status, 200);
-    assert_eq!(
-        post(&server, LEGACY, &[FORM, VERSION], &body).await.status,
-        404
-    );
+    assert_eq!(post(&server, LEGACY, &[FORM, VERSION], &body).await.status, 404);
 }
 
 #[tokio::test]
@@ -254,10 +240,7 @@ async fn bad_credentials_get_invalid_client() {
         let answer = ask_token(&server, &credentials(pair)).await;
         assert_eq!(answer.refusal(), (401, "invalid_client".into()));
         assert_eq!(answer.header("www-authenticate"), Some("Basic"));
-        assert_eq!(
-            answer.json()["error_description"],
-            "Client authentication failed"
-        );
+        assert_eq!(answer.json()["error_description"], "Client authentication failed");
     }
     let record = &server.requests()[0];
     assert_eq!(record.credentials.client_id.as_deref(), Some(ID));
@@ -332,9 +315,7 @@ async fn omit_scope_leaves_the_field_out() {
 #[tokio::test]
 async fn status_faults_send_what_was_scripted() {
     let server = server().await;
-    server.push_fault(Fault::TooManyRequests {
-        retry_after: Some(7),
-    });
+    server.push_fault(Fault::TooManyRequests { retry_after: Some(7) });
     let (error, description) = ("temporarily_unavailable".into(), "maintenance".into());
     server.push_fault(Fault::IamError {
         status: 503,
@@ -357,19 +338,12 @@ async fn status_faults_send_what_was_scripted() {
     let iam = ask_token(&server, &body).await;
     assert_eq!(iam.refusal(), (503, "temporarily_unavailable".into()));
     let html = ask_token(&server, &body).await;
-    assert_eq!(
-        html.header("content-type"),
-        Some("text/html; charset=utf-8")
-    );
+    assert_eq!(html.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(html.status == 502 && html.body.contains("502 Bad Gateway"));
     let empty = ask_token(&server, &body).await;
     assert_eq!((empty.status, empty.body.as_str()), (500, ""));
     assert_eq!(empty.header("retry-after"), Some("2"));
-    assert_eq!(
-        ask_token(&server, &body).await.status,
-        200,
-        "faults are used up"
-    );
+    assert_eq!(ask_token(&server, &body).await.status, 200, "faults are used up");
 }
 
 #[tokio::test]
@@ -384,12 +358,8 @@ async fn malformed_truncated_and_closed_answers() {
     server.push_fault(Fault::Truncated);
     let truncated = send_until_closed(&server, &raw).await;
     let (head, sent) = truncated.split_once("\r\n\r\n").expect("a head");
-    let declared = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "));
-    let declared: usize = declared
-        .and_then(|v| v.parse().ok())
-        .expect("Content-Length");
+    let declared = head.lines().find_map(|l| l.strip_prefix("Content-Length: "));
+    let declared: usize = declared.and_then(|v| v.parse().ok()).expect("Content-Length");
     assert!(
         head.starts_with("HTTP/1.1 200") && sent.len() < declared,
         "{truncated}"
@@ -415,10 +385,7 @@ async fn delay_fault_and_latency_hold_the_answer_back() {
         ..ClientGrant::new("fast", "f")
     });
     let started = Instant::now();
-    assert_eq!(
-        ask_token(&server, &credentials(("fast", "f"))).await.status,
-        200
-    );
+    assert_eq!(ask_token(&server, &credentials(("fast", "f"))).await.status, 200);
     assert!(started.elapsed() < latency, "per-client latency wins");
     let started = Instant::now();
     issue(&server).await;
@@ -434,11 +401,7 @@ async fn client_faults_come_first_and_only_for_that_client() {
     assert_eq!(send(&server, &reader).await.status, 429);
     let shared_fault = send(&server, &reader).await;
     assert_eq!(shared_fault.status, 504, "then the shared queue");
-    assert!(
-        shared_fault
-            .body
-            .contains("<title>504 Gateway Timeout</title>")
-    );
+    assert!(shared_fault.body.contains("<title>504 Gateway Timeout</title>"));
     assert_eq!(send(&server, &reader).await.status, 200);
     server.push_fault_for(READER.0, Fault::Html { status: 502 });
     issue(&server).await;
@@ -460,10 +423,7 @@ async fn keeps_the_connection_alive_until_asked_to_close() {
     let last = read_answer(&mut connection).await;
     assert_eq!(last.header("connection"), Some("close"));
     let mut rest = Vec::new();
-    connection
-        .read_to_end(&mut rest)
-        .await
-        .expect("closed cleanly");
+    connection.read_to_end(&mut rest).await.expect("closed cleanly");
     assert!(rest.is_empty());
     assert_eq!(server.token_requests(), 3);
 }
@@ -471,9 +431,7 @@ async fn keeps_the_connection_alive_until_asked_to_close() {
 #[tokio::test]
 async fn permissions_accepts_only_live_tokens_issued_here() {
     let server = server().await;
-    let token = issue(&server).await["access_token"]
-        .as_str()
-        .map(str::to_string);
+    let token = issue(&server).await["access_token"].as_str().map(str::to_string);
     let token = token.expect("a token");
     let check = |token: &str, version: &str| {
         let auth = format!("Authorization: Bearer {token}");
@@ -493,15 +451,10 @@ async fn permissions_accepts_only_live_tokens_issued_here() {
         token_lifetime_secs: Some(0),
         ..ClientGrant::new("brief", "b")
     });
-    let expired = ask_token(&server, &credentials(("brief", "b")))
-        .await
-        .json();
+    let expired = ask_token(&server, &credentials(("brief", "b"))).await.json();
     assert_eq!(expired["expires_in"], 0);
     let expired_token = expired["access_token"].as_str().expect("a token");
-    assert_eq!(
-        send(&server, &check(expired_token, VERSION)).await.status,
-        401
-    );
+    assert_eq!(send(&server, &check(expired_token, VERSION)).await.status, 401);
 }
 
 #[tokio::test]
@@ -526,10 +479,7 @@ async fn recorded_requests_never_hold_the_secret() {
     }
     assert_eq!(requests[0].form_field("client_id"), Some(ID));
     assert_eq!(requests[0].form_field("client_secret"), None);
-    assert_eq!(
-        requests[1].header("authorization"),
-        Some("Basic [redacted]")
-    );
+    assert_eq!(requests[1].header("authorization"), Some("Basic [redacted]"));
     assert_eq!(
         (requests[1].path.as_str(), requests[1].status),
         (TOKEN, Some(200))
@@ -587,8 +537,7 @@ async fn serves_hundreds_of_slow_requests_concurrently() {
         .map(|_| {
             let raw = raw.clone();
             tokio::spawn(async move {
-                let mut connection =
-                    BufReader::new(TcpStream::connect(addr).await.expect("connects"));
+                let mut connection = BufReader::new(TcpStream::connect(addr).await.expect("connects"));
                 write_all(&mut connection, &raw).await;
                 read_answer(&mut connection).await.status
             })
@@ -606,10 +555,7 @@ async fn serves_hundreds_of_slow_requests_concurrently() {
 async fn pooled_reqwest_client_gets_tokens() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let server = server().await;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a client");
+    let client = reqwest::Client::builder().no_proxy().build().expect("a client");
     let body = [
         ("grant_type", "client_credentials"),
         ("client_id", ID),

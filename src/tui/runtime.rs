@@ -21,7 +21,7 @@ use crate::clipboard::{self, Method};
 use crate::clock;
 use crate::config::{self, Config};
 use crate::engine::{Engine, Origin};
-use crate::model::{Profile, SecretSource, Timestamp};
+use crate::model::{Profile, Timestamp};
 use crate::secrets::SecretError;
 
 /// What the TUI runs on: a config file (the user's, or the demo's copy) and the core.
@@ -409,7 +409,11 @@ impl Worker {
         }
     }
 
-    fn save(&mut self, profile: Profile, secret: Option<SecretString>, replacing: Option<String>) {
+    fn save(&mut self, mut profile: Profile, secret: Option<SecretString>, replacing: Option<String>) {
+        // The form says "keyring"; the demo keeps secrets in memory and says so.
+        if profile.secret_source.is_stored() {
+            profile.secret_source = self.engine.secrets().source();
+        }
         let engine = Arc::clone(&self.engine);
         let path = self.config_path.clone();
         let results = self.results.clone();
@@ -446,7 +450,7 @@ fn save_profile(
     old: Option<&Profile>,
 ) -> Result<(), String> {
     let secrets = engine.secrets();
-    let uses_keyring = profile.secret_source == SecretSource::Keyring;
+    let uses_keyring = profile.secret_source.is_stored();
     let renamed = old.filter(|o| o.name != profile.name);
     match (&secret, uses_keyring) {
         (Some(secret), true) => secrets.set(&profile.name, secret).map_err(|e| e.to_string())?,
@@ -480,7 +484,7 @@ fn save_profile(
 fn delete_profile(engine: &Engine, path: &std::path::Path, profile: &Profile) -> Result<(), String> {
     match engine.secrets().delete(&profile.name) {
         Ok(_) => {}
-        Err(SecretError::NoKeyring { .. }) if profile.secret_source != SecretSource::Keyring => {}
+        Err(SecretError::NoKeyring { .. }) if !profile.secret_source.is_stored() => {}
         Err(e) => return Err(e.to_string()),
     }
     config::remove_profile(path, &profile.name).map_err(|e| e.to_string())?;

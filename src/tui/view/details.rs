@@ -110,7 +110,11 @@ impl Details<'_> {
             } else {
                 "No token yet. Press r to fetch one."
             };
-            return vec![Line::from(status), Line::default(), Line::styled(hint, theme.dim())];
+            return vec![
+                Line::from(status),
+                Line::default(),
+                Line::styled(hint, theme.dim()),
+            ];
         };
         let left = token.seconds_left(now);
         let mut lines = Vec::new();
