@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::system::{KEYRING_TOOLS, tools_present};
+use common::system::{KEYRING_TOOLS, Tmux, tools_present};
 use common::{CLIENT_ID, SECRET, Sandbox, server};
 
 #[test]
@@ -52,4 +52,32 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
     assert_eq!(session.lookup("prod"), None, "gone from the keyring");
     let run = sb.run(&["profile", "list", "--format", "json"]).ok();
     assert_eq!(run.stdout.trim(), "[]");
+}
+
+#[test]
+fn the_secret_is_typed_without_echo_on_a_terminal() {
+    if !tools_present("secret prompt test", &KEYRING_TOOLS) || !tools_present("secret prompt test", &["tmux"])
+    {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    let session = sb.use_keyring();
+    let exe = env!("CARGO_BIN_EXE_wktui");
+    let tmux = Tmux::start(100, 20, &["sh"], &sb.env_list());
+    tmux.keys(&[
+        "-l",
+        &format!("{exe} profile add tty --client-id {CLIENT_ID}; echo added-$?"),
+    ]);
+    tmux.keys(&["Enter"]);
+    let (asked, screen) = tmux.wait_for_text(
+        "Client secret for tty (not shown):",
+        std::time::Duration::from_secs(10),
+    );
+    assert!(asked, "{screen}");
+    tmux.keys(&["-l", SECRET]);
+    tmux.keys(&["Enter"]);
+    let (done, screen) = tmux.wait_for_text("added-0", std::time::Duration::from_secs(10));
+    assert!(done, "{screen}");
+    sb.assert_no_secret_in(&screen, "the terminal");
+    assert_eq!(session.lookup("tty").as_deref(), Some(SECRET));
 }

@@ -223,7 +223,10 @@ fn demo_starts_shows_tokens_and_quits_cleanly() {
     let sb = Sandbox::new();
     let ui = Session::start(&sb, "demo", "");
     let screen = ui.wait_for("sync-apac");
-    assert!(screen.contains("memory (demo)"), "the demo says where its secrets are:\n{screen}");
+    assert!(
+        screen.contains("memory (demo)"),
+        "the demo says where its secrets are:\n{screen}"
+    );
     for name in ["prod-us", "reports-eu", "slow-sandbox", "busy-eu", "stale-secret"] {
         assert!(screen.contains(name), "{name} missing:\n{screen}");
     }

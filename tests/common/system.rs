@@ -190,6 +190,17 @@ impl XvfbSession {
             .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// The formats the clipboard's owner offers (a password hint among them).
+    pub fn clipboard_targets(&self) -> String {
+        let out = Command::new("xclip")
+            .args(["-o", "-selection", "clipboard", "-t", "TARGETS"])
+            .env("DISPLAY", &self.display)
+            .stderr(Stdio::null())
+            .output()
+            .expect("run xclip");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Copies `text` as another application would.
     pub fn copy_from_elsewhere(&self, text: &str) {
         use std::io::Write;
