@@ -10,12 +10,7 @@ use crate::model::{ClipboardMode, Profile, Token};
 
 /// A token with more than the refresh margin left, fetched if need be.
 fn valid_token(ctx: &Context, profile: &Profile) -> Result<(Token, bool), CliError> {
-    let margin = ctx.config.settings.refresh_margin;
-    if let Some(token) = ctx.engine.cached_for(profile, margin) {
-        return Ok((token, false));
-    }
-    let refreshed = runtime()?.block_on(ctx.engine.refresh(profile, Some(margin)))?;
-    Ok((refreshed.token, true))
+    super::token::token_with(ctx, profile, ctx.config.settings.refresh_margin, false)
 }
 
 pub fn copy(ctx: &Context, args: &CopyArgs) -> Result<(), CliError> {

@@ -6,7 +6,7 @@ use super::args::{ListArgs, ListFormat};
 use super::output::{list_format, local_time, render_rows, rfc3339};
 use super::{CliError, Context, print};
 use crate::clock;
-use crate::model::{Endpoint, Profile, Timestamp, Token, TokenState, format_countdown};
+use crate::model::{Profile, Region, Timestamp, Token, TokenState, format_countdown};
 
 const HEADER: [&str; 8] = [
     "NAME",
@@ -67,14 +67,10 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
 }
 
 fn json_entry(p: &Profile, t: Option<&Token>, now: Timestamp, state: TokenState) -> Value {
-    let (region, token_url) = match &p.endpoint {
-        Endpoint::Region(r) => (Some(r.as_str()), p.token_url()),
-        Endpoint::TokenUrl(url) => (None, url.clone()),
-    };
     json!({
         "name": p.name,
-        "region": region,
-        "token_url": token_url,
+        "region": p.region().map(Region::as_str),
+        "token_url": p.token_url(),
         "client_id": p.client_id,
         "scope": p.scope.as_ref().map(ToString::to_string),
         "token_scope": t.map(|t| t.scopes.to_string()),

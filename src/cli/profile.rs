@@ -128,7 +128,7 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
             .map(|p| {
                 json!({
                     "name": p.name,
-                    "region": match &p.endpoint { Endpoint::Region(r) => Some(r.as_str()), Endpoint::TokenUrl(_) => None },
+                    "region": p.region().map(Region::as_str),
                     "token_url": p.token_url(),
                     "client_id": p.client_id,
                     "scope": p.scope.as_ref().map(ToString::to_string),

@@ -9,7 +9,8 @@ use super::args::{TokenArgs, TokenFormat};
 use super::output::rfc3339;
 use super::{CliError, Context, print, runtime};
 use crate::clock;
-use crate::model::Token;
+use crate::engine::Origin;
+use crate::model::{Profile, Token};
 
 pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
     let profile = ctx.config.profile(&args.name)?;
@@ -17,17 +18,28 @@ pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
         .min_ttl
         .map(Duration::from_secs)
         .unwrap_or(ctx.config.settings.refresh_margin);
-    if !args.refresh
-        && let Some(token) = ctx.engine.cached_for(profile, min_left)
-    {
-        return print(&format_token(&token, args.format));
+    let (token, _) = token_with(ctx, profile, min_left, args.refresh)?;
+    print(&format_token(&token, args.format))
+}
+
+/// A token with more than `min_left` to live: the cached one when it has
+/// (no runtime, no network, no keyring), else a new one. `force` always
+/// fetches. The flag says whether it was fetched.
+pub fn token_with(
+    ctx: &Context,
+    profile: &Profile,
+    min_left: Duration,
+    force: bool,
+) -> Result<(Token, bool), CliError> {
+    if !force && let Some(token) = ctx.engine.cached_for(profile, min_left) {
+        return Ok((token, false));
     }
-    let reuse = (!args.refresh).then_some(min_left);
+    let reuse = (!force).then_some(min_left);
     let refreshed = runtime()?.block_on(ctx.engine.refresh(profile, reuse))?;
     if let Some(warning) = &refreshed.cache_warning {
         eprintln!("wktui: warning: {warning}");
     }
-    print(&format_token(&refreshed.token, args.format))
+    Ok((refreshed.token, refreshed.origin != Origin::Cache))
 }
 
 pub fn format_token(token: &Token, format: TokenFormat) -> String {

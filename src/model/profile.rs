@@ -250,6 +250,14 @@ impl Profile {
         }
     }
 
+    /// The region, unless the profile names a token URL instead.
+    pub fn region(&self) -> Option<Region> {
+        match self.endpoint {
+            Endpoint::Region(region) => Some(region),
+            Endpoint::TokenUrl(_) => None,
+        }
+    }
+
     /// Short text for where tokens come from: the region, or the token URL.
     pub fn endpoint_label(&self) -> String {
         match &self.endpoint {
