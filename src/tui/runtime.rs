@@ -45,7 +45,11 @@ pub fn run(ctx: TuiContext) -> Result<(), String> {
     let _restore = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let backend = CrosstermBackend::new(std::io::stdout());
     let mut terminal = Terminal::new(backend).map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    rt.block_on(event_loop(&mut terminal, ctx))
+    let result = rt.block_on(event_loop(&mut terminal, ctx));
+    // Work still in flight (a keyring prompt, a slow server) must not keep a
+    // quitting user waiting; file writes are atomic, so cutting them short is safe.
+    rt.shutdown_timeout(Duration::from_millis(300));
+    result
 }
 
 /// Raw mode, the alternate screen and mouse capture while alive; a panic hook
