@@ -15,19 +15,7 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
     let session = sb.use_keyring();
     let srv = server();
 
-    sb.run_with_stdin(
-        &[
-            "profile",
-            "add",
-            "prod",
-            "--client-id",
-            CLIENT_ID,
-            "--token-url",
-            &srv.token_url(),
-        ],
-        &format!("{SECRET}\n"),
-    )
-    .ok();
+    sb.add_keyring_profile("prod", &srv.token_url());
     assert_eq!(
         session.lookup("prod").as_deref(),
         Some(SECRET),

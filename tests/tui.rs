@@ -87,19 +87,7 @@ fn refresh_watch_the_countdown_copy_and_quit() {
     sb.env.push(("DISPLAY".into(), x.display.clone()));
     sb.write_config("[settings]\nclipboard = \"system\"\n");
     let srv = server();
-    sb.run_with_stdin(
-        &[
-            "profile",
-            "add",
-            "prod",
-            "--client-id",
-            CLIENT_ID,
-            "--token-url",
-            &srv.token_url(),
-        ],
-        &format!("{SECRET}\n"),
-    )
-    .ok();
+    sb.add_keyring_profile("prod", &srv.token_url());
 
     let ui = Session::start(&sb, "", "");
     ui.wait_for("No token yet");

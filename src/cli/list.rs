@@ -1,12 +1,12 @@
 //! `wktui list`: every profile and where its token stands, from the cache only.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::args::{ListArgs, ListFormat};
-use super::output::{list_format, local_time, render_rows, rfc3339};
+use super::output::{list_format, local_time, profile_json, render_rows, rfc3339};
 use super::{CliError, Context, print};
 use crate::clock;
-use crate::model::{Profile, Region, Timestamp, Token, TokenState, format_countdown};
+use crate::model::{Profile, Timestamp, Token, TokenState, format_countdown};
 
 const HEADER: [&str; 8] = [
     "NAME",
@@ -67,16 +67,14 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
 }
 
 fn json_entry(p: &Profile, t: Option<&Token>, now: Timestamp, state: TokenState) -> Value {
-    json!({
-        "name": p.name,
-        "region": p.region().map(Region::as_str),
-        "token_url": p.token_url(),
-        "client_id": p.client_id,
-        "scope": p.scope.as_ref().map(ToString::to_string),
-        "token_scope": t.map(|t| t.scopes.to_string()),
-        "token_type": t.map(|t| t.token_type.clone()),
-        "expires_at": t.map(|t| rfc3339(t.expires_at())),
-        "seconds_left": t.map(|t| t.seconds_left(now).max(0)),
-        "state": state,
-    })
+    let mut entry = profile_json(p);
+    entry.insert("token_scope".into(), t.map(|t| t.scopes.to_string()).into());
+    entry.insert("token_type".into(), t.map(|t| t.token_type.clone()).into());
+    entry.insert("expires_at".into(), t.map(|t| rfc3339(t.expires_at())).into());
+    entry.insert(
+        "seconds_left".into(),
+        t.map(|t| t.seconds_left(now).max(0)).into(),
+    );
+    entry.insert("state".into(), state.as_str().into());
+    Value::Object(entry)
 }

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 
 use super::args::ListFormat;
-use crate::model::Timestamp;
+use crate::model::{Profile, Timestamp};
 
 /// The format the user asked for, else table on a terminal and plain in a pipe.
 pub fn list_format(asked: Option<ListFormat>) -> ListFormat {
@@ -53,6 +53,17 @@ pub fn render_rows(header: &[&str], rows: &[Vec<String>], format: ListFormat) ->
         line(&mut row.iter().map(String::as_str));
     }
     out
+}
+
+/// The fields every JSON listing gives for a profile.
+pub fn profile_json(p: &Profile) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    map.insert("name".into(), p.name.clone().into());
+    map.insert("region".into(), p.region().map(|r| r.as_str()).into());
+    map.insert("token_url".into(), p.token_url().into());
+    map.insert("client_id".into(), p.client_id.clone().into());
+    map.insert("scope".into(), p.scope.as_ref().map(ToString::to_string).into());
+    map
 }
 
 pub fn rfc3339(t: Timestamp) -> String {

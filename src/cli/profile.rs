@@ -4,11 +4,10 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use secrecy::SecretString;
-use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::args::{AddArgs, FormatArg, ListFormat, ProfileCommand};
-use super::output::{list_format, render_rows};
+use super::output::{list_format, profile_json, render_rows};
 use super::{CliError, Context, print};
 use crate::config::{self, check_token_url};
 use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource};
@@ -126,16 +125,11 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
         let items: Vec<_> = profiles
             .iter()
             .map(|p| {
-                json!({
-                    "name": p.name,
-                    "region": p.region().map(Region::as_str),
-                    "token_url": p.token_url(),
-                    "client_id": p.client_id,
-                    "scope": p.scope.as_ref().map(ToString::to_string),
-                    "api_version": p.api_version.as_str(),
-                    "client_auth": p.client_auth.as_str(),
-                    "secret": p.secret_source.to_string(),
-                })
+                let mut entry = profile_json(p);
+                entry.insert("api_version".into(), p.api_version.as_str().into());
+                entry.insert("client_auth".into(), p.client_auth.as_str().into());
+                entry.insert("secret".into(), p.secret_source.to_string().into());
+                serde_json::Value::Object(entry)
             })
             .collect();
         return print(&format!("{}\n", serde_json::Value::Array(items)));

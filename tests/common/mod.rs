@@ -199,6 +199,20 @@ impl Sandbox {
         session
     }
 
+    /// Adds a profile whose secret is typed on stdin into the keyring.
+    pub fn add_keyring_profile(&self, name: &str, token_url: &str) -> Run {
+        let args = [
+            "profile",
+            "add",
+            name,
+            "--client-id",
+            CLIENT_ID,
+            "--token-url",
+            token_url,
+        ];
+        self.run_with_stdin(&args, &format!("{SECRET}\n")).ok()
+    }
+
     /// Adds a profile that reads the test secret from the environment.
     pub fn add_profile(&self, name: &str, token_url: &str, extra: &[&str]) -> Run {
         let mut args = vec![
