@@ -593,3 +593,35 @@ fn proxies_from_the_environment_are_honoured_and_no_proxy_skips_them() {
         "NO_PROXY sends it straight to the server"
     );
 }
+
+#[test]
+fn redirects_are_not_followed_with_the_secret() {
+    use std::io::{BufRead, BufReader, Write};
+    let sb = Sandbox::new();
+    let srv = server();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let redirector = format!("http://{}/oauth2/token", listener.local_addr().expect("addr"));
+    let target = srv.token_url();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = (&stream).write_all(answer.as_bytes());
+        }
+    });
+    sb.add_profile("test", &redirector, &[]);
+    let run = sb.run(&["token", "test"]).fails_with(1);
+    assert!(
+        run.stderr
+            .contains(&format!("redirects (HTTP 307) to {}", srv.token_url())),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(srv.token_requests(), 0, "the secret did not follow the redirect");
+}

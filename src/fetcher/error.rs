@@ -31,6 +31,14 @@ pub enum FetchError {
     },
     #[error("cannot reach {url}: {reason}{}", tries_note(*tries))]
     Connect { url: String, reason: String, tries: u32 },
+    #[error(
+        "the token URL {url} redirects (HTTP {status}) to {location}; wktui never follows a redirect with credentials"
+    )]
+    Redirected {
+        url: String,
+        status: u16,
+        location: String,
+    },
     #[error("the TLS certificate of {url} is not trusted: {reason}")]
     Certificate { url: String, reason: String },
     #[error("the token server at {url} answered {status} but not with a token: {reason}")]
@@ -70,6 +78,9 @@ impl FetchError {
             FetchError::Http { status: 404, .. } => Some(
                 "the token URL was not found: check region/token_url and api_version (the legacy path is /iam/v1/oauth2/token)",
             ),
+            FetchError::Redirected { .. } => {
+                Some("if you trust the new address, set it as the profile's token_url")
+            }
             FetchError::Certificate { .. } => Some(
                 "if a proxy inspects TLS, trust its CA with ca_file (in [settings] or the profile); wktui never skips verification",
             ),

@@ -111,7 +111,7 @@ impl Fetcher {
                 Err(failure) => {
                     let wait = self.options.retry.wait_before_retry(tries, &failure);
                     match wait {
-                        Some(wait) if Instant::now() + wait < deadline => {
+                        Some(wait) if Instant::now().checked_add(wait).is_some_and(|t| t < deadline) => {
                             tokio::time::sleep(wait).await;
                         }
                         Some(_) => {
@@ -261,7 +261,10 @@ fn build_client(ca_file: Option<&Path>) -> Result<reqwest::Client, FetchError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(30));
+        .pool_idle_timeout(Duration::from_secs(30))
+        // A redirect would re-send the form, client secret included, to
+        // wherever it points: follow none, and say where it pointed.
+        .redirect(reqwest::redirect::Policy::none());
     if let Some(path) = ca_file {
         let fail = |reason: String| FetchError::CaFile {
             path: path.to_path_buf(),

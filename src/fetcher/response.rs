@@ -38,6 +38,8 @@ pub(super) enum ErrorBody {
     },
     /// Other Workiva APIs: `{"code", "message"}`.
     Api { code: String, message: String },
+    /// A redirect, which is never followed with credentials.
+    Redirect { location: String },
     /// Anything else, shortened for a message.
     Other { excerpt: String },
 }
@@ -93,6 +95,11 @@ impl Failure {
                     description: (!message.is_empty()).then_some(message),
                     tries,
                 },
+                ErrorBody::Redirect { location } => FetchError::Redirected {
+                    url: url.to_owned(),
+                    status,
+                    location,
+                },
                 ErrorBody::Other { excerpt } => FetchError::Http {
                     status,
                     reason,
@@ -113,9 +120,10 @@ impl Failure {
 
 fn transport_error(e: &reqwest::Error, url: &str, tries: u32) -> FetchError {
     if e.is_timeout() {
-        return FetchError::Timeout {
+        // The whole-fetch deadline is handled above; this is the connect timeout.
+        return FetchError::Connect {
             url: url.to_owned(),
-            after: Duration::ZERO,
+            reason: "the connection timed out".to_owned(),
             tries,
         };
     }
@@ -163,26 +171,41 @@ pub(super) async fn token_from(response: reqwest::Response, profile: &Profile) -
     }
     let body = response.bytes().await.map_err(Failure::Transport)?;
     let obtained_at = arrival_time();
-    let parsed: BearerToken = serde_json::from_slice(&body).map_err(|e| Failure::Invalid {
+    let parsed = parse_bearer_token(&body).map_err(|reason| Failure::Invalid {
         status: status.as_u16(),
-        reason: describe_json_error(&e),
+        reason,
     })?;
     Token::from_response(&parsed, profile.scope.as_ref(), obtained_at).map_err(Failure::Token)
 }
 
-/// Never echoes a success body: a truncated one may hold part of a token.
-fn describe_json_error(e: &serde_json::Error) -> String {
+/// The body as a BearerToken, or what is wrong with it in words that name
+/// fields but never echo a value: a success body holds (part of) a token.
+pub(super) fn parse_bearer_token(body: &[u8]) -> Result<BearerToken, String> {
     use serde_json::error::Category;
-    match e.classify() {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| match e.classify() {
         Category::Eof => "the body ends before its JSON does (truncated answer)".to_owned(),
-        Category::Syntax => "the body is not JSON".to_owned(),
-        Category::Data => {
-            let text = e.to_string();
-            let text = text.split(" at line ").next().unwrap_or(&text);
-            format!("the JSON is not a BearerToken ({text})")
-        }
         Category::Io => "the body could not be read".to_owned(),
-    }
+        Category::Syntax | Category::Data => "the body is not JSON".to_owned(),
+    })?;
+    let Some(fields) = value.as_object() else {
+        return Err("the JSON is not an object with access_token, expires_in, scope and token_type".into());
+    };
+    let check =
+        |name: &str, ok: fn(&serde_json::Value) -> bool, want: &str, required: bool| match fields.get(name) {
+            None if required => Err(format!("the field `{name}` is missing")),
+            Some(v) if !ok(v) => Err(format!("the field `{name}` is not {want}")),
+            _ => Ok(()),
+        };
+    check("access_token", serde_json::Value::is_string, "a string", true)?;
+    check(
+        "expires_in",
+        serde_json::Value::is_u64,
+        "a whole number of seconds",
+        true,
+    )?;
+    check("token_type", serde_json::Value::is_string, "a string", true)?;
+    check("scope", |v| v.is_string() || v.is_null(), "a string", false)?;
+    serde_json::from_value(value).map_err(|_| "the JSON is not a BearerToken".to_owned())
 }
 
 pub(super) async fn error_from(response: reqwest::Response) -> Failure {
@@ -198,6 +221,20 @@ pub(super) async fn error_from(response: reqwest::Response) -> Failure {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("html"));
+    if status.is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| sanitize(v, 200))
+            .unwrap_or_else(|| "nowhere it says".to_owned());
+        return Failure::Status {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_owned(),
+            retry_after,
+            body: ErrorBody::Redirect { location },
+        };
+    }
     let body = response.bytes().await.unwrap_or_default();
     Failure::Status {
         status: status.as_u16(),
@@ -210,18 +247,36 @@ pub(super) async fn error_from(response: reqwest::Response) -> Failure {
 fn parse_error_body(body: &[u8], is_html: bool) -> ErrorBody {
     if let Ok(iam) = serde_json::from_slice::<IamError>(body) {
         return ErrorBody::OAuth {
-            error: iam.error,
-            description: iam.error_description.filter(|d| !d.is_empty()),
+            error: sanitize(&iam.error, 80),
+            description: iam
+                .error_description
+                .map(|d| sanitize(&d, 300))
+                .filter(|d| !d.is_empty()),
         };
     }
     if let Ok(api) = serde_json::from_slice::<ApiError>(body) {
         return ErrorBody::Api {
-            code: api.code,
-            message: api.message,
+            code: sanitize(&api.code, 80),
+            message: sanitize(&api.message, 300),
         };
     }
     ErrorBody::Other {
         excerpt: excerpt(&String::from_utf8_lossy(body), is_html),
+    }
+}
+
+/// Server text fit for a terminal: control characters (escape sequences
+/// among them) dropped, spaces folded, at most `max` characters.
+fn sanitize(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let folded = clean.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() > max {
+        format!("{}…", folded.chars().take(max).collect::<String>())
+    } else {
+        folded
     }
 }
 
@@ -240,10 +295,5 @@ pub(super) fn excerpt(body: &str, is_html: bool) -> String {
             _ => text.push(c),
         }
     }
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if folded.chars().count() > 160 {
-        format!("{}…", folded.chars().take(160).collect::<String>())
-    } else {
-        folded
-    }
+    sanitize(&text, 160)
 }

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::response::{ErrorBody, Failure, excerpt};
+use super::response::{ErrorBody, Failure, excerpt, parse_bearer_token};
 use super::*;
 
 fn status_failure(status: u16, retry_after: Option<u64>) -> Failure {
@@ -113,4 +113,50 @@ fn errors_read_as_sentences() {
     assert!(refused.hint().is_some());
     let http = status_failure(502, None).into_error("https://x/t", 3);
     assert_eq!(http.to_string(), "HTTP 502 x from https://x/t, after 3 tries");
+}
+
+#[test]
+fn bad_token_bodies_name_the_field_but_never_echo_a_value() {
+    let cases: [(&[u8], &str); 6] = [
+        (br#""wk.SECRET-TOKEN""#, "not an object"),
+        (
+            br#"{"access_token": 7, "expires_in": 600, "token_type": "Bearer"}"#,
+            "`access_token` is not a string",
+        ),
+        (
+            br#"{"access_token": "wk.SECRET-TOKEN", "expires_in": "600", "token_type": "Bearer"}"#,
+            "`expires_in` is not a whole number",
+        ),
+        (
+            br#"{"access_token": "wk.SECRET-TOKEN", "expires_in": -5, "token_type": "Bearer"}"#,
+            "`expires_in` is not a whole number",
+        ),
+        (
+            br#"{"access_token": "wk.SECRET-TOKEN", "token_type": "Bearer"}"#,
+            "`expires_in` is missing",
+        ),
+        (br#"{"access_token": "wk.SECRET-TO"#, "truncated"),
+    ];
+    for (body, expected) in cases {
+        let reason = parse_bearer_token(body).expect_err("refused");
+        assert!(reason.contains(expected), "{reason}");
+        assert!(!reason.contains("SECRET"), "{reason}");
+    }
+    let ok =
+        parse_bearer_token(br#"{"access_token":"a","expires_in":600,"token_type":"Bearer","scope":null}"#)
+            .expect("valid");
+    assert_eq!(ok.scope, None);
+}
+
+#[test]
+fn server_text_loses_its_escape_sequences() {
+    let body = ErrorBody::OAuth {
+        error: "x".into(),
+        description: None,
+    };
+    drop(body);
+    assert_eq!(
+        excerpt("bad\x1b[2Jgateway\x07 page", false),
+        "bad [2Jgateway page"
+    );
 }

@@ -21,12 +21,17 @@ impl Timestamp {
     }
 
     pub fn plus(self, d: Duration) -> Self {
-        Timestamp(self.0.saturating_add(d.as_millis() as u64))
+        Timestamp(
+            self.0
+                .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        )
     }
 
     /// Signed milliseconds from `self` until `later` (negative when `later` is past).
+    /// Saturates instead of overflowing, whatever the two times are.
     pub fn millis_until(self, later: Timestamp) -> i64 {
-        later.0 as i64 - self.0 as i64
+        let diff = i128::from(later.0) - i128::from(self.0);
+        diff.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 }
 
@@ -53,6 +58,13 @@ mod tests {
         assert_eq!(format_countdown(3600), "1:00:00");
         assert_eq!(format_countdown(3725), "1:02:05");
         assert_eq!(format_countdown(-61), "-01:01");
+    }
+
+    #[test]
+    fn extreme_times_saturate() {
+        assert_eq!(Timestamp(0).millis_until(Timestamp(u64::MAX)), i64::MAX);
+        assert_eq!(Timestamp(u64::MAX).millis_until(Timestamp(0)), i64::MIN);
+        assert_eq!(Timestamp(5).plus(Duration::MAX), Timestamp(u64::MAX));
     }
 
     #[test]

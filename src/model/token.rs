@@ -82,7 +82,14 @@ pub enum TokenError {
     NotBearer(String),
     #[error("the server answered with an empty access_token")]
     EmptyToken,
+    #[error(
+        "the server says the token lives {0} s, more than a year; refusing a lifetime that cannot be right"
+    )]
+    ImplausibleLifetime(u64),
 }
+
+/// Workiva tokens live about 10 minutes; anything beyond a year is a broken server.
+pub const MAX_LIFETIME_SECS: u64 = 366 * 24 * 3600;
 
 /// Where a token stands relative to the refresh margin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -146,6 +153,9 @@ impl Token {
         if response.access_token.trim().is_empty() {
             return Err(TokenError::EmptyToken);
         }
+        if response.expires_in > MAX_LIFETIME_SECS {
+            return Err(TokenError::ImplausibleLifetime(response.expires_in));
+        }
         let (scopes, scope_stated) = match &response.scope {
             Some(stated) => (Scopes::parse(stated), true),
             None => (requested_scope.cloned().unwrap_or_default(), false),
@@ -178,7 +188,7 @@ impl Token {
         let left = self.millis_left(now);
         if left <= 0 {
             TokenState::Expired
-        } else if left as u128 <= margin.as_millis() {
+        } else if (left as u128) <= margin.as_millis() {
             TokenState::Expiring
         } else {
             TokenState::Valid
@@ -187,7 +197,7 @@ impl Token {
 
     /// True when the token has more than `min_left` of life left at `now`.
     pub fn usable_for(&self, now: Timestamp, min_left: Duration) -> bool {
-        self.millis_left(now) > min_left.as_millis() as i64
+        i128::from(self.millis_left(now)) > min_left.as_millis() as i128
     }
 
     /// Share of the lifetime still left, 0.0 to 1.0, for a gauge.
@@ -282,6 +292,19 @@ mod tests {
         assert_eq!(t.state(Timestamp::from_secs(600), margin), TokenState::Expired);
         assert_eq!(t.state(Timestamp::from_secs(9999), margin), TokenState::Expired);
         assert_eq!(TokenState::of(None, Timestamp(0), margin), TokenState::None);
+    }
+
+    #[test]
+    fn absurd_lifetimes_and_ttls_do_not_overflow() {
+        let mut r = response("Bearer", None);
+        r.expires_in = 9_223_372_036_854_775;
+        assert_eq!(
+            Token::from_response(&r, None, Timestamp(0)),
+            Err(TokenError::ImplausibleLifetime(9_223_372_036_854_775))
+        );
+        let t = token_at(0);
+        assert!(!t.usable_for(Timestamp(0), Duration::from_secs(9_223_372_036_854_776)));
+        assert!(!t.usable_for(Timestamp(0), Duration::MAX));
     }
 
     #[test]
