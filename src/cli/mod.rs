@@ -76,6 +76,17 @@ impl From<SecretError> for CliError {
     }
 }
 
+impl From<crate::profiles::ProfileError> for CliError {
+    fn from(e: crate::profiles::ProfileError) -> Self {
+        use crate::profiles::ProfileError;
+        match e {
+            ProfileError::Config(e) => e.into(),
+            ProfileError::Secret(e) => e.into(),
+            ProfileError::SecretRequired => CliError::usage(e.to_string()),
+        }
+    }
+}
+
 impl From<EngineError> for CliError {
     fn from(e: EngineError) -> Self {
         let hint = e.hint();

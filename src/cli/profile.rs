@@ -11,7 +11,7 @@ use super::output::{list_format, profile_json, render_rows};
 use super::{CliError, Context, print};
 use crate::config::{self, check_token_url};
 use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource};
-use crate::secrets::SecretError;
+use crate::profiles;
 
 pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
     match cmd {
@@ -27,18 +27,16 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
     if ctx.config.profile(&profile.name).is_ok() {
         return Err(config::ConfigError::ProfileExists(profile.name).into());
     }
-    let secrets = ctx.engine.secrets();
-    if profile.secret_source.is_stored() {
-        let secret = read_secret_input(&profile.name)?;
-        secrets.set(&profile.name, &secret)?;
-        if let Err(e) = config::add_profile(&ctx.config_path, &profile) {
-            // Leave nothing behind: the secret of a profile that was not added.
-            let _ = secrets.delete(&profile.name);
-            return Err(e.into());
-        }
-    } else {
-        config::add_profile(&ctx.config_path, &profile)?;
-    }
+    let secret = match profile.secret_source.is_stored() {
+        true => Some(read_secret_input(&profile.name)?),
+        false => None,
+    };
+    profiles::add(
+        &ctx.config_path,
+        &profile,
+        secret.as_ref(),
+        ctx.engine.secrets().as_ref(),
+    )?;
     print(&format!(
         "Added profile {} ({}, client id {}); client secret from {}.\nConfig: {}\n",
         profile.name,
@@ -165,18 +163,20 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
 
 fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
     let profile = ctx.config.profile(name)?;
-    // The keyring entry goes first: if the keyring refuses, nothing is lost
-    // and the user can try again; the other way round would orphan a secret.
-    let removed_secret = match ctx.engine.secrets().delete(name) {
-        Ok(found) => found,
-        Err(SecretError::NoKeyring { .. }) if !profile.secret_source.is_stored() => false,
-        Err(e) => return Err(e.into()),
-    };
-    config::remove_profile(&ctx.config_path, name)?;
-    if let Err(e) = ctx.engine.cache().remove(name) {
-        eprintln!("wktui: warning: the cached token of {name} could not be removed: {e}");
+    let removed = profiles::remove(
+        &ctx.config_path,
+        profile,
+        ctx.engine.secrets().as_ref(),
+        ctx.engine.cache(),
+    )?;
+    if let Some(warning) = &removed.warning {
+        eprintln!("wktui: warning: {warning}");
     }
-    let secret_note = if removed_secret { ", its keyring entry" } else { "" };
+    let secret_note = if removed.secret_removed {
+        ", its keyring entry"
+    } else {
+        ""
+    };
     print(&format!(
         "Removed profile {name}{secret_note} and its cached token.\n"
     ))

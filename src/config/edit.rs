@@ -69,11 +69,17 @@ fn not_found(config: &Config, name: &str) -> ConfigError {
     }
 }
 
-/// Loads and validates, applies `change` to the document, writes it back.
+/// Loads and validates, applies `change` to the document, checks that the
+/// result still loads, and writes it back, all under a lock so that two
+/// writers (the TUI and a CLI call, or two TUI saves) cannot lose each
+/// other's change.
 fn edit(
     path: &Path,
     change: impl FnOnce(&Config, &mut DocumentMut) -> Result<(), ConfigError>,
 ) -> Result<(), ConfigError> {
+    // Edit the file a symlink points at, not the link.
+    let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let _lock = lock_for_edit(path)?;
     let (text, header) = match std::fs::read_to_string(path) {
         Ok(text) => (text, ""),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), NEW_FILE_HEADER),
@@ -90,10 +96,34 @@ fn edit(
         .map_err(|e: toml_edit::TomlError| invalid(path, &text, &e))?;
     change(&config, &mut doc)?;
     let new_text = format!("{header}{doc}");
+    // Never write a file that wktui itself would refuse to load.
+    super::parse(&new_text, path).map_err(|e| ConfigError::WouldBreak(e.to_string()))?;
     write_atomically(path, new_text.as_bytes(), Durability::Synced).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// An exclusive lock on `.NAME.lock` beside the config, held for one edit.
+fn lock_for_edit(path: &Path) -> Result<std::fs::File, ConfigError> {
+    let fail = |source| ConfigError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!(".{name}.lock")))
+        .map_err(fail)?;
+    file.lock().map_err(fail)?;
+    Ok(file)
 }
 
 fn invalid(path: &Path, text: &str, e: &toml_edit::TomlError) -> ConfigError {

@@ -72,6 +72,8 @@ pub enum ConfigError {
     ProfileExists(String),
     #[error("{}", no_such_profile(name, known))]
     NoSuchProfile { name: String, known: Vec<String> },
+    #[error("the change was not saved: it would make the config invalid ({0})")]
+    WouldBreak(String),
     #[error("no config path: set --config or {CONFIG_ENV}, or a home directory")]
     NoConfigDir,
 }

@@ -202,8 +202,12 @@ fn a_broken_file_is_never_overwritten() {
     assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
     assert!(remove_profile(&path, "a").is_err());
     assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
-    assert_eq!(leftovers.len(), 1, "no temp files left behind");
+    let temp_files = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .count();
+    assert_eq!(temp_files, 0, "no temp files left behind");
 }
 
 #[test]
@@ -238,4 +242,55 @@ fn base_url_goes_with_region_only() {
         msg.contains("base_url: \"http://proxy.example\" uses plain http"),
         "{msg}"
     );
+}
+
+#[test]
+fn a_change_that_would_not_load_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "[[profile]]\nname = \"a\"\nclient_id = \"x\"\n");
+    let before = std::fs::read_to_string(&path).expect("read");
+    let bad = Profile::new("my prod", Endpoint::Region(Region::Us), "y");
+    let err = add_profile(&path, &bad).expect_err("refused");
+    assert!(err.to_string().contains("would make the config invalid"), "{err}");
+    assert!(err.to_string().contains("contains ' '"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_config_stays_a_symlink() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let real = write(&dir, "");
+    let link = dir.path().join("link.toml");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    add_profile(&link, &Profile::new("a", Endpoint::Region(Region::Us), "x")).expect("add");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("meta")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(load(&real).expect("valid").profile("a").is_ok());
+}
+
+#[test]
+fn concurrent_edits_do_not_lose_each_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                add_profile(
+                    &path,
+                    &Profile::new(format!("p{i}"), Endpoint::Region(Region::Us), "x"),
+                )
+                .expect("add")
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    assert_eq!(load(&path).expect("valid").profiles.len(), 8);
 }

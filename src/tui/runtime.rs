@@ -19,10 +19,10 @@ use tokio::sync::{Semaphore, mpsc};
 use super::{Action, App, Effect, draw as draw_view};
 use crate::clipboard::{self, Method};
 use crate::clock;
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::engine::{Engine, Origin};
 use crate::model::{Profile, Timestamp};
-use crate::secrets::SecretError;
+use crate::profiles;
 
 /// What the TUI runs on: a config file (the user's, or the demo's copy) and the core.
 pub struct TuiContext {
@@ -48,7 +48,7 @@ pub fn run(ctx: TuiContext) -> Result<(), String> {
     let result = rt.block_on(event_loop(&mut terminal, ctx));
     // Work still in flight (a keyring prompt, a slow server) must not keep a
     // quitting user waiting; file writes are atomic, so cutting them short is safe.
-    rt.shutdown_timeout(Duration::from_millis(300));
+    rt.shutdown_timeout(Duration::from_secs(1));
     result
 }
 
@@ -453,45 +453,16 @@ fn save_profile(
     secret: Option<SecretString>,
     old: Option<&Profile>,
 ) -> Result<(), String> {
-    let secrets = engine.secrets();
-    let uses_keyring = profile.secret_source.is_stored();
-    let renamed = old.filter(|o| o.name != profile.name);
-    match (&secret, uses_keyring) {
-        (Some(secret), true) => secrets.set(&profile.name, secret).map_err(|e| e.to_string())?,
-        (None, true) if old.is_none() => return Err("the client secret is empty".into()),
-        (None, true) => {
-            // Renamed without a new secret: the stored one moves with the profile.
-            if let Some(old) = renamed {
-                let kept = secrets.get(&old.name).map_err(|e| e.to_string())?;
-                secrets.set(&profile.name, &kept).map_err(|e| e.to_string())?;
-            }
-        }
-        (_, false) => {}
+    let secrets = engine.secrets().as_ref();
+    match old {
+        Some(old) => profiles::replace(path, old, profile, secret.as_ref(), secrets, engine.cache()),
+        None => profiles::add(path, profile, secret.as_ref(), secrets),
     }
-    let written = match old {
-        Some(old) => config::replace_profile(path, &old.name, profile),
-        None => config::add_profile(path, profile),
-    };
-    if let Err(e) = written {
-        if old.is_none() && uses_keyring {
-            let _ = secrets.delete(&profile.name);
-        }
-        return Err(e.to_string());
-    }
-    if let Some(old) = renamed {
-        let _ = secrets.delete(&old.name);
-        let _ = engine.cache().remove(&old.name);
-    }
-    Ok(())
+    .map_err(|e| e.to_string())
 }
 
 fn delete_profile(engine: &Engine, path: &std::path::Path, profile: &Profile) -> Result<(), String> {
-    match engine.secrets().delete(&profile.name) {
-        Ok(_) => {}
-        Err(SecretError::NoKeyring { .. }) if !profile.secret_source.is_stored() => {}
-        Err(e) => return Err(e.to_string()),
-    }
-    config::remove_profile(path, &profile.name).map_err(|e| e.to_string())?;
-    let _ = engine.cache().remove(&profile.name);
-    Ok(())
+    profiles::remove(path, profile, engine.secrets().as_ref(), engine.cache())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
