@@ -126,16 +126,27 @@ impl TokenCache {
         Ok(())
     }
 
-    /// Waits until no other process is refreshing `name`, then holds it.
-    pub fn lock(&self, name: &str) -> std::io::Result<RefreshLock> {
+    /// Waits until no other process is refreshing `name`, then holds it;
+    /// `None` when that takes longer than `patience` (a process stuck at a
+    /// passphrase prompt must not hang every script behind it).
+    pub fn lock(&self, name: &str, patience: Duration) -> std::io::Result<Option<RefreshLock>> {
         self.ensure_dir()?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(self.dir.join(format!("{name}.lock")))?;
-        file.lock()?;
-        Ok(RefreshLock { _file: file })
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(RefreshLock { _file: file })),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+        }
     }
 
     fn ensure_dir(&self) -> std::io::Result<()> {
@@ -224,10 +235,17 @@ mod tests {
     fn the_lock_excludes_a_second_holder_until_dropped() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cache = TokenCache::new(dir.path());
-        let held = cache.lock("prod").expect("lock");
+        let held = cache.lock("prod", Duration::ZERO).expect("lock").expect("free");
         let path = dir.path().join("prod.lock");
         let other = File::options().write(true).open(&path).expect("open");
         assert!(other.try_lock().is_err(), "second lock must wait");
+        assert!(
+            cache
+                .lock("prod", Duration::from_millis(50))
+                .expect("no error")
+                .is_none(),
+            "gives up in time"
+        );
         drop(held);
         assert!(other.try_lock().is_ok());
     }

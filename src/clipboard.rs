@@ -102,7 +102,11 @@ pub fn copy_system(text: &str, clear_after: Duration) -> Result<(), ClipboardErr
         let _ = BufReader::new(stdout).read_line(&mut line);
     }
     match line.trim_end().strip_prefix("error: ") {
-        None if line.starts_with("ok") => Ok(()),
+        None if line.starts_with("ok") => {
+            // Reap it when it is done serving, so the TUI leaves no zombie.
+            std::thread::spawn(move || child.wait());
+            Ok(())
+        }
         Some(reason) => {
             let _ = child.wait();
             Err(ClipboardError::Unavailable(reason.to_owned()))

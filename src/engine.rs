@@ -119,7 +119,8 @@ impl Engine {
             let profile = profile.clone();
             let cache = self.cache.clone();
             let secrets = Arc::clone(&self.secrets);
-            tokio::task::spawn_blocking(move || prepare(&profile, &cache, secrets.as_ref(), reuse))
+            let patience = self.settings.fetch_timeout;
+            tokio::task::spawn_blocking(move || prepare(&profile, &cache, secrets.as_ref(), reuse, patience))
                 .await
                 .map_err(|e| EngineError::Internal(e.to_string()))??
         };
@@ -210,9 +211,11 @@ fn prepare(
     cache: &TokenCache,
     secrets: &dyn SecretStore,
     reuse: Option<Duration>,
+    patience: Duration,
 ) -> Result<Prepared, EngineError> {
-    // No lock (an unwritable cache dir) only costs a duplicate fetch, so go on.
-    let lock = cache.lock(&profile.name).ok();
+    // No lock (an unwritable cache dir, a holder that takes too long) only
+    // costs a duplicate fetch, so go on without it.
+    let lock = cache.lock(&profile.name, patience).ok().flatten();
     if let Some(min_left) = reuse
         && let Some(token) = cache
             .load(profile)

@@ -83,20 +83,45 @@ fn run_secret_command(profile: &str, cmd: &str) -> Result<SecretString, SecretEr
         command: cmd.to_owned(),
         reason,
     };
-    // wait_with_output drains stdout and stderr together, so a chatty
-    // stderr cannot fill its pipe and stall the command.
-    let output = shell(cmd)
+    let mut child = shell(cmd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .and_then(|child| child.wait_with_output())
         .map_err(|e| fail(format!("cannot run it: {e}")))?;
-    let (mut out, err, status) = (
-        output.stdout,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status,
+    // Both pipes drain on threads of their own, so a chatty stderr cannot
+    // fill its pipe and stall the command while we wait with a time limit.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
     );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let status = wait_with_deadline(&mut child, SECRET_COMMAND_TIMEOUT).map_err(|e| fail(e.to_string()))?;
+    let mut out = stdout.join().unwrap_or_default();
+    let err = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    let Some(status) = status else {
+        out.zeroize();
+        return Err(fail(format!(
+            "it gave no answer within {} s (does it wait for a passphrase? wktui cannot type one for it)",
+            SECRET_COMMAND_TIMEOUT.as_secs()
+        )));
+    };
     if !status.success() {
         out.zeroize();
         let first_line: String = err.lines().next().unwrap_or("").chars().take(200).collect();
@@ -113,6 +138,28 @@ fn run_secret_command(profile: &str, cmd: &str) -> Result<SecretString, SecretEr
         return Err(fail("it printed nothing".into()));
     }
     Ok(trimmed)
+}
+
+/// A secret command that has not answered by then is stopped.
+const SECRET_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The exit status, or `None` (and the child killed) when `limit` passed first.
+fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 #[cfg(unix)]
@@ -357,6 +404,13 @@ mod tests {
             .expect_err("empty")
             .to_string();
         assert!(msg.contains("printed nothing"), "{msg}");
+    }
+
+    #[test]
+    fn a_command_that_never_answers_is_stopped() {
+        let mut child = shell("sleep 5").spawn().expect("spawn");
+        let status = wait_with_deadline(&mut child, std::time::Duration::from_millis(100)).expect("wait");
+        assert!(status.is_none(), "timed out and killed");
     }
 
     #[test]

@@ -300,3 +300,22 @@ fn add_and_delete_a_profile_through_the_form() {
     ui.key("q");
     ui.assert_exited_and_restored(0);
 }
+
+#[test]
+fn ctrl_c_at_the_secret_prompt_changes_nothing_and_restores_the_terminal() {
+    if !tools_present("secret prompt test", &["tmux"]) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let ui = Session::start(&sb, "profile add x --client-id a", "");
+    ui.wait_for("Client secret for x (not shown):");
+    ui.tmux.keys(&["-l", "half-typed"]);
+    ui.key("C-c");
+    let screen = ui.assert_exited_and_restored(130);
+    assert!(screen.contains("cancelled; nothing was changed"), "{screen}");
+    assert!(
+        !screen.contains("half-typed"),
+        "nothing typed was echoed:\n{screen}"
+    );
+    assert!(!sb.config_path().exists());
+}

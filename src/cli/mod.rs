@@ -6,6 +6,7 @@ mod copy;
 mod list;
 mod output;
 mod profile;
+mod prompt;
 mod refresh;
 mod token;
 

@@ -95,10 +95,13 @@ fn absolute(path: &PathBuf) -> PathBuf {
 fn read_secret_input(name: &str) -> Result<SecretString, CliError> {
     let stdin = std::io::stdin();
     let line = if stdin.is_terminal() {
-        Zeroizing::new(
-            rpassword::prompt_password(format!("Client secret for {name} (not shown): "))
-                .map_err(|e| CliError::runtime(format!("cannot read the secret from the terminal: {e}")))?,
-        )
+        super::prompt::read_hidden(&format!("Client secret for {name} (not shown): "))
+            .map_err(|e| CliError::runtime(format!("cannot read the secret from the terminal: {e}")))?
+            .ok_or_else(|| CliError {
+                code: 130,
+                message: "cancelled; nothing was changed".into(),
+                hint: None,
+            })?
     } else {
         let mut line = Zeroizing::new(String::new());
         stdin

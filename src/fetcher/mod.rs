@@ -166,15 +166,14 @@ impl Fetcher {
         }
         let failure = response::error_from(response).await;
         match (status.as_u16(), failure.into_error(&url, 1)) {
-            (
-                401 | 403,
-                FetchError::Refused {
-                    error, description, ..
-                },
-            ) => Ok(Verification::Refused(
+            (403, _) => Ok(Verification::Refused(
+                "HTTP 403: the token is genuine but may not read /permissions (that needs the file:read scope)"
+                    .into(),
+            )),
+            (401, FetchError::Refused { error, description, .. }) => Ok(Verification::Refused(
                 description.map_or(error.clone(), |d| format!("{error}: {d}")),
             )),
-            (401 | 403, _) => Ok(Verification::Refused(format!("HTTP {}", status.as_u16()))),
+            (401, _) => Ok(Verification::Refused("HTTP 401".into())),
             (_, other) => Err(other),
         }
     }
