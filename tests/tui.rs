@@ -319,3 +319,25 @@ fn ctrl_c_at_the_secret_prompt_changes_nothing_and_restores_the_terminal() {
     );
     assert!(!sb.config_path().exists());
 }
+
+#[test]
+fn a_token_fetched_by_a_script_shows_up_in_the_open_interface() {
+    if !tools_present("shared cache test", &["tmux"]) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let srv = server();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    let ui = Session::start(&sb, "", "");
+    ui.wait_for("No token yet");
+    let token = sb.run(&["token", "prod"]).ok().stdout;
+    assert!(token.starts_with("wk."));
+    ui.wait_for("● valid");
+    assert_eq!(
+        srv.token_requests(),
+        1,
+        "the interface took the script's token, it did not fetch"
+    );
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}

@@ -27,6 +27,12 @@ pub enum Action {
         name: String,
         result: Result<(Token, Duration), String>,
     },
+    /// Another process (a script's `wktui token`) stored a token for this
+    /// profile in the shared cache. Taken when it is newer than the shown one.
+    TokenFromCache {
+        name: String,
+        token: Token,
+    },
     /// A copy finished: how it was copied (`"clipboard"` or `"OSC 52"`), or
     /// the error in words.
     Copied {

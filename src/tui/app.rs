@@ -322,6 +322,10 @@ impl App {
             }
             Action::Tick(now) => self.on_tick(now),
             Action::Refreshed { name, result } => self.on_refreshed(&name, result),
+            Action::TokenFromCache { name, token } => {
+                self.on_token_from_cache(&name, token);
+                Vec::new()
+            }
             Action::Copied { name, result } => {
                 self.on_copied(&name, result);
                 Vec::new()
@@ -366,6 +370,22 @@ impl App {
             Vec::new()
         } else {
             vec![Effect::Refresh(due)]
+        }
+    }
+
+    /// A newer token from the shared cache replaces the shown one, quietly;
+    /// a refresh in flight will bring its own.
+    fn on_token_from_cache(&mut self, name: &str, token: Token) {
+        let Some(i) = self.row_index(name) else {
+            return;
+        };
+        let row = &mut self.rows[i];
+        let newer = row
+            .token
+            .as_ref()
+            .is_none_or(|t| token.obtained_at > t.obtained_at);
+        if newer && !row.is_refreshing() {
+            row.set_token(token);
         }
     }
 

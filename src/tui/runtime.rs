@@ -120,11 +120,18 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
             .iter()
             .map(|p| (p.name.clone(), p.clone()))
             .collect(),
-        results: results_tx,
+        results: results_tx.clone(),
         permits: Arc::new(Semaphore::new(config.settings.concurrency.max(1))),
         renames: HashMap::new(),
+        watched: Arc::new(std::sync::Mutex::new(config.profiles.clone())),
     };
     let mut signals = Signals::new();
+    spawn_cache_watcher(
+        worker.engine.cache().clone(),
+        Arc::clone(&worker.watched),
+        &app,
+        results_tx,
+    );
 
     if refresh_at_start {
         let key = event::KeyEvent::new(event::KeyCode::Char('R'), event::KeyModifiers::SHIFT);
@@ -287,6 +294,57 @@ fn local_utc_offset(now: Timestamp) -> i32 {
         .map_or(0, |t| t.offset().fix().local_minus_utc())
 }
 
+/// Tokens that scripts fetch (`wktui token`) land in the shared cache; every
+/// two seconds the watcher looks at the cache directory (one `stat`) and, when
+/// something was stored, reads the profiles' tokens and sends the new ones.
+fn spawn_cache_watcher(
+    cache: crate::cache::TokenCache,
+    profiles: Arc<std::sync::Mutex<Vec<Profile>>>,
+    app: &App,
+    results: mpsc::UnboundedSender<Action>,
+) {
+    let mut seen: HashMap<String, Timestamp> = app
+        .rows()
+        .iter()
+        .filter_map(|r| r.token.as_ref().map(|t| (r.profile.name.clone(), t.obtained_at)))
+        .collect();
+    let dir_changed_at = |dir: &std::path::Path| std::fs::metadata(dir).and_then(|m| m.modified()).ok();
+    let mut last_change = dir_changed_at(cache.dir());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(2));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            let cache = cache.clone();
+            let profiles = Arc::clone(&profiles);
+            let previous = last_change;
+            let scan = tokio::task::spawn_blocking(move || {
+                let now_changed = dir_changed_at(cache.dir());
+                if now_changed == previous {
+                    return (now_changed, Vec::new());
+                }
+                let profiles = profiles.lock().map(|p| p.clone()).unwrap_or_default();
+                let tokens = profiles
+                    .iter()
+                    .filter_map(|p| cache.load(p).map(|t| (p.name.clone(), t)))
+                    .collect::<Vec<_>>();
+                (now_changed, tokens)
+            })
+            .await;
+            let Ok((changed, tokens)) = scan else { return };
+            last_change = changed;
+            for (name, token) in tokens {
+                if seen.get(&name) != Some(&token.obtained_at) {
+                    seen.insert(name.clone(), token.obtained_at);
+                    if results.send(Action::TokenFromCache { name, token }).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// Performs effects: each becomes a background task whose result comes back
 /// on `results` as an `Action`.
 struct Worker {
@@ -297,6 +355,8 @@ struct Worker {
     permits: Arc<Semaphore>,
     /// New name -> old name of edits in flight.
     renames: HashMap<String, String>,
+    /// The profiles the cache watcher looks up, kept in step by `observe`.
+    watched: Arc<std::sync::Mutex<Vec<Profile>>>,
 }
 
 impl Worker {
@@ -409,8 +469,10 @@ impl Worker {
             Action::ProfileDeleted { name, result: Ok(()) } => {
                 self.profiles.remove(name);
             }
-            _ => {}
+            _ => return,
         }
+        let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+        *watched = self.profiles.values().cloned().collect();
     }
 
     fn save(&mut self, mut profile: Profile, secret: Option<SecretString>, replacing: Option<String>) {

@@ -784,3 +784,44 @@ fn clicks_select_list_rows_and_the_wheel_scrolls() {
     mouse(&mut short, click, 5, 10);
     assert_eq!(selected(&short), Some("p00"));
 }
+
+#[test]
+fn a_newer_token_from_the_shared_cache_replaces_the_shown_one_quietly() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(30))]);
+    let before_status = status(&app).map(str::to_owned);
+    app.update(Action::TokenFromCache {
+        name: "prod".into(),
+        token: token_left(590),
+    });
+    let shown = app.row("prod").and_then(|r| r.token.as_ref()).expect("token");
+    assert_eq!(shown.access_token.expose(), "wk.token-590");
+    assert_eq!(
+        status(&app).map(str::to_owned),
+        before_status,
+        "no message for it"
+    );
+
+    // An older one does not win, nor does anything for an unknown profile.
+    app.update(Action::TokenFromCache {
+        name: "prod".into(),
+        token: token_left(100),
+    });
+    let shown = app.row("prod").and_then(|r| r.token.as_ref()).expect("token");
+    assert_eq!(shown.access_token.expose(), "wk.token-590");
+    app.update(Action::TokenFromCache {
+        name: "gone".into(),
+        token: token_left(100),
+    });
+}
+
+#[test]
+fn a_refresh_in_flight_is_not_overtaken_by_the_cache() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(30))]);
+    key(&mut app, KeyCode::Char('r'));
+    app.update(Action::TokenFromCache {
+        name: "prod".into(),
+        token: token_left(590),
+    });
+    let shown = app.row("prod").and_then(|r| r.token.as_ref()).expect("token");
+    assert_eq!(shown.access_token.expose(), "wk.token-30");
+}
