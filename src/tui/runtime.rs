@@ -123,6 +123,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
         results: results_tx.clone(),
         permits: Arc::new(Semaphore::new(config.settings.concurrency.max(1))),
         renames: HashMap::new(),
+        in_flight: HashMap::new(),
         watched: Arc::new(std::sync::Mutex::new(config.profiles.clone())),
     };
     let mut signals = Signals::new();
@@ -162,7 +163,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
         while let Ok(event) = input.try_recv() {
             pending.extend(to_action(event));
         }
-        pending.iter().for_each(|a| worker.observe(a));
+        let pending: Vec<Action> = pending.into_iter().map(|a| worker.vet(a)).collect();
         let effects = apply(&mut app, pending);
         let quit = worker.perform(effects, terminal);
         if quit || app.should_quit() {
@@ -355,6 +356,8 @@ struct Worker {
     permits: Arc<Semaphore>,
     /// New name -> old name of edits in flight.
     renames: HashMap<String, String>,
+    /// Name -> the profile's fingerprint when its refresh was sent.
+    in_flight: HashMap<String, String>,
     /// The profiles the cache watcher looks up, kept in step by `observe`.
     watched: Arc<std::sync::Mutex<Vec<Profile>>>,
 }
@@ -380,7 +383,7 @@ impl Worker {
         quit
     }
 
-    fn refresh(&self, name: String) {
+    fn refresh(&mut self, name: String) {
         let Some(profile) = self.profiles.get(&name).cloned() else {
             let _ = self.results.send(Action::Refreshed {
                 name,
@@ -388,6 +391,7 @@ impl Worker {
             });
             return;
         };
+        self.in_flight.insert(name.clone(), profile.fingerprint());
         let engine = Arc::clone(&self.engine);
         let permits = Arc::clone(&self.permits);
         let results = self.results.clone();
@@ -446,6 +450,26 @@ impl Worker {
                 .map_err(|e| e.to_string());
             let _ = results.send(Action::Verified { name, result });
         });
+    }
+
+    /// Passes a finished action on, after keeping the worker in step with it.
+    /// A token fetched for a profile that was edited meanwhile (another
+    /// grant, URL or scope) is not the edited profile's token: say so instead.
+    fn vet(&mut self, action: Action) -> Action {
+        if let Action::Refreshed { name, result } = &action {
+            let asked_for = self.in_flight.remove(name);
+            let current = self.profiles.get(name).map(Profile::fingerprint);
+            if result.is_ok() && asked_for.is_some() && asked_for != current {
+                return Action::Refreshed {
+                    name: name.clone(),
+                    result: Err(
+                        "the profile changed while its token was on the way; refresh it again".into(),
+                    ),
+                };
+            }
+        }
+        self.observe(&action);
+        action
     }
 
     /// Keeps the worker's profiles in step with what was saved or deleted.
@@ -527,4 +551,75 @@ fn delete_profile(engine: &Engine, path: &std::path::Path, profile: &Profile) ->
     profiles::remove(path, profile, engine.secrets().as_ref(), engine.cache())
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::TokenCache;
+    use crate::model::{AccessToken, Endpoint, Region, Scopes, Settings, Token};
+    use crate::secrets::MemoryStore;
+
+    fn worker(dir: &std::path::Path, profiles: &[Profile]) -> Worker {
+        let (results, _) = mpsc::unbounded_channel();
+        Worker {
+            engine: Arc::new(Engine::new(
+                Settings::default(),
+                Arc::new(MemoryStore::new()),
+                TokenCache::new(dir.join("cache")),
+            )),
+            config_path: dir.join("config.toml"),
+            profiles: profiles.iter().map(|p| (p.name.clone(), p.clone())).collect(),
+            results,
+            permits: Arc::new(Semaphore::new(1)),
+            renames: HashMap::new(),
+            in_flight: profiles
+                .iter()
+                .map(|p| (p.name.clone(), p.fingerprint()))
+                .collect(),
+            watched: Arc::new(std::sync::Mutex::new(profiles.to_vec())),
+        }
+    }
+
+    fn fetched() -> Result<(Token, Duration), String> {
+        let token = Token {
+            access_token: AccessToken::new("wk.t".into()),
+            token_type: "Bearer".into(),
+            scopes: Scopes::parse("file:read"),
+            scope_stated: true,
+            obtained_at: Timestamp(0),
+            lifetime: Duration::from_secs(600),
+        };
+        Ok((token, Duration::from_millis(3)))
+    }
+
+    #[test]
+    fn a_token_fetched_before_an_edit_is_not_given_to_the_edited_profile() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = Profile::new("p", Endpoint::Region(Region::Us), "old-client");
+        let q = Profile::new("q", Endpoint::Region(Region::Us), "client");
+        let mut w = worker(dir.path(), &[p.clone(), q]);
+        let mut edited = p.clone();
+        edited.client_id = "new-client".into();
+        w.vet(Action::ProfileSaved {
+            profile: edited.clone(),
+            result: Ok(()),
+        });
+        assert_eq!(w.profiles.get("p"), Some(&edited));
+        assert_eq!(w.watched.lock().expect("watched").len(), 2);
+        let out = w.vet(Action::Refreshed {
+            name: "p".into(),
+            result: fetched(),
+        });
+        assert!(
+            matches!(&out, Action::Refreshed { result: Err(e), .. } if e.contains("changed while its token")),
+            "{out:?}"
+        );
+        // An unchanged profile gets its token.
+        let out = w.vet(Action::Refreshed {
+            name: "q".into(),
+            result: fetched(),
+        });
+        assert!(matches!(out, Action::Refreshed { result: Ok(_), .. }));
+    }
 }
