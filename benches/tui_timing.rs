@@ -154,6 +154,14 @@ impl Running {
     }
 }
 
+/// A measurement that fails part-way must not leave wktui running.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The text of terminal output without its CSI escape sequences, so styled
 /// words read as the screen shows them.
 fn strip_escapes(text: &str) -> String {
