@@ -70,12 +70,6 @@ impl Engine {
         }
     }
 
-    /// Replaces the retry policy (tests use short delays).
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

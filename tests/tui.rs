@@ -64,6 +64,21 @@ impl Session {
     }
 }
 
+/// A sandbox with one profile, "prod", at a fresh token server.
+fn sandbox_with_prod() -> (Sandbox, wktui::testserver::TokenServer) {
+    let sb = Sandbox::new();
+    let srv = server();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    (sb, srv)
+}
+
+/// The interface on `sb`, once it shows a profile without a token.
+fn open(sb: &Sandbox) -> Session {
+    let ui = Session::start(sb, "", "");
+    ui.wait_for("No token yet");
+    ui
+}
+
 /// The countdown shown for `name` in the list, e.g. "09:58".
 fn countdown(screen: &str, name: &str) -> Option<String> {
     let line = screen
@@ -154,17 +169,12 @@ fn ctrl_c_sigterm_and_a_panic_all_restore_the_terminal() {
     if !tools_present("terminal restore test", &["tmux"]) {
         return;
     }
-    let sb = Sandbox::new();
-    let srv = server();
-    sb.add_profile("prod", &srv.token_url(), &[]);
-
-    let ui = Session::start(&sb, "", "");
-    ui.wait_for("No token yet");
+    let (sb, _srv) = sandbox_with_prod();
+    let ui = open(&sb);
     ui.key("C-c");
     ui.assert_exited_and_restored(0);
 
-    let ui = Session::start(&sb, "", "");
-    ui.wait_for("No token yet");
+    let ui = open(&sb);
     let shell = ui.tmux.run(&["display", "-p", "-t", "t", "#{pane_pid}"]);
     let children = std::process::Command::new("ps")
         .args(["-o", "pid=", "--ppid", shell.trim()])
@@ -234,11 +244,7 @@ fn demo_starts_shows_tokens_and_quits_cleanly() {
 fn without_a_terminal_it_says_what_to_use() {
     let sb = Sandbox::new();
     let run = sb.run(&[]).fails_with(2);
-    assert!(
-        run.stderr.contains("needs a terminal") && run.stderr.contains("wktui token"),
-        "{}",
-        run.stderr
-    );
+    run.says(&["needs a terminal", "wktui token"]);
 }
 
 #[test]
@@ -325,11 +331,8 @@ fn a_token_fetched_by_a_script_shows_up_in_the_open_interface() {
     if !tools_present("shared cache test", &["tmux"]) {
         return;
     }
-    let sb = Sandbox::new();
-    let srv = server();
-    sb.add_profile("prod", &srv.token_url(), &[]);
-    let ui = Session::start(&sb, "", "");
-    ui.wait_for("No token yet");
+    let (sb, srv) = sandbox_with_prod();
+    let ui = open(&sb);
     let token = sb.run(&["token", "prod"]).ok().stdout;
     assert!(token.starts_with("wk."));
     ui.wait_for("● valid");

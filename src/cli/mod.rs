@@ -50,11 +50,6 @@ impl CliError {
             hint: None,
         }
     }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
 }
 
 impl From<ConfigError> for CliError {

@@ -72,10 +72,6 @@ impl Fetcher {
         }
     }
 
-    pub fn options(&self) -> &FetchOptions {
-        &self.options
-    }
-
     /// Fetches a new token for `profile`, retrying what is worth retrying,
     /// within the configured deadline.
     pub async fn fetch(&self, profile: &Profile, secret: &SecretString) -> Result<Fetched, FetchError> {

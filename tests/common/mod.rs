@@ -43,6 +43,19 @@ impl Run {
         self
     }
 
+    /// Asserts that stderr says each of `needles`, showing it when not.
+    #[track_caller]
+    pub fn says(&self, needles: &[&str]) -> &Run {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
     #[track_caller]
     pub fn fails_with(self, code: i32) -> Run {
         assert_eq!(
@@ -201,34 +214,30 @@ impl Sandbox {
 
     /// Adds a profile whose secret is typed on stdin into the keyring.
     pub fn add_keyring_profile(&self, name: &str, token_url: &str) -> Run {
-        let args = [
-            "profile",
-            "add",
-            name,
-            "--client-id",
-            CLIENT_ID,
-            "--token-url",
-            token_url,
-        ];
-        self.run_with_stdin(&args, &format!("{SECRET}\n")).ok()
+        self.run_with_stdin(&profile_add_args(name, token_url), &format!("{SECRET}\n"))
+            .ok()
     }
 
     /// Adds a profile that reads the test secret from the environment.
     pub fn add_profile(&self, name: &str, token_url: &str, extra: &[&str]) -> Run {
-        let mut args = vec![
-            "profile",
-            "add",
-            name,
-            "--client-id",
-            CLIENT_ID,
-            "--token-url",
-            token_url,
-            "--secret-env",
-            SECRET_VAR,
-        ];
+        let mut args = profile_add_args(name, token_url);
+        args.extend_from_slice(&["--secret-env", SECRET_VAR]);
         args.extend_from_slice(extra);
         self.run(&args).ok()
     }
+}
+
+/// `profile add NAME` for the test client at `token_url`.
+fn profile_add_args<'a>(name: &'a str, token_url: &'a str) -> Vec<&'a str> {
+    vec![
+        "profile",
+        "add",
+        name,
+        "--client-id",
+        CLIENT_ID,
+        "--token-url",
+        token_url,
+    ]
 }
 
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
