@@ -126,6 +126,17 @@ impl TokenCache {
         Ok(())
     }
 
+    /// Moves a profile's token to a new name (a renamed profile, same grant).
+    pub fn rename(&self, old: &str, new: &str) -> std::io::Result<()> {
+        match std::fs::rename(self.token_path(old), self.token_path(new)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => {
+                let _ = std::fs::remove_file(self.dir.join(format!("{old}.lock")));
+                Ok(())
+            }
+        }
+    }
+
     /// Waits until no other process is refreshing `name`, then holds it;
     /// `None` when that takes longer than `patience` (a process stuck at a
     /// passphrase prompt must not hang every script behind it).

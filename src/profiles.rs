@@ -1,14 +1,19 @@
 //! Adding, changing and removing a profile together with its secret and its
-//! cached token, so the CLI and the TUI do it the same safe way: the config
-//! decides first, a secret that was there before is put back if a step
-//! fails, and a secret is never deleted before its profile is gone.
+//! cached token, so the CLI and the TUI do it the same safe way.
+//!
+//! Every change holds the config file's edit lock from the first look at the
+//! file to the last keyring write or rollback, so two processes changing the
+//! same profile run one after the other. The config decides first, a secret
+//! that was there before is put back if a later step fails, a rollback only
+//! removes a secret that this change wrote, and a secret is never deleted
+//! before its profile is gone.
 
 use std::path::Path;
 
 use secrecy::SecretString;
 
 use crate::cache::TokenCache;
-use crate::config::{self, ConfigError};
+use crate::config::{ConfigError, Editor};
 use crate::model::Profile;
 use crate::secrets::{SecretError, SecretStore};
 
@@ -20,6 +25,8 @@ pub enum ProfileError {
     Secret(#[from] SecretError),
     #[error("a client secret is required for a profile whose secret is kept by wktui")]
     SecretRequired,
+    #[error("profile {name} reads its secret from {from}, not the keyring; change that source instead")]
+    SecretNotStored { name: String, from: String },
 }
 
 /// What `remove` did besides removing the config entry.
@@ -37,24 +44,28 @@ pub fn add(
     secret: Option<&SecretString>,
     secrets: &dyn SecretStore,
 ) -> Result<(), ProfileError> {
-    // The file decides first: another process may have added the name since
-    // the caller loaded it, and its secret must not be overwritten.
-    if config::load(path)?.profile(&profile.name).is_ok() {
-        return Err(ConfigError::ProfileExists(profile.name.clone()).into());
-    }
+    let mut editor = Editor::open(path)?;
+    // The file decides first, under the lock: a name taken by another
+    // process keeps its secret untouched.
+    editor.add_profile(profile)?;
+    editor.checked_text()?;
     if !profile.secret_source.is_stored() {
-        return Ok(config::add_profile(path, profile)?);
+        return Ok(editor.save()?);
     }
     let secret = secret.ok_or(ProfileError::SecretRequired)?;
-    let previous = set_keeping_previous(secrets, &profile.name, secret)?;
-    config::add_profile(path, profile).map_err(|e| {
-        restore(secrets, &profile.name, previous);
-        e.into()
-    })
+    let undo = SecretChange::set(secrets, &profile.name, secret)?;
+    match editor.save() {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            undo.revert(secrets);
+            Err(e.into())
+        }
+    }
 }
 
 /// Replaces `old` by `profile` (possibly renamed). Without a new secret a
-/// stored one moves with a renamed profile.
+/// stored one moves with a renamed profile. Refuses when the file's entry is
+/// no longer `old`: someone changed it since the caller read it.
 pub fn replace(
     path: &Path,
     old: &Profile,
@@ -63,8 +74,11 @@ pub fn replace(
     secrets: &dyn SecretStore,
     cache: &TokenCache,
 ) -> Result<(), ProfileError> {
+    let mut editor = Editor::open(path)?;
+    editor.replace_profile(old, profile)?;
+    editor.checked_text()?;
     let renamed = old.name != profile.name;
-    let mut previous = None;
+    let mut undo = None;
     if profile.secret_source.is_stored() {
         let moved;
         let new_secret = match secret {
@@ -76,12 +90,12 @@ pub fn replace(
             None => None,
         };
         if let Some(new_secret) = new_secret {
-            previous = Some(set_keeping_previous(secrets, &profile.name, new_secret)?);
+            undo = Some(SecretChange::set(secrets, &profile.name, new_secret)?);
         }
     }
-    if let Err(e) = config::replace_profile(path, &old.name, profile) {
-        if let Some(previous) = previous {
-            restore(secrets, &profile.name, previous);
+    if let Err(e) = editor.save() {
+        if let Some(undo) = undo {
+            undo.revert(secrets);
         }
         return Err(e.into());
     }
@@ -89,7 +103,12 @@ pub fn replace(
         if old.secret_source.is_stored() {
             let _ = secrets.delete(&old.name);
         }
-        let _ = cache.remove(&old.name);
+        if old.fingerprint() == profile.fingerprint() {
+            // Same grant, new name: the token is still good; move it along.
+            let _ = cache.rename(&old.name, &profile.name);
+        } else {
+            let _ = cache.remove(&old.name);
+        }
     } else if old.fingerprint() != profile.fingerprint() {
         let _ = cache.remove(&profile.name);
     }
@@ -104,9 +123,17 @@ pub fn remove(
     secrets: &dyn SecretStore,
     cache: &TokenCache,
 ) -> Result<Removed, ProfileError> {
-    config::remove_profile(path, &profile.name)?;
+    let mut editor = Editor::open(path)?;
+    editor.remove_profile(&profile.name)?;
+    // What the file says now decides where the secret lives, not the caller's copy.
+    let stored = editor
+        .config()
+        .profile(&profile.name)
+        .map(|p| p.secret_source.is_stored())
+        .unwrap_or(profile.secret_source.is_stored());
+    editor.save()?;
     let mut removed = Removed::default();
-    if profile.secret_source.is_stored() {
+    if stored {
         match secrets.delete(&profile.name) {
             Ok(found) => removed.secret_removed = found,
             Err(e) => {
@@ -126,27 +153,55 @@ pub fn remove(
     Ok(removed)
 }
 
-/// Stores `secret`, returning what was stored there before (if anything).
-fn set_keeping_previous(
-    secrets: &dyn SecretStore,
+/// Replaces the stored secret of an existing profile (`profile set-secret`),
+/// under the config lock so that it cannot race a remove or a rename.
+pub fn set_secret(
+    path: &Path,
     name: &str,
     secret: &SecretString,
-) -> Result<Option<SecretString>, SecretError> {
-    let previous = match secrets.get(name) {
-        Ok(s) => Some(s),
-        Err(SecretError::NotFound { .. }) => None,
-        Err(e) => return Err(e),
-    };
+    secrets: &dyn SecretStore,
+) -> Result<(), ProfileError> {
+    let editor = Editor::open(path)?;
+    let profile = editor.config().profile(name)?;
+    if !profile.secret_source.is_stored() {
+        return Err(ProfileError::SecretNotStored {
+            name: name.to_owned(),
+            from: profile.secret_source.to_string(),
+        });
+    }
     secrets.set(name, secret)?;
-    Ok(previous)
+    drop(editor);
+    Ok(())
 }
 
-/// Puts back what was stored before a failed change.
-fn restore(secrets: &dyn SecretStore, name: &str, previous: Option<SecretString>) {
-    let _ = match previous {
-        Some(secret) => secrets.set(name, &secret),
-        None => secrets.delete(name).map(|_| ()),
-    };
+/// A secret this change wrote, and what was there before it, so that a
+/// failure later on puts back exactly the previous state.
+struct SecretChange {
+    name: String,
+    previous: Option<SecretString>,
+}
+
+impl SecretChange {
+    fn set(secrets: &dyn SecretStore, name: &str, secret: &SecretString) -> Result<Self, SecretError> {
+        let previous = match secrets.get(name) {
+            Ok(s) => Some(s),
+            Err(SecretError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        secrets.set(name, secret)?;
+        Ok(SecretChange {
+            name: name.to_owned(),
+            previous,
+        })
+    }
+
+    /// Puts back what was stored before; deletes only what this change added.
+    fn revert(self, secrets: &dyn SecretStore) {
+        let _ = match self.previous {
+            Some(secret) => secrets.set(&self.name, &secret),
+            None => secrets.delete(&self.name).map(|_| ()),
+        };
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +209,7 @@ mod tests {
     use secrecy::ExposeSecret;
 
     use super::*;
+    use crate::config;
     use crate::model::{Endpoint, Region};
     use crate::secrets::MemoryStore;
 
@@ -215,5 +271,57 @@ mod tests {
         std::fs::write(&path, "not = [valid").expect("break");
         assert!(remove(&path, &p, &store, &cache).is_err());
         assert_eq!(store.get("p").expect("kept").expose_secret(), "s");
+    }
+
+    #[test]
+    fn parallel_adds_edits_and_removes_never_leave_a_profile_without_its_secret() {
+        use std::sync::Arc;
+        let (_dir, path, store, cache) = setup();
+        let store = Arc::new(store);
+        let names = [
+            "same", "same", "same", "other", "third", "same", "other", "fourth",
+        ];
+        let threads: Vec<_> = (0..32)
+            .map(|i| {
+                let (path, store, cache) = (path.clone(), Arc::clone(&store), cache.clone());
+                let name = names[i % names.len()].to_owned();
+                std::thread::spawn(move || {
+                    let p = Profile::new(name.clone(), Endpoint::Region(Region::Us), format!("id{i}"));
+                    let s = secret(&format!("secret-{i}"));
+                    match i % 4 {
+                        0 | 1 => {
+                            let _ = add(&path, &p, Some(&s), store.as_ref());
+                        }
+                        2 => {
+                            if let Ok(current) = config::load(&path).and_then(|c| c.profile(&name).cloned()) {
+                                let mut edited = current.clone();
+                                edited.client_id = format!("edited{i}");
+                                let _ = replace(&path, &current, &edited, Some(&s), store.as_ref(), &cache);
+                            }
+                        }
+                        _ => {
+                            if let Ok(current) = config::load(&path).and_then(|c| c.profile(&name).cloned()) {
+                                let _ = remove(&path, &current, store.as_ref(), &cache);
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        let config = config::load(&path).expect("valid");
+        for p in &config.profiles {
+            assert!(store.get(&p.name).is_ok(), "profile {} lost its secret", p.name);
+        }
+        for name in ["same", "other", "third", "fourth"] {
+            if config.profile(name).is_err() {
+                assert!(
+                    store.get(name).is_err(),
+                    "secret of {name} left without its profile"
+                );
+            }
+        }
     }
 }

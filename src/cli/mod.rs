@@ -78,7 +78,9 @@ impl From<crate::profiles::ProfileError> for CliError {
         match e {
             ProfileError::Config(e) => e.into(),
             ProfileError::Secret(e) => e.into(),
-            ProfileError::SecretRequired => CliError::usage(e.to_string()),
+            ProfileError::SecretRequired | ProfileError::SecretNotStored { .. } => {
+                CliError::usage(e.to_string())
+            }
         }
     }
 }

@@ -188,13 +188,14 @@ fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
 fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
     let profile = ctx.config.profile(name)?;
     if !profile.secret_source.is_stored() {
-        return Err(CliError::usage(format!(
-            "profile {name} reads its secret from {}, not the keyring; change that source instead",
-            profile.secret_source
-        )));
+        return Err(crate::profiles::ProfileError::SecretNotStored {
+            name: name.to_owned(),
+            from: profile.secret_source.to_string(),
+        }
+        .into());
     }
     let secret = read_secret_input(name)?;
-    ctx.engine.secrets().set(name, &secret)?;
+    profiles::set_secret(&ctx.config_path, name, &secret, ctx.engine.secrets().as_ref())?;
     print(&format!(
         "Stored a new client secret for {name} in the keyring.\n"
     ))

@@ -3,7 +3,8 @@
 //! never written, and every write is atomic (temp file + rename).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
@@ -17,27 +18,97 @@ const NEW_FILE_HEADER: &str = "\
 
 /// Appends a profile. Fails if the name is taken or the file does not load.
 pub fn add_profile(path: &Path, profile: &Profile) -> Result<(), ConfigError> {
-    edit(path, |config, doc| {
-        if config.profiles.iter().any(|p| p.name == profile.name) {
+    let mut editor = Editor::open(path)?;
+    editor.add_profile(profile)?;
+    editor.save()
+}
+
+/// Replaces `old` in place by `profile` (which may be renamed); refuses when
+/// the file's entry is no longer `old` (someone changed it meanwhile).
+pub fn replace_profile(path: &Path, old: &Profile, profile: &Profile) -> Result<(), ConfigError> {
+    let mut editor = Editor::open(path)?;
+    editor.replace_profile(old, profile)?;
+    editor.save()
+}
+
+/// Removes a profile; its comment block goes with it.
+pub fn remove_profile(path: &Path, name: &str) -> Result<(), ConfigError> {
+    let mut editor = Editor::open(path)?;
+    editor.remove_profile(name)?;
+    editor.save()
+}
+
+/// How long a change waits for another process's change to the same file.
+const EDIT_LOCK_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The config file held for one change: locked from the moment it is read
+/// until the change is written (or dropped), so that a check ("is this name
+/// free?"), the work that depends on it (a keyring write) and the write
+/// itself are one step for every other wktui process.
+pub struct Editor {
+    path: PathBuf,
+    _lock: std::fs::File,
+    /// The file as loaded, validated.
+    config: Config,
+    doc: DocumentMut,
+    /// Prepended when the file did not exist yet.
+    header: &'static str,
+}
+
+impl Editor {
+    /// Locks and loads `path` (a symlink's target). A file that does not load
+    /// cleanly cannot be edited: it is never overwritten.
+    pub fn open(path: &Path) -> Result<Editor, ConfigError> {
+        // Edit the file a symlink points at, not the link.
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let lock = lock_for_edit(&path, EDIT_LOCK_PATIENCE)?;
+        let (text, header) = match super::read_config_text(&path)? {
+            Some(text) => (text, ""),
+            None => (String::new(), NEW_FILE_HEADER),
+        };
+        let config = super::parse(&text, &path)?;
+        let doc: DocumentMut = text
+            .parse()
+            .map_err(|e: toml_edit::TomlError| invalid(&path, &text, &e))?;
+        Ok(Editor {
+            path,
+            _lock: lock,
+            config,
+            doc,
+            header,
+        })
+    }
+
+    /// The configuration as it is in the file now (before this change).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn add_profile(&mut self, profile: &Profile) -> Result<(), ConfigError> {
+        if self.config.profiles.iter().any(|p| p.name == profile.name) {
             return Err(ConfigError::ProfileExists(profile.name.clone()));
         }
         let mut table = profile_table(profile);
         // A blank line between profiles, as people write them by hand.
         table.decor_mut().set_prefix("\n");
-        profiles_array(doc, path)?.push(table);
+        profiles_array(&mut self.doc, &self.path)?.push(table);
         Ok(())
-    })
-}
+    }
 
-/// Replaces the profile called `old_name` in place (it may be renamed).
-pub fn replace_profile(path: &Path, old_name: &str, profile: &Profile) -> Result<(), ConfigError> {
-    edit(path, |config, doc| {
-        config.profile(old_name)?;
-        if profile.name != old_name && config.profiles.iter().any(|p| p.name == profile.name) {
+    pub fn replace_profile(&mut self, old: &Profile, profile: &Profile) -> Result<(), ConfigError> {
+        let current = self.config.profile(&old.name)?;
+        if profile_table(current).to_string() != profile_table(old).to_string() {
+            return Err(ConfigError::ChangedElsewhere(old.name.clone()));
+        }
+        if profile.name != old.name && self.config.profiles.iter().any(|p| p.name == profile.name) {
             return Err(ConfigError::ProfileExists(profile.name.clone()));
         }
-        let array = profiles_array(doc, path)?;
-        let index = index_of(array, old_name).ok_or_else(|| not_found(config, old_name))?;
+        let array = profiles_array(&mut self.doc, &self.path)?;
+        let index = index_of(array, &old.name).ok_or_else(|| not_found(&self.config, &old.name))?;
         if let Some(table) = array.get_mut(index) {
             // Keep the table's comments (its decor) while swapping its keys.
             let decor = table.decor().clone();
@@ -45,21 +116,37 @@ pub fn replace_profile(path: &Path, old_name: &str, profile: &Profile) -> Result
             *table.decor_mut() = decor;
         }
         Ok(())
-    })
-}
+    }
 
-/// Removes a profile; its comment block goes with it.
-pub fn remove_profile(path: &Path, name: &str) -> Result<(), ConfigError> {
-    edit(path, |config, doc| {
-        config.profile(name)?;
-        let array = profiles_array(doc, path)?;
-        let index = index_of(array, name).ok_or_else(|| not_found(config, name))?;
+    pub fn remove_profile(&mut self, name: &str) -> Result<(), ConfigError> {
+        self.config.profile(name)?;
+        let array = profiles_array(&mut self.doc, &self.path)?;
+        let index = index_of(array, name).ok_or_else(|| not_found(&self.config, name))?;
         array.remove(index);
         if array.is_empty() {
-            doc.remove("profile");
+            self.doc.remove("profile");
         }
         Ok(())
-    })
+    }
+
+    /// The text the change would write, checked to load: wktui never writes
+    /// a file that it would itself refuse.
+    pub fn checked_text(&self) -> Result<String, ConfigError> {
+        let new_text = format!("{}{}", self.header, self.doc);
+        super::parse(&new_text, &self.path).map_err(|e| ConfigError::WouldBreak(e.to_string()))?;
+        Ok(new_text)
+    }
+
+    /// Writes the change atomically; the lock is released afterwards.
+    pub fn save(self) -> Result<(), ConfigError> {
+        let text = self.checked_text()?;
+        write_atomically(&self.path, text.as_bytes(), Durability::Synced).map_err(|source| {
+            ConfigError::Write {
+                path: self.path.clone(),
+                source,
+            }
+        })
+    }
 }
 
 fn not_found(config: &Config, name: &str) -> ConfigError {
@@ -69,43 +156,9 @@ fn not_found(config: &Config, name: &str) -> ConfigError {
     }
 }
 
-/// Loads and validates, applies `change` to the document, checks that the
-/// result still loads, and writes it back, all under a lock so that two
-/// writers (the TUI and a CLI call, or two TUI saves) cannot lose each
-/// other's change.
-fn edit(
-    path: &Path,
-    change: impl FnOnce(&Config, &mut DocumentMut) -> Result<(), ConfigError>,
-) -> Result<(), ConfigError> {
-    // Edit the file a symlink points at, not the link.
-    let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let _lock = lock_for_edit(path)?;
-    let (text, header) = match std::fs::read_to_string(path) {
-        Ok(text) => (text, ""),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), NEW_FILE_HEADER),
-        Err(source) => {
-            return Err(ConfigError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let config = super::parse(&text, path)?;
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| invalid(path, &text, &e))?;
-    change(&config, &mut doc)?;
-    let new_text = format!("{header}{doc}");
-    // Never write a file that wktui itself would refuse to load.
-    super::parse(&new_text, path).map_err(|e| ConfigError::WouldBreak(e.to_string()))?;
-    write_atomically(path, new_text.as_bytes(), Durability::Synced).map_err(|source| ConfigError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// An exclusive lock on `.NAME.lock` beside the config, held for one edit.
-fn lock_for_edit(path: &Path) -> Result<std::fs::File, ConfigError> {
+/// An exclusive lock on `.NAME.lock` beside the config, held for one edit;
+/// gives up after `patience` rather than hang behind a stuck process.
+fn lock_for_edit(path: &Path, patience: Duration) -> Result<std::fs::File, ConfigError> {
     let fail = |source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
@@ -116,14 +169,30 @@ fn lock_for_edit(path: &Path) -> Result<std::fs::File, ConfigError> {
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let lock_path = dir.join(format!(".{name}.lock"));
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join(format!(".{name}.lock")))
+        .open(&lock_path)
         .map_err(fail)?;
-    file.lock().map_err(fail)?;
-    Ok(file)
+    let deadline = Instant::now() + patience;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(ConfigError::Busy {
+                    path: path.to_path_buf(),
+                    lock: lock_path,
+                    waited: patience,
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
+        }
+    }
 }
 
 fn invalid(path: &Path, text: &str, e: &toml_edit::TomlError) -> ConfigError {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{Profile, Settings};
 
-pub use edit::{Durability, add_profile, remove_profile, replace_profile, write_atomically};
+pub use edit::{Durability, Editor, add_profile, remove_profile, replace_profile, write_atomically};
 pub use raw::{check_name as check_profile_name, check_token_url};
 
 /// Environment variable that overrides the config path (as `--config` does).
@@ -72,6 +72,19 @@ pub enum ConfigError {
     ProfileExists(String),
     #[error("{}", no_such_profile(name, known))]
     NoSuchProfile { name: String, known: Vec<String> },
+    #[error(
+        "profile \"{0}\" was changed by another program since it was read; nothing was saved: look at it again and redo the change"
+    )]
+    ChangedElsewhere(String),
+    #[error(
+        "another wktui process is changing {} (it has held {} for {} s); try again when it is done",
+        path.display(), lock.display(), waited.as_secs()
+    )]
+    Busy {
+        path: PathBuf,
+        lock: PathBuf,
+        waited: std::time::Duration,
+    },
     #[error("the change was not saved: it would make the config invalid ({0})")]
     WouldBreak(String),
     #[error("no config path: set --config or {CONFIG_ENV}, or a home directory")]
@@ -130,9 +143,17 @@ pub fn resolve_path(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
 
 /// Loads and validates the file; a missing file is an empty configuration.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    match read_config_text(path)? {
+        Some(text) => parse(&text, path),
+        None => Ok(Config::default()),
+    }
+}
+
+/// The file's text, or `None` when there is no file.
+fn read_config_text(path: &Path) -> Result<Option<String>, ConfigError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(ConfigError::Read {
             path: path.to_path_buf(),
             source,

@@ -180,15 +180,52 @@ fn replace_keeps_position_and_can_rename() {
         &dir,
         "[[profile]]\nname = \"a\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"b\"\nclient_id = \"y\"\n",
     );
+    let a = load(&path).expect("valid").profile("a").expect("a").clone();
     let renamed = Profile::new("c", Endpoint::Region(Region::Apac), "z");
-    replace_profile(&path, "a", &renamed).expect("replace");
+    replace_profile(&path, &a, &renamed).expect("replace");
     let config = load(&path).expect("valid");
     let names: Vec<_> = config.profiles.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["c", "b"]);
     assert!(matches!(
-        replace_profile(&path, "c", &Profile::new("b", Endpoint::Region(Region::Us), "q")),
+        replace_profile(
+            &path,
+            &renamed,
+            &Profile::new("b", Endpoint::Region(Region::Us), "q")
+        ),
         Err(ConfigError::ProfileExists(_))
     ));
+    // A stale copy of the profile (changed by someone else since) is refused.
+    let before = std::fs::read_to_string(&path).expect("read");
+    assert!(matches!(
+        replace_profile(&path, &a, &Profile::new("d", Endpoint::Region(Region::Us), "q")),
+        Err(ConfigError::NoSuchProfile { .. })
+    ));
+    let mut stale = renamed.clone();
+    stale.client_id = "not-what-the-file-says".into();
+    assert!(matches!(
+        replace_profile(
+            &path,
+            &stale,
+            &Profile::new("d", Endpoint::Region(Region::Us), "q")
+        ),
+        Err(ConfigError::ChangedElsewhere(_))
+    ));
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
+}
+
+#[test]
+fn a_held_edit_lock_makes_a_second_editor_wait_then_give_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "");
+    let held = crate::config::Editor::open(&path).expect("first");
+    let lock = dir.path().join(".config.toml.lock");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&lock)
+        .expect("lock file");
+    assert!(file.try_lock().is_err(), "the editor holds the lock");
+    drop(held);
+    assert!(file.try_lock().is_ok(), "released on drop");
 }
 
 #[test]

@@ -13,6 +13,8 @@ pub enum FetchError {
         error: String,
         description: Option<String>,
         tries: u32,
+        /// What the server asked for in `Retry-After`, if anything.
+        retry_after: Option<Duration>,
     },
     /// An error status without a body we understand (a proxy page, an empty body).
     #[error("HTTP {status} {reason} from {url}{}{}", if excerpt.is_empty() { String::new() } else { format!(": {excerpt}") }, tries_note(*tries))]
@@ -22,6 +24,7 @@ pub enum FetchError {
         url: String,
         excerpt: String,
         tries: u32,
+        retry_after: Option<Duration>,
     },
     #[error("no answer from {url} within {} s{}; the server or the network is slow (raise fetch_timeout in [settings] if this is expected)", after.as_secs_f32().round(), tries_note(*tries))]
     Timeout {
@@ -66,6 +69,25 @@ fn tries_note(tries: u32) -> String {
 }
 
 impl FetchError {
+    /// The HTTP status the server answered, when it answered with an error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Refused { status, .. } | FetchError::Http { status, .. } => Some(*status),
+            FetchError::Redirected { status, .. } | FetchError::InvalidResponse { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// How long the server asked to be left alone (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Refused { retry_after, .. } | FetchError::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// A next step for the user, where there is an obvious one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {

@@ -81,19 +81,24 @@ impl Failure {
         match self {
             Failure::Transport(e) => transport_error(&e, url, tries),
             Failure::Status {
-                status, reason, body, ..
+                status,
+                reason,
+                body,
+                retry_after,
             } => match body {
                 ErrorBody::OAuth { error, description } => FetchError::Refused {
                     status,
                     error,
                     description,
                     tries,
+                    retry_after,
                 },
                 ErrorBody::Api { code, message } => FetchError::Refused {
                     status,
                     error: code,
                     description: (!message.is_empty()).then_some(message),
                     tries,
+                    retry_after,
                 },
                 ErrorBody::Redirect { location } => FetchError::Redirected {
                     url: url.to_owned(),
@@ -106,6 +111,7 @@ impl Failure {
                     url: url.to_owned(),
                     excerpt,
                     tries,
+                    retry_after,
                 },
             },
             Failure::Invalid { status, reason } => FetchError::InvalidResponse {
@@ -265,19 +271,9 @@ fn parse_error_body(body: &[u8], is_html: bool) -> ErrorBody {
     }
 }
 
-/// Server text fit for a terminal: control characters (escape sequences
-/// among them) dropped, spaces folded, at most `max` characters.
+/// Server text fit for a terminal: see `model::text::clean`.
 fn sanitize(text: &str, max: usize) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let folded = clean.split_whitespace().collect::<Vec<_>>().join(" ");
-    if folded.chars().count() > max {
-        format!("{}…", folded.chars().take(max).collect::<String>())
-    } else {
-        folded
-    }
+    crate::model::text::clean(text, max)
 }
 
 /// The first 160 characters of readable text, tags dropped and spaces folded.

@@ -6,6 +6,7 @@
 
 mod profile;
 mod scope;
+pub mod text;
 mod time;
 mod token;
 
