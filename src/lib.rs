@@ -12,6 +12,7 @@ pub mod demo;
 pub mod engine;
 pub mod fetcher;
 pub mod model;
+pub mod platform;
 pub mod profiles;
 pub mod secrets;
 pub mod testserver;

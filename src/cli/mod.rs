@@ -108,7 +108,7 @@ impl Context {
         let engine = Engine::new(
             config.settings.clone(),
             Arc::new(KeyringStore::new()),
-            TokenCache::new(TokenCache::default_dir()),
+            TokenCache::from_environment(),
         );
         Ok(Context {
             config_path,
