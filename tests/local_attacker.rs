@@ -53,6 +53,9 @@ fn planted_entry(sb: &Sandbox, token_url: &str) -> String {
     entry.to_string()
 }
 
+/// Puts something where the cache file should be.
+type Planter = Box<dyn Fn(&Path)>;
+
 fn plant(dir: &Path, uid: u32, mode: u32, entry: &str) {
     std::fs::create_dir_all(dir).expect("mkdir");
     std::os::unix::fs::chown(dir, Some(uid), Some(uid)).expect("chown dir");
@@ -173,7 +176,7 @@ fn fifos_device_links_huge_files_and_impossible_times_are_misses_not_hazards() {
     sb.run(&["token", "p1"]).ok();
     let file = sb.cache_dir().join("p1.json");
     let mut requests = srv.token_requests();
-    let mut variants: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    let mut variants: Vec<(&str, Planter)> = vec![
         (
             "fifo",
             Box::new(|f: &Path| {
