@@ -54,7 +54,7 @@ fn planted_entry(sb: &Sandbox, token_url: &str) -> String {
 }
 
 /// Puts something where the cache file should be.
-type Planter = Box<dyn Fn(&Path)>;
+type Planter<'a> = Box<dyn Fn(&Path) + 'a>;
 
 fn plant(dir: &Path, uid: u32, mode: u32, entry: &str) {
     std::fs::create_dir_all(dir).expect("mkdir");
