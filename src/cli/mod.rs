@@ -105,6 +105,13 @@ impl Context {
     fn load(explicit: Option<&std::path::Path>) -> Result<Context, CliError> {
         let config_path = config::resolve_path(explicit)?;
         let config = config::load(&config_path)?;
+        // No child of ours (a secret command) inherits another profile's secret.
+        crate::secrets::hide_variables_from_children(config.profiles.iter().filter_map(|p| {
+            match &p.secret_source {
+                crate::model::SecretSource::Env(var) => Some(var.clone()),
+                _ => None,
+            }
+        }));
         let engine = Engine::new(
             config.settings.clone(),
             Arc::new(KeyringStore::new()),
