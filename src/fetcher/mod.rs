@@ -346,6 +346,21 @@ fn build_client(ca_file: Option<&Path>, route: Route) -> Result<reqwest::Client,
     builder.build().map_err(|e| FetchError::Client(e.to_string()))
 }
 
+/// A token response body as the fetcher judges it: the token, or what is
+/// wrong with it in words that name a field and never echo a value. For
+/// property tests and fuzzing; never panics, whatever the bytes.
+pub fn token_from_body(
+    body: &[u8],
+    requested_scope: Option<&crate::model::Scopes>,
+    obtained_at: crate::model::Timestamp,
+) -> Result<Token, String> {
+    if body.len() > response::MAX_BODY_BYTES {
+        return Err(format!("the answer is larger than {} KiB", response::MAX_BODY_BYTES / 1024));
+    }
+    let parsed = response::parse_bearer_token(body)?;
+    Token::from_response(&parsed, requested_scope, obtained_at).map_err(|e| e.to_string())
+}
+
 /// The time the answer arrived, for `Token::obtained_at`.
 fn arrival_time() -> crate::model::Timestamp {
     clock::now()
