@@ -126,6 +126,8 @@ impl Context {
 }
 
 pub fn main() -> ExitCode {
+    // Before any secret is read: no core dump, no debugger of the same user.
+    crate::platform::process::protect_from_dumps();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -69,6 +69,16 @@ pub fn protect_from_dumps() {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn protection_makes_the_process_non_dumpable() {
+        protect_from_dumps();
+        assert_eq!(
+            rustix::process::dumpable_behavior().expect("prctl"),
+            rustix::process::DumpableBehavior::NotDumpable
+        );
+    }
+
     #[test]
     fn kill_tree_stops_grandchildren_too() {
         let dir = tempfile::tempdir().expect("tempdir");
