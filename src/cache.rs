@@ -84,11 +84,14 @@ impl TokenCache {
     /// Unreadable or stale entries are misses, never errors: the cache is an
     /// optimisation and the server can always be asked again.
     pub fn load(&self, profile: &Profile) -> Option<Token> {
+        tracing::debug!(profile = %profile.name, "cache lookup");
         let bytes = zeroize::Zeroizing::new(std::fs::read(self.token_path(&profile.name)).ok()?);
         let cached: CachedToken = serde_json::from_slice(&bytes).ok()?;
         if cached.version != FORMAT_VERSION || cached.fingerprint != profile.fingerprint() {
+            tracing::debug!(profile = %profile.name, "cache miss: the entry is for another profile setup or format");
             return None;
         }
+        tracing::debug!(profile = %profile.name, expires_in = cached.expires_in, "cache hit");
         Some(Token {
             access_token: AccessToken::new(cached.access_token.clone()),
             token_type: cached.token_type.clone(),
@@ -100,6 +103,7 @@ impl TokenCache {
     }
 
     pub fn store(&self, profile: &Profile, token: &Token) -> std::io::Result<()> {
+        tracing::debug!(profile = %profile.name, "caching the token");
         self.ensure_dir()?;
         let cached = CachedToken {
             version: FORMAT_VERSION,
@@ -117,6 +121,7 @@ impl TokenCache {
 
     /// Forgets a profile's token (and its lock file).
     pub fn remove(&self, name: &str) -> std::io::Result<()> {
+        tracing::debug!(profile = %name, "forgetting the cached token");
         for path in [self.token_path(name), self.dir.join(format!("{name}.lock"))] {
             match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -128,6 +133,7 @@ impl TokenCache {
 
     /// Moves a profile's token to a new name (a renamed profile, same grant).
     pub fn rename(&self, old: &str, new: &str) -> std::io::Result<()> {
+        tracing::debug!(from = %old, to = %new, "moving the cached token");
         match std::fs::rename(self.token_path(old), self.token_path(new)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => {
@@ -148,6 +154,7 @@ impl TokenCache {
             .write(true)
             .open(self.dir.join(format!("{name}.lock")))?;
         let deadline = std::time::Instant::now() + patience;
+        tracing::debug!(profile = %name, patience_ms = patience.as_millis() as u64, "taking the refresh lock");
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(Some(RefreshLock { _file: file })),

@@ -109,6 +109,7 @@ impl Engine {
         profile: &Profile,
         reuse: Option<Duration>,
     ) -> Result<Refreshed, EngineError> {
+        tracing::debug!(profile = %profile.name, reuse_s = reuse.map(|d| d.as_secs()), "refresh");
         let prepared = {
             let profile = profile.clone();
             let cache = self.cache.clone();
@@ -120,6 +121,7 @@ impl Engine {
         };
         let (lock, secret) = match prepared {
             Prepared::Reuse(token) => {
+                tracing::debug!(profile = %profile.name, "another process stored a token while we waited; reusing it");
                 return Ok(Refreshed {
                     token,
                     origin: Origin::Cache,
@@ -165,6 +167,11 @@ impl Engine {
         profiles: Vec<Profile>,
     ) -> Vec<(String, Result<Refreshed, EngineError>)> {
         let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        tracing::debug!(
+            profiles = profiles.len(),
+            concurrency = self.settings.concurrency,
+            "refreshing several profiles"
+        );
         let mut tasks = Vec::with_capacity(profiles.len());
         for profile in profiles {
             let engine = Arc::clone(self);
@@ -209,7 +216,9 @@ fn prepare(
 ) -> Result<Prepared, EngineError> {
     // No lock (an unwritable cache dir, a holder that takes too long) only
     // costs a duplicate fetch, so go on without it.
+    tracing::debug!(profile = %profile.name, "waiting for the refresh lock");
     let lock = cache.lock(&profile.name, patience).ok().flatten();
+    tracing::debug!(profile = %profile.name, held = lock.is_some(), "refresh lock (without it, at worst a duplicate fetch)");
     if let Some(min_left) = reuse
         && let Some(token) = cache
             .load(profile)

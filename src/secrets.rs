@@ -57,6 +57,7 @@ pub trait SecretStore: Send + Sync {
 
 /// The secret a profile's source names.
 pub fn read_secret(profile: &Profile, store: &dyn SecretStore) -> Result<SecretString, SecretError> {
+    tracing::debug!(profile = %profile.name, source = %profile.secret_source, "reading the client secret");
     let secret = match &profile.secret_source {
         SecretSource::Keyring | SecretSource::Memory => store.get(&profile.name)?,
         SecretSource::Env(var) => match std::env::var(var) {
@@ -113,6 +114,7 @@ fn run_secret_command(profile: &str, cmd: &str) -> Result<SecretString, SecretEr
             .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
     );
     let status = wait_with_deadline(&mut child, SECRET_COMMAND_TIMEOUT).map_err(|e| fail(e.to_string()))?;
+    tracing::debug!(profile = %profile, exit = ?status.map(|s| s.code()), "secret command finished");
     let mut out = stdout.join().unwrap_or_default();
     let err = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
     let Some(status) = status else {
@@ -189,6 +191,10 @@ impl KeyringStore {
     }
 
     fn entry(&self, profile: &str) -> Result<Entry, SecretError> {
+        tracing::debug!(
+            first_use = self.store.get().is_none(),
+            "keyring: opening the store entry"
+        );
         let store = self
             .store
             .get_or_init(open_platform_store)
@@ -202,6 +208,7 @@ impl KeyringStore {
 
 impl SecretStore for KeyringStore {
     fn get(&self, profile: &str) -> Result<SecretString, SecretError> {
+        tracing::debug!(profile = %profile, "keyring: get");
         let entry = self.entry(profile)?;
         entry
             .get_password()
@@ -210,12 +217,14 @@ impl SecretStore for KeyringStore {
     }
 
     fn set(&self, profile: &str, secret: &SecretString) -> Result<(), SecretError> {
+        tracing::debug!(profile = %profile, "keyring: set");
         self.entry(profile)?
             .set_password(secret.expose_secret())
             .map_err(|e| keyring_error(profile, e))
     }
 
     fn delete(&self, profile: &str) -> Result<bool, SecretError> {
+        tracing::debug!(profile = %profile, "keyring: delete");
         match self.entry(profile)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),

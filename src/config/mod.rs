@@ -2,6 +2,7 @@
 //! file, line and field, and atomic edits that keep the user's comments.
 
 mod edit;
+pub mod env_profile;
 mod raw;
 
 use std::fmt;
