@@ -49,7 +49,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Add, list and remove profiles (one per Workiva API grant)
+    /// Add, list, show, edit, rename and remove profiles (one per Workiva API grant)
     #[command(subcommand)]
     Profile(ProfileCommand),
     /// Print a valid access token for a profile (cached while it has time left)

@@ -91,8 +91,8 @@ pub fn render() -> std::io::Result<String> {
         commands(&mut roff, sub, &["wktui"]);
     }
     roff.control("SH", ["EXIT STATUS"]);
-    for line in EXIT_CODES.lines() {
-        roff.text([roman(line.trim())]);
+    for (code, meaning) in exit_codes() {
+        roff.control("TP", []).text([bold(code)]).text([roman(meaning)]);
     }
     roff.control("SH", ["ENVIRONMENT"]);
     for (name, what) in ENVIRONMENT {
@@ -127,6 +127,19 @@ pub fn render() -> std::io::Result<String> {
     roff.to_writer(&mut out)?;
     man.render_version_section(&mut out)?;
     String::from_utf8(out).map_err(std::io::Error::other)
+}
+
+/// `(code, meaning)` pairs from the text `--help` shows, so both say the same.
+fn exit_codes() -> Vec<(String, String)> {
+    let text = EXIT_CODES.trim_start_matches("Exit codes:").replace('\n', " ");
+    text.split(';')
+        .filter_map(|item| {
+            let item = item.trim().trim_end_matches('.');
+            let (code, meaning) = item.split_once(' ')?;
+            let meaning = meaning.split_whitespace().collect::<Vec<_>>().join(" ");
+            Some((code.to_owned(), meaning))
+        })
+        .collect()
 }
 
 /// Subcommands a user types (not hidden ones, not clap's `help`).
