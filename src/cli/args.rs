@@ -122,7 +122,7 @@ pub enum ProfileCommand {
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
-    /// Change some fields of a profile; the others, and the file's comments, stay
+    /// Change some fields of a profile; the others stay, and so do the comments around it
     Edit(Box<EditArgs>),
     /// Rename a profile: its config entry, keyring entry and cached token move together
     Rename {
