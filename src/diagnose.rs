@@ -231,7 +231,12 @@ fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
                 "config",
                 None,
                 Status::Pass,
-                format!("{} is valid ({} profiles)", path.display(), config.profiles.len()),
+                format!(
+                    "{} is valid ({} profile{})",
+                    path.display(),
+                    config.profiles.len(),
+                    if config.profiles.len() == 1 { "" } else { "s" }
+                ),
             ));
             Some(config)
         }

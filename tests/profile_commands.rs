@@ -158,6 +158,7 @@ fn rename_moves_the_cached_token_and_refuses_a_taken_name() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn rename_moves_the_keyring_entry_and_a_failure_half_way_leaves_the_old_profile_whole() {
     if !tools_present("rename keyring test", &KEYRING_TOOLS) {

@@ -48,6 +48,7 @@ fn every_shell_gets_a_script_that_calls_wktui_back() {
     sb.run(&["completions", "tcsh"]).fails_with(2);
 }
 
+#[cfg(unix)]
 #[test]
 fn bash_completes_commands_and_profile_names_from_the_config() {
     if !tools_present("bash completion test", &["bash"]) {
@@ -95,6 +96,7 @@ printf '%s\n' "${{COMPREPLY[@]}}""#
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn fish_and_zsh_accept_their_scripts() {
     let sb = sandbox_with_profiles();
@@ -144,6 +146,7 @@ fn profile_list_names_prints_one_name_per_line() {
     assert_eq!(empty.run(&["profile", "list", "--names"]).ok().stdout, "");
 }
 
+#[cfg(unix)]
 #[test]
 fn the_man_page_renders_with_every_command_exit_codes_environment_and_files() {
     if !tools_present("man page test", &["man"]) {
