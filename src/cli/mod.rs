@@ -155,10 +155,13 @@ impl Context {
 }
 
 pub fn main() -> ExitCode {
-    // A shell asking for completions (WKTUI_COMPLETE set) is answered and exits here.
-    clap_complete::CompleteEnv::with_factory(Cli::command)
-        .var(completions::COMPLETE_ENV)
-        .complete();
+    // A shell asking for completions (WKTUI_COMPLETE set) is answered and
+    // exits here; checked first so that other runs skip clap_complete's setup.
+    if std::env::var_os(completions::COMPLETE_ENV).is_some() {
+        clap_complete::CompleteEnv::with_factory(Cli::command)
+            .var(completions::COMPLETE_ENV)
+            .complete();
+    }
     let cli = Cli::parse();
     if let Err(e) = start_logging(cli.log_level.as_deref()) {
         report(&e);
