@@ -57,8 +57,14 @@ fn token_object() -> impl Strategy<Value = Vec<u8>> {
     };
     (
         field("access_token"),
-        prop_oneof![Just(Some(("expires_in", serde_json::json!(600)))), field("expires_in")],
-        prop_oneof![Just(Some(("token_type", serde_json::json!("Bearer")))), field("token_type")],
+        prop_oneof![
+            Just(Some(("expires_in", serde_json::json!(600)))),
+            field("expires_in")
+        ],
+        prop_oneof![
+            Just(Some(("token_type", serde_json::json!("Bearer")))),
+            field("token_type")
+        ],
         field("scope"),
         prop::option::of((nasty_string(), json_value())),
     )

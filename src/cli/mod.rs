@@ -2,8 +2,12 @@
 //! scripts can trust (0 success, 1 runtime failure, 2 bad usage or config).
 
 mod args;
+mod completions;
+mod config_cmd;
 mod copy;
+mod doctor;
 mod list;
+mod man;
 mod output;
 mod profile;
 mod prompt;
@@ -15,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 pub use args::Cli;
 use args::Command;
@@ -85,6 +89,12 @@ impl From<crate::profiles::ProfileError> for CliError {
     }
 }
 
+impl From<crate::config::env_profile::EnvProfileError> for CliError {
+    fn from(e: crate::config::env_profile::EnvProfileError) -> Self {
+        CliError::usage(format!("the env profile: {e}"))
+    }
+}
+
 impl CliError {
     /// A failure of the engine for `profile`, with the next step for that profile.
     pub fn engine(e: EngineError, profile: &str) -> Self {
@@ -99,12 +109,21 @@ pub struct Context {
     pub config_path: PathBuf,
     pub config: Config,
     pub engine: Arc<Engine>,
+    /// `--quiet`: no progress or confirmations, only results and errors.
+    pub quiet: bool,
+    /// Whether `config` holds the `env` profile made from WORKIVA_* variables.
+    pub env_profile: bool,
 }
 
 impl Context {
     fn load(explicit: Option<&std::path::Path>) -> Result<Context, CliError> {
         let config_path = config::resolve_path(explicit)?;
-        let config = config::load(&config_path)?;
+        let mut config = config::load(&config_path)?;
+        let before = config.profiles.len();
+        if let Some(warning) = config::env_profile::add_to(&mut config, |v| std::env::var(v).ok())? {
+            eprint_safe!("wktui: warning: {warning}");
+        }
+        let env_profile = config.profiles.len() > before;
         // No child of ours (a secret command) inherits another profile's secret.
         crate::secrets::hide_variables_from_children(config.profiles.iter().filter_map(|p| {
             match &p.secret_source {
@@ -121,14 +140,47 @@ impl Context {
             config_path,
             config,
             engine: Arc::new(engine),
+            quiet: false,
+            env_profile,
         })
+    }
+
+    /// Refuses to change the `env` profile: it lives in environment variables.
+    pub(crate) fn changeable(&self, name: &str) -> Result<(), CliError> {
+        if self.env_profile && name == config::env_profile::ENV_PROFILE {
+            return Err(CliError::usage(
+                "profile env comes from the WORKIVA_* environment variables, not the config file; change those variables instead",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Prints a confirmation or progress line, unless `--quiet`.
+    pub(crate) fn say(&self, text: &str) -> Result<(), CliError> {
+        if self.quiet { Ok(()) } else { print(text) }
     }
 }
 
 pub fn main() -> ExitCode {
     // Before any secret is read: no core dump, no debugger of the same user.
     crate::platform::process::protect_from_dumps();
+    // A shell asking for completions (WKTUI_COMPLETE set) is answered and
+    // exits here; checked first so that other runs skip clap_complete's setup.
+    if std::env::var_os(completions::COMPLETE_ENV).is_some() {
+        clap_complete::CompleteEnv::with_factory(Cli::command)
+            .var(completions::COMPLETE_ENV)
+            .complete();
+    }
     let cli = Cli::parse();
+    if let Err(e) = start_logging(cli.log_level.as_deref()) {
+        report(&e);
+        return ExitCode::from(e.code);
+    }
+    tracing::debug!(
+        pid = std::process::id(),
+        version = env!("CARGO_PKG_VERSION"),
+        "wktui started"
+    );
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -136,6 +188,25 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// The log file, as `--log-level` or `WKTUI_LOG` ask; a bad `WKTUI_LOG`
+/// is warned about (it may be set for every command), a bad flag refused.
+fn start_logging(flag: Option<&str>) -> Result<(), CliError> {
+    use crate::logging;
+    let env = std::env::var(logging::LOG_ENV).ok();
+    let filter = match logging::filter_from(flag, env) {
+        Ok(filter) => filter,
+        Err(e) if flag.is_some() => return Err(CliError::usage(e.to_string())),
+        Err(e) => {
+            eprintln!("wktui: warning: {e}; logging warnings and errors only");
+            logging::filter_from(None, None).map_err(|e| CliError::usage(e.to_string()))?
+        }
+    };
+    if let Some(path) = logging::default_path() {
+        logging::init(filter, path);
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -166,7 +237,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::TokenServer { config } = &command {
         return serve_tokens(config);
     }
-    let ctx = Context::load(cli.config.as_deref())?;
+    match &command {
+        Command::Completions { shell } => return completions::run(*shell),
+        Command::Man => return man::run(),
+        Command::Doctor(args) => return doctor::run(cli.config.as_deref(), args),
+        Command::Config(cmd) => return config_cmd::run(cli.config.as_deref(), cmd, cli.quiet),
+        _ => {}
+    }
+    let mut ctx = Context::load(cli.config.as_deref())?;
+    ctx.quiet = cli.quiet;
     match command {
         Command::Profile(cmd) => profile::run(&ctx, cmd),
         Command::Token(args) => token::run(&ctx, &args),
@@ -174,7 +253,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Refresh(args) => refresh::run(&ctx, &args),
         Command::Copy(args) => copy::copy(&ctx, &args),
         Command::Verify { name } => copy::verify(&ctx, &name),
-        Command::Demo | Command::ClipboardServe { .. } | Command::TokenServer { .. } => Ok(()),
+        Command::Demo
+        | Command::ClipboardServe { .. }
+        | Command::TokenServer { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Doctor(_)
+        | Command::Config(_) => Ok(()),
     }
 }
 
@@ -205,6 +290,7 @@ fn interactive(ctx: TuiContext) -> Result<(), CliError> {
 }
 
 fn report(e: &CliError) {
+    tracing::error!(code = e.code, "{}", e.message);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "wktui: error: {}", terminal_safe(&e.message));
     if let Some(hint) = &e.hint {

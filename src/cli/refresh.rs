@@ -2,7 +2,7 @@
 
 use super::args::RefreshArgs;
 use super::output::local_time;
-use super::{CliError, Context, print};
+use super::{CliError, Context};
 use crate::clock;
 use crate::engine::Origin;
 use crate::model::{Profile, TokenState, format_countdown};
@@ -10,7 +10,7 @@ use crate::model::{Profile, TokenState, format_countdown};
 pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
     let chosen = choose(ctx, args)?;
     if chosen.is_empty() {
-        return print("Every token is valid; nothing to refresh (use --all to refresh anyway).\n");
+        return ctx.say("Every token is valid; nothing to refresh (use --all to refresh anyway).\n");
     }
     let results = super::runtime()?.block_on(ctx.engine.refresh_many(chosen));
     let now = clock::now();
@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
             }
         }
     }
-    print(&out)?;
+    ctx.say(&out)?;
     if failed > 0 {
         return Err(CliError::runtime(format!(
             "{failed} of {} profiles could not be refreshed",
