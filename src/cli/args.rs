@@ -10,8 +10,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Bearer tokens for the Workiva APIs: a terminal UI, and a fast `wktui token` for scripts",
     long_about = None,
-    after_help = "With no command, wktui opens the interactive interface.\n\
-                  Example: curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" \\\n                           https://api.app.wdesk.com/permissions"
+    after_help = "With no command, wktui opens the interactive interface.\n\n\
+                  Example:\n  \
+                  curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" \\\n       \
+                  https://api.app.wdesk.com/permissions"
 )]
 pub struct Cli {
     /// Config file [default: $WKTUI_CONFIG, else the platform config dir]
@@ -36,6 +38,9 @@ pub enum Command {
     /// Copy a valid token to the clipboard (cleared after clipboard_clear_after)
     Copy(CopyArgs),
     /// Try the interface against a built-in token server on 127.0.0.1 (no account needed)
+    // The demo never reads a config file: its own hidden `config` keeps the
+    // global --config out of its help.
+    #[command(arg(clap::Arg::new("config").long("config").hide(true)))]
     Demo,
     /// Check a profile's token against the API (GET /permissions): exit 0 accepted, 1 refused
     Verify {

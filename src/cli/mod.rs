@@ -102,8 +102,28 @@ pub struct Context {
 }
 
 impl Context {
-    fn load(explicit: Option<&std::path::Path>) -> Result<Context, CliError> {
+    /// Loads the config. A path the user named (`--config`, `WKTUI_CONFIG`)
+    /// must exist, so that a typo is not mistaken for "no profiles yet";
+    /// only a command that creates the file (`profile add`) may start one.
+    fn load(explicit: Option<&std::path::Path>, creates_config: bool) -> Result<Context, CliError> {
         let config_path = config::resolve_path(explicit)?;
+        if let Some(from) = explicit_config_source(explicit)
+            && matches!(config_path.try_exists(), Ok(false))
+        {
+            if !creates_config {
+                return Err(CliError {
+                    hint: Some(format!(
+                        "check the path; `wktui --config {} profile add NAME --client-id ID` creates it",
+                        config_path.display()
+                    )),
+                    ..CliError::usage(format!(
+                        "the config file {} (from {from}) does not exist",
+                        config_path.display()
+                    ))
+                });
+            }
+            eprintln!("wktui: creating the config file {}", config_path.display());
+        }
         let config = config::load(&config_path)?;
         let engine = Engine::new(
             config.settings.clone(),
@@ -118,8 +138,20 @@ impl Context {
     }
 }
 
+/// Where an explicit config path comes from, for messages; `None` when the
+/// platform default is used.
+fn explicit_config_source(flag: Option<&std::path::Path>) -> Option<&'static str> {
+    if flag.is_some() {
+        Some("--config")
+    } else if std::env::var_os(config::CONFIG_ENV).is_some_and(|v| !v.is_empty()) {
+        Some(config::CONFIG_ENV)
+    } else {
+        None
+    }
+}
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| without_hidden_suggestions(e).exit());
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -129,14 +161,40 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// clap suggests every subcommand for a typo, hidden ones too
+/// (`wktui tokn` offered `__token-server`): internal commands stay unnamed.
+fn without_hidden_suggestions(mut error: clap::Error) -> clap::Error {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+    let hidden: Vec<String> = Cli::command()
+        .get_subcommands()
+        .filter(|c| c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    if let Some(ContextValue::Strings(suggested)) = error.get(ContextKind::SuggestedSubcommand) {
+        let kept: Vec<String> = suggested
+            .iter()
+            .filter(|name| !hidden.contains(name))
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            error.remove(ContextKind::SuggestedSubcommand);
+        } else {
+            error.insert(ContextKind::SuggestedSubcommand, ContextValue::Strings(kept));
+        }
+    }
+    error
+}
+
 fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
-        let ctx = Context::load(cli.config.as_deref())?;
+        let ctx = Context::load(cli.config.as_deref(), false)?;
         return interactive(TuiContext {
             config_path: ctx.config_path,
             config: ctx.config,
             engine: ctx.engine,
             refresh_at_start: false,
+            base_url_for_new: None,
         });
     };
     if let Command::Demo = command {
@@ -146,6 +204,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             config: demo.config.clone(),
             engine: Arc::clone(&demo.engine),
             refresh_at_start: true,
+            base_url_for_new: Some(demo.server.base_url()),
         });
     }
     if let Command::ClipboardServe { clear_after } = &command {
@@ -157,7 +216,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::TokenServer { config } = &command {
         return serve_tokens(config);
     }
-    let ctx = Context::load(cli.config.as_deref())?;
+    let creates_config = matches!(&command, Command::Profile(args::ProfileCommand::Add(_)));
+    let ctx = Context::load(cli.config.as_deref(), creates_config)?;
     match command {
         Command::Profile(cmd) => profile::run(&ctx, cmd),
         Command::Token(args) => token::run(&ctx, &args),
@@ -192,10 +252,22 @@ fn interactive(ctx: TuiContext) -> Result<(), CliError> {
             "the interactive interface needs a terminal; in scripts use `wktui token NAME` or `wktui list`",
         ));
     }
-    crate::tui::run(ctx).map_err(CliError::runtime)
+    let ended = crate::tui::run(ctx).map_err(CliError::runtime)?;
+    match ended.exit_code() {
+        0 => Ok(()),
+        // Ended by a signal or Ctrl-C: the code says which (130, 143, 129), as shells expect.
+        code => Err(CliError {
+            code,
+            message: String::new(),
+            hint: None,
+        }),
+    }
 }
 
 fn report(e: &CliError) {
+    if e.message.is_empty() {
+        return;
+    }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "wktui: error: {}", e.message);
     if let Some(hint) = &e.hint {
