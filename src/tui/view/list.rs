@@ -22,6 +22,8 @@ const MARKS: usize = 4;
 /// The time left: `9m 57s`, `59s`, `expired`.
 const LEFT: usize = 7;
 const BAR: usize = 6;
+/// The bar narrows to this to keep the region column beside it.
+const BAR_NARROW: usize = 4;
 /// The name column is as wide as the longest name, from the heading's width
 /// up to a cap; other columns are added only while it keeps that width.
 const NAME_MIN: usize = 4;
@@ -49,6 +51,10 @@ impl Columns {
     fn fit(width: usize, labels: LabelWidths) -> Columns {
         let mut room = width.saturating_sub(MARKS + LEFT + 1);
         let name_wanted = labels.name.clamp(NAME_MIN, NAME_MAX);
+        let bar_wanted = [BAR, BAR_NARROW]
+            .into_iter()
+            .find(|&bar| room >= name_wanted + (bar + 1) + (ENDPOINT_MIN + 1))
+            .unwrap_or(BAR);
         let mut take = |want: usize| {
             let fits = room >= name_wanted + 1 + want;
             if fits {
@@ -56,7 +62,7 @@ impl Columns {
             }
             fits
         };
-        let bar = if take(BAR) { BAR } else { 0 };
+        let bar = if take(bar_wanted) { bar_wanted } else { 0 };
         let mut endpoint = if take(ENDPOINT_MIN) { ENDPOINT_MIN } else { 0 };
         let mut scope = if take(SCOPE_MIN) { SCOPE_MIN } else { 0 };
         if endpoint > 0 {
@@ -274,8 +280,13 @@ mod tests {
         // 80 columns: the bar and the region.
         let c = Columns::fit(36, labels(10, 4));
         assert_eq!((c.bar, c.endpoint, c.scope), (BAR, ENDPOINT_MIN, 0));
-        // Names are not cut for the sake of a column: the region goes first.
+        // The bar narrows to keep the region; names are not cut for either.
         let c = Columns::fit(36, labels(12, 4));
+        assert_eq!(
+            (c.name, c.bar, c.endpoint, c.scope),
+            (12, BAR_NARROW, ENDPOINT_MIN, 0)
+        );
+        let c = Columns::fit(36, labels(14, 4));
         assert_eq!((c.name, c.bar, c.endpoint, c.scope), (17, BAR, 0, 0));
         // Wide: the host, then the scope get what the names leave.
         let c = Columns::fit(60, labels(12, 14));
