@@ -259,7 +259,7 @@ impl App {
             }
         }
         app.list.set_height(layout::list_height(80, 24));
-        app.rebuild_list(None);
+        app.rows_changed(None);
         app
     }
 
@@ -593,7 +593,7 @@ impl App {
             _ => selected,
         };
         let prefer = follow.and_then(|n| self.row_index(&n));
-        self.rebuild_list(prefer);
+        self.rows_changed(prefer);
     }
 
     fn on_deleted(&mut self, name: &str, result: Result<(), String>) {
@@ -608,7 +608,7 @@ impl App {
                     self.reveal = None;
                 }
                 let prefer = selected.and_then(|n| self.row_index(&n));
-                self.rebuild_list(prefer);
+                self.rows_changed(prefer);
                 self.success(format!("deleted {name}"));
             }
             Err(error) => self.error(format!("could not delete {name}: {error}")),
@@ -672,7 +672,7 @@ impl App {
             self.reveal = None;
         }
         let prefer = selected.and_then(|n| self.row_index(&n));
-        self.rebuild_list(prefer);
+        self.rows_changed(prefer);
 
         if config.settings != self.settings {
             self.info("settings in the config file changed; they apply when wktui is started again".into());
@@ -735,9 +735,9 @@ impl App {
             .ok()
     }
 
-    fn rebuild_list(&mut self, prefer: Option<usize>) {
-        self.list
-            .rebuild(self.rows.iter().map(|r| r.profile.name.as_str()), prefer);
+    /// After the rows changed: the list again, and the widest labels.
+    fn rows_changed(&mut self, prefer: Option<usize>) {
+        self.rebuild_list(prefer);
         self.label_widths = LabelWidths {
             name: self
                 .rows
@@ -752,6 +752,11 @@ impl App {
                 .max()
                 .unwrap_or(0),
         };
+    }
+
+    fn rebuild_list(&mut self, prefer: Option<usize>) {
+        self.list
+            .rebuild(self.rows.iter().map(|r| r.profile.name.as_str()), prefer);
     }
 
     fn list_rows_area(&self) -> Option<Rect> {

@@ -1183,3 +1183,23 @@ fn the_form_keeps_secrets_where_the_store_does() {
     };
     assert_eq!(form.secret_store(), &crate::model::SecretSource::Memory);
 }
+
+#[test]
+fn the_list_columns_follow_the_longest_name_and_host_only_when_rows_change() {
+    let mut app = app_with(&["ab"], vec![]);
+    assert_eq!(app.label_widths(), LabelWidths { name: 2, endpoint: 2 });
+    let mut custom = profile("a-much-longer-name");
+    custom.endpoint = Endpoint::TokenUrl("https://tokens.example:8443/oauth2/token".into());
+    reload(&mut app, vec![profile("ab"), custom], vec![]);
+    assert_eq!(
+        app.label_widths(),
+        LabelWidths {
+            name: 18,
+            endpoint: 19
+        }
+    );
+    // Filtering hides rows but keeps the columns still.
+    ch(&mut app, '/');
+    type_text(&mut app, "ab");
+    assert_eq!(app.label_widths().name, 18);
+}
