@@ -5,6 +5,7 @@
 
 mod action;
 mod app;
+mod config_watch;
 mod form;
 mod layout;
 mod list;

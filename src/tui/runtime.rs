@@ -17,12 +17,11 @@ use secrecy::SecretString;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::{Action, App, Effect, draw as draw_view};
-use crate::cache::TokenCache;
 use crate::clipboard::{self, Method};
 use crate::clock;
-use crate::config::{self, Config, ConfigError};
+use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, Origin};
-use crate::model::{Endpoint, Profile, SecretSource, Timestamp};
+use crate::model::{Endpoint, Profile, Timestamp};
 use crate::profiles::{self, ProfileError};
 
 /// What the TUI runs on: a config file (the user's, or the demo's copy) and the core.
@@ -59,9 +58,6 @@ impl Ended {
 const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
-
-/// How often the config file is looked at (one `stat`) for changes.
-const CONFIG_POLL: Duration = Duration::from_millis(500);
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
@@ -144,7 +140,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
 
     let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
     let mut input = spawn_input_reader();
-    spawn_config_watcher(
+    super::config_watch::spawn(
         config_path.clone(),
         &config,
         engine.cache().clone(),
@@ -415,134 +411,6 @@ fn spawn_cache_watcher(
             }
         }
     });
-}
-
-/// The config file's identity and version from one `stat` (of the file a
-/// symlink points at). An atomic replace changes the inode, an edit in
-/// place the size or the times.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileStamp {
-    device: u64,
-    inode: u64,
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-    changed_ns: i128,
-}
-
-/// `None` when the file is missing or cannot be looked at.
-fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let (device, inode, changed_ns) = {
-        use std::os::unix::fs::MetadataExt;
-        (
-            meta.dev(),
-            meta.ino(),
-            i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-        )
-    };
-    #[cfg(not(unix))]
-    let (device, inode, changed_ns) = (0, 0, 0);
-    Some(FileStamp {
-        device,
-        inode,
-        len: meta.len(),
-        modified: meta.modified().ok(),
-        changed_ns,
-    })
-}
-
-/// Follows the config file, so that profiles added, edited or removed by
-/// another program (the CLI, an editor, another wktui) show up: every
-/// `CONFIG_POLL` one `stat`; when the file changed it is loaded on a blocking
-/// thread and sent as `ConfigReloaded`, with the shared cache's tokens for
-/// the profiles that are new or now ask for another token. A missing or
-/// invalid file is reported only once it stayed so for a whole poll: editors
-/// that save in place, or move the old file away first, pass through such
-/// states for an instant.
-fn spawn_config_watcher(
-    path: PathBuf,
-    config: &Config,
-    cache: TokenCache,
-    store: SecretSource,
-    results: mpsc::UnboundedSender<Action>,
-) {
-    let mut known = fingerprints(config);
-    let path = Arc::new(path);
-    tokio::spawn(async move {
-        let stamp = |path: Arc<PathBuf>| tokio::task::spawn_blocking(move || file_stamp(&path));
-        let Ok(mut shown) = stamp(Arc::clone(&path)).await else {
-            return;
-        };
-        let mut last_seen = shown;
-        let mut every = tokio::time::interval(CONFIG_POLL);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        every.tick().await; // the first tick is immediate
-        loop {
-            every.tick().await;
-            let Ok(now) = stamp(Arc::clone(&path)).await else {
-                return;
-            };
-            let settled = now == last_seen;
-            last_seen = now;
-            if now == shown {
-                continue;
-            }
-            let (path, cache, store, before) =
-                (Arc::clone(&path), cache.clone(), store.clone(), known.clone());
-            let Ok((result, cached)) =
-                tokio::task::spawn_blocking(move || reload_config(&path, &cache, &store, &before)).await
-            else {
-                return;
-            };
-            if (now.is_none() || result.is_err()) && !settled {
-                continue;
-            }
-            shown = now;
-            if let Ok(config) = &result {
-                known = fingerprints(config);
-            }
-            let result = result.map_err(|e| e.to_string());
-            if results.send(Action::ConfigReloaded { result, cached }).is_err() {
-                return;
-            }
-        }
-    });
-}
-
-fn fingerprints(config: &Config) -> HashMap<String, String> {
-    config
-        .profiles
-        .iter()
-        .map(|p| (p.name.clone(), p.fingerprint()))
-        .collect()
-}
-
-/// The config as the TUI shows it (secrets kept by wktui live where this
-/// run keeps them: the keyring, or memory in the demo), and the cached tokens
-/// of profiles that `before` did not have as they are now.
-fn reload_config(
-    path: &std::path::Path,
-    cache: &TokenCache,
-    store: &SecretSource,
-    before: &HashMap<String, String>,
-) -> (Result<Config, ConfigError>, Vec<(String, crate::model::Token)>) {
-    let mut config = match config::load(path) {
-        Ok(config) => config,
-        Err(e) => return (Err(e), Vec::new()),
-    };
-    for profile in &mut config.profiles {
-        if profile.secret_source.is_stored() {
-            profile.secret_source = store.clone();
-        }
-    }
-    let cached = config
-        .profiles
-        .iter()
-        .filter(|p| before.get(&p.name) != Some(&p.fingerprint()))
-        .filter_map(|p| cache.load(p).map(|t| (p.name.clone(), t)))
-        .collect();
-    (Ok(config), cached)
 }
 
 /// Performs effects: each becomes a background task whose result comes back
