@@ -621,6 +621,7 @@ fn an_explicit_config_that_does_not_exist_is_an_error_except_for_profile_add() {
         vec!["--config", missing, "token", "prod"],
         vec!["--config", missing, "profile", "list"],
         vec!["list", "--config", missing],
+        vec!["--config", missing], // the interface: no welcome screen for a typo
     ] {
         let run = sb.run(&args).fails_with(2);
         run.says(&["nonexist.toml", "(from --config) does not exist", "profile add"]);
