@@ -16,6 +16,10 @@ use crate::model::{SecretSource, Token};
 
 /// How often the config file is looked at for changes.
 const POLL: Duration = Duration::from_millis(500);
+/// A changed file must look the same this much later, and after it was
+/// read, before it counts: a program writing it in place (truncate, then
+/// write) is not caught halfway, with half of its profiles.
+const SETTLE: Duration = Duration::from_millis(50);
 
 /// The config file's identity and version from one `stat` (of the file a
 /// symlink points at). An atomic replace changes the inode, an edit in
@@ -53,7 +57,7 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 }
 
 /// Follows the config file at `path`: every `POLL` one `stat`; when the
-/// file changed it is loaded on a blocking thread and sent as
+/// file changed (and settled) it is loaded on a blocking thread and sent as
 /// `ConfigReloaded`, with the shared cache's tokens for the profiles that are
 /// new or now ask for another token. A missing or invalid file is reported
 /// only once it stayed so for a whole poll: editors that save in place, or
@@ -86,14 +90,19 @@ pub(super) fn spawn(
             if now == shown {
                 continue;
             }
-            let (path, cache, store, before) =
+            tokio::time::sleep(SETTLE).await;
+            if stamp(Arc::clone(&path)).await.ok() != Some(now) {
+                continue; // still being written: look again at the next poll
+            }
+            let (file, cache, store, before) =
                 (Arc::clone(&path), cache.clone(), store.clone(), known.clone());
             let Ok((result, cached)) =
-                tokio::task::spawn_blocking(move || reload_config(&path, &cache, &store, &before)).await
+                tokio::task::spawn_blocking(move || reload_config(&file, &cache, &store, &before)).await
             else {
                 return;
             };
-            if (now.is_none() || result.is_err()) && !settled {
+            let unchanged_while_read = stamp(Arc::clone(&path)).await.ok() == Some(now);
+            if !unchanged_while_read || ((now.is_none() || result.is_err()) && !settled) {
                 continue;
             }
             shown = now;
