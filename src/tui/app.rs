@@ -651,6 +651,7 @@ impl App {
                     // reported as stale by the runtime).
                     let mut fresh = ProfileRow::new(profile, cached.remove(&name));
                     fresh.activity = row.activity;
+                    fresh.copy_when_refreshed = row.copy_when_refreshed;
                     fresh
                 }
                 None => {

@@ -1203,3 +1203,24 @@ fn the_list_columns_follow_the_longest_name_and_host_only_when_rows_change() {
     type_text(&mut app, "ab");
     assert_eq!(app.label_widths().name, 18);
 }
+
+#[test]
+fn a_copy_waiting_for_a_refresh_survives_an_edit_elsewhere_and_says_nothing_was_copied() {
+    let mut app = app_with(&["a"], vec![("a", token_left(-5))]);
+    ch(&mut app, 'c'); // expired: refresh, then copy
+    let mut edited = profile("a");
+    edited.client_id = "other".into();
+    reload(&mut app, vec![edited], vec![]);
+    assert!(app.row("a").is_some_and(ProfileRow::copy_pending));
+    refreshed(
+        &mut app,
+        "a",
+        Err("the profile changed while its token was on the way; refresh it again"),
+    );
+    assert_eq!(
+        status(&app),
+        Some(
+            "a: refresh failed: the profile changed while its token was on the way; refresh it again; nothing copied"
+        )
+    );
+}
