@@ -282,7 +282,6 @@ pub fn confirm_delete(frame: &mut Frame, area: Rect, name: &str, theme: Theme) {
 // --- first run ---
 
 pub fn welcome(frame: &mut Frame, area: Rect, theme: Theme) {
-    const COMMAND: &str = "wktui profile add NAME --client-id ID [--region us|eu|apac]";
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(theme.border())
@@ -290,20 +289,77 @@ pub fn welcome(frame: &mut Frame, area: Rect, theme: Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let room = usize::from(inner.width.saturating_sub(4));
+    // The whole text where it fits; on a small screen, what to do next first:
+    // how to add a profile and how to try wktui, then the keys.
+    let rows = usize::from(inner.height);
+    let lines = [Welcome::Full, Welcome::NoIntro, Welcome::Compact]
+        .into_iter()
+        .map(|size| welcome_lines(size, room, theme))
+        .find(|lines| wrapped_height(lines, room) <= rows)
+        .unwrap_or_else(|| welcome_lines(Welcome::Compact, room, theme));
+    // Centre the block of text by its widest line.
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let text_width = u16::try_from(widest.min(room)).unwrap_or(0);
+    let text_height = u16::try_from(wrapped_height(&lines, room)).unwrap_or(u16::MAX);
+    let top = inner.height.saturating_sub(text_height) / 2;
+    let body = Rect {
+        x: inner.x + (inner.width - text_width) / 2,
+        y: inner.y + top,
+        width: text_width,
+        height: inner.height - top,
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Welcome {
+    Full,
+    NoIntro,
+    Compact,
+}
+
+fn welcome_lines(size: Welcome, room: usize, theme: Theme) -> Vec<Line<'static>> {
+    const COMMAND: &str = "wktui profile add NAME --client-id ID [--region us|eu|apac]";
     let key = |k: &'static str| Span::styled(k, theme.key());
-    let mut lines = vec![
-        Line::raw("wktui keeps OAuth2 bearer tokens for the Workiva APIs at hand:"),
-        Line::raw("fetch them, watch them count down, copy and verify them."),
-        Line::default(),
-        Line::styled("There are no profiles yet. To add one:", theme.title()),
-        Line::default(),
+    if size == Welcome::Compact {
+        return vec![
+            Line::styled("No profiles yet. To add one:", theme.title()),
+            Line::from(vec![Span::raw("  press "), key("a"), Span::raw(", or run")]),
+            Line::styled("  wktui profile add NAME", theme.focus()),
+            Line::styled("    --client-id ID", theme.focus()),
+            Line::from(vec![
+                Span::raw("Try it first: "),
+                Span::styled("wktui demo", theme.focus()),
+            ]),
+            Line::from(vec![
+                key("?"),
+                Span::raw(" keys, "),
+                key("q"),
+                Span::raw(" quits"),
+            ]),
+        ];
+    }
+    let mut lines = Vec::new();
+    if size == Welcome::Full {
+        lines.extend([
+            Line::raw("wktui keeps OAuth2 bearer tokens for the Workiva APIs at hand:"),
+            Line::raw("fetch them, watch them count down, copy and verify them."),
+            Line::default(),
+        ]);
+    }
+    lines.push(Line::styled(
+        "There are no profiles yet. To add one:",
+        theme.title(),
+    ));
+    lines.push(Line::default());
+    lines.extend([
         Line::from(vec![
             Span::raw("  • press "),
             key("a"),
             Span::raw(" to fill in a form here, or"),
         ]),
         Line::raw("  • run in a shell:"),
-    ];
+    ]);
     // The command on one line when it fits, else broken before its option.
     if COMMAND.len() + 4 <= room {
         lines.push(Line::styled(format!("    {COMMAND}"), theme.focus()));
@@ -314,34 +370,32 @@ pub fn welcome(frame: &mut Frame, area: Rect, theme: Theme) {
         ));
         lines.push(Line::styled("      [--region us|eu|apac]", theme.focus()));
     }
-    lines.extend([
-        Line::default(),
-        Line::from(vec![
-            Span::raw("No Workiva account at hand? "),
-            Span::styled("wktui demo", theme.focus()),
-            Span::raw(" tries it all"),
-        ]),
-        Line::raw("against sample profiles and a local token server."),
-        Line::default(),
-        Line::from(vec![
-            key("?"),
-            Span::raw(" shows every key, "),
-            key("q"),
-            Span::raw(" quits."),
-        ]),
-    ]);
-    // Centre the block of text by its widest line.
-    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
-    let text_width = u16::try_from(widest.min(room)).unwrap_or(0);
-    let text_height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-    let top = inner.height.saturating_sub(text_height) / 2;
-    let body = Rect {
-        x: inner.x + (inner.width - text_width) / 2,
-        y: inner.y + top,
-        width: text_width,
-        height: inner.height - top,
-    };
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::raw("No Workiva account at hand? "),
+        Span::styled("wktui demo", theme.focus()),
+        Span::raw(" tries it all"),
+    ]));
+    lines.push(Line::raw("against sample profiles and a local token server."));
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        key("?"),
+        Span::raw(" shows every key, "),
+        key("q"),
+        Span::raw(" quits."),
+    ]));
+    lines
+}
+
+/// Rows `lines` take once word-wrapped to `width`.
+fn wrapped_height(lines: &[Line], width: usize) -> usize {
+    lines
+        .iter()
+        .map(|line| {
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            wrap(&text, width).len()
+        })
+        .sum()
 }
 
 // --- too small ---
