@@ -35,7 +35,7 @@ pub enum Command {
     List(ListArgs),
     /// Fetch new tokens, concurrently
     Refresh(RefreshArgs),
-    /// Copy a valid token to the clipboard (cleared after clipboard_clear_after)
+    /// Copy a valid token to the clipboard (the desktop one is cleared after clipboard_clear_after)
     Copy(CopyArgs),
     /// Try the interface against a built-in token server on 127.0.0.1 (no account needed)
     // The demo never reads a config file: its own hidden `config` keeps the

@@ -355,6 +355,10 @@ impl App {
             .map(|r| r.profile.name.clone())
             .collect();
         match names.len() {
+            0 if self.rows.is_empty() => {
+                self.info("no profiles yet: press a to add one".into());
+                Vec::new()
+            }
             0 => {
                 self.info("every token is valid; nothing to refresh".into());
                 Vec::new()

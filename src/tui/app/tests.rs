@@ -1224,3 +1224,10 @@ fn a_copy_waiting_for_a_refresh_survives_an_edit_elsewhere_and_says_nothing_was_
         )
     );
 }
+
+#[test]
+fn shift_r_without_profiles_does_not_call_every_token_valid() {
+    let mut app = app_with(&[], vec![]);
+    assert!(ch(&mut app, 'R').is_empty());
+    assert_eq!(status(&app), Some("no profiles yet: press a to add one"));
+}
