@@ -524,3 +524,25 @@ fn the_demo_form_says_secrets_stay_in_memory() {
         .unwrap_or_default();
     assert!(hint.contains("typed hidden, kept in memory (demo)"), "{screen}");
 }
+
+#[test]
+fn an_edit_form_whose_profile_changed_elsewhere_says_so() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('e'));
+    let mut changed = profile("prod", Region::Us);
+    changed.scope = Some(Scopes::parse("file:read"));
+    let others = app
+        .rows()
+        .iter()
+        .filter(|r| r.name() != "prod")
+        .map(|r| r.profile.clone());
+    let profiles = std::iter::once(changed).chain(others).collect();
+    app.update(Action::ConfigReloaded {
+        result: Ok(crate::config::Config {
+            settings: Settings::default(),
+            profiles,
+        }),
+        cached: Vec::new(),
+    });
+    assert_snapshot!("form_changed_elsewhere_80x24", render(&mut app, 80, 24));
+}
