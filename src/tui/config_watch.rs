@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::Action;
 use crate::cache::TokenCache;
@@ -62,15 +62,21 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 /// new or now ask for another token. A missing or invalid file is reported
 /// only once it stayed so for a whole poll: editors that save in place, or
 /// move the old file away first, pass through such states for an instant.
+///
+/// Notifying the returned handle makes it read the file at once, whatever
+/// its stamp: the runtime does after each of its own saves, so that a change
+/// another program made just after one cannot hide behind the save's answer.
 pub(super) fn spawn(
     path: PathBuf,
     config: &Config,
     cache: TokenCache,
     store: SecretSource,
     results: mpsc::UnboundedSender<Action>,
-) {
+) -> Arc<Notify> {
     let mut known = fingerprints(config);
     let path = Arc::new(path);
+    let recheck = Arc::new(Notify::new());
+    let asked = Arc::clone(&recheck);
     tokio::spawn(async move {
         let stamp = |path: Arc<PathBuf>| tokio::task::spawn_blocking(move || file_stamp(&path));
         let Ok(mut shown) = stamp(Arc::clone(&path)).await else {
@@ -81,13 +87,16 @@ pub(super) fn spawn(
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         every.tick().await; // the first tick is immediate
         loop {
-            every.tick().await;
+            let forced = tokio::select! {
+                _ = every.tick() => false,
+                () = asked.notified() => true,
+            };
             let Ok(now) = stamp(Arc::clone(&path)).await else {
                 return;
             };
             let settled = now == last_seen;
             last_seen = now;
-            if now == shown {
+            if now == shown && !forced {
                 continue;
             }
             tokio::time::sleep(SETTLE).await;
@@ -115,6 +124,7 @@ pub(super) fn spawn(
             }
         }
     });
+    recheck
 }
 
 fn fingerprints(config: &Config) -> HashMap<String, String> {

@@ -140,7 +140,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
 
     let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
     let mut input = spawn_input_reader();
-    super::config_watch::spawn(
+    let recheck_config = super::config_watch::spawn(
         config_path.clone(),
         &config,
         engine.cache().clone(),
@@ -150,6 +150,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
     let mut worker = Worker {
         engine,
         config_path,
+        recheck_config,
         base_url_for_new,
         profiles: config
             .profiles
@@ -418,6 +419,8 @@ fn spawn_cache_watcher(
 struct Worker {
     engine: Arc<Engine>,
     config_path: PathBuf,
+    /// Asks the config watcher to read the file now (after our own writes).
+    recheck_config: Arc<tokio::sync::Notify>,
     /// Given to profiles saved from the form that name a region (the demo's server).
     base_url_for_new: Option<String>,
     profiles: HashMap<String, Profile>,
@@ -593,9 +596,12 @@ impl Worker {
         if let Some(old) = &replacing {
             self.renames.insert(profile.name.clone(), old.name.clone());
         }
+        let recheck = Arc::clone(&self.recheck_config);
         tokio::task::spawn_blocking(move || {
             let result = save_profile(&engine, &path, &profile, secret, replacing.as_ref());
             let _ = results.send(Action::ProfileSaved { profile, result });
+            // The file as it is now comes after this answer: it has the last word.
+            recheck.notify_one();
         });
     }
 
@@ -606,9 +612,11 @@ impl Worker {
         let engine = Arc::clone(&self.engine);
         let path = self.config_path.clone();
         let results = self.results.clone();
+        let recheck = Arc::clone(&self.recheck_config);
         tokio::task::spawn_blocking(move || {
             let result = delete_profile(&engine, &path, &profile);
             let _ = results.send(Action::ProfileDeleted { name, result });
+            recheck.notify_one();
         });
     }
 }
@@ -656,6 +664,7 @@ mod tests {
                 TokenCache::new(dir.join("cache")),
             )),
             config_path: dir.join("config.toml"),
+            recheck_config: Arc::new(tokio::sync::Notify::new()),
             base_url_for_new: None,
             profiles: profiles.iter().map(|p| (p.name.clone(), p.clone())).collect(),
             results,

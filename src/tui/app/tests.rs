@@ -1231,3 +1231,27 @@ fn shift_r_without_profiles_does_not_call_every_token_valid() {
     assert!(ch(&mut app, 'R').is_empty());
     assert_eq!(status(&app), Some("no profiles yet: press a to add one"));
 }
+
+#[test]
+fn the_file_read_after_a_save_has_the_last_word() {
+    // Our save wrote v1; another program wrote v2 right after; the runtime
+    // rereads the file after every save, so v2 arrives after the answer.
+    let mut app = app_with(&["a"], vec![]);
+    ch(&mut app, 'e');
+    ctrl(&mut app, 'u');
+    type_text(&mut app, "a");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    ctrl(&mut app, 'u');
+    type_text(&mut app, "v1");
+    let (ours, ..) = save_effect(ctrl(&mut app, 's')).expect("a save");
+    app.update(Action::ProfileSaved {
+        profile: ours,
+        result: Ok(()),
+    });
+    let mut theirs = profile("a");
+    theirs.client_id = "v2".into();
+    reload(&mut app, vec![theirs], vec![]);
+    assert_eq!(app.row("a").map(|r| r.profile.client_id.as_str()), Some("v2"));
+    assert_eq!(status(&app), Some("config file changed: edited a"));
+}
