@@ -24,8 +24,10 @@ pub const EXIT_CODES: &str = exit_codes!();
     about = "Bearer tokens for the Workiva APIs: a terminal UI, and a fast `wktui token` for scripts",
     long_about = None,
     after_help = concat!(
-        "With no command, wktui opens the interactive interface.\n\
-         Example: curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" \\\n                           https://api.app.wdesk.com/permissions\n\n",
+        "With no command, wktui opens the interactive interface.\n\n\
+         Example:\n  \
+         curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" \\\n       \
+         https://api.app.wdesk.com/permissions\n\n",
         exit_codes!()
     )
 )]
@@ -58,9 +60,12 @@ pub enum Command {
     List(ListArgs),
     /// Fetch new tokens, concurrently
     Refresh(RefreshArgs),
-    /// Copy a valid token to the clipboard (cleared after clipboard_clear_after)
+    /// Copy a valid token to the clipboard (the desktop one is cleared after clipboard_clear_after)
     Copy(CopyArgs),
     /// Try the interface against a built-in token server on 127.0.0.1 (no account needed)
+    // The demo never reads a config file: its own hidden `config` keeps the
+    // global --config out of its help.
+    #[command(arg(clap::Arg::new("config").long("config").hide(true)))]
     Demo,
     /// Check a profile's token against the API (GET /permissions): exit 0 accepted, 1 refused
     Verify {

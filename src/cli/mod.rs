@@ -116,8 +116,28 @@ pub struct Context {
 }
 
 impl Context {
-    fn load(explicit: Option<&std::path::Path>) -> Result<Context, CliError> {
+    /// Loads the config. A path the user named (`--config`, `WKTUI_CONFIG`)
+    /// must exist, so that a typo is not mistaken for "no profiles yet";
+    /// only a command that creates the file (`profile add`) may start one.
+    fn load(explicit: Option<&std::path::Path>, creates_config: bool) -> Result<Context, CliError> {
         let config_path = config::resolve_path(explicit)?;
+        if let Some(from) = explicit_config_source(explicit)
+            && matches!(config_path.try_exists(), Ok(false))
+        {
+            if !creates_config {
+                return Err(CliError {
+                    hint: Some(format!(
+                        "check the path; `wktui --config {} profile add NAME --client-id ID` creates it",
+                        config_path.display()
+                    )),
+                    ..CliError::usage(format!(
+                        "the config file {} (from {from}) does not exist",
+                        config_path.display()
+                    ))
+                });
+            }
+            eprintln!("wktui: creating the config file {}", config_path.display());
+        }
         let mut config = config::load(&config_path)?;
         let before = config.profiles.len();
         if let Some(warning) = config::env_profile::add_to(&mut config, |v| std::env::var(v).ok())? {
@@ -161,6 +181,18 @@ impl Context {
     }
 }
 
+/// Where an explicit config path comes from, for messages; `None` when the
+/// platform default is used.
+fn explicit_config_source(flag: Option<&std::path::Path>) -> Option<&'static str> {
+    if flag.is_some() {
+        Some("--config")
+    } else if std::env::var_os(config::CONFIG_ENV).is_some_and(|v| !v.is_empty()) {
+        Some(config::CONFIG_ENV)
+    } else {
+        None
+    }
+}
+
 pub fn main() -> ExitCode {
     // Before any secret is read: no core dump, no debugger of the same user.
     crate::platform::process::protect_from_dumps();
@@ -171,7 +203,7 @@ pub fn main() -> ExitCode {
             .var(completions::COMPLETE_ENV)
             .complete();
     }
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| without_hidden_suggestions(e).exit());
     if let Err(e) = start_logging(cli.log_level.as_deref()) {
         report(&e);
         return ExitCode::from(e.code);
@@ -209,14 +241,40 @@ fn start_logging(flag: Option<&str>) -> Result<(), CliError> {
     Ok(())
 }
 
+/// clap suggests every subcommand for a typo, hidden ones too
+/// (`wktui tokn` offered `__token-server`): internal commands stay unnamed.
+fn without_hidden_suggestions(mut error: clap::Error) -> clap::Error {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+    let hidden: Vec<String> = Cli::command()
+        .get_subcommands()
+        .filter(|c| c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    if let Some(ContextValue::Strings(suggested)) = error.get(ContextKind::SuggestedSubcommand) {
+        let kept: Vec<String> = suggested
+            .iter()
+            .filter(|name| !hidden.contains(name))
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            error.remove(ContextKind::SuggestedSubcommand);
+        } else {
+            error.insert(ContextKind::SuggestedSubcommand, ContextValue::Strings(kept));
+        }
+    }
+    error
+}
+
 fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
-        let ctx = Context::load(cli.config.as_deref())?;
+        let ctx = Context::load(cli.config.as_deref(), false)?;
         return interactive(TuiContext {
             config_path: ctx.config_path,
             config: ctx.config,
             engine: ctx.engine,
             refresh_at_start: false,
+            base_url_for_new: None,
         });
     };
     if let Command::Demo = command {
@@ -226,6 +284,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             config: demo.config.clone(),
             engine: Arc::clone(&demo.engine),
             refresh_at_start: true,
+            base_url_for_new: Some(demo.server.base_url()),
         });
     }
     if let Command::ClipboardServe { clear_after } = &command {
@@ -244,7 +303,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config(cmd) => return config_cmd::run(cli.config.as_deref(), cmd, cli.quiet),
         _ => {}
     }
-    let mut ctx = Context::load(cli.config.as_deref())?;
+    let creates_config = matches!(&command, Command::Profile(args::ProfileCommand::Add(_)));
+    let mut ctx = Context::load(cli.config.as_deref(), creates_config)?;
     ctx.quiet = cli.quiet;
     match command {
         Command::Profile(cmd) => profile::run(&ctx, cmd),
@@ -286,10 +346,22 @@ fn interactive(ctx: TuiContext) -> Result<(), CliError> {
             "the interactive interface needs a terminal; in scripts use `wktui token NAME` or `wktui list`",
         ));
     }
-    crate::tui::run(ctx).map_err(CliError::runtime)
+    let ended = crate::tui::run(ctx).map_err(CliError::runtime)?;
+    match ended.exit_code() {
+        0 => Ok(()),
+        // Ended by a signal or Ctrl-C: the code says which (130, 143, 129), as shells expect.
+        code => Err(CliError {
+            code,
+            message: String::new(),
+            hint: None,
+        }),
+    }
 }
 
 fn report(e: &CliError) {
+    if e.message.is_empty() {
+        return;
+    }
     tracing::error!(code = e.code, "{}", e.message);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "wktui: error: {}", terminal_safe(&e.message));

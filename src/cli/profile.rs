@@ -30,6 +30,12 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
     if ctx.config.profile(&profile.name).is_ok() {
         return Err(config::ConfigError::ProfileExists(profile.name).into());
     }
+    if let Endpoint::TokenUrl(url) = &profile.endpoint
+        && let Some(advice) = crate::model::advice::token_url_without_path(url)
+    {
+        // Said before the secret prompt, so the user can stop and retype.
+        eprintln!("wktui: warning: --token-url {advice}");
+    }
     let secret = match profile.secret_source.is_stored() {
         true => Some(read_secret_input(&profile.name)?),
         false => None,
