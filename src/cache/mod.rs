@@ -303,7 +303,13 @@ mod tests {
             "gives up in time"
         );
         drop(held);
-        assert!(other.try_lock().is_ok());
+        // A child process forked by another test in this moment holds a copy of
+        // the descriptor until it execs: allow it that moment.
+        let freed = (0..200).any(|_| {
+            std::thread::sleep(Duration::from_millis(5));
+            other.try_lock().is_ok()
+        });
+        assert!(freed, "released on drop");
     }
 
     #[cfg(unix)]

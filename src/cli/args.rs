@@ -12,7 +12,7 @@ macro_rules! exit_codes {
     () => {
         "Exit codes: 0 success; 1 a runtime failure (network, the server refused, keyring,\n\
          a failed doctor check); 2 bad usage or a bad config file; 130 interrupted (Ctrl-C);\n\
-         143 terminated (SIGTERM)."
+         143 terminated (SIGTERM); 129 hung up (SIGHUP)."
     };
 }
 pub const EXIT_CODES: &str = exit_codes!();

@@ -90,7 +90,7 @@ pub enum TokenError {
     #[error("the server's {0} holds control or invisible formatting characters; refusing the answer")]
     UnsafeText(&'static str),
     #[error(
-        "the server says the token lives {0} s, more than a year; refusing a lifetime that cannot be right"
+        "the server's expires_in says the token lives {0} s, more than a year; refusing a lifetime that cannot be right"
     )]
     ImplausibleLifetime(u64),
 }
