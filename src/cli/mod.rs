@@ -3,11 +3,15 @@
 
 mod args;
 mod copy;
+mod env;
+mod exec;
 mod list;
 mod output;
+mod process;
 mod profile;
 mod prompt;
 mod refresh;
+mod serve;
 mod token;
 
 use std::io::Write;
@@ -47,6 +51,15 @@ impl CliError {
         CliError {
             code: 1,
             message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Exit with `code` and say nothing: the code is a child's (`exec`).
+    pub fn exit_code(code: u8) -> Self {
+        CliError {
+            code,
+            message: String::new(),
             hint: None,
         }
     }
@@ -165,6 +178,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Refresh(args) => refresh::run(&ctx, &args),
         Command::Copy(args) => copy::copy(&ctx, &args),
         Command::Verify { name } => copy::verify(&ctx, &name),
+        Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Env(args) => env::run(&ctx, &args),
+        Command::Serve(args) => serve::run(&ctx, &args),
         Command::Demo | Command::ClipboardServe { .. } | Command::TokenServer { .. } => Ok(()),
     }
 }
@@ -196,6 +212,9 @@ fn interactive(ctx: TuiContext) -> Result<(), CliError> {
 }
 
 fn report(e: &CliError) {
+    if e.message.is_empty() {
+        return;
+    }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "wktui: error: {}", e.message);
     if let Some(hint) = &e.hint {
