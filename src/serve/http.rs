@@ -172,7 +172,16 @@ fn check_host(request: &Request<Incoming>, allowed: &[String]) -> Result<(), Rep
         "the Host header must name this endpoint ({}); requests made through other names are refused",
         allowed.first().map_or("", String::as_str)
     );
-    Err(Reply::iam_error(421, "invalid_request", &description))
+    let mut reply = Reply::iam_error(421, "invalid_request", &description);
+    let sent = request
+        .headers()
+        .get(header::HOST)
+        .map(|h| String::from_utf8_lossy(h.as_bytes()));
+    reply.outcome = format!(
+        "wrong Host {:?}",
+        text::clean(sent.as_deref().unwrap_or("(none)"), 64)
+    );
+    Err(reply)
 }
 
 async fn token(request: Request<Incoming>, state: &State) -> (Reply, Option<String>) {
