@@ -12,7 +12,7 @@ use super::{CliError, Context, print};
 use crate::config::Config;
 use crate::model::Profile;
 use crate::presence::{self, Kind};
-use crate::serve::{self, Endpoint, LEGACY_TOKEN_PATH, LogTarget};
+use crate::serve::{self, Endpoint, LEGACY_TOKEN_PATH, LogTarget, Server};
 
 pub fn run(ctx: &Context, args: &ServeArgs) -> Result<(), CliError> {
     let listen = serve::parse_listen(&args.listen).map_err(|e| CliError::usage(e.to_string()))?;
@@ -38,6 +38,17 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<(), CliError> {
     let token_url = serve::token_url(addr);
     let secret = serve::prepare_credentials(&credentials, &token_url, &names)
         .map_err(|e| CliError::runtime(e.to_string()))?;
+    let endpoint = Endpoint {
+        profiles,
+        secret,
+        margin: ctx.config.settings.refresh_margin,
+        log: match &args.log {
+            Some(path) => LogTarget::File(path.clone()),
+            None => LogTarget::Stderr,
+        },
+    };
+    let server = Server::new(listener, endpoint, Arc::clone(&ctx.engine))
+        .map_err(|e| CliError::runtime(e.to_string()))?;
     let registration = presence::register(&cache_dir, Kind::Serve, &names, Some(&base_url));
     if let Err(e) = &registration {
         eprintln!(
@@ -55,29 +66,15 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<(), CliError> {
         credentials.display(),
         serve::HEALTH_PATH,
     ))?;
-    let endpoint = Endpoint {
-        profiles,
-        secret,
-        margin: ctx.config.settings.refresh_margin,
-        log: match &args.log {
-            Some(path) => LogTarget::File(path.clone()),
-            None => LogTarget::Stderr,
-        },
-    };
     let shutdown = async {
         let signal = stop_requested().await;
         eprintln!("wktui serve: {signal} received, stopping");
     };
-    let served = runtime.block_on(serve::serve(
-        listener,
-        endpoint,
-        Arc::clone(&ctx.engine),
-        shutdown,
-    ));
+    runtime.block_on(server.run(shutdown));
     // A fetch still waiting on the cache lock must not hold up the exit.
     runtime.shutdown_timeout(Duration::from_millis(500));
     drop(registration);
-    served.map_err(|e| CliError::runtime(e.to_string()))
+    Ok(())
 }
 
 /// The named profiles, in order and once each; all of them when none are named.

@@ -115,47 +115,41 @@ pub fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     socket.listen(1024).map_err(bind_error)
 }
 
-/// Serves on `listener` until `shutdown` resolves.
-pub async fn serve(
+/// An endpoint ready to serve: bound, its log open.
+pub struct Server {
     listener: TcpListener,
-    endpoint: Endpoint,
-    engine: Arc<Engine>,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), ServeError> {
-    let state = state(&listener, endpoint, engine)?;
-    run(listener, state, shutdown).await;
-    Ok(())
+    state: Arc<http::State>,
 }
 
-fn state(
-    listener: &TcpListener,
-    endpoint: Endpoint,
-    engine: Arc<Engine>,
-) -> Result<Arc<http::State>, ServeError> {
-    let addr = listener.local_addr().map_err(ServeError::Start)?;
-    let log = log::RequestLog::open(&endpoint.log).map_err(|source| match &endpoint.log {
-        LogTarget::File(path) => ServeError::Log {
-            path: path.clone(),
-            source,
-        },
-        _ => ServeError::Start(source),
-    })?;
-    Ok(Arc::new(http::State {
-        hosts: http::allowed_hosts(addr),
-        secret: endpoint.secret,
-        tokens: tokens::Tokens::new(endpoint.profiles, engine, endpoint.margin),
-        log,
-    }))
-}
-
-async fn run(listener: TcpListener, state: Arc<http::State>, shutdown: impl Future<Output = ()>) {
-    let (stop, stopped) = watch::channel(false);
-    tokio::select! {
-        () = http::accept_loop(listener, state, stopped) => {}
-        () = shutdown => {}
+impl Server {
+    /// Everything that can fail before the first request (the log file) fails here.
+    pub fn new(listener: TcpListener, endpoint: Endpoint, engine: Arc<Engine>) -> Result<Server, ServeError> {
+        let addr = listener.local_addr().map_err(ServeError::Start)?;
+        let log = log::RequestLog::open(&endpoint.log).map_err(|source| match &endpoint.log {
+            LogTarget::File(path) => ServeError::Log {
+                path: path.clone(),
+                source,
+            },
+            _ => ServeError::Start(source),
+        })?;
+        let state = Arc::new(http::State {
+            hosts: http::allowed_hosts(addr),
+            secret: endpoint.secret,
+            tokens: tokens::Tokens::new(endpoint.profiles, engine, endpoint.margin),
+            log,
+        });
+        Ok(Server { listener, state })
     }
-    // Open connections end with the accept loop.
-    stop.send_replace(true);
+
+    /// Serves until `shutdown` resolves; open connections end with it.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let (stop, stopped) = watch::channel(false);
+        tokio::select! {
+            () = http::accept_loop(self.listener, self.state, stopped) => {}
+            () = shutdown => {}
+        }
+        stop.send_replace(true);
+    }
 }
 
 /// An endpoint on a thread and runtime of its own, for a synchronous caller
@@ -181,12 +175,12 @@ impl Background {
             bind(addr)?
         };
         let addr = listener.local_addr().map_err(ServeError::Start)?;
-        let state = state(&listener, endpoint, engine)?;
+        let server = Server::new(listener, endpoint, engine)?;
         let (stop, stopped) = watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("wktui-endpoint".into())
             .spawn(move || {
-                runtime.block_on(run(listener, state, http::stopped(stopped)));
+                runtime.block_on(server.run(http::stopped(stopped)));
                 // A fetch still waiting on the cache lock must not hold up the exit.
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })
