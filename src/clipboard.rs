@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use crate::model::ClipboardMode;
+use crate::model::text::clean;
+use crate::platform::{self, process};
 
 /// The hidden subcommand the helper runs as.
 pub const SERVE_COMMAND: &str = "__clipboard-serve";
@@ -70,37 +72,65 @@ pub fn copy_osc52(out: &mut impl Write, text: &str) -> Result<(), ClipboardError
         .map_err(|e| ClipboardError::Terminal(e.to_string()))
 }
 
+/// How long the helper may take to own the clipboard: a display that
+/// accepts a connection and never answers must not hang a copy.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Puts `text` on the system clipboard. A detached copy of this binary serves
 /// it (X11 forgets a selection when its owner exits) until something else is
 /// copied, and clears it after `clear_after` if it still holds `text`
-/// (`Duration::ZERO`: never). The text goes over a pipe, never in argv.
+/// (`Duration::ZERO`: never). The text goes over a pipe, never in argv, and
+/// the helper gets only the display variables of wktui's environment.
 pub fn copy_system(text: &str, clear_after: Duration) -> Result<(), ClipboardError> {
     let exe = std::env::current_exe().map_err(|e| ClipboardError::Helper(e.to_string()))?;
     let mut command = Command::new(exe);
     command
         .arg(SERVE_COMMAND)
         .arg(clear_after.as_secs().to_string())
+        .env_clear()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    #[cfg(unix)]
-    {
-        // Its own process group: Ctrl-C in wktui's terminal does not reach it.
-        use std::os::unix::process::CommandExt;
-        command.process_group(0);
+    for name in process::DISPLAY_ENV {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
     }
+    // Its own process group: Ctrl-C in wktui's terminal does not reach it.
+    process::own_process_group(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| ClipboardError::Helper(e.to_string()))?;
     if let Some(mut stdin) = child.stdin.take() {
+        // Closing stdin (dropping it) tells the helper the text is complete.
         stdin
             .write_all(text.as_bytes())
             .map_err(|e| ClipboardError::Helper(e.to_string()))?;
     }
-    let mut line = String::new();
-    if let Some(stdout) = child.stdout.take() {
-        let _ = BufReader::new(stdout).read_line(&mut line);
-    }
+    let Some(stdout) = child.stdout.take() else {
+        process::kill_tree(&mut child);
+        return Err(ClipboardError::Helper("no pipe to the helper".into()));
+    };
+    let (answer, answered) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout.take(1024)).read_line(&mut line);
+        let _ = answer.send(line);
+    });
+    let line = match answered.recv_timeout(HANDSHAKE_TIMEOUT) {
+        Ok(line) => line,
+        Err(_) => {
+            process::kill_tree(&mut child);
+            let display = std::env::var("DISPLAY")
+                .or_else(|_| std::env::var("WAYLAND_DISPLAY"))
+                .unwrap_or_default();
+            return Err(ClipboardError::Unavailable(format!(
+                "the display {} did not answer within {} s",
+                clean(&display, 60),
+                HANDSHAKE_TIMEOUT.as_secs()
+            )));
+        }
+    };
     match line.trim_end().strip_prefix("error: ") {
         None if line.starts_with("ok") => {
             // Reap it when it is done serving, so the TUI leaves no zombie.
@@ -109,7 +139,7 @@ pub fn copy_system(text: &str, clear_after: Duration) -> Result<(), ClipboardErr
         }
         Some(reason) => {
             let _ = child.wait();
-            Err(ClipboardError::Unavailable(reason.to_owned()))
+            Err(ClipboardError::Unavailable(clean(reason, 200)))
         }
         None => {
             let _ = child.wait();
@@ -119,18 +149,31 @@ pub fn copy_system(text: &str, clear_after: Duration) -> Result<(), ClipboardErr
 }
 
 /// The helper's side: read the text from stdin, own the clipboard, say "ok",
-/// then watch until the text is replaced or the time is up.
+/// then watch until the text is replaced or the time is up. A watchdog ends
+/// the process shortly after the clear time whatever the display does, so a
+/// token never outlives it here.
 pub fn serve(clear_after_secs: &str) -> ExitCode {
+    process::protect_from_dumps();
     let clear_after = clear_after_secs
         .parse::<u64>()
         .map(Duration::from_secs)
         .unwrap_or(Duration::from_secs(30));
+    if !clear_after.is_zero() {
+        let limit = clear_after + Duration::from_secs(2);
+        std::thread::spawn(move || {
+            std::thread::sleep(limit);
+            // The display stopped answering: leaving takes the selection with us.
+            std::process::exit(0);
+        });
+    }
     let mut text = Zeroizing::new(String::new());
-    if std::io::stdin().read_to_string(&mut text).is_err() || text.is_empty() {
+    let limit = crate::model::text::MAX_TOKEN_LEN as u64 + 1;
+    let read = std::io::stdin().take(limit).read_to_string(&mut text);
+    if read.is_err() || text.is_empty() || text.len() as u64 >= limit {
         println!("error: nothing to copy");
         return ExitCode::FAILURE;
     }
-    let mut clipboard = match set_clipboard(&text) {
+    let mut clipboard = match platform::clipboard::set_clipboard(&text) {
         Ok(c) => c,
         Err(e) => {
             println!("error: {e}");
@@ -155,22 +198,6 @@ pub fn serve(clear_after_secs: &str) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-}
-
-#[cfg(target_os = "linux")]
-fn set_clipboard(text: &str) -> Result<arboard::Clipboard, arboard::Error> {
-    use arboard::SetExtLinux;
-    let mut clipboard = arboard::Clipboard::new()?;
-    // The password hint keeps clipboard managers from saving it in their history.
-    clipboard.set().exclude_from_history().text(text.to_owned())?;
-    Ok(clipboard)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_clipboard(text: &str) -> Result<arboard::Clipboard, arboard::Error> {
-    let mut clipboard = arboard::Clipboard::new()?;
-    clipboard.set_text(text.to_owned())?;
-    Ok(clipboard)
 }
 
 #[cfg(test)]

@@ -18,14 +18,60 @@ pub enum EngineError {
     Secret(#[from] SecretError),
     #[error("{0}")]
     Fetch(#[from] FetchError),
+    #[error(
+        "the server issues tokens that live {} s, less than the {} s asked for with --min-ttl; ask for less (such as --min-ttl {}) or leave --min-ttl out",
+        lifetime.as_secs(), asked.as_secs(), lifetime.as_secs() / 2
+    )]
+    TooShort { lifetime: Duration, asked: Duration },
     #[error("internal error: {0}")]
     Internal(String),
 }
 
-impl EngineError {
-    pub fn hint(&self) -> Option<&'static str> {
+/// How much life a token handed out must have left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MinLeft {
+    /// A contract (`--min-ttl`): a token that cannot meet it is an error,
+    /// never handed out as if it could.
+    Asked(Duration),
+    /// The refresh margin. A server whose tokens live less than twice the
+    /// margin would otherwise be asked again on every call: for those, half
+    /// of a token's lifetime will do.
+    Margin(Duration),
+}
+
+impl MinLeft {
+    /// What a token with this lifetime must still have left.
+    pub fn for_lifetime(self, lifetime: Duration) -> Duration {
         match self {
-            EngineError::Fetch(e) => e.hint(),
+            MinLeft::Asked(asked) => asked,
+            MinLeft::Margin(margin) => margin.min(lifetime / 2),
+        }
+    }
+
+    /// Whether `token` may be handed out at `now`.
+    pub fn accepts(self, token: &Token, now: crate::model::Timestamp) -> bool {
+        token.usable_for(now, self.for_lifetime(token.lifetime))
+    }
+
+    /// An error when `token` is the freshest this server gives and still
+    /// cannot meet an asked time: asking the server again would only bring
+    /// another token that cannot.
+    pub fn unmeetable(self, token: &Token) -> Option<EngineError> {
+        match self {
+            MinLeft::Asked(asked) if token.lifetime <= asked => Some(EngineError::TooShort {
+                lifetime: token.lifetime,
+                asked,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl EngineError {
+    /// A next step for the user of `profile`, where there is an obvious one.
+    pub fn hint(&self, profile: &str) -> Option<String> {
+        match self {
+            EngineError::Fetch(e) => e.hint(profile),
             _ => None,
         }
     }
@@ -100,15 +146,53 @@ impl Engine {
             .filter(|t| t.usable_for(clock::now(), min_left))
     }
 
+    /// The cached token when it may be handed out as `want` says: no lock,
+    /// no network, no keyring. An error when the cached token shows that
+    /// this server cannot meet an asked time (until it expires: then the
+    /// server may be asked again).
+    pub fn cached_token(&self, profile: &Profile, want: MinLeft) -> Result<Option<Token>, EngineError> {
+        let Some(token) = self.cache.load(profile) else {
+            return Ok(None);
+        };
+        let now = clock::now();
+        if want.accepts(&token, now) {
+            return Ok(Some(token));
+        }
+        match want.unmeetable(&token) {
+            Some(error) if token.millis_left(now) > 0 => Err(error),
+            _ => Ok(None),
+        }
+    }
+
+    /// A token for `profile` that meets `want`: the cached one, else a new
+    /// one (`force`: always a new one). The flag says whether it was fetched.
+    pub async fn token(
+        &self,
+        profile: &Profile,
+        want: MinLeft,
+        force: bool,
+    ) -> Result<Refreshed, EngineError> {
+        if !force && let Some(token) = self.cached_token(profile, want)? {
+            return Ok(Refreshed {
+                token,
+                origin: Origin::Cache,
+                cache_warning: None,
+            });
+        }
+        let refreshed = self.refresh(profile, (!force).then_some(want)).await?;
+        if !want.accepts(&refreshed.token, clock::now())
+            && let Some(error) = want.unmeetable(&refreshed.token)
+        {
+            return Err(error);
+        }
+        Ok(refreshed)
+    }
+
     /// Fetches a new token and caches it, holding the profile's refresh lock so
     /// that concurrent processes do not all ask the server. With `reuse`, a
     /// token another process stored while we waited is taken instead if it
-    /// has more than that left.
-    pub async fn refresh(
-        &self,
-        profile: &Profile,
-        reuse: Option<Duration>,
-    ) -> Result<Refreshed, EngineError> {
+    /// meets that.
+    pub async fn refresh(&self, profile: &Profile, reuse: Option<MinLeft>) -> Result<Refreshed, EngineError> {
         let prepared = {
             let profile = profile.clone();
             let cache = self.cache.clone();
@@ -204,16 +288,14 @@ fn prepare(
     profile: &Profile,
     cache: &TokenCache,
     secrets: &dyn SecretStore,
-    reuse: Option<Duration>,
+    reuse: Option<MinLeft>,
     patience: Duration,
 ) -> Result<Prepared, EngineError> {
     // No lock (an unwritable cache dir, a holder that takes too long) only
     // costs a duplicate fetch, so go on without it.
     let lock = cache.lock(&profile.name, patience).ok().flatten();
-    if let Some(min_left) = reuse
-        && let Some(token) = cache
-            .load(profile)
-            .filter(|t| t.usable_for(clock::now(), min_left))
+    if let Some(want) = reuse
+        && let Some(token) = cache.load(profile).filter(|t| want.accepts(t, clock::now()))
     {
         return Ok(Prepared::Reuse(token));
     }

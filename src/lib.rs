@@ -13,6 +13,7 @@ pub mod demo;
 pub mod engine;
 pub mod fetcher;
 pub mod model;
+pub mod platform;
 pub mod presence;
 pub mod profiles;
 pub mod secrets;

@@ -83,9 +83,16 @@ pub fn register(
     profiles: &[String],
     url: Option<&str>,
 ) -> std::io::Result<Registration> {
+    if !cache_dir.is_absolute() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "there is no private cache directory to register in",
+        ));
+    }
     let dir = cache_dir.join(DIR);
-    ensure_private_dir(cache_dir)?;
-    ensure_private_dir(&dir)?;
+    for dir in [cache_dir, dir.as_path()] {
+        crate::platform::fs::ensure_private_dir(dir).map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
     remove_stale(&dir);
     let entry = Active {
         pid: std::process::id(),
@@ -157,7 +164,8 @@ fn read_live(path: &Path) -> Option<Active> {
     is_plausible(&entry).then_some(entry)
 }
 
-/// Opens a file only if it is a regular file (not a symlink) owned by this user.
+/// Opens a file only if it is a regular file (not a link) of this user's that
+/// nobody else may write.
 fn open_trusted(path: &Path) -> Option<File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
@@ -170,20 +178,20 @@ fn open_trusted(path: &Path) -> Option<File> {
     }
     let file = options.open(path).ok()?;
     let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_FILE_LEN || !owned_by_me(&meta) {
+    if !meta.is_file() || meta.len() > MAX_FILE_LEN || !is_mine(&meta) {
         return None;
     }
     Some(file)
 }
 
 #[cfg(unix)]
-fn owned_by_me(meta: &std::fs::Metadata) -> bool {
+fn is_mine(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
-    meta.uid() == rustix::process::getuid().as_raw()
+    meta.uid() == rustix::process::geteuid().as_raw() && meta.mode() & 0o022 == 0
 }
 
 #[cfg(not(unix))]
-fn owned_by_me(_meta: &std::fs::Metadata) -> bool {
+fn is_mine(_meta: &std::fs::Metadata) -> bool {
     true
 }
 
@@ -256,27 +264,34 @@ fn create_private(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
-pub(crate) fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cache dir that does not exist yet, as `register` makes it.
+    struct Cache(PathBuf);
+
+    impl Cache {
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
 
     fn names(list: &[Active]) -> Vec<Vec<String>> {
         list.iter().map(|a| a.profiles.clone()).collect()
     }
 
     #[test]
+    fn no_cache_directory_is_no_registration() {
+        let err = register(Path::new(""), Kind::Serve, &["p".into()], None).expect_err("relative");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(active(Path::new("")).is_empty());
+    }
+
+    #[test]
     fn a_registration_is_listed_while_held_and_gone_when_dropped() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dir = Cache(temp.path().join("cache"));
         assert!(active(dir.path()).is_empty(), "no dir yet is no one");
         let serve = register(
             dir.path(),
@@ -302,7 +317,8 @@ mod tests {
     /// A process killed with SIGKILL leaves its file behind, unlocked.
     #[test]
     fn an_unlocked_file_is_a_dead_process_and_is_cleaned_up() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dir = Cache(temp.path().join("cache"));
         let live = register(dir.path(), Kind::Exec, &["live".into()], None).expect("register");
         let dead = dir.path().join(DIR).join("4242-00000000000000ff.json");
         let entry = Active {
@@ -322,7 +338,8 @@ mod tests {
 
     #[test]
     fn foreign_oversized_and_garbled_files_are_not_believed() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dir = Cache(temp.path().join("cache"));
         let reg = register(dir.path(), Kind::Serve, &["ok".into()], None).expect("register");
         let active_dir = dir.path().join(DIR);
         // Files that are locked but wrong in content: hold their locks like a live process.
@@ -356,7 +373,8 @@ mod tests {
     #[test]
     fn the_directory_and_files_are_private() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("tempdir");
+        let temp = tempfile::tempdir().expect("tempdir");
+        let dir = Cache(temp.path().join("cache"));
         let reg = register(dir.path(), Kind::Serve, &["p".into()], None).expect("register");
         let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode(&dir.path().join(DIR)), 0o700);

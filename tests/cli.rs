@@ -53,8 +53,43 @@ fn min_ttl_refetches_a_token_with_too_little_left() {
     sb.run(&["token", "test"]).ok();
     sb.run(&["token", "test", "--min-ttl", "300"]).ok();
     assert_eq!(srv.token_requests(), 1, "600 s left is more than 300");
-    sb.run(&["token", "test", "--min-ttl", "700"]).ok();
-    assert_eq!(srv.token_requests(), 2, "600 s left is less than 700");
+    std::thread::sleep(Duration::from_millis(1100));
+    sb.run(&["token", "test", "--min-ttl", "599"]).ok();
+    assert_eq!(srv.token_requests(), 2, "less than 599 s left a second later");
+}
+
+#[test]
+fn min_ttl_is_a_contract_that_a_short_lived_token_cannot_meet() {
+    let sb = Sandbox::new();
+    let srv = server();
+    sb.add_profile("test", &srv.token_url(), &[]);
+    let run = sb.run(&["token", "test", "--min-ttl", "700"]).fails_with(1);
+    assert!(run.stdout.is_empty(), "no token printed: {}", run.stdout);
+    run.says(&["live 600 s", "less than the 700 s asked for"]);
+    assert_eq!(srv.token_requests(), 1);
+    // The server has said what it gives: asking it again changes nothing.
+    sb.run(&["token", "test", "--min-ttl", "700"]).fails_with(1);
+    sb.run(&["token", "test", "--min-ttl", "900"]).fails_with(1);
+    assert_eq!(srv.token_requests(), 1, "no fetch on every call");
+    // What it can meet is served from the cache.
+    sb.run(&["token", "test", "--min-ttl", "500"]).ok();
+    assert_eq!(srv.token_requests(), 1);
+}
+
+#[test]
+fn without_min_ttl_a_server_of_short_tokens_is_not_asked_on_every_call() {
+    let sb = Sandbox::new();
+    let srv = server_with(ServerConfig {
+        token_lifetime_secs: 30,
+        ..Default::default()
+    });
+    sb.add_profile("test", &srv.token_url(), &[]);
+    // Tokens of 30 s are inside the 60 s margin from the start: half their
+    // lifetime is the margin for them.
+    for _ in 0..3 {
+        sb.run(&["token", "test"]).ok();
+    }
+    assert_eq!(srv.token_requests(), 1);
 }
 
 #[test]
@@ -537,28 +572,30 @@ fn recording_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) 
 }
 
 #[test]
-fn proxies_from_the_environment_are_honoured_and_no_proxy_skips_them() {
+fn plain_http_never_goes_through_a_proxy_and_https_does() {
     let mut sb = Sandbox::new();
     let srv = server();
     let (proxy_url, proxied) = recording_proxy();
     sb.add_profile("test", &srv.token_url(), &[]);
-    sb.env.push(("HTTP_PROXY".into(), proxy_url));
-    sb.env.push(("NO_PROXY".into(), "example.invalid".into()));
-    let run = sb.run(&["token", "test"]).fails_with(1);
-    run.says(&["HTTP 502"]);
+    sb.add_profile("tls", "https://127.0.0.1:9/oauth2/token", &[]);
+    sb.env.retain(|(k, _)| k != "NO_PROXY");
+    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"] {
+        sb.env.push((var.into(), proxy_url.clone()));
+    }
+    sb.env.push(("NO_PROXY".into(), "".into()));
+    // The form holds the client secret in clear text: it goes straight to
+    // this machine's server, never to the proxy, not even once.
+    sb.run(&["token", "test"]).ok();
+    assert_eq!(srv.token_requests(), 1);
+    assert!(proxied.lock().expect("log").is_empty(), "{:?}", proxied.lock());
+    // https goes through the proxy as a tunnel (which sees only CONNECT).
+    let run = sb.run(&["token", "tls"]).fails_with(1);
+    assert!(!run.stderr.is_empty());
     let lines = proxied.lock().expect("log").clone();
     assert_eq!(
         lines.first().map(String::as_str),
-        Some(format!("POST {} HTTP/1.1", srv.token_url()).as_str())
-    );
-    assert_eq!(srv.token_requests(), 0);
-
-    sb.env.push(("NO_PROXY".into(), "127.0.0.1".into()));
-    sb.run(&["token", "test"]).ok();
-    assert_eq!(
-        srv.token_requests(),
-        1,
-        "NO_PROXY sends it straight to the server"
+        Some("CONNECT 127.0.0.1:9 HTTP/1.1"),
+        "{lines:?}"
     );
 }
 

@@ -10,7 +10,8 @@ use crate::model::{ClipboardMode, Profile, Token};
 
 /// A token with more than the refresh margin left, fetched if need be.
 fn valid_token(ctx: &Context, profile: &Profile) -> Result<(Token, bool), CliError> {
-    super::token::token_with(ctx, profile, ctx.config.settings.refresh_margin, false)
+    let want = crate::engine::MinLeft::Margin(ctx.config.settings.refresh_margin);
+    super::token::token_with(ctx, profile, want, false)
 }
 
 pub fn copy(ctx: &Context, args: &CopyArgs) -> Result<(), CliError> {
@@ -39,7 +40,7 @@ pub fn copy(ctx: &Context, args: &CopyArgs) -> Result<(), CliError> {
         }
     };
     let fresh = if fetched { "a new token" } else { "the token" };
-    eprintln!("Copied {fresh} of {} {how}.", profile.name);
+    super::eprint_safe!("Copied {fresh} of {} {how}.", profile.name);
     Ok(())
 }
 
@@ -59,7 +60,9 @@ fn write_osc52(text: &str) -> Result<(), CliError> {
 pub fn verify(ctx: &Context, name: &str) -> Result<(), CliError> {
     let profile = ctx.config.profile(name)?;
     let (token, _) = valid_token(ctx, profile)?;
-    let verdict = runtime()?.block_on(ctx.engine.verify(profile, &token.access_token))?;
+    let verdict = runtime()?
+        .block_on(ctx.engine.verify(profile, &token.access_token))
+        .map_err(|e| CliError::engine(e, name))?;
     match verdict {
         Verification::Accepted => print(&format!("{name}: accepted by {}\n", profile.api_base_url())),
         Verification::Refused(why) => Err(CliError::runtime(format!(

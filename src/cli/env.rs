@@ -8,6 +8,7 @@ use super::args::{EnvArgs, Shell};
 use super::output::rfc3339;
 use super::token::token_with;
 use super::{CliError, Context, print};
+use crate::engine::MinLeft;
 use crate::model::{Profile, Token};
 
 pub const TOKEN_VAR: &str = "WORKIVA_TOKEN";
@@ -17,11 +18,11 @@ pub const PROFILE_VAR: &str = "WORKIVA_PROFILE";
 
 pub fn run(ctx: &Context, args: &EnvArgs) -> Result<(), CliError> {
     let profile = ctx.config.profile(&args.name)?;
-    let min_left = args
-        .min_ttl
-        .map(Duration::from_secs)
-        .unwrap_or(ctx.config.settings.refresh_margin);
-    let (token, _) = token_with(ctx, profile, min_left, false)?;
+    let want = match args.min_ttl {
+        Some(secs) => MinLeft::Asked(Duration::from_secs(secs)),
+        None => MinLeft::Margin(ctx.config.settings.refresh_margin),
+    };
+    let (token, _) = token_with(ctx, profile, want, false)?;
     let lines: String = token_variables(profile, &token)
         .iter()
         .map(|(name, value)| export_line(args.shell, name, value))

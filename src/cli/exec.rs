@@ -14,6 +14,7 @@ use super::env::token_variables;
 use super::process::run_forwarding_signals;
 use super::token::token_with;
 use super::{CliError, Context};
+use crate::engine::MinLeft;
 use crate::model::{Profile, SecretSource, Token, text};
 use crate::presence::{self, Kind};
 use crate::serve::{self, Background, Endpoint, LocalSecret, LogTarget};
@@ -36,8 +37,11 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<(), CliError> {
         )));
     };
     let margin = ctx.config.settings.refresh_margin;
-    let min_left = args.min_ttl.map(Duration::from_secs).unwrap_or(margin);
-    let (token, _) = token_with(ctx, &profile, min_left, false)?;
+    let want = match args.min_ttl {
+        Some(secs) => MinLeft::Asked(Duration::from_secs(secs)),
+        None => MinLeft::Margin(margin),
+    };
+    let (token, _) = token_with(ctx, &profile, want, false)?;
 
     let endpoint = match args.no_server {
         true => None,
@@ -144,12 +148,17 @@ impl Drop for ChildEnvironment {
     }
 }
 
-/// Where wktui read the real secret from, if that is the environment.
+/// Every variable that holds a real client secret: where this profile's came
+/// from, every other profile's `secret_env`, and `WORKIVA_CLIENT_SECRET`.
 fn real_secret_variables(profile: &Profile) -> Vec<String> {
+    let mut names = crate::secrets::variables_hidden_from_children();
     match &profile.secret_source {
-        SecretSource::Env(var) => vec![var.clone()],
-        SecretSource::Keyring | SecretSource::Command(_) | SecretSource::Memory => Vec::new(),
+        SecretSource::Env(var) => names.push(var.clone()),
+        SecretSource::Keyring | SecretSource::Command(_) | SecretSource::Memory => {}
     }
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// 127 and 126, as a shell answers a command it cannot find or run.
@@ -202,7 +211,8 @@ mod tests {
             &token,
             Some(("http://127.0.0.1:9/oauth2/token".into(), "wktui_x")),
         );
-        assert_eq!(env.remove, ["WORKIVA_CLIENT_SECRET", "WORKIVA_REGION"]);
+        assert!(env.remove.iter().any(|v| v == "WORKIVA_CLIENT_SECRET"));
+        assert_eq!(env.remove.last().map(String::as_str), Some("WORKIVA_REGION"));
         assert_eq!(
             names(&env.set),
             [

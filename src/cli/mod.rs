@@ -98,11 +98,11 @@ impl From<crate::profiles::ProfileError> for CliError {
     }
 }
 
-impl From<EngineError> for CliError {
-    fn from(e: EngineError) -> Self {
-        let hint = e.hint();
+impl CliError {
+    /// A failure of the engine for `profile`, with the next step for that profile.
+    pub fn engine(e: EngineError, profile: &str) -> Self {
         let mut err = CliError::runtime(e.to_string());
-        err.hint = hint.map(str::to_owned);
+        err.hint = e.hint(profile);
         err
     }
 }
@@ -118,10 +118,17 @@ impl Context {
     fn load(explicit: Option<&std::path::Path>) -> Result<Context, CliError> {
         let config_path = config::resolve_path(explicit)?;
         let config = config::load(&config_path)?;
+        // No child of ours (a secret command) inherits another profile's secret.
+        crate::secrets::hide_variables_from_children(config.profiles.iter().filter_map(|p| {
+            match &p.secret_source {
+                crate::model::SecretSource::Env(var) => Some(var.clone()),
+                _ => None,
+            }
+        }));
         let engine = Engine::new(
             config.settings.clone(),
             Arc::new(KeyringStore::new()),
-            TokenCache::new(TokenCache::default_dir()),
+            TokenCache::from_environment(),
         );
         Ok(Context {
             config_path,
@@ -132,6 +139,8 @@ impl Context {
 }
 
 pub fn main() -> ExitCode {
+    // Before any secret is read: no core dump, no debugger of the same user.
+    crate::platform::process::protect_from_dumps();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -216,11 +225,32 @@ fn report(e: &CliError) {
         return;
     }
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "wktui: error: {}", e.message);
+    let _ = writeln!(err, "wktui: error: {}", terminal_safe(&e.message));
     if let Some(hint) = &e.hint {
-        let _ = writeln!(err, "  hint: {hint}");
+        let _ = writeln!(err, "  hint: {}", terminal_safe(hint));
     }
 }
+
+/// The last line of defence for everything the CLI prints: whatever a
+/// message was built from, no control or invisible formatting character
+/// (an escape sequence, a bidi override) reaches the terminal. Newlines and
+/// tabs are the CLI's own layout and stay.
+pub(crate) fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c != '\n' && c != '\t' && crate::model::text::is_unsafe_char(c);
+    if text.chars().any(unsafe_char) {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| !unsafe_char(c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// `eprintln!` through `terminal_safe`.
+macro_rules! eprint_safe {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::cli::terminal_safe(&format!($($arg)*)))
+    };
+}
+pub(crate) use eprint_safe;
 
 /// A current-thread runtime for the commands that go to the network; the
 /// cached path of `wktui token` never builds one.
@@ -234,7 +264,10 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 /// Writes to stdout; a closed pipe (`wktui list | head`) is not an error.
 pub(crate) fn print(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out
+        .write_all(terminal_safe(text).as_bytes())
+        .and_then(|()| out.flush())
+    {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(CliError::runtime(format!("cannot write to stdout: {e}")))
         }

@@ -173,7 +173,7 @@ fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
         ctx.engine.cache(),
     )?;
     if let Some(warning) = &removed.warning {
-        eprintln!("wktui: warning: {warning}");
+        super::eprint_safe!("wktui: warning: {warning}");
     }
     let secret_note = if removed.secret_removed {
         ", its keyring entry"

@@ -30,14 +30,14 @@ pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
                     format_countdown(done.token.seconds_left(now).max(0)),
                 ));
                 if let Some(warning) = &done.cache_warning {
-                    eprintln!("wktui: warning: {name}: {warning}");
+                    super::eprint_safe!("wktui: warning: {name}: {warning}");
                 }
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("wktui: error: {name}: {e}");
-                if let Some(hint) = e.hint() {
-                    eprintln!("  hint: {hint}");
+                super::eprint_safe!("wktui: error: {name}: {e}");
+                if let Some(hint) = e.hint(name) {
+                    super::eprint_safe!("  hint: {hint}");
                 }
             }
         }

@@ -19,10 +19,15 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<(), CliError> {
     let profiles = chosen_profiles(&ctx.config, &args.names)?;
     let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
     let cache_dir = ctx.engine.cache().dir().to_path_buf();
-    let credentials = args
-        .credentials
-        .clone()
-        .unwrap_or_else(|| serve::default_credentials_path(&cache_dir));
+    let credentials = match (&args.credentials, ctx.engine.cache().problem()) {
+        (Some(path), _) => path.clone(),
+        (None, None) => serve::default_credentials_path(&cache_dir),
+        (None, Some(problem)) => {
+            return Err(CliError::usage(format!(
+                "no private directory for the credentials file ({problem}); name one with --credentials FILE"
+            )));
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

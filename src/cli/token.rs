@@ -9,35 +9,37 @@ use super::args::{TokenArgs, TokenFormat};
 use super::output::rfc3339;
 use super::{CliError, Context, print, runtime};
 use crate::clock;
-use crate::engine::Origin;
+use crate::engine::{MinLeft, Origin};
 use crate::model::{Profile, Token};
 
 pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
     let profile = ctx.config.profile(&args.name)?;
-    let min_left = args
-        .min_ttl
-        .map(Duration::from_secs)
-        .unwrap_or(ctx.config.settings.refresh_margin);
-    let (token, _) = token_with(ctx, profile, min_left, args.refresh)?;
+    let want = match args.min_ttl {
+        Some(secs) => MinLeft::Asked(Duration::from_secs(secs)),
+        None => MinLeft::Margin(ctx.config.settings.refresh_margin),
+    };
+    let (token, _) = token_with(ctx, profile, want, args.refresh)?;
     print(&format_token(&token, args.format))
 }
 
-/// A token with more than `min_left` to live: the cached one when it has
-/// (no runtime, no network, no keyring), else a new one. `force` always
-/// fetches. The flag says whether it was fetched.
+/// A token that meets `want`: the cached one when it does (no runtime, no
+/// network, no keyring), else a new one. `force` always fetches. The flag
+/// says whether it was fetched.
 pub fn token_with(
     ctx: &Context,
     profile: &Profile,
-    min_left: Duration,
+    want: MinLeft,
     force: bool,
 ) -> Result<(Token, bool), CliError> {
-    if !force && let Some(token) = ctx.engine.cached_for(profile, min_left) {
+    let engine_error = |e| CliError::engine(e, &profile.name);
+    if !force && let Some(token) = ctx.engine.cached_token(profile, want).map_err(engine_error)? {
         return Ok((token, false));
     }
-    let reuse = (!force).then_some(min_left);
-    let refreshed = runtime()?.block_on(ctx.engine.refresh(profile, reuse))?;
+    let refreshed = runtime()?
+        .block_on(ctx.engine.token(profile, want, force))
+        .map_err(engine_error)?;
     if let Some(warning) = &refreshed.cache_warning {
-        eprintln!("wktui: warning: {warning}");
+        super::eprint_safe!("wktui: warning: {warning}");
     }
     Ok((refreshed.token, refreshed.origin != Origin::Cache))
 }

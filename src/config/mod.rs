@@ -64,6 +64,8 @@ pub enum ConfigError {
         field: Option<String>,
         message: String,
     },
+    #[error("refusing the config file: {0}")]
+    Untrusted(String),
     #[error("cannot write the config file {}: {source}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
     #[error(
@@ -149,16 +151,35 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     }
 }
 
-/// The file's text, or `None` when there is no file.
+/// No profiles file is this large (10,000 profiles take about 2 MB).
+pub const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The file's text, or `None` when there is no file. A file that other
+/// users can write is refused: it could name a `secret_command` to run.
 fn read_config_text(path: &Path) -> Result<Option<String>, ConfigError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
+    use std::io::Read;
+    let read_error = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(read_error(e)),
+    };
+    crate::platform::fs::check_config_file(path).map_err(|e| ConfigError::Untrusted(e.to_string()))?;
+    let mut text = String::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::Untrusted(format!(
+            "{} is larger than {} MB; that is not a wktui config file",
+            path.display(),
+            MAX_CONFIG_BYTES / (1024 * 1024)
+        )));
     }
+    Ok(Some(text))
 }
 
 /// Parses and validates config text; `path` is only used in messages.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Config;
+use crate::model::text::{clean, is_clean};
 use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource, Settings};
 
 #[derive(Deserialize)]
@@ -135,11 +136,38 @@ fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
             .parse()
             .map_err(|e: crate::model::ParseEnumError| RawError::at(v, "clipboard", e.to_string()))?;
     }
+    check_clean(raw.ca_file.as_ref(), "ca_file")?;
+    check_clean(raw.clipboard.as_ref(), "clipboard")?;
     s.ca_file = raw.ca_file.map(|p| PathBuf::from(p.into_inner()));
     Ok(s)
 }
 
+/// Text fields are shown in tables, messages and the interface, and some
+/// are run (`secret_command`): none may hold a control character.
+fn check_clean(value: Option<&Spanned<String>>, field: &str) -> Result<(), RawError> {
+    match value {
+        Some(v) if !is_clean(v.get_ref()) => Err(RawError::at(
+            v,
+            field,
+            "holds a control or invisible formatting character; retype the value",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn profile_from(raw: &RawProfile) -> Result<Profile, RawError> {
+    for (value, field) in [
+        (Some(&raw.client_id), "client_id"),
+        (raw.scope.as_ref(), "scope"),
+        (raw.secret_env.as_ref(), "secret_env"),
+        (raw.secret_command.as_ref(), "secret_command"),
+        (raw.ca_file.as_ref(), "ca_file"),
+        (raw.region.as_ref(), "region"),
+        (raw.api_version.as_ref(), "api_version"),
+        (raw.client_auth.as_ref(), "client_auth"),
+    ] {
+        check_clean(value, field)?;
+    }
     let name = raw.name.get_ref().trim();
     check_name(name).map_err(|m| RawError::at(&raw.name, "name", m))?;
     let client_id = raw.client_id.get_ref().trim();
@@ -252,17 +280,31 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// A token URL must be https, or plain http only to this machine (a test or
-/// demo server): bearer tokens and client secrets never cross a network in clear.
+/// demo server): bearer tokens and client secrets never cross a network in
+/// clear. User information (`user:password@`) is refused: it would be sent
+/// as an extra credential and shown wherever the URL is.
 pub fn check_token_url(url: &str) -> Result<(), String> {
+    let shown = clean(url, 200);
+    if !is_clean(url.trim()) {
+        return Err(format!(
+            "\"{shown}\" holds control or invisible characters; type the URL again"
+        ));
+    }
     let parsed =
-        reqwest::Url::parse(url.trim()).map_err(|e| format!("\"{url}\" is not a valid URL ({e})"))?;
+        reqwest::Url::parse(url.trim()).map_err(|e| format!("\"{shown}\" is not a valid URL ({e})"))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(
+            "the URL holds a user name or password (user:password@host); remove it: wktui sends only the profile's client id and secret"
+                .to_owned(),
+        );
+    }
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(&parsed) => Ok(()),
         "http" => Err(format!(
-            "\"{url}\" uses plain http to a host that is not this machine; use https (http is only allowed for 127.0.0.1, ::1 and localhost)"
+            "\"{shown}\" uses plain http to a host that is not this machine; use https (http is only allowed for 127.0.0.1, ::1 and localhost)"
         )),
-        other => Err(format!("\"{url}\" has scheme {other}; use https")),
+        other => Err(format!("\"{shown}\" has scheme {other}; use https")),
     }
 }
 

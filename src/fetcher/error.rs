@@ -34,6 +34,8 @@ pub enum FetchError {
     },
     #[error("cannot reach {url}: {reason}{}", tries_note(*tries))]
     Connect { url: String, reason: String, tries: u32 },
+    #[error("the host {host} does not resolve ({reason})")]
+    Unresolvable { host: String, reason: String },
     #[error(
         "the token URL {url} redirects (HTTP {status}) to {location}; wktui never follows a redirect with credentials"
     )]
@@ -88,28 +90,37 @@ impl FetchError {
         }
     }
 
-    /// A next step for the user, where there is an obvious one.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
-            FetchError::Refused { error, .. } if error == "invalid_client" => Some(
-                "check the client id in the config and the stored secret (wktui profile set-secret NAME)",
-            ),
+    /// A next step for the user of `profile`, where there is an obvious one.
+    pub fn hint(&self, profile: &str) -> Option<String> {
+        let hint = match self {
+            FetchError::Refused { error, .. } if error == "invalid_client" => {
+                return Some(format!(
+                    "the server does not accept this client id and secret. Usually the secret was regenerated in Workiva or the API grant expired or was revoked; check the client id (wktui profile show {profile}) and store the current secret with `wktui profile set-secret {profile}`"
+                ));
+            }
             FetchError::Refused { error, .. } if error == "invalid_scope" => {
-                Some("the grant does not allow the requested scope; change `scope` in the profile")
+                "the grant does not allow the requested scope; change `scope` in the profile"
             }
-            FetchError::Http { status: 404, .. } => Some(
-                "the token URL was not found: check region/token_url and api_version (the legacy path is /iam/v1/oauth2/token)",
-            ),
+            FetchError::Refused { status: 429, .. } | FetchError::Http { status: 429, .. } => {
+                "the server limits how often tokens may be requested; wait a little and try again"
+            }
+            FetchError::Http { status: 404, .. } => {
+                "the token URL was not found: check region/token_url and api_version (the legacy path is /iam/v1/oauth2/token)"
+            }
             FetchError::Redirected { .. } => {
-                Some("if you trust the new address, set it as the profile's token_url")
+                "if you trust the new address, set it as the profile's token_url"
             }
-            FetchError::Certificate { .. } => Some(
-                "if a proxy inspects TLS, trust its CA with ca_file (in [settings] or the profile); wktui never skips verification",
-            ),
+            FetchError::Certificate { .. } => {
+                "if a proxy inspects TLS, trust its CA with ca_file (in [settings] or the profile); wktui never skips verification"
+            }
             FetchError::Connect { .. } => {
-                Some("check the network, HTTPS_PROXY/NO_PROXY, and the profile's region or token_url")
+                "check the network, HTTPS_PROXY/NO_PROXY, and the profile's region or token_url"
             }
-            _ => None,
-        }
+            FetchError::Unresolvable { .. } => {
+                "check the host name in the profile's token_url (or its region), and this machine's DNS"
+            }
+            _ => return None,
+        };
+        Some(hint.to_owned())
     }
 }

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
 
 pub use error::FetchError;
 pub use retry::RetryPolicy;
@@ -61,7 +62,7 @@ pub enum Verification {
 /// Sends token requests. One HTTP client per CA bundle, built on first use.
 pub struct Fetcher {
     options: FetchOptions,
-    clients: Mutex<HashMap<Option<PathBuf>, reqwest::Client>>,
+    clients: Mutex<HashMap<(Option<PathBuf>, Route), reqwest::Client>>,
 }
 
 impl Fetcher {
@@ -77,7 +78,7 @@ impl Fetcher {
     pub async fn fetch(&self, profile: &Profile, secret: &SecretString) -> Result<Fetched, FetchError> {
         let url = profile.token_url();
         check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
-        let client = self.client_for(profile)?;
+        let client = self.client_for(profile, &url)?;
         let deadline = Instant::now() + self.options.timeout;
         let mut tries = 0;
         loop {
@@ -121,6 +122,7 @@ impl Fetcher {
         }
     }
 
+    /// One request and its whole answer; the caller's deadline covers both.
     async fn send_once(
         &self,
         client: &reqwest::Client,
@@ -129,23 +131,37 @@ impl Fetcher {
         secret: &SecretString,
     ) -> Result<Token, response::Failure> {
         let request = build_request(client, profile, url, secret);
-        let response = request.send().await.map_err(response::Failure::Transport)?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| response::unresolvable(&e, url).unwrap_or(response::Failure::Transport(e)))?;
         response::token_from(response, profile).await
     }
 
     /// Asks the API whether `token` is accepted (`GET /permissions`, which
-    /// needs only `file:read`).
+    /// needs only `file:read`). One deadline covers connecting, the headers
+    /// and the body, whatever the server does.
     pub async fn verify(&self, profile: &Profile, token: &AccessToken) -> Result<Verification, FetchError> {
         let url = format!("{}/permissions", profile.api_base_url());
         check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
-        let client = self.client_for(profile)?;
+        let client = self.client_for(profile, &url)?;
         let request = client
             .get(&url)
             .header(ACCEPT, "application/json")
             .header("X-Version", "2026-01-01")
             .bearer_auth(token.expose());
-        let sent = tokio::time::timeout(self.options.timeout, request.send()).await;
-        let response = match sent {
+        let exchange = async {
+            let response = request
+                .send()
+                .await
+                .map_err(|e| response::unresolvable(&e, &url).unwrap_or(response::Failure::Transport(e)))?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok::<_, response::Failure>(None);
+            }
+            Ok(Some((status.as_u16(), response::error_from(response).await)))
+        };
+        let answer = match tokio::time::timeout(self.options.timeout, exchange).await {
             Err(_) => {
                 return Err(FetchError::Timeout {
                     url,
@@ -153,15 +169,13 @@ impl Fetcher {
                     tries: 1,
                 });
             }
-            Ok(Err(e)) => return Err(response::Failure::Transport(e).into_error(&url, 1)),
-            Ok(Ok(r)) => r,
+            Ok(Err(failure)) => return Err(failure.into_error(&url, 1)),
+            Ok(Ok(answer)) => answer,
         };
-        let status = response.status();
-        if status.is_success() {
+        let Some((status, failure)) = answer else {
             return Ok(Verification::Accepted);
-        }
-        let failure = response::error_from(response).await;
-        match (status.as_u16(), failure.into_error(&url, 1)) {
+        };
+        match (status, failure.into_error(&url, 1)) {
             (403, _) => Ok(Verification::Refused(
                 "HTTP 403: the token is genuine but may not read /permissions (that needs the file:read scope)"
                     .into(),
@@ -174,16 +188,34 @@ impl Fetcher {
         }
     }
 
-    fn client_for(&self, profile: &Profile) -> Result<reqwest::Client, FetchError> {
+    /// The client for a URL: one per CA bundle, and plain http (which only
+    /// ever goes to this machine) never through a proxy.
+    fn client_for(&self, profile: &Profile, url: &str) -> Result<reqwest::Client, FetchError> {
         let ca = profile.ca_file.clone().or_else(|| self.options.ca_file.clone());
+        let route = if url.trim_start().to_ascii_lowercase().starts_with("https:") {
+            Route::Tls
+        } else {
+            Route::Loopback
+        };
+        let key = (ca, route);
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(client) = clients.get(&ca) {
+        if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
-        let client = build_client(ca.as_deref())?;
-        clients.insert(ca, client.clone());
+        let client = build_client(key.0.as_deref(), route)?;
+        clients.insert(key, client.clone());
         Ok(client)
     }
+}
+
+/// How a request leaves the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Route {
+    /// https, through `HTTPS_PROXY` when one is set (it sees only a tunnel).
+    Tls,
+    /// Plain http to this machine: never a proxy, which would see the
+    /// client secret in clear text.
+    Loopback,
 }
 
 fn build_request(
@@ -192,25 +224,55 @@ fn build_request(
     url: &str,
     secret: &SecretString,
 ) -> reqwest::RequestBuilder {
-    let mut request = client.post(url).header(ACCEPT, "application/json");
+    let mut request = client
+        .post(url)
+        .header(ACCEPT, "application/json")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
     if let Some(version) = profile.api_version.version_header() {
         request = request.header("X-Version", version);
     }
-    let scope = profile.scope.as_ref().map(|s| s.to_string());
-    let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+    // Room for the worst case (every byte percent-encoded) up front: a
+    // growing String would leave unwiped copies of the secret behind.
+    let room = 3 * (profile.client_id.len() + secret.expose_secret().len())
+        + profile.scope.as_ref().map_or(0, |s| 3 * s.to_string().len())
+        + 128;
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(room));
+    form.append_pair("grant_type", "client_credentials");
     match profile.client_auth {
         ClientAuth::Body => {
-            form.push(("client_id", &profile.client_id));
-            form.push(("client_secret", secret.expose_secret()));
+            form.append_pair("client_id", &profile.client_id);
+            form.append_pair("client_secret", secret.expose_secret());
         }
         ClientAuth::Basic => {
             request = request.header(AUTHORIZATION, basic_credentials(&profile.client_id, secret));
         }
     }
-    if let Some(scope) = &scope {
-        form.push(("scope", scope));
+    if let Some(scope) = &profile.scope {
+        form.append_pair("scope", &scope.to_string());
     }
-    request.form(&form)
+    request.body(WipedBody::from(Zeroizing::new(form.finish())))
+}
+
+/// A request body that holds the client secret: the bytes live in memory
+/// that is wiped when the HTTP stack lets go of them.
+struct WipedBody(Zeroizing<String>);
+
+impl AsRef<[u8]> for WipedBody {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl From<Zeroizing<String>> for WipedBody {
+    fn from(text: Zeroizing<String>) -> Self {
+        WipedBody(text)
+    }
+}
+
+impl From<WipedBody> for reqwest::Body {
+    fn from(body: WipedBody) -> Self {
+        reqwest::Body::from(bytes::Bytes::from_owner(body))
+    }
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks:
@@ -250,16 +312,25 @@ pub fn base64(bytes: &[u8]) -> String {
 
 /// rustls with the `ring` provider (fast to build) and the OS verifier, plus
 /// an optional extra CA bundle. Never an option to skip verification.
-fn build_client(ca_file: Option<&Path>) -> Result<reqwest::Client, FetchError> {
+fn build_client(ca_file: Option<&Path>, route: Route) -> Result<reqwest::Client, FetchError> {
     // Installing twice is harmless: the first provider stays.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let loopback = [
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+    ];
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(30))
+        // `localhost` is this machine, whatever /etc/hosts or DNS say.
+        .resolve_to_addrs("localhost", &loopback)
         // A redirect would re-send the form, client secret included, to
         // wherever it points: follow none, and say where it pointed.
         .redirect(reqwest::redirect::Policy::none());
+    if route == Route::Loopback {
+        builder = builder.no_proxy();
+    }
     if let Some(path) = ca_file {
         let fail = |reason: String| FetchError::CaFile {
             path: path.to_path_buf(),
@@ -273,6 +344,24 @@ fn build_client(ca_file: Option<&Path>) -> Result<reqwest::Client, FetchError> {
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().map_err(|e| FetchError::Client(e.to_string()))
+}
+
+/// A token response body as the fetcher judges it: the token, or what is
+/// wrong with it in words that name a field and never echo a value. For
+/// property tests and fuzzing; never panics, whatever the bytes.
+pub fn token_from_body(
+    body: &[u8],
+    requested_scope: Option<&crate::model::Scopes>,
+    obtained_at: crate::model::Timestamp,
+) -> Result<Token, String> {
+    if body.len() > response::MAX_BODY_BYTES {
+        return Err(format!(
+            "the answer is larger than {} KiB",
+            response::MAX_BODY_BYTES / 1024
+        ));
+    }
+    let parsed = response::parse_bearer_token(body)?;
+    Token::from_response(&parsed, requested_scope, obtained_at).map_err(|e| e.to_string())
 }
 
 /// The time the answer arrived, for `Token::obtained_at`.

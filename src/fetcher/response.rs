@@ -7,6 +7,7 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use serde::Deserialize;
 
 use super::{FetchError, arrival_time};
+use crate::model::text::clean;
 use crate::model::{BearerToken, Profile, Token, TokenError};
 
 /// One try that did not produce a token.
@@ -24,6 +25,11 @@ pub(super) enum Failure {
     /// A success status whose body is not a token response.
     Invalid {
         status: u16,
+        reason: String,
+    },
+    /// The host name does not resolve: asking again in a moment will not help.
+    Unresolvable {
+        host: String,
         reason: String,
     },
     Token(TokenError),
@@ -66,7 +72,7 @@ impl Failure {
             // A certificate that fails verification will fail again.
             Failure::Transport(e) => !e.is_builder() && !e.is_redirect() && !is_certificate_error(e),
             Failure::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
-            Failure::Invalid { .. } | Failure::Token(_) => false,
+            Failure::Invalid { .. } | Failure::Token(_) | Failure::Unresolvable { .. } => false,
         }
     }
 
@@ -120,8 +126,77 @@ impl Failure {
                 reason,
             },
             Failure::Token(e) => FetchError::Token(e),
+            Failure::Unresolvable { host, reason } => FetchError::Unresolvable { host, reason },
         }
     }
+}
+
+/// The most of an answer wktui reads: a token response is well under 4 KiB.
+pub(super) const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The body, at most `MAX_BODY_BYTES` of it: a larger announced length is
+/// refused before reading, a longer stream is cut off when it passes the limit.
+async fn read_body(response: &mut reqwest::Response, status: u16) -> Result<Vec<u8>, Failure> {
+    let too_large = || Failure::Invalid {
+        status,
+        reason: format!("the answer is larger than {} KiB", MAX_BODY_BYTES / 1024),
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            zeroize::Zeroize::zeroize(&mut body);
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Up to `MAX_BODY_BYTES` of an error answer, for a message; the rest is
+/// never read.
+async fn read_error_body(response: &mut reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_BODY_BYTES - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_BODY_BYTES {
+            break;
+        }
+    }
+    body
+}
+
+/// A `Retry-After` beyond a day is a broken server; it is read as a day
+/// (the fetch deadline gives up long before).
+const MAX_RETRY_AFTER_SECS: u64 = 86_400;
+
+/// A failure to resolve the host, which is not worth a retry.
+pub(super) fn unresolvable(e: &reqwest::Error, url: &str) -> Option<Failure> {
+    let cause = root_cause(e);
+    let lower = cause.to_ascii_lowercase();
+    let dns = [
+        "failed to lookup address",
+        "name or service not known",
+        "no address associated",
+        "nodename nor servname",
+        "temporary failure in name resolution",
+        "no such host",
+    ];
+    dns.iter()
+        .any(|needle| lower.contains(needle))
+        .then(|| Failure::Unresolvable {
+            host: reqwest::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| clean(h, 100)))
+                .unwrap_or_else(|| "the host".to_owned()),
+            reason: clean(&cause, 200),
+        })
 }
 
 fn transport_error(e: &reqwest::Error, url: &str, tries: u32) -> FetchError {
@@ -161,7 +236,7 @@ fn root_cause(e: &reqwest::Error) -> String {
     while let Some(next) = cause.source() {
         cause = next;
     }
-    let text = cause.to_string();
+    let text = clean(&cause.to_string(), 300);
     if text.contains("IncompleteMessage") || text.contains("connection closed before message completed") {
         "the server closed the connection without answering".to_owned()
     } else {
@@ -170,12 +245,12 @@ fn root_cause(e: &reqwest::Error) -> String {
 }
 
 /// A success answer becomes a token; anything else a `Failure`.
-pub(super) async fn token_from(response: reqwest::Response, profile: &Profile) -> Result<Token, Failure> {
+pub(super) async fn token_from(mut response: reqwest::Response, profile: &Profile) -> Result<Token, Failure> {
     let status = response.status();
     if !status.is_success() {
         return Err(error_from(response).await);
     }
-    let body = response.bytes().await.map_err(Failure::Transport)?;
+    let body = zeroize::Zeroizing::new(read_body(&mut response, status.as_u16()).await?);
     let obtained_at = arrival_time();
     let parsed = parse_bearer_token(&body).map_err(|reason| Failure::Invalid {
         status: status.as_u16(),
@@ -214,14 +289,14 @@ pub(super) fn parse_bearer_token(body: &[u8]) -> Result<BearerToken, String> {
     serde_json::from_value(value).map_err(|_| "the JSON is not a BearerToken".to_owned())
 }
 
-pub(super) async fn error_from(response: reqwest::Response) -> Failure {
+pub(super) async fn error_from(mut response: reqwest::Response) -> Failure {
     let status = response.status();
     let retry_after = response
         .headers()
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .map(|secs| Duration::from_secs(secs.min(MAX_RETRY_AFTER_SECS)));
     let is_html = response
         .headers()
         .get(CONTENT_TYPE)
@@ -241,7 +316,7 @@ pub(super) async fn error_from(response: reqwest::Response) -> Failure {
             body: ErrorBody::Redirect { location },
         };
     }
-    let body = response.bytes().await.unwrap_or_default();
+    let body = read_error_body(&mut response).await;
     Failure::Status {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_owned(),

@@ -110,7 +110,11 @@ fn errors_read_as_sentences() {
         refused.to_string(),
         "invalid_client: Client authentication failed (HTTP 401)"
     );
-    assert!(refused.hint().is_some());
+    let hint = refused.hint("prod").expect("a hint");
+    assert!(
+        hint.contains("wktui profile set-secret prod") && hint.contains("regenerated"),
+        "{hint}"
+    );
     let http = status_failure(502, None).into_error("https://x/t", 3);
     assert_eq!(http.to_string(), "HTTP 502 x from https://x/t, after 3 tries");
 }

@@ -15,4 +15,6 @@ pub use profile::{
 };
 pub use scope::Scopes;
 pub use time::{Timestamp, format_countdown};
-pub use token::{AccessToken, BearerToken, Token, TokenError, TokenState};
+pub use token::{
+    AccessToken, BearerToken, MAX_LIFETIME_SECS, Token, TokenError, TokenState, check_token_fields,
+};

@@ -4,6 +4,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use super::text::{TokenTextError, check_b64token, clean, is_clean};
 use super::{Scopes, Timestamp};
 
 /// The token endpoint's success body, as the seed document describes it.
@@ -73,7 +74,9 @@ impl Drop for AccessToken {
     }
 }
 
-/// Why a success response could not be used as a token.
+/// Why a success response could not be used as a token. The messages name
+/// the field and what is wrong with it, never a token's value; the one value
+/// they show (a token type) is cleaned first.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error(
@@ -82,6 +85,10 @@ pub enum TokenError {
     NotBearer(String),
     #[error("the server answered with an empty access_token")]
     EmptyToken,
+    #[error("the server's access_token {0}; refusing it")]
+    BadToken(TokenTextError),
+    #[error("the server's {0} holds control or invisible formatting characters; refusing the answer")]
+    UnsafeText(&'static str),
     #[error(
         "the server says the token lives {0} s, more than a year; refusing a lifetime that cannot be right"
     )]
@@ -90,6 +97,27 @@ pub enum TokenError {
 
 /// Workiva tokens live about 10 minutes; anything beyond a year is a broken server.
 pub const MAX_LIFETIME_SECS: u64 = 366 * 24 * 3600;
+
+/// Scopes longer than this are not a real grant's.
+const MAX_SCOPE_LEN: usize = 4096;
+
+/// Checks the three text fields of a token, wherever it comes from (a
+/// server's answer, a cache file): nothing that could break a header or a
+/// terminal gets past this.
+pub fn check_token_fields(access_token: &str, token_type: &str, scope: &str) -> Result<(), TokenError> {
+    if !token_type.eq_ignore_ascii_case("bearer") {
+        return Err(TokenError::NotBearer(clean(token_type, 40)));
+    }
+    match check_b64token(access_token) {
+        Ok(()) => {}
+        Err(TokenTextError::Empty) => return Err(TokenError::EmptyToken),
+        Err(e) => return Err(TokenError::BadToken(e)),
+    }
+    if scope.len() > MAX_SCOPE_LEN || !is_clean(&scope.replace(['\t', '\n', '\r'], " ")) {
+        return Err(TokenError::UnsafeText("scope"));
+    }
+    Ok(())
+}
 
 /// Where a token stands relative to the refresh margin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -147,12 +175,11 @@ impl Token {
         requested_scope: Option<&Scopes>,
         obtained_at: Timestamp,
     ) -> Result<Token, TokenError> {
-        if !response.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(TokenError::NotBearer(response.token_type.clone()));
-        }
-        if response.access_token.trim().is_empty() {
-            return Err(TokenError::EmptyToken);
-        }
+        check_token_fields(
+            &response.access_token,
+            &response.token_type,
+            response.scope.as_deref().unwrap_or(""),
+        )?;
         if response.expires_in > MAX_LIFETIME_SECS {
             return Err(TokenError::ImplausibleLifetime(response.expires_in));
         }
@@ -247,6 +274,37 @@ mod tests {
         let err = Token::from_response(&response("mac", Some("a")), None, t0).unwrap_err();
         assert_eq!(err, TokenError::NotBearer("mac".into()));
         assert!(err.to_string().contains("\"mac\""));
+        let err = Token::from_response(&response("mac\x1b]0;pwned\x07", Some("a")), None, t0).unwrap_err();
+        assert!(!err.to_string().contains('\x1b'), "{err}");
+    }
+
+    #[test]
+    fn hostile_fields_are_refused_without_echoing_them() {
+        let t0 = Timestamp(0);
+        for token in [
+            "zqx\r\nX-Evil: 1",
+            "zqx\x1b]52;c;ZXZpbA==\x07",
+            "zqx b",
+            "zqx\u{202e}x",
+        ] {
+            let mut r = response("Bearer", Some("a"));
+            r.access_token = token.into();
+            let err = Token::from_response(&r, None, t0).expect_err(token);
+            assert!(matches!(err, TokenError::BadToken(_)), "{token:?}: {err:?}");
+            assert!(!err.to_string().contains("zqx"), "{err}");
+        }
+        let mut r = response("Bearer", Some("a"));
+        r.access_token = "a".repeat(super::super::text::MAX_TOKEN_LEN + 1);
+        assert!(matches!(
+            Token::from_response(&r, None, t0),
+            Err(TokenError::BadToken(_))
+        ));
+        for scope in ["file:read\x1b[2J", "file:read \u{202e}", "a\u{9b}b", "x\u{200b}"] {
+            let err = Token::from_response(&response("Bearer", Some(scope)), None, t0).expect_err(scope);
+            assert_eq!(err, TokenError::UnsafeText("scope"), "{scope:?}");
+        }
+        // Ordinary whitespace between scopes is fine.
+        assert!(Token::from_response(&response("Bearer", Some("a\tb\nc")), None, t0).is_ok());
     }
 
     #[test]
@@ -265,11 +323,16 @@ mod tests {
     #[test]
     fn empty_access_token_is_refused() {
         let mut r = response("Bearer", None);
-        r.access_token = "  ".into();
+        r.access_token = "".into();
         assert_eq!(
             Token::from_response(&r, None, Timestamp(0)),
             Err(TokenError::EmptyToken)
         );
+        r.access_token = "  ".into();
+        assert!(matches!(
+            Token::from_response(&r, None, Timestamp(0)),
+            Err(TokenError::BadToken(_))
+        ));
     }
 
     #[test]

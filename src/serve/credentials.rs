@@ -94,9 +94,9 @@ pub fn prepare(path: &Path, token_url: &str, profiles: &[String]) -> Result<Loca
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.exists()
     {
-        crate::presence::ensure_private_dir(dir).map_err(|source| CredentialsError::Write {
+        crate::platform::fs::ensure_private_dir(dir).map_err(|e| CredentialsError::Write {
             path: path.to_owned(),
-            source,
+            source: std::io::Error::other(e.to_string()),
         })?;
     }
     write_atomically(path, content.as_bytes(), Durability::Cache).map_err(|source| {
@@ -144,8 +144,9 @@ fn previous_secret(path: &Path) -> Result<Option<LocalSecret>, CredentialsError>
     options.read(true);
     #[cfg(unix)]
     {
+        use rustix::fs::OFlags;
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32);
     }
     let file = options.open(path).map_err(read_error)?;
     let meta = file.metadata().map_err(read_error)?;
@@ -172,7 +173,7 @@ fn previous_secret(path: &Path) -> Result<Option<LocalSecret>, CredentialsError>
 #[cfg(unix)]
 fn is_private_and_mine(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
-    meta.uid() == rustix::process::getuid().as_raw() && meta.mode() & 0o077 == 0
+    meta.uid() == rustix::process::geteuid().as_raw() && meta.mode() & 0o077 == 0
 }
 
 #[cfg(not(unix))]

@@ -203,7 +203,7 @@ async fn token(request: Request<Incoming>, state: &State) -> (Reply, Option<Stri
         Ok(request) => request,
         Err(reply) => return (reply, None),
     };
-    let client = text::clean(&request.client_id, 64);
+    let client = log_name(&request.client_id);
     // Both checks always run, so the time taken says nothing about which failed.
     let secret_ok = state.secret.matches(&request.secret);
     let profile = state.tokens.profile(&request.client_id);
@@ -239,6 +239,21 @@ async fn token(request: Request<Incoming>, state: &State) -> (Reply, Option<Stri
         }
     };
     (reply, Some(client))
+}
+
+/// A client id as the log shows it: a profile name as it is, anything else
+/// quoted, so a client cannot write fields of its own into the line.
+fn log_name(client_id: &str) -> String {
+    let plain = !client_id.is_empty()
+        && client_id.len() <= 64
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if plain {
+        client_id.to_owned()
+    } else {
+        format!("{:?}", text::clean(client_id, 64))
+    }
 }
 
 fn describe(source: &Source) -> String {
@@ -405,6 +420,14 @@ mod tests {
             allowed_hosts(v6),
             ["[::1]:80", "localhost:80", "[::1]", "localhost"]
         );
+    }
+
+    #[test]
+    fn client_ids_cannot_forge_log_fields() {
+        assert_eq!(log_name("prod-eu_1.x"), "prod-eu_1.x");
+        assert_eq!(log_name("x 200 token (memory)"), "\"x 200 token (memory)\"");
+        assert_eq!(log_name("a\nb\u{1b}[2J"), "\"a b [2J\"");
+        assert_eq!(log_name(""), "\"\"");
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::clock;
-use crate::engine::{Engine, EngineError, Origin};
+use crate::engine::{Engine, EngineError, MinLeft, Origin};
 use crate::fetcher::FetchError;
 use crate::model::{Profile, Token, text};
 
@@ -68,10 +68,10 @@ impl Upstream {
                 description: describe(&format!("wktui cannot read the client secret: {secret}")),
                 retry_after: None,
             },
-            EngineError::Internal(reason) => Upstream {
+            EngineError::TooShort { .. } | EngineError::Internal(_) => Upstream {
                 status: 500,
                 error: "server_error".into(),
-                description: describe(reason),
+                description: describe(e),
                 retry_after: None,
             },
         }
@@ -115,7 +115,8 @@ struct Failure {
 pub struct Tokens {
     slots: HashMap<String, Slot>,
     engine: Arc<Engine>,
-    margin: Duration,
+    /// The refresh margin, or half the lifetime of tokens shorter than two margins.
+    want: MinLeft,
 }
 
 impl Tokens {
@@ -134,7 +135,7 @@ impl Tokens {
         Tokens {
             slots,
             engine,
-            margin,
+            want: MinLeft::Margin(margin),
         }
     }
 
@@ -151,12 +152,12 @@ impl Tokens {
     }
 
     async fn get_for(&self, slot: &Slot) -> Result<(Token, Source), Upstream> {
-        if let Some(token) = slot.fresh(self.margin) {
+        if let Some(token) = slot.fresh(self.want) {
             return Ok((token, Source::Memory));
         }
         let arrived = Instant::now();
         let mut flight = slot.flight.lock().await;
-        if let Some(token) = slot.fresh(self.margin) {
+        if let Some(token) = slot.fresh(self.want) {
             return Ok((token, Source::Memory));
         }
         if let Some(failure) = &flight.failure
@@ -167,10 +168,11 @@ impl Tokens {
         let cached = {
             let engine = Arc::clone(&self.engine);
             let profile = slot.profile.clone();
-            let margin = self.margin;
-            tokio::task::spawn_blocking(move || engine.cached_for(&profile, margin))
+            let want = self.want;
+            tokio::task::spawn_blocking(move || engine.cached_token(&profile, want))
                 .await
                 .ok()
+                .and_then(Result::ok)
                 .flatten()
         };
         if let Some(token) = cached {
@@ -178,7 +180,7 @@ impl Tokens {
             flight.failure = None;
             return Ok((token, Source::Cache));
         }
-        match self.engine.refresh(&slot.profile, Some(self.margin)).await {
+        match self.engine.refresh(&slot.profile, Some(self.want)).await {
             Ok(refreshed) => {
                 slot.keep(&refreshed.token);
                 flight.failure = None;
@@ -208,12 +210,12 @@ impl Tokens {
 }
 
 impl Slot {
-    /// The token in memory if it has more than `margin` left.
-    fn fresh(&self, margin: Duration) -> Option<Token> {
+    /// The token in memory if it may be handed out as `want` says.
+    fn fresh(&self, want: MinLeft) -> Option<Token> {
         let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         current
             .as_ref()
-            .filter(|t| t.usable_for(clock::now(), margin))
+            .filter(|t| want.accepts(t, clock::now()))
             .cloned()
     }
 
@@ -224,7 +226,7 @@ impl Slot {
     /// After a failed refresh: the previous token while it lives, else the
     /// failure with how long until the next try.
     fn previous_or(&self, failure: &Failure) -> Result<(Token, Source), Upstream> {
-        if let Some(token) = self.fresh(Duration::ZERO) {
+        if let Some(token) = self.fresh(MinLeft::Asked(Duration::ZERO)) {
             let source = Source::Previous {
                 failure: failure.upstream.description.clone(),
             };

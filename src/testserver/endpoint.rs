@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::http::{Request, Response, reason};
+use super::http::{Request, Response, Stream, reason};
 use super::{API_VERSION, ClientGrant, CredentialSource, Credentials, Fault, IssuedToken, Shared};
 
 pub(super) const TOKEN_PATH: &str = "/oauth2/token";
@@ -20,6 +20,8 @@ pub(super) enum Reply {
     Truncate(Response),
     /// Close without a byte of answer.
     Close,
+    /// An answer written piece by piece (oversized, endless or trickling).
+    Stream(super::http::Stream),
 }
 
 /// The decision for one request, plus what the request log may keep of it.
@@ -52,6 +54,16 @@ pub(super) fn handle(shared: &Shared, request: &Request) -> Outcome {
             return Outcome::plain(method_not_allowed("POST"), global_latency);
         }
         return token_request(shared, request, path == LEGACY_TOKEN_PATH);
+    }
+    if (path, request.method.as_str()) == (PERMISSIONS_PATH, "GET")
+        && let Some(reply) = shared.next_permissions_fault().and_then(fault_reply)
+    {
+        return Outcome {
+            reply,
+            delay: global_latency,
+            credentials: Credentials::default(),
+            form: Vec::new(),
+        };
     }
     let response = match (path, request.method.as_str()) {
         (PERMISSIONS_PATH, "GET") => permissions(shared, request),
@@ -384,6 +396,21 @@ fn fault_reply(fault: Fault) -> Option<Reply> {
         // Some gateways answer form-encoded bodies under a JSON content type.
         Fault::Malformed => Response::new(200, "application/json", "access_token=wk.x&token_type=bearer"),
         Fault::Html { status } => Response::new(status, "text/html; charset=utf-8", proxy_page(status)),
+        Fault::Oversize { status, bytes } => return Some(Reply::Stream(Stream::Sized { status, bytes })),
+        Fault::Endless { status } => return Some(Reply::Stream(Stream::Endless { status })),
+        Fault::Trickle {
+            status,
+            content_type,
+            body,
+            every,
+        } => {
+            return Some(Reply::Stream(Stream::Trickle {
+                status,
+                content_type,
+                body: body.into_bytes(),
+                every,
+            }));
+        }
     };
     Some(Reply::Send(response))
 }

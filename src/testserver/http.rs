@@ -2,6 +2,7 @@
 //! byte a fault sends (or does not send) is chosen here.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -260,6 +261,96 @@ pub(super) async fn write_truncated<W: AsyncWrite + Unpin>(
     let mut bytes = response.head(response.body.len(), true);
     bytes.extend_from_slice(&response.body[..response.body.len() / 2]);
     writer.write_all(&bytes).await?;
+    writer.flush().await
+}
+
+/// An answer written piece by piece, for the faults that test a client's limits.
+#[derive(Clone, Debug)]
+pub enum Stream {
+    /// Content-Length `bytes`, then that much filler (`{"access_token":"aaaa…`).
+    Sized { status: u16, bytes: u64 },
+    /// Chunked filler that never ends.
+    Endless { status: u16 },
+    /// The body one byte at a time, `every` apart.
+    Trickle {
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+        every: Duration,
+    },
+}
+
+impl Stream {
+    pub fn status(&self) -> u16 {
+        match self {
+            Stream::Sized { status, .. } | Stream::Endless { status } | Stream::Trickle { status, .. } => {
+                *status
+            }
+        }
+    }
+}
+
+/// Writes a streamed answer until it is complete or the client goes away
+/// (a write fails); the caller then closes.
+pub(super) async fn write_stream<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    stream: &Stream,
+) -> std::io::Result<()> {
+    const FILLER: &[u8] = &[b'a'; 16 * 1024];
+    let head = |status: u16, extra: &str| {
+        format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\n{extra}Connection: close\r\n\r\n",
+            reason(status)
+        )
+    };
+    match stream {
+        Stream::Sized { status, bytes } => {
+            writer
+                .write_all(head(*status, &format!("Content-Length: {bytes}\r\n")).as_bytes())
+                .await?;
+            let mut left = *bytes;
+            let opening = b"{\"access_token\":\"";
+            writer
+                .write_all(&opening[..opening.len().min(left as usize)])
+                .await?;
+            left = left.saturating_sub(opening.len() as u64);
+            while left > 0 {
+                let n = left.min(FILLER.len() as u64) as usize;
+                writer.write_all(&FILLER[..n]).await?;
+                left -= n as u64;
+            }
+        }
+        Stream::Endless { status } => {
+            writer
+                .write_all(head(*status, "Transfer-Encoding: chunked\r\n").as_bytes())
+                .await?;
+            let mut chunk = format!("{:x}\r\n", FILLER.len()).into_bytes();
+            chunk.extend_from_slice(FILLER);
+            chunk.extend_from_slice(b"\r\n");
+            loop {
+                writer.write_all(&chunk).await?;
+            }
+        }
+        Stream::Trickle {
+            status,
+            content_type,
+            body,
+            every,
+        } => {
+            let head = format!(
+                "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                reason(*status),
+                body.len()
+            );
+            writer.write_all(head.as_bytes()).await?;
+            writer.flush().await?;
+            for byte in body {
+                tokio::time::sleep(*every).await;
+                writer.write_all(&[*byte]).await?;
+                writer.flush().await?;
+            }
+        }
+    }
     writer.flush().await
 }
 

@@ -142,6 +142,18 @@ pub enum Fault {
     Close,
     /// An HTML error page such as a proxy sends, e.g. with status 502.
     Html { status: u16 },
+    /// A JSON answer that announces `bytes` of body in Content-Length and
+    /// streams filler until it has sent them or the client goes away.
+    Oversize { status: u16, bytes: u64 },
+    /// A chunked JSON answer that never ends.
+    Endless { status: u16 },
+    /// `body` sent one byte at a time, `every` apart (the headers at once).
+    Trickle {
+        status: u16,
+        content_type: String,
+        body: String,
+        every: Duration,
+    },
 }
 
 /// How a request presented client credentials.
@@ -192,6 +204,7 @@ impl RecordedRequest {
     fn new(request: &http::Request, outcome: &Outcome, at: Instant) -> Self {
         let status = match &outcome.reply {
             Reply::Send(response) | Reply::Truncate(response) => Some(response.status),
+            Reply::Stream(stream) => Some(stream.status()),
             Reply::Close => None,
         };
         RecordedRequest {
@@ -232,6 +245,8 @@ fn redact_header((name, value): &(String, String)) -> (String, String) {
 struct FaultQueues {
     anyone: VecDeque<Fault>,
     by_client: HashMap<String, VecDeque<Fault>>,
+    /// For `GET /permissions`.
+    permissions: VecDeque<Fault>,
 }
 
 struct IssuedToken {
@@ -296,6 +311,10 @@ impl Shared {
             .and_then(|id| faults.by_client.get_mut(id))
             .and_then(VecDeque::pop_front);
         own.or_else(|| faults.anyone.pop_front())
+    }
+
+    fn next_permissions_fault(&self) -> Option<Fault> {
+        lock(&self.faults).permissions.pop_front()
     }
 
     fn record(&self, request: RecordedRequest) {
@@ -404,6 +423,11 @@ impl TokenServer {
             .entry(client_id.to_string())
             .or_default()
             .push_back(fault);
+    }
+
+    /// Scripts a fault for the next `GET /permissions`.
+    pub fn push_permissions_fault(&self, fault: Fault) {
+        lock(&self.shared.faults).permissions.push_back(fault);
     }
 
     /// Adds a client, replacing any with the same id.
@@ -517,6 +541,10 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
             }
             Reply::Truncate(response) => {
                 let _ = http::write_truncated(&mut writer, response).await;
+                false
+            }
+            Reply::Stream(stream) => {
+                let _ = http::write_stream(&mut writer, stream).await;
                 false
             }
             Reply::Close => false,

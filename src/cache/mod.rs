@@ -1,0 +1,340 @@
+//! The last token of each profile, shared between processes so a script's
+//! `wktui token` does not ask the server while the token is valid.
+//!
+//! One small JSON file per profile, mode 0600 in a 0700 directory under the
+//! per-user runtime dir (tmpfs on most Linux systems: tokens never reach the
+//! disk), falling back to the user cache dir, never a shared temp directory.
+//! A file is replaced by rename, so readers never see half of one; a lock
+//! file per profile lets one process refresh while the others wait and then
+//! reuse its token. The client secret never comes here.
+//!
+//! Nothing found here is believed unless it is ours: the directory must be
+//! the user's own and private, each file a small regular file of the user's
+//! (see `platform::fs`), and its content passes the checks of `entry`.
+
+mod entry;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use entry::{EntryError, MAX_ENTRY_BYTES, decode as decode_entry, encode as encode_entry};
+
+use crate::clock;
+use crate::config::{Durability, write_atomically};
+use crate::model::{Profile, Token};
+use crate::platform::fs::{self as private, TrustError};
+
+/// Overrides the cache directory (tests, or users with unusual layouts).
+pub const CACHE_DIR_ENV: &str = "WKTUI_CACHE_DIR";
+
+#[derive(Clone, Debug)]
+pub struct TokenCache {
+    /// Empty when there is no private place for tokens (see `unavailable`).
+    dir: PathBuf,
+    /// Why tokens are not cached at all, when they are not.
+    unavailable: Option<String>,
+}
+
+/// Held while a process refreshes a profile's token; released on drop.
+#[derive(Debug)]
+pub struct RefreshLock {
+    _file: File,
+}
+
+/// Why the cache cannot be used, in words that say how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Untrusted(#[from] TrustError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl TokenCache {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        TokenCache {
+            dir: dir.into(),
+            unavailable: None,
+        }
+    }
+
+    /// The cache where the environment says: `$WKTUI_CACHE_DIR`, else
+    /// `$XDG_RUNTIME_DIR/wktui`, else the user cache dir. With none of them
+    /// (no home directory) tokens are not cached: a shared temp directory
+    /// is where another local user would be waiting.
+    pub fn from_environment() -> Self {
+        match Self::default_dir() {
+            Some(dir) => TokenCache::new(dir),
+            None => TokenCache {
+                dir: PathBuf::new(),
+                unavailable: Some(format!(
+                    "tokens are not cached: there is no private directory for them (no XDG_RUNTIME_DIR and no home directory); set {CACHE_DIR_ENV} to a directory of your own"
+                )),
+            },
+        }
+    }
+
+    /// `$WKTUI_CACHE_DIR`, else `$XDG_RUNTIME_DIR/wktui`, else the user cache dir.
+    pub fn default_dir() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+            return Some(PathBuf::from(dir));
+        }
+        let base = directories::BaseDirs::new();
+        if let Some(runtime) = base.as_ref().and_then(|b| b.runtime_dir()) {
+            return Some(runtime.join("wktui"));
+        }
+        directories::ProjectDirs::from("", "", "wktui").map(|dirs| dirs.cache_dir().join("tokens"))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Why tokens cannot be cached or read here, if they cannot: no private
+    /// directory, or one that is not the user's own.
+    pub fn problem(&self) -> Option<String> {
+        self.usable_dir().err().map(|e| e.to_string())
+    }
+
+    fn usable_dir(&self) -> Result<&Path, CacheError> {
+        if let Some(why) = &self.unavailable {
+            return Err(CacheError::Unavailable(why.clone()));
+        }
+        match private::check_private_dir(&self.dir) {
+            Err(e) if !e.is_not_found() => Err(e.into()),
+            _ => Ok(&self.dir),
+        }
+    }
+
+    fn writable_dir(&self) -> Result<&Path, CacheError> {
+        if let Some(why) = &self.unavailable {
+            return Err(CacheError::Unavailable(why.clone()));
+        }
+        private::ensure_private_dir(&self.dir)?;
+        Ok(&self.dir)
+    }
+
+    fn token_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+
+    /// The cached token, if there is one for this profile as configured now.
+    /// Anything that is not plainly ours and sound is a miss, never an
+    /// error: the cache is an optimisation and the server can always be
+    /// asked again (and the next store replaces the bad file).
+    pub fn load(&self, profile: &Profile) -> Option<Token> {
+        self.load_checked(profile).ok().flatten()
+    }
+
+    /// `load`, saying why an entry was not used.
+    pub fn load_checked(&self, profile: &Profile) -> Result<Option<Token>, CacheError> {
+        self.usable_dir()?;
+        let Some(bytes) = private::read_trusted(&self.token_path(&profile.name), MAX_ENTRY_BYTES)? else {
+            return Ok(None);
+        };
+        let bytes = zeroize::Zeroizing::new(bytes);
+        entry::decode(&bytes, &profile.fingerprint(), clock::now())
+            .map(Some)
+            .map_err(|e| {
+                CacheError::Unavailable(format!("the cached token of {} was not used: {e}", profile.name))
+            })
+    }
+
+    pub fn store(&self, profile: &Profile, token: &Token) -> Result<(), CacheError> {
+        self.writable_dir()?;
+        let bytes = entry::encode(&profile.fingerprint(), token);
+        Ok(write_atomically(
+            &self.token_path(&profile.name),
+            &bytes,
+            Durability::Cache,
+        )?)
+    }
+
+    /// Forgets a profile's token (and its lock file).
+    pub fn remove(&self, name: &str) -> Result<(), CacheError> {
+        let dir = self.usable_dir()?;
+        for path in [self.token_path(name), dir.join(format!("{name}.lock"))] {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves a profile's token to a new name (a renamed profile, same grant).
+    pub fn rename(&self, old: &str, new: &str) -> Result<(), CacheError> {
+        let dir = self.usable_dir()?;
+        match std::fs::rename(self.token_path(old), self.token_path(new)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => {
+                let _ = std::fs::remove_file(dir.join(format!("{old}.lock")));
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits until no other process is refreshing `name`, then holds it;
+    /// `None` when that takes longer than `patience` (a process stuck at a
+    /// passphrase prompt must not hang every script behind it).
+    pub fn lock(&self, name: &str, patience: Duration) -> Result<Option<RefreshLock>, CacheError> {
+        let dir = self.writable_dir()?;
+        let file = private::open_lock_file(&dir.join(format!("{name}.lock")))?;
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(RefreshLock { _file: file })),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BearerToken, Endpoint, Region, Scopes};
+
+    fn sample() -> (Profile, Token) {
+        let profile = Profile::new("prod", Endpoint::Region(Region::Us), "id");
+        let response = BearerToken {
+            access_token: "wk.cached".into(),
+            expires_in: 600,
+            scope: None,
+            token_type: "bearer".into(),
+        };
+        let token =
+            Token::from_response(&response, Some(&Scopes::parse("file:read")), clock::now()).expect("token");
+        (profile, token)
+    }
+
+    #[test]
+    fn round_trip_keeps_every_field() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(dir.path().join("c"));
+        let (profile, token) = sample();
+        assert!(cache.load(&profile).is_none());
+        cache.store(&profile, &token).expect("store");
+        assert_eq!(cache.load(&profile), Some(token));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(dir.path().join("c"));
+        let (profile, token) = sample();
+        cache.store(&profile, &token).expect("store");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(cache.dir()), 0o700);
+        assert_eq!(mode(&cache.token_path("prod")), 0o600);
+    }
+
+    #[test]
+    fn a_changed_profile_misses() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(dir.path().join("c"));
+        let (mut profile, token) = sample();
+        cache.store(&profile, &token).expect("store");
+        profile.client_id = "other".into();
+        assert!(cache.load(&profile).is_none());
+    }
+
+    #[test]
+    fn garbage_is_a_miss_and_remove_forgets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(dir.path().join("c"));
+        let (profile, token) = sample();
+        cache.store(&profile, &token).expect("store");
+        std::fs::write(cache.token_path("prod"), b"{not json").expect("write");
+        assert!(cache.load(&profile).is_none());
+        cache.store(&profile, &token).expect("store");
+        cache.remove("prod").expect("remove");
+        assert!(cache.load(&profile).is_none());
+        cache.remove("prod").expect("removing twice is fine");
+    }
+
+    #[test]
+    fn the_lock_excludes_a_second_holder_until_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(dir.path().join("c"));
+        let held = cache.lock("prod", Duration::ZERO).expect("lock").expect("free");
+        let path = cache.dir().join("prod.lock");
+        let other = File::options().write(true).open(&path).expect("open");
+        assert!(other.try_lock().is_err(), "second lock must wait");
+        assert!(
+            cache
+                .lock("prod", Duration::from_millis(50))
+                .expect("no error")
+                .is_none(),
+            "gives up in time"
+        );
+        drop(held);
+        assert!(other.try_lock().is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn nothing_in_a_directory_others_can_enter_is_believed_and_nothing_is_written_there() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(dir.path().join("c"));
+        let (profile, token) = sample();
+        cache.store(&profile, &token).expect("store");
+        std::fs::set_permissions(cache.dir(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        assert!(
+            cache.load(&profile).is_none(),
+            "a shared directory is not trusted"
+        );
+        let problem = cache.problem().expect("a problem is reported");
+        assert!(problem.contains("chmod 700"), "{problem}");
+        assert!(cache.store(&profile, &token).is_err(), "nor written to");
+        let mode = std::fs::metadata(cache.dir()).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o777, "and never chmod-ed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_can_write_or_a_fifo_is_a_miss_not_a_hang() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(dir.path().join("c"));
+        let (profile, token) = sample();
+        cache.store(&profile, &token).expect("store");
+        let path = cache.token_path("prod");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        assert!(cache.load(&profile).is_none());
+        std::fs::remove_file(&path).expect("rm");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("mkfifo");
+        assert!(cache.load(&profile).is_none(), "returns at once");
+        cache.store(&profile, &token).expect("a store replaces it");
+        assert_eq!(cache.load(&profile), Some(token));
+    }
+
+    #[test]
+    fn no_private_place_means_no_cache_with_a_reason() {
+        let cache = TokenCache {
+            dir: PathBuf::new(),
+            unavailable: Some("no private directory".into()),
+        };
+        let (profile, token) = sample();
+        assert!(cache.load(&profile).is_none());
+        assert!(cache.store(&profile, &token).is_err());
+        assert_eq!(cache.problem().as_deref(), Some("no private directory"));
+    }
+}

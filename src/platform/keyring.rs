@@ -1,0 +1,44 @@
+//! Which OS credential store holds client secrets: the Secret Service over
+//! D-Bus on Linux (gnome-keyring, KeePassXC), the Keychain on macOS, the
+//! Credential Manager on Windows.
+
+use std::sync::Arc;
+
+use keyring_core::CredentialStore;
+
+/// The store's name for messages and `doctor`.
+pub const BACKEND: &str = if cfg!(target_os = "linux") {
+    "Secret Service (D-Bus)"
+} else if cfg!(target_os = "macos") {
+    "macOS Keychain"
+} else if cfg!(target_os = "windows") {
+    "Windows Credential Manager"
+} else {
+    "none"
+};
+
+#[cfg(target_os = "linux")]
+pub fn open_store() -> Result<Arc<CredentialStore>, String> {
+    zbus_secret_service_keyring_store::Store::new()
+        .map(|s| s as Arc<CredentialStore>)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(target_os = "macos")]
+pub fn open_store() -> Result<Arc<CredentialStore>, String> {
+    apple_native_keyring_store::keychain::Store::new()
+        .map(|s| s as Arc<CredentialStore>)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(target_os = "windows")]
+pub fn open_store() -> Result<Arc<CredentialStore>, String> {
+    windows_native_keyring_store::Store::new()
+        .map(|s| s as Arc<CredentialStore>)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+pub fn open_store() -> Result<Arc<CredentialStore>, String> {
+    Err("this platform has no supported keyring".into())
+}

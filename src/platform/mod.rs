@@ -1,0 +1,17 @@
+//! Everything that differs between operating systems, one small module per
+//! concern, so that a port touches these files and nothing else:
+//!
+//! - `fs`: private directories and files (ownership, modes, opening without
+//!   following links), for the token cache and the config file;
+//! - `keyring`: which OS credential store holds client secrets;
+//! - `process`: the shell that runs a `secret_command`, process groups, the
+//!   environment children get, and keeping secrets out of core dumps;
+//! - `clipboard`: the desktop clipboard backend of the copy helper.
+//!
+//! Linux is built and tested; macOS and Windows are planned ports (see
+//! README): their branches here are written to the same contracts.
+
+pub mod clipboard;
+pub mod fs;
+pub mod keyring;
+pub mod process;
