@@ -77,11 +77,13 @@ run_wrk() {  # client url output
   WKTUI_BENCH_CLIENT=$1 wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" --latency -s "$LUA" "$2" > "$3"
 }
 summary() {  # label wrk-output rss-kib
-  local rps p99 non200
+  local rps p99 non200 total
+  total=$(awk '/requests in/ {print $1}' "$2")
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$2")
   p99=$(awk '$1 == "99%" {print $2}' "$2")
   non200=$(awk '/^non-2xx answers:/ {print $3}' "$2")
-  printf '%-34s %12s req/s   p99 %8s   peak RSS %6.1f MB   non-2xx %s\n' "$1" "$rps" "$p99" "$(awk -v k="$3" 'BEGIN {print k / 1024}')" "$non200"
+  printf '%-32s %9s answers %10s req/s   p99 %7s   peak RSS %5.1f MB   non-2xx %s\n' \
+    "$1" "$total" "$rps" "$p99" "$(awk -v k="$3" 'BEGIN {print k / 1024}')" "$non200"
 }
 fetches() { grep -c "$1 200 token (fetched from Workiva" "$WORK/serve.log" || true; }
 

@@ -41,7 +41,8 @@ pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// A token request's form is under 1 KiB; 8 KiB leaves room and no more.
 pub const MAX_BODY: usize = 8 * 1024;
 pub const MAX_HEADERS: usize = 32;
-/// Request line and headers together (hyper's smallest buffer).
+/// Request line and headers together: hyper's smallest read buffer (it
+/// refuses a smaller one), far more than any token request needs.
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// What a wrong client id or secret costs the caller before the answer.
 pub const FAILED_AUTH_DELAY: Duration = Duration::from_millis(100);
@@ -78,7 +79,7 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .max_headers(MAX_HEADERS)
-        .max_buf_size(MAX_HEADER_BYTES.max(8192))
+        .max_buf_size(MAX_HEADER_BYTES)
         .keep_alive(true);
     loop {
         let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {

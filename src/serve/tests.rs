@@ -421,6 +421,42 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 }
 
 #[test]
+fn idle_connections_are_closed_after_the_header_timeout() {
+    let h = harness(ServerConfig::default(), Duration::from_secs(60), None);
+    let addr = h.endpoint.addr();
+    let idle = |first_request: bool| {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut buffer = [0u8; 1024];
+        if first_request {
+            let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+            stream.write_all(request.as_bytes()).expect("send");
+            assert!(stream.read(&mut buffer).expect("answer") > 0);
+        }
+        let started = Instant::now();
+        let read = stream.read(&mut buffer);
+        assert!(
+            matches!(read, Ok(0)) || read.is_err(),
+            "closed, not answered: {read:?}"
+        );
+        started.elapsed()
+    };
+    let (fresh, after_request) = std::thread::scope(|s| {
+        let fresh = s.spawn(|| idle(false));
+        let after = s.spawn(|| idle(true));
+        (fresh.join().expect("fresh"), after.join().expect("after"))
+    });
+    for waited in [fresh, after_request] {
+        assert!(
+            waited >= HEADER_TIMEOUT - Duration::from_millis(500),
+            "closed after {waited:?}"
+        );
+    }
+}
+
+#[test]
 fn the_port_closes_when_the_endpoint_is_dropped() {
     let h = harness(ServerConfig::default(), Duration::from_secs(60), None);
     let addr = h.endpoint.addr();
