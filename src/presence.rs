@@ -300,6 +300,8 @@ mod tests {
             Some("http://127.0.0.1:8250"),
         )
         .expect("register");
+        // Oldest first: a later millisecond for the second one.
+        std::thread::sleep(Duration::from_millis(5));
         let exec = register(dir.path(), Kind::Exec, &["prod".into()], None).expect("register");
         let list = active(dir.path());
         assert_eq!(names(&list), [vec!["prod", "dev"], vec!["prod"]]);
