@@ -87,6 +87,9 @@ summary() {  # label wrk-output rss-kib
 }
 fetches() { grep -c "$1 200 token (fetched from Workiva" "$WORK/serve.log" || true; }
 
+# Other work on the machine shows in the tail latencies: say how busy it was.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # Warm the cache: the first request fetches, the run is all cached answers.
 curl -s -o /dev/null -d grant_type=client_credentials -d client_id=bench \
      -d "client_secret=$WKTUI_BENCH_SECRET" "$SERVE/oauth2/token"
@@ -102,7 +105,7 @@ run_wrk short "$SERVE/oauth2/token" "$WORK/wrk-short.txt"
 short_fetches=$(fetches client=short)
 short_rss=$(rss_kib "$serve_pid")
 
-echo "wrk -t2 -c16 -d${SECONDS_PER_RUN}s --latency -s benches/serve.lua, $(nproc) cores"
+echo "wrk -t2 -c16 -d${SECONDS_PER_RUN}s --latency -s benches/serve.lua, $(nproc) cores, load average before: $load_before"
 summary "wktui serve, cached token" "$WORK/wrk-serve.txt" "$serve_rss"
 summary "bare hyper, fixed body (limit)" "$WORK/wrk-bare.txt" "$bare_rss"
 summary "wktui serve, 5 s tokens" "$WORK/wrk-short.txt" "$short_rss"

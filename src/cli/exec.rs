@@ -43,9 +43,10 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<(), CliError> {
     };
     let (token, _) = token_with(ctx, &profile, want, false)?;
 
-    let endpoint = match args.no_server {
-        true => None,
-        false => Some(start_endpoint(ctx, &profile, margin)?),
+    let endpoint = if args.no_server {
+        None
+    } else {
+        Some(start_endpoint(ctx, &profile, margin)?)
     };
     let mut command = Command::new(program);
     command.args(program_args);
