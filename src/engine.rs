@@ -193,6 +193,7 @@ impl Engine {
     /// token another process stored while we waited is taken instead if it
     /// meets that.
     pub async fn refresh(&self, profile: &Profile, reuse: Option<MinLeft>) -> Result<Refreshed, EngineError> {
+        tracing::debug!(profile = %profile.name, reuse = ?reuse, "refresh");
         let prepared = {
             let profile = profile.clone();
             let cache = self.cache.clone();
@@ -204,6 +205,7 @@ impl Engine {
         };
         let (lock, secret) = match prepared {
             Prepared::Reuse(token) => {
+                tracing::debug!(profile = %profile.name, "another process stored a token while we waited; reusing it");
                 return Ok(Refreshed {
                     token,
                     origin: Origin::Cache,
@@ -249,6 +251,11 @@ impl Engine {
         profiles: Vec<Profile>,
     ) -> Vec<(String, Result<Refreshed, EngineError>)> {
         let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        tracing::debug!(
+            profiles = profiles.len(),
+            concurrency = self.settings.concurrency,
+            "refreshing several profiles"
+        );
         let mut tasks = Vec::with_capacity(profiles.len());
         for profile in profiles {
             let engine = Arc::clone(self);
@@ -293,7 +300,9 @@ fn prepare(
 ) -> Result<Prepared, EngineError> {
     // No lock (an unwritable cache dir, a holder that takes too long) only
     // costs a duplicate fetch, so go on without it.
+    tracing::debug!(profile = %profile.name, "waiting for the refresh lock");
     let lock = cache.lock(&profile.name, patience).ok().flatten();
+    tracing::debug!(profile = %profile.name, held = lock.is_some(), "refresh lock (without it, at worst a duplicate fetch)");
     if let Some(want) = reuse
         && let Some(token) = cache.load(profile).filter(|t| want.accepts(t, clock::now()))
     {

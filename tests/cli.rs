@@ -368,8 +368,9 @@ fn refresh_failure_of_one_profile_exits_1_and_keeps_the_others() {
     );
     run.says(&["bad: invalid_client"]);
     let v = json(&sb.run(&["list", "--format", "json"]).ok().stdout);
-    assert_eq!(v[0]["state"], "valid");
-    assert_eq!(v[1]["state"], "none");
+    // Listed by name: bad, good.
+    assert_eq!(v[0]["state"], "none");
+    assert_eq!(v[1]["state"], "valid");
 }
 
 #[test]
@@ -629,4 +630,146 @@ fn redirects_are_not_followed_with_the_secret() {
         run.stderr
     );
     assert_eq!(srv.token_requests(), 0, "the secret did not follow the redirect");
+}
+
+// --- issue 11: rough edges a new user hit ---
+
+#[test]
+fn a_typo_never_suggests_an_internal_command() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["tokn", "prod"]).fails_with(2);
+    run.says(&["'token'"]);
+    assert!(!run.stderr.contains("__"), "{}", run.stderr);
+    let run = sb.run(&["__token-servr"]).fails_with(2);
+    assert!(!run.stderr.contains("__token-server"), "{}", run.stderr);
+    assert!(!run.stderr.contains("__clipboard"), "{}", run.stderr);
+    // Nothing left to suggest: no tip at all rather than an empty one.
+    let run = sb.run(&["__clip"]).fails_with(2);
+    assert!(!run.stderr.contains("tip:"), "{}", run.stderr);
+}
+
+#[test]
+fn an_explicit_config_that_does_not_exist_is_an_error_except_for_profile_add() {
+    let sb = Sandbox::new();
+    let missing = sb.path().join("nonexist.toml");
+    let missing = missing.to_str().expect("utf-8 path");
+    for args in [
+        vec!["--config", missing, "list"],
+        vec!["--config", missing, "token", "prod"],
+        vec!["--config", missing, "profile", "list"],
+        vec!["list", "--config", missing],
+        vec!["--config", missing], // the interface: no welcome screen for a typo
+    ] {
+        let run = sb.run(&args).fails_with(2);
+        run.says(&["nonexist.toml", "(from --config) does not exist", "profile add"]);
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    let mut from_env = Sandbox::new();
+    from_env.env.push(("WKTUI_CONFIG".into(), missing.into()));
+    from_env
+        .run(&["list"])
+        .fails_with(2)
+        .says(&["(from WKTUI_CONFIG) does not exist"]);
+
+    // profile add creates it, and says so.
+    let srv = server();
+    let run = sb
+        .run(&[
+            "--config",
+            missing,
+            "profile",
+            "add",
+            "prod",
+            "--client-id",
+            CLIENT_ID,
+            "--token-url",
+            &srv.token_url(),
+            "--secret-env",
+            common::SECRET_VAR,
+        ])
+        .ok();
+    run.says(&["creating the config file", "nonexist.toml"]);
+    assert!(std::path::Path::new(missing).exists());
+    sb.run(&["--config", missing, "list"]).ok();
+
+    // The default path may be missing: that is a first run, not a typo.
+    let fresh = Sandbox::new();
+    fresh.run(&["list", "--format", "table"]).ok();
+}
+
+#[test]
+fn list_and_refresh_write_time_left_as_durations_and_list_by_name() {
+    let sb = Sandbox::new();
+    let srv = server();
+    sb.add_profile("zeta", &srv.token_url(), &[]);
+    sb.add_profile("alpha", &srv.token_url(), &[]);
+    let refreshed = sb.run(&["refresh", "--all"]).ok().stdout;
+    let lines: Vec<&str> = refreshed.lines().collect();
+    assert!(
+        lines[0].starts_with("alpha") && lines[1].starts_with("zeta"),
+        "{refreshed}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("(in 9m 5") || l.contains("(in 10m)")),
+        "{refreshed}"
+    );
+
+    let table = sb.run(&["list", "--format", "table"]).ok().stdout;
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert!(
+        rows[0].starts_with("alpha ") && rows[1].starts_with("zeta "),
+        "{table}"
+    );
+    assert!(
+        rows.iter().all(|r| r.contains(" 9m 5") || r.contains(" 10m ")),
+        "{table}"
+    );
+    assert!(!table.contains("09:5"), "no clock-like durations: {table}");
+    // The host of a custom token URL, not the whole URL.
+    let host = srv.token_url().split('/').nth(2).expect("host").to_owned();
+    assert!(rows[0].contains(&format!(" {host} ")), "{table}");
+    assert!(!table.contains("/oauth2/token"), "{table}");
+
+    // Scripts get plain seconds, in the same order.
+    let plain = sb.run(&["list", "--format", "plain"]).ok().stdout;
+    let fields: Vec<Vec<&str>> = plain.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!((fields[0][0], fields[1][0]), ("alpha", "zeta"));
+    let left: i64 = fields[0][6]
+        .parse()
+        .unwrap_or_else(|_| panic!("seconds: {plain}"));
+    assert!((590..=600).contains(&left), "{plain}");
+    let v = json(&sb.run(&["list", "--format", "json"]).ok().stdout);
+    assert_eq!(
+        (v[0]["name"].as_str(), v[1]["name"].as_str()),
+        (Some("alpha"), Some("zeta"))
+    );
+}
+
+#[test]
+fn a_base_url_as_token_url_is_questioned_at_add() {
+    let sb = Sandbox::new();
+    let srv = server();
+    let base = srv.token_url().replace("/oauth2/token", "");
+    let run = sb.add_profile("base", &base, &[]);
+    run.says(&["warning", "has no path", &srv.token_url()]);
+    let run = sb.add_profile("whole", &srv.token_url(), &[]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
+
+#[test]
+fn help_is_tidy_and_demo_help_offers_no_config() {
+    let sb = Sandbox::new();
+    let help = sb.run(&["--help"]).ok().stdout;
+    let example: Vec<&str> = help.lines().skip_while(|l| !l.starts_with("Example")).collect();
+    assert_eq!(example.len(), 3, "{help}");
+    assert!(example[1].starts_with("  curl -H"), "{help}");
+    assert!(
+        example[2].starts_with("       https://"),
+        "under curl's first argument: {help}"
+    );
+    let demo = sb.run(&["demo", "--help"]).ok().stdout;
+    assert!(!demo.contains("--config"), "{demo}");
+    assert!(sb.run(&["list", "--help"]).ok().stdout.contains("--config"));
 }

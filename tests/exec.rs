@@ -5,14 +5,11 @@
 
 mod common;
 
+use common::{SECRET_VAR, Sandbox, oauth_python, python_script, server, server_with};
+use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Stdio};
-use std::time::Duration;
-
-use common::system::{Tmux, tools_present, wait_for};
-use common::{SECRET, SECRET_VAR, Sandbox, oauth_python, python_script, server, server_with};
-use serde_json::Value;
 use wktui::testserver::ServerConfig;
 
 fn json(text: &str) -> Value {
@@ -63,107 +60,6 @@ fn finish(sb: &Sandbox, mut child: Child, mut stdout: BufReader<ChildStdout>) ->
 fn signal(pid: u32, signal: rustix::process::Signal) {
     let pid = rustix::process::Pid::from_raw(pid as i32).expect("pid");
     rustix::process::kill_process(pid, signal).expect("kill");
-}
-
-/// `NAME=value` pairs of a live process's environment.
-fn environ(pid: u32) -> Vec<(String, String)> {
-    let bytes = std::fs::read(format!("/proc/{pid}/environ")).expect("read environ");
-    bytes
-        .split(|b| *b == 0)
-        .filter_map(|entry| {
-            let text = String::from_utf8_lossy(entry);
-            let (k, v) = text.split_once('=')?;
-            Some((k.to_owned(), v.to_owned()))
-        })
-        .collect()
-}
-
-fn var<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-/// The argv of every process this user can see.
-fn every_cmdline() -> Vec<(String, String)> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let pid = entry.file_name().to_string_lossy().into_owned();
-        if !pid.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(bytes) = std::fs::read(entry.path().join("cmdline")) {
-            all.push((pid, String::from_utf8_lossy(&bytes).replace('\0', " ")));
-        }
-    }
-    all
-}
-
-/// A child that prints its pid, then waits until `stop` exists.
-const WAIT_SCRIPT: &str = r#"echo $$; while [ ! -e "$0" ]; do sleep 0.05; done"#;
-
-#[test]
-fn the_child_gets_the_token_and_local_credentials_and_never_the_real_secret() {
-    let (mut sb, srv) = setup();
-    let stop = sb.path().join("stop");
-    let stop_arg = stop.to_string_lossy().into_owned();
-    let (child, mut stdout) = spawn(&sb, &["exec", "prod", "--", "sh", "-c", WAIT_SCRIPT, &stop_arg]);
-    let child_pid: u32 = read_line(&mut stdout).parse().expect("pid");
-
-    let env = environ(child_pid);
-    let token = var(&env, "WORKIVA_TOKEN").expect("WORKIVA_TOKEN").to_owned();
-    let local_secret = var(&env, "WORKIVA_CLIENT_SECRET")
-        .expect("local secret")
-        .to_owned();
-    assert!(token.starts_with("wk."), "{token}");
-    assert!(
-        local_secret.starts_with("wktui_") && local_secret.len() >= 40,
-        "{local_secret}"
-    );
-    assert_eq!(var(&env, "WORKIVA_CLIENT_ID"), Some("prod"));
-    assert_eq!(var(&env, "WORKIVA_PROFILE"), Some("prod"));
-    assert_eq!(var(&env, "WKTUI_EXEC"), Some("prod"));
-    assert_eq!(var(&env, "WORKIVA_API_URL"), Some(srv.base_url().as_str()));
-    let token_url = var(&env, "WORKIVA_TOKEN_URL").expect("token URL");
-    assert!(token_url.starts_with("http://127.0.0.1:") && token_url.ends_with("/oauth2/token"));
-    let expires_at = var(&env, "WORKIVA_TOKEN_EXPIRES_AT").expect("expiry");
-    assert!(
-        expires_at.ends_with('Z') && expires_at.len() == 20,
-        "{expires_at}"
-    );
-    assert_eq!(
-        var(&env, SECRET_VAR),
-        None,
-        "the variable wktui read the secret from is gone"
-    );
-    let whole = std::fs::read(format!("/proc/{child_pid}/environ")).expect("environ");
-    assert!(
-        !String::from_utf8_lossy(&whole).contains(SECRET),
-        "the real secret is in the child's environment"
-    );
-
-    // No argv anywhere holds a secret or the token.
-    for (pid, cmdline) in every_cmdline() {
-        for secret in [SECRET, token.as_str(), local_secret.as_str()] {
-            assert!(
-                !cmdline.contains(secret),
-                "process {pid} has a secret in its argv: {cmdline}"
-            );
-        }
-    }
-    // The interface can see it running.
-    let active = wktui::presence::active(&sb.cache_dir());
-    assert_eq!(active.len(), 1, "{active:?}");
-    assert_eq!(active[0].kind, wktui::presence::Kind::Exec);
-    assert_eq!(active[0].profiles, ["prod"]);
-    assert_eq!(active[0].pid, child.id());
-
-    std::fs::write(&stop, "").expect("stop");
-    sb.secrets.extend([token, local_secret]);
-    let (code, _, _) = finish(&sb, child, stdout);
-    assert_eq!(code, 0);
-    assert!(
-        wktui::presence::active(&sb.cache_dir()).is_empty(),
-        "unregistered on exit"
-    );
 }
 
 #[test]
@@ -240,48 +136,6 @@ fn signals_sent_to_wktui_reach_the_child_once() {
         );
         assert_eq!(out, format!("got {name} 1\n"), "delivered exactly once");
     }
-}
-
-/// Ctrl-C at a terminal reaches the whole foreground group: the child gets
-/// it from the terminal, wktui must survive it and not send a second one.
-/// The child counts deliveries one by one (signals that arrive together
-/// could merge in a shell's trap).
-#[test]
-fn ctrl_c_at_a_terminal_reaches_the_child_once() {
-    if !tools_present(
-        "ctrl_c_at_a_terminal_reaches_the_child_once",
-        &["tmux", "python3"],
-    ) {
-        return;
-    }
-    let (sb, _srv) = setup();
-    let counter = python_script("count_signals.py");
-    let binary = env!("CARGO_BIN_EXE_wktui");
-    let command = [
-        binary,
-        "exec",
-        "prod",
-        "--",
-        "python3",
-        &counter.to_string_lossy(),
-        "3",
-    ];
-    let tmux = Tmux::start(80, 10, &command, &sb.env_list());
-    let (ready, screen) = tmux.wait_for_text("ready", Duration::from_secs(10));
-    assert!(ready, "{screen}");
-    tmux.keys(&["C-c"]);
-    assert!(
-        wait_for(Duration::from_secs(10), || tmux.pane_status().0),
-        "{}",
-        tmux.screen()
-    );
-    let screen = tmux.screen();
-    assert!(screen.contains("ints=1"), "{screen}");
-    assert_eq!(
-        tmux.pane_status(),
-        (true, Some(5)),
-        "wktui exits with the child's code"
-    );
 }
 
 #[test]
@@ -444,4 +298,160 @@ fn a_token_that_expires_under_a_long_running_child_is_renewed() {
         distinct.len(),
         "one upstream fetch per token lifetime"
     );
+}
+
+/// What needs Linux: /proc to read a child's environment and every argv,
+/// and the kernel's `si_code` to tell a terminal's signal from a sent one.
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::time::Duration;
+
+    use super::common::system::{Tmux, tools_present, wait_for};
+    use super::common::{SECRET, SECRET_VAR, python_script};
+    use super::{finish, read_line, setup, spawn};
+
+    /// `NAME=value` pairs of a live process's environment.
+    fn environ(pid: u32) -> Vec<(String, String)> {
+        let bytes = std::fs::read(format!("/proc/{pid}/environ")).expect("read environ");
+        bytes
+            .split(|b| *b == 0)
+            .filter_map(|entry| {
+                let text = String::from_utf8_lossy(entry);
+                let (k, v) = text.split_once('=')?;
+                Some((k.to_owned(), v.to_owned()))
+            })
+            .collect()
+    }
+
+    fn var<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The argv of every process this user can see.
+    fn every_cmdline() -> Vec<(String, String)> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            if let Ok(bytes) = std::fs::read(entry.path().join("cmdline")) {
+                all.push((pid, String::from_utf8_lossy(&bytes).replace('\0', " ")));
+            }
+        }
+        all
+    }
+
+    /// A child that prints its pid, then waits until `stop` exists.
+    const WAIT_SCRIPT: &str = r#"echo $$; while [ ! -e "$0" ]; do sleep 0.05; done"#;
+
+    /// Reads the child's environment and every argv through /proc (Linux).
+    #[test]
+    fn the_child_gets_the_token_and_local_credentials_and_never_the_real_secret() {
+        let (mut sb, srv) = setup();
+        let stop = sb.path().join("stop");
+        let stop_arg = stop.to_string_lossy().into_owned();
+        let (child, mut stdout) = spawn(&sb, &["exec", "prod", "--", "sh", "-c", WAIT_SCRIPT, &stop_arg]);
+        let child_pid: u32 = read_line(&mut stdout).parse().expect("pid");
+
+        let env = environ(child_pid);
+        let token = var(&env, "WORKIVA_TOKEN").expect("WORKIVA_TOKEN").to_owned();
+        let local_secret = var(&env, "WORKIVA_CLIENT_SECRET")
+            .expect("local secret")
+            .to_owned();
+        assert!(token.starts_with("wk."), "{token}");
+        assert!(
+            local_secret.starts_with("wktui_") && local_secret.len() >= 40,
+            "{local_secret}"
+        );
+        assert_eq!(var(&env, "WORKIVA_CLIENT_ID"), Some("prod"));
+        assert_eq!(var(&env, "WORKIVA_PROFILE"), Some("prod"));
+        assert_eq!(var(&env, "WKTUI_EXEC"), Some("prod"));
+        assert_eq!(var(&env, "WORKIVA_API_URL"), Some(srv.base_url().as_str()));
+        let token_url = var(&env, "WORKIVA_TOKEN_URL").expect("token URL");
+        assert!(token_url.starts_with("http://127.0.0.1:") && token_url.ends_with("/oauth2/token"));
+        let expires_at = var(&env, "WORKIVA_TOKEN_EXPIRES_AT").expect("expiry");
+        assert!(
+            expires_at.ends_with('Z') && expires_at.len() == 20,
+            "{expires_at}"
+        );
+        assert_eq!(
+            var(&env, SECRET_VAR),
+            None,
+            "the variable wktui read the secret from is gone"
+        );
+        let whole = std::fs::read(format!("/proc/{child_pid}/environ")).expect("environ");
+        assert!(
+            !String::from_utf8_lossy(&whole).contains(SECRET),
+            "the real secret is in the child's environment"
+        );
+
+        // No argv anywhere holds a secret or the token.
+        for (pid, cmdline) in every_cmdline() {
+            for secret in [SECRET, token.as_str(), local_secret.as_str()] {
+                assert!(
+                    !cmdline.contains(secret),
+                    "process {pid} has a secret in its argv: {cmdline}"
+                );
+            }
+        }
+        // The interface can see it running.
+        let active = wktui::presence::active(&sb.cache_dir());
+        assert_eq!(active.len(), 1, "{active:?}");
+        assert_eq!(active[0].kind, wktui::presence::Kind::Exec);
+        assert_eq!(active[0].profiles, ["prod"]);
+        assert_eq!(active[0].pid, child.id());
+
+        std::fs::write(&stop, "").expect("stop");
+        sb.secrets.extend([token, local_secret]);
+        let (code, _, _) = finish(&sb, child, stdout);
+        assert_eq!(code, 0);
+        assert!(
+            wktui::presence::active(&sb.cache_dir()).is_empty(),
+            "unregistered on exit"
+        );
+    }
+
+    /// Ctrl-C at a terminal reaches the whole foreground group: the child gets
+    /// it from the terminal, wktui must survive it and not send a second one.
+    /// The child counts deliveries one by one (signals that arrive together
+    /// could merge in a shell's trap). Telling the terminal's signal from a sent
+    /// one relies on Linux's `si_code`.
+    #[test]
+    fn ctrl_c_at_a_terminal_reaches_the_child_once() {
+        if !tools_present(
+            "ctrl_c_at_a_terminal_reaches_the_child_once",
+            &["tmux", "python3"],
+        ) {
+            return;
+        }
+        let (sb, _srv) = setup();
+        let counter = python_script("count_signals.py");
+        let binary = env!("CARGO_BIN_EXE_wktui");
+        let command = [
+            binary,
+            "exec",
+            "prod",
+            "--",
+            "python3",
+            &counter.to_string_lossy(),
+            "30",
+        ];
+        let tmux = Tmux::start(80, 10, &command, &sb.env_list());
+        let (ready, screen) = tmux.wait_for_text("ready", Duration::from_secs(30));
+        assert!(ready, "{screen}");
+        tmux.keys(&["C-c"]);
+        assert!(
+            wait_for(Duration::from_secs(40), || tmux.pane_status().0),
+            "{}",
+            tmux.screen()
+        );
+        let screen = tmux.screen();
+        assert!(screen.contains("ints=1"), "{screen}");
+        assert_eq!(
+            tmux.pane_status(),
+            (true, Some(5)),
+            "wktui exits with the child's code"
+        );
+    }
 }

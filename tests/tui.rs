@@ -21,7 +21,9 @@ struct Session {
 impl Session {
     fn start(sb: &Sandbox, args: &str, env_prefix: &str) -> Session {
         let tmux = Tmux::start(120, 36, &["sh"], &sb.env_list());
-        let stty = sb.path().join("stty-after.txt");
+        // One file per session: several sessions in one sandbox must not
+        // read each other's (or a half-written) record.
+        let stty = sb.path().join(format!("stty-after-{}.txt", fastrand::u64(..)));
         let exe = env!("CARGO_BIN_EXE_wktui");
         let line = format!(
             "{env_prefix} {exe} {args}; echo {EXIT_MARK}$?; stty -a > {}",
@@ -43,6 +45,39 @@ impl Session {
         self.tmux.keys(&[key]);
     }
 
+    /// Waits until the screen no longer shows `text`.
+    #[track_caller]
+    fn wait_until_gone(&self, text: &str) -> String {
+        let mut screen = String::new();
+        let gone = wait_for(WAIT, || {
+            screen = self.tmux.screen();
+            !screen.contains(text)
+        });
+        assert!(gone, "{text:?} is still shown:\n{screen}");
+        screen
+    }
+
+    /// The pid of wktui, the shell's child in the pane.
+    fn wktui_pid(&self) -> String {
+        let shell = self.tmux.run(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+        let children = std::process::Command::new("ps")
+            .args(["-o", "pid=", "--ppid", shell.trim()])
+            .output()
+            .expect("ps");
+        let pid = String::from_utf8_lossy(&children.stdout).trim().to_owned();
+        assert!(!pid.is_empty(), "found wktui's pid");
+        pid
+    }
+
+    fn signal(&self, name: &str) {
+        let pid = self.wktui_pid();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill -{name} {pid}");
+    }
+
     /// After wktui exits: its status, and that the terminal is as it was.
     #[track_caller]
     fn assert_exited_and_restored(&self, status: i32) -> String {
@@ -51,8 +86,12 @@ impl Session {
             .tmux
             .run(&["display", "-p", "-t", "t", "#{alternate_on} #{cursor_flag}"]);
         assert_eq!(modes.trim(), "0 1", "main screen, cursor shown");
-        assert!(wait_for(WAIT, || self.stty.exists()), "stty ran");
-        let stty = std::fs::read_to_string(&self.stty).unwrap_or_default();
+        let mut stty = String::new();
+        let written = wait_for(WAIT, || {
+            stty = std::fs::read_to_string(&self.stty).unwrap_or_default();
+            stty.ends_with('\n')
+        });
+        assert!(written, "stty ran: {stty:?}");
         let modes: Vec<&str> = stty.split_whitespace().collect();
         for mode in ["icanon", "echo", "isig"] {
             assert!(
@@ -79,13 +118,27 @@ fn open(sb: &Sandbox) -> Session {
     ui
 }
 
-/// The countdown shown for `name` in the list, e.g. "09:58".
+/// The time left shown for `name` in the list, e.g. "9m 58s", "expired" or
+/// "—"; `None` when the list has no row for it.
 fn countdown(screen: &str, name: &str) -> Option<String> {
     let line = screen
         .lines()
         .find(|l| l.starts_with('│') && l.contains(&format!(" {name} ")))?;
     let list_part = line.split('│').nth(1)?;
-    list_part.split_whitespace().last().map(str::to_owned)
+    let is_part = |w: &&str| {
+        w.len() > 1
+            && w.ends_with(['d', 'h', 'm', 's'])
+            && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit())
+    };
+    let words: Vec<&str> = list_part.split_whitespace().collect();
+    let left: Vec<&str> = words.iter().copied().filter(is_part).collect();
+    if !left.is_empty() {
+        return Some(left.join(" "));
+    }
+    ["expired", "—"]
+        .into_iter()
+        .find(|w| words.contains(w))
+        .map(str::to_owned)
 }
 
 #[test]
@@ -110,7 +163,7 @@ fn refresh_watch_the_countdown_copy_and_quit() {
     let screen = ui.wait_for("● valid");
     assert_eq!(srv.token_requests(), 1);
     let first = countdown(&screen, "prod").expect("a countdown");
-    assert!(first.starts_with("09:5") || first == "10:00", "{first}\n{screen}");
+    assert!(first.starts_with("9m 5") || first == "10m", "{first}\n{screen}");
     let moved = wait_for(Duration::from_secs(4), || {
         countdown(&ui.tmux.screen(), "prod").is_some_and(|now| now != first)
     });
@@ -170,24 +223,15 @@ fn ctrl_c_sigterm_and_a_panic_all_restore_the_terminal() {
         return;
     }
     let (sb, _srv) = sandbox_with_prod();
+    // Ctrl-C is an interrupt: 130, as shells report it.
     let ui = open(&sb);
     ui.key("C-c");
-    ui.assert_exited_and_restored(0);
+    ui.assert_exited_and_restored(130);
 
+    // A signal's exit code says which: 128 + its number.
     let ui = open(&sb);
-    let shell = ui.tmux.run(&["display", "-p", "-t", "t", "#{pane_pid}"]);
-    let children = std::process::Command::new("ps")
-        .args(["-o", "pid=", "--ppid", shell.trim()])
-        .output()
-        .expect("ps");
-    let pid = String::from_utf8_lossy(&children.stdout).trim().to_owned();
-    assert!(!pid.is_empty(), "found wktui's pid");
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    ui.assert_exited_and_restored(0);
+    ui.signal("TERM");
+    ui.assert_exited_and_restored(143);
 
     let ui = Session::start(&sb, "", "WKTUI_TEST_PANIC_AFTER_FIRST_FRAME=1");
     let screen = ui.assert_exited_and_restored(101);
@@ -343,4 +387,216 @@ fn a_token_fetched_by_a_script_shows_up_in_the_open_interface() {
     );
     ui.key("q");
     ui.assert_exited_and_restored(0);
+}
+
+#[test]
+fn every_signal_that_ends_the_interface_is_in_its_exit_code() {
+    if !tools_present("signal exit code test", &["tmux"]) {
+        return;
+    }
+    let (sb, _srv) = sandbox_with_prod();
+    for (signal, code) in [("INT", 130), ("HUP", 129), ("TERM", 143)] {
+        let ui = open(&sb);
+        ui.signal(signal);
+        ui.assert_exited_and_restored(code);
+    }
+    // A plain quit is a success.
+    let ui = open(&sb);
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}
+
+#[test]
+fn the_open_interface_follows_the_config_file() {
+    if !tools_present("config follow test", &["tmux"]) {
+        return;
+    }
+    let (sb, srv) = sandbox_with_prod();
+    let ui = open(&sb);
+    ui.key("r");
+    ui.wait_for("● valid");
+
+    // Added from the CLI while the interface is open.
+    sb.add_profile("longtok", &srv.token_url(), &[]);
+    let screen = ui.wait_for("config file changed: added longtok");
+    assert!(countdown(&screen, "longtok").is_some(), "a row for it:\n{screen}");
+    assert!(screen.contains("● valid"), "prod kept its token:\n{screen}");
+
+    // The file breaks: the error, with its line, and the list as it was.
+    let good = std::fs::read_to_string(sb.config_path()).expect("config");
+    let broken = format!("{good}\n[[profile]]\nname = \"moon\"\nregion = \"moon\"\nclient_id = \"x\"\n");
+    let line = broken
+        .lines()
+        .position(|l| l == "region = \"moon\"")
+        .expect("the line")
+        + 1;
+    sb.write_config(&broken);
+    let screen = ui.wait_for("config not reloaded");
+    assert!(
+        screen.contains(&format!(
+            "config.toml:{line}:10: region: \"moon\" is not a valid region"
+        )),
+        "file:line and field:\n{screen}"
+    );
+    assert!(
+        countdown(&screen, "longtok").is_some() && countdown(&screen, "prod").is_some(),
+        "{screen}"
+    );
+    assert!(countdown(&screen, "moon").is_none(), "{screen}");
+    // Fixed: it loads again and the error goes.
+    sb.write_config(&good);
+    let screen = ui.wait_for("the config file loads again");
+    assert!(!screen.contains("config not reloaded"), "{screen}");
+
+    // Removed from the CLI: the row goes; the form cannot be fooled into a
+    // name it no longer shows, and a name added elsewhere is refused on the form.
+    sb.run(&["profile", "remove", "longtok"]).ok();
+    let screen = ui.wait_until_gone("longtok");
+    assert!(countdown(&screen, "prod").is_some(), "{screen}");
+    sb.add_profile("other", &srv.token_url(), &[]);
+    ui.wait_for("added other");
+    ui.key("a");
+    ui.tmux.keys(&["-l", "other"]);
+    ui.key("C-s");
+    ui.wait_for("a profile named other exists already");
+    ui.key("Escape");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+    assert_eq!(srv.token_requests(), 1, "following the file fetched nothing");
+}
+
+#[test]
+fn an_edit_made_elsewhere_while_the_form_is_open_is_never_overwritten() {
+    if !tools_present("config conflict test", &["tmux"]) {
+        return;
+    }
+    let (sb, _srv) = sandbox_with_prod();
+    let ui = open(&sb);
+    ui.key("e");
+    ui.wait_for("Edit prod");
+    // Another program changes prod's scope meanwhile.
+    let text = std::fs::read_to_string(sb.config_path()).expect("config");
+    let changed = text.replace(
+        "client_id = \"test-client\"",
+        "client_id = \"test-client\"\nscope = \"changed:elsewhere\"",
+    );
+    assert_ne!(text, changed);
+    sb.write_config(&changed);
+    ui.wait_for("was changed in the config file by another program");
+    // Saving the form's (older) version is refused, in words.
+    ui.key("C-s");
+    ui.wait_for("nothing was saved");
+    let now = std::fs::read_to_string(sb.config_path()).expect("config");
+    assert!(
+        now.contains("changed:elsewhere"),
+        "the other change survived:\n{now}"
+    );
+    ui.key("Escape");
+    ui.key("e");
+    let screen = ui.wait_for("Edit prod");
+    assert!(
+        screen.contains("changed:elsewhere"),
+        "the form shows the new version:\n{screen}"
+    );
+    ui.key("Escape");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}
+
+#[test]
+fn the_demo_form_keeps_secrets_in_memory_and_its_profiles_use_the_demo_server() {
+    if !tools_present("demo form test", &["tmux"]) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let ui = Session::start(&sb, "demo", "");
+    ui.wait_for("sync-apac");
+    ui.key("a");
+    let screen = ui.wait_for("Add a profile");
+    assert!(screen.contains("kept in memory (demo)"), "{screen}");
+    assert!(!screen.contains("stored in the keyring"), "{screen}");
+    ui.tmux.keys(&["-l", "mine"]);
+    for _ in 0..2 {
+        ui.key("Tab");
+    }
+    ui.tmux.keys(&["-l", "my-client"]);
+    for _ in 0..4 {
+        ui.key("Tab");
+    }
+    ui.tmux.keys(&["-l", "my-secret"]);
+    ui.key("C-s");
+    ui.wait_for("added mine");
+    let screen = ui.wait_for("Token URL    http://127.0.0.1:");
+    assert!(
+        !screen.contains("wdesk.com"),
+        "not the real Workiva host:\n{screen}"
+    );
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+    assert!(!sb.config_path().exists(), "nothing written to the user's config");
+}
+
+#[test]
+fn a_long_token_shows_whole_and_selects_as_one_line() {
+    if !tools_present("long token test", &["tmux"]) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let long = format!("wk.{}", "Ab3-_x9".repeat(115)); // 808 characters, '-' and '_' inside
+    let srv = server();
+    // The server's answer, with a token as long as real ones get.
+    srv.push_fault(wktui::testserver::Fault::Status {
+        status: 200,
+        content_type: "application/json".into(),
+        body: format!(
+            r#"{{"access_token":"{long}","expires_in":600,"scope":"file:read","token_type":"Bearer"}}"#
+        ),
+        retry_after: None,
+    });
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    let ui = open(&sb);
+    ui.key("r");
+    ui.wait_for("● valid");
+    ui.key("s");
+    ui.wait_for("access token · 808 characters");
+    // tmux joins the lines the terminal wrapped itself (-J): the token is one line.
+    let joined = ui.tmux.run(&["capture-pane", "-p", "-J", "-t", "t"]);
+    assert!(
+        joined.lines().any(|l| l.trim_end() == long),
+        "the token is not one wrapped line:\n{joined}"
+    );
+    ui.key("Escape");
+    ui.wait_until_gone("access token");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}
+
+#[test]
+fn a_tiny_terminal_says_what_size_it_needs() {
+    if !tools_present("tiny terminal test", &["tmux"]) {
+        return;
+    }
+    let (sb, _srv) = sandbox_with_prod();
+    let ui = open(&sb);
+    ui.tmux.run(&["resize-window", "-t", "t", "-x", "12", "-y", "4"]);
+    let screen = ui.wait_for("40×10");
+    assert!(screen.contains("12×4, needs"), "{screen}");
+    ui.tmux
+        .run(&["resize-window", "-t", "t", "-x", "120", "-y", "36"]);
+    ui.wait_for("No token yet");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}
+
+#[test]
+fn tmux_test_servers_leave_no_socket_behind() {
+    if !tools_present("tmux cleanup test", &["tmux"]) {
+        return;
+    }
+    let tmux = Tmux::start(20, 5, &["sh"], &[]);
+    let socket = std::path::PathBuf::from(&tmux.socket);
+    assert!(socket.exists(), "{}", socket.display());
+    drop(tmux);
+    assert!(!socket.exists(), "{} is left behind", socket.display());
+    assert!(socket.parent().is_some_and(|dir| !dir.exists()));
 }

@@ -131,19 +131,41 @@ impl TokenCache {
 
     /// `load`, saying why an entry was not used.
     pub fn load_checked(&self, profile: &Profile) -> Result<Option<Token>, CacheError> {
-        self.usable_dir()?;
-        let Some(bytes) = private::read_trusted(&self.token_path(&profile.name), MAX_ENTRY_BYTES)? else {
-            return Ok(None);
+        tracing::debug!(profile = %profile.name, "cache lookup");
+        let found = self.usable_dir().and_then(|_| {
+            Ok(private::read_trusted(
+                &self.token_path(&profile.name),
+                MAX_ENTRY_BYTES,
+            )?)
+        });
+        let bytes = match found {
+            Ok(Some(bytes)) => zeroize::Zeroizing::new(bytes),
+            Ok(None) => {
+                tracing::debug!(profile = %profile.name, "cache miss: no entry");
+                return Ok(None);
+            }
+            Err(e) => {
+                tracing::debug!(profile = %profile.name, reason = %e, "cache miss: not trusted");
+                return Err(e);
+            }
         };
-        let bytes = zeroize::Zeroizing::new(bytes);
-        entry::decode(&bytes, &profile.fingerprint(), clock::now())
-            .map(Some)
-            .map_err(|e| {
-                CacheError::Unavailable(format!("the cached token of {} was not used: {e}", profile.name))
-            })
+        match entry::decode(&bytes, &profile.fingerprint(), clock::now()) {
+            Ok(token) => {
+                tracing::debug!(profile = %profile.name, expires_in = token.lifetime.as_secs(), "cache hit");
+                Ok(Some(token))
+            }
+            Err(e) => {
+                tracing::debug!(profile = %profile.name, reason = %e, "cache miss: the entry was not used");
+                Err(CacheError::Unavailable(format!(
+                    "the cached token of {} was not used: {e}",
+                    profile.name
+                )))
+            }
+        }
     }
 
     pub fn store(&self, profile: &Profile, token: &Token) -> Result<(), CacheError> {
+        tracing::debug!(profile = %profile.name, "caching the token");
         self.writable_dir()?;
         let bytes = entry::encode(&profile.fingerprint(), token);
         Ok(write_atomically(
@@ -155,6 +177,7 @@ impl TokenCache {
 
     /// Forgets a profile's token (and its lock file).
     pub fn remove(&self, name: &str) -> Result<(), CacheError> {
+        tracing::debug!(profile = %name, "forgetting the cached token");
         let dir = self.usable_dir()?;
         for path in [self.token_path(name), dir.join(format!("{name}.lock"))] {
             match std::fs::remove_file(&path) {
@@ -167,6 +190,7 @@ impl TokenCache {
 
     /// Moves a profile's token to a new name (a renamed profile, same grant).
     pub fn rename(&self, old: &str, new: &str) -> Result<(), CacheError> {
+        tracing::debug!(from = %old, to = %new, "moving the cached token");
         let dir = self.usable_dir()?;
         match std::fs::rename(self.token_path(old), self.token_path(new)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
@@ -181,6 +205,7 @@ impl TokenCache {
     /// `None` when that takes longer than `patience` (a process stuck at a
     /// passphrase prompt must not hang every script behind it).
     pub fn lock(&self, name: &str, patience: Duration) -> Result<Option<RefreshLock>, CacheError> {
+        tracing::debug!(profile = %name, patience_ms = patience.as_millis() as u64, "taking the refresh lock");
         let dir = self.writable_dir()?;
         let file = private::open_lock_file(&dir.join(format!("{name}.lock")))?;
         let deadline = std::time::Instant::now() + patience;

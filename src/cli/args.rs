@@ -4,6 +4,19 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::ArgValueCompleter;
+
+use super::completions::profile_names;
+
+/// Exit codes, for `--help` and the man page (one text for both).
+macro_rules! exit_codes {
+    () => {
+        "Exit codes: 0 success; 1 a runtime failure (network, the server refused, keyring,\n\
+         a failed doctor check); 2 bad usage or a bad config file; 130 interrupted (Ctrl-C);\n\
+         143 terminated (SIGTERM)."
+    };
+}
+pub const EXIT_CODES: &str = exit_codes!();
 
 #[derive(Parser, Debug)]
 #[command(
@@ -11,13 +24,27 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Bearer tokens for the Workiva APIs: a terminal UI, and a fast `wktui token` for scripts",
     long_about = None,
-    after_help = "With no command, wktui opens the interactive interface.\n\
-                  Example: curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" \\\n                           https://api.app.wdesk.com/permissions"
+    after_help = concat!(
+        "With no command, wktui opens the interactive interface.\n\n\
+         Example:\n  \
+         curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" \\\n       \
+         https://api.app.wdesk.com/permissions\n\n",
+        exit_codes!()
+    )
 )]
 pub struct Cli {
     /// Config file [default: $WKTUI_CONFIG, else the platform config dir]
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+
+    /// Print nothing but results and errors (no progress or confirmations)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// What to write to the log file, in RUST_LOG syntax: error, warn, info, debug,
+    /// trace, or e.g. "wktui::fetcher=trace" [default: $WKTUI_LOG, else warn]
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -25,7 +52,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Add, list and remove profiles (one per Workiva API grant)
+    /// Add, list, show, edit, rename and remove profiles (one per Workiva API grant)
     #[command(subcommand)]
     Profile(ProfileCommand),
     /// Print a valid access token for a profile (cached while it has time left)
@@ -34,15 +61,33 @@ pub enum Command {
     List(ListArgs),
     /// Fetch new tokens, concurrently
     Refresh(RefreshArgs),
-    /// Copy a valid token to the clipboard (cleared after clipboard_clear_after)
+    /// Copy a valid token to the clipboard (the desktop one is cleared after clipboard_clear_after)
     Copy(CopyArgs),
     /// Try the interface against a built-in token server on 127.0.0.1 (no account needed)
+    // The demo never reads a config file: its own hidden `config` keeps the
+    // global --config out of its help.
+    #[command(arg(clap::Arg::new("config").long("config").hide(true)))]
     Demo,
     /// Check a profile's token against the API (GET /permissions): exit 0 accepted, 1 refused
     Verify {
         /// Profile name
+        #[arg(add = ArgValueCompleter::new(profile_names))]
         name: String,
     },
+    /// Check this machine: config, keyring, clipboard, cache, and for each profile
+    /// DNS, TLS, the token endpoint and the clock: exit 0 all pass, 1 otherwise
+    Doctor(DoctorArgs),
+    /// Where the config file is, and a safe way to edit it
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script (profile names complete from the config)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page (roff) on stdout: `wktui man | man -l -`
+    Man,
     /// Run a command with the profile's token, and a private token endpoint that renews it
     Exec(ExecArgs),
     /// Print shell lines that export the profile's token variables: eval "$(wktui env prod)"
@@ -67,6 +112,7 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct CopyArgs {
     /// Profile name
+    #[arg(add = ArgValueCompleter::new(profile_names))]
     pub name: String,
     /// Copy with an OSC 52 escape through the terminal (works over SSH and in tmux)
     #[arg(long)]
@@ -78,15 +124,36 @@ pub enum ProfileCommand {
     /// Add a profile; asks for the client secret (or reads one line from stdin)
     Add(Box<AddArgs>),
     /// List the configured profiles
-    List(FormatArg),
+    List(ProfileListArgs),
+    /// Show a profile: every field but the secret, and where the secret lives
+    Show {
+        /// Profile name
+        #[arg(add = ArgValueCompleter::new(profile_names))]
+        name: String,
+        /// text: one field per line; json: stable fields
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Change some fields of a profile; the others stay, and so do the comments around it
+    Edit(Box<EditArgs>),
+    /// Rename a profile: its config entry, keyring entry and cached token move together
+    Rename {
+        /// The profile's current name
+        #[arg(add = ArgValueCompleter::new(profile_names))]
+        old: String,
+        /// Its new name: letters, digits, '-', '_', '.'
+        new: String,
+    },
     /// Remove a profile, its keyring entry and its cached token
     Remove {
         /// Profile name
+        #[arg(add = ArgValueCompleter::new(profile_names))]
         name: String,
     },
     /// Replace the client secret stored in the keyring for a profile
     SetSecret {
         /// Profile name
+        #[arg(add = ArgValueCompleter::new(profile_names))]
         name: String,
     },
 }
@@ -127,6 +194,7 @@ pub struct AddArgs {
 #[derive(Args, Debug)]
 pub struct TokenArgs {
     /// Profile name
+    #[arg(add = ArgValueCompleter::new(profile_names))]
     pub name: String,
     /// Always fetch a new token
     #[arg(long)]
@@ -170,10 +238,105 @@ pub enum ListFormat {
 #[derive(Args, Debug)]
 pub struct RefreshArgs {
     /// Profiles to refresh [default: those expiring, expired or without a token]
+    #[arg(add = ArgValueCompleter::new(profile_names))]
     pub names: Vec<String>,
     /// Refresh every profile
     #[arg(long, conflicts_with = "names")]
     pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProfileListArgs {
+    #[command(flatten)]
+    pub format: FormatArg,
+    /// Only the names, one per line (for completion scripts)
+    #[arg(long, hide = true, conflicts_with = "format")]
+    pub names: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShowFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// Profile name
+    #[arg(add = ArgValueCompleter::new(profile_names))]
+    pub name: String,
+    /// Workiva region (replaces a token URL)
+    #[arg(long, value_parser = ["us", "eu", "apac"], conflicts_with = "token_url")]
+    pub region: Option<String>,
+    /// A custom token URL (replaces the region; https, plain http only to this machine)
+    #[arg(long, value_name = "URL")]
+    pub token_url: Option<String>,
+    /// Client id of the API grant
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Space-separated scopes to request; "" asks for the grant's default
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Token API version
+    #[arg(long, value_parser = ["2026-01-01", "2022-01-01"])]
+    pub api_version: Option<String>,
+    /// How to send the client credentials: in the form body, or HTTP Basic
+    #[arg(long, value_parser = ["body", "basic"])]
+    pub client_auth: Option<String>,
+    /// Read the secret from this environment variable (the keyring entry is removed)
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["secret_command", "keyring"])]
+    pub secret_env: Option<String>,
+    /// Use this command's output as the secret (the keyring entry is removed)
+    #[arg(long, value_name = "CMD", conflicts_with = "keyring")]
+    pub secret_command: Option<String>,
+    /// Keep the secret in the OS keyring; asks for it (or reads one line from stdin)
+    #[arg(long)]
+    pub keyring: bool,
+    /// An extra CA bundle (PEM) to trust for this profile
+    #[arg(long, value_name = "PATH", conflicts_with = "no_ca_file")]
+    pub ca_file: Option<PathBuf>,
+    /// Stop trusting the profile's extra CA bundle
+    #[arg(long)]
+    pub no_ca_file: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// Check only this profile [default: every profile]
+    #[arg(add = ArgValueCompleter::new(profile_names))]
+    pub name: Option<String>,
+    /// text: one line per check; json: stable fields
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print the config file's path (whether or not it exists yet)
+    Path,
+    /// Edit the config in $VISUAL or $EDITOR; saved only when it is valid
+    Edit,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+impl CompletionShell {
+    pub fn name(self) -> &'static str {
+        match self {
+            CompletionShell::Bash => "bash",
+            CompletionShell::Zsh => "zsh",
+            CompletionShell::Fish => "fish",
+            CompletionShell::Powershell => "powershell",
+            CompletionShell::Elvish => "elvish",
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +348,7 @@ Example: wktui exec prod -- python sync.py"
 )]
 pub struct ExecArgs {
     /// Profile name
+    #[arg(add = ArgValueCompleter::new(profile_names))]
     pub name: String,
     /// The token handed over has at least this many seconds left [default: refresh_margin, 60]
     #[arg(long, value_name = "SECONDS")]
@@ -203,6 +367,7 @@ pub struct ExecArgs {
 #[derive(Args, Debug)]
 pub struct EnvArgs {
     /// Profile name
+    #[arg(add = ArgValueCompleter::new(profile_names))]
     pub name: String,
     /// The syntax of the lines
     #[arg(long, value_enum, default_value_t = Shell::Sh)]
@@ -227,6 +392,7 @@ Example: curl -d grant_type=client_credentials -u \"prod:$WORKIVA_CLIENT_SECRET\
 )]
 pub struct ServeArgs {
     /// Profiles to serve [default: all]
+    #[arg(add = ArgValueCompleter::new(profile_names))]
     pub names: Vec<String>,
     /// Address and port on the loopback interface (port 0 picks a free one)
     #[arg(long, value_name = "IP:PORT", default_value = crate::serve::DEFAULT_LISTEN)]

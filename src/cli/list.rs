@@ -1,4 +1,5 @@
 //! `wktui list`: every profile and where its token stands, from the cache only.
+//! Profiles are listed by name, as the interface lists them.
 
 use serde_json::Value;
 
@@ -6,7 +7,7 @@ use super::args::{ListArgs, ListFormat};
 use super::output::{list_format, local_time, profile_json, render_rows, rfc3339};
 use super::{CliError, Context, print};
 use crate::clock;
-use crate::model::{Profile, Timestamp, Token, TokenState, format_countdown};
+use crate::model::{Profile, Timestamp, Token, TokenState, format_time_left};
 
 const HEADER: [&str; 8] = [
     "NAME",
@@ -22,10 +23,10 @@ const HEADER: [&str; 8] = [
 pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     let now = clock::now();
     let margin = ctx.config.settings.refresh_margin;
-    let entries: Vec<(&Profile, Option<Token>)> = ctx
-        .config
-        .profiles
-        .iter()
+    let mut profiles: Vec<&Profile> = ctx.config.profiles.iter().collect();
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    let entries: Vec<(&Profile, Option<Token>)> = profiles
+        .into_iter()
         .map(|p| (p, ctx.engine.cache().load(p)))
         .collect();
     let format = list_format(args.format.format);
@@ -57,8 +58,11 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
                     .unwrap_or_else(dash),
                 t.as_ref().map_or_else(dash, |t| t.token_type.clone()),
                 t.as_ref().map_or_else(dash, |t| local_time(t.expires_at(), now)),
-                t.as_ref()
-                    .map_or_else(dash, |t| format_countdown(t.seconds_left(now).max(0))),
+                // Words for people; plain seconds for scripts.
+                t.as_ref().map_or_else(dash, |t| match format {
+                    ListFormat::Plain => t.seconds_left(now).max(0).to_string(),
+                    _ => format_time_left(t.seconds_left(now)),
+                }),
                 state.to_string(),
             ]
         })

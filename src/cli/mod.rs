@@ -2,10 +2,14 @@
 //! scripts can trust (0 success, 1 runtime failure, 2 bad usage or config).
 
 mod args;
+mod completions;
+mod config_cmd;
 mod copy;
+mod doctor;
 mod env;
 mod exec;
 mod list;
+mod man;
 mod output;
 mod process;
 mod profile;
@@ -19,7 +23,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 pub use args::Cli;
 use args::Command;
@@ -98,6 +102,12 @@ impl From<crate::profiles::ProfileError> for CliError {
     }
 }
 
+impl From<crate::config::env_profile::EnvProfileError> for CliError {
+    fn from(e: crate::config::env_profile::EnvProfileError) -> Self {
+        CliError::usage(format!("the env profile: {e}"))
+    }
+}
+
 impl CliError {
     /// A failure of the engine for `profile`, with the next step for that profile.
     pub fn engine(e: EngineError, profile: &str) -> Self {
@@ -112,12 +122,41 @@ pub struct Context {
     pub config_path: PathBuf,
     pub config: Config,
     pub engine: Arc<Engine>,
+    /// `--quiet`: no progress or confirmations, only results and errors.
+    pub quiet: bool,
+    /// Whether `config` holds the `env` profile made from WORKIVA_* variables.
+    pub env_profile: bool,
 }
 
 impl Context {
-    fn load(explicit: Option<&std::path::Path>) -> Result<Context, CliError> {
+    /// Loads the config. A path the user named (`--config`, `WKTUI_CONFIG`)
+    /// must exist, so that a typo is not mistaken for "no profiles yet";
+    /// only a command that creates the file (`profile add`) may start one.
+    fn load(explicit: Option<&std::path::Path>, creates_config: bool) -> Result<Context, CliError> {
         let config_path = config::resolve_path(explicit)?;
-        let config = config::load(&config_path)?;
+        if let Some(from) = explicit_config_source(explicit)
+            && matches!(config_path.try_exists(), Ok(false))
+        {
+            if !creates_config {
+                return Err(CliError {
+                    hint: Some(format!(
+                        "check the path; `wktui --config {} profile add NAME --client-id ID` creates it",
+                        config_path.display()
+                    )),
+                    ..CliError::usage(format!(
+                        "the config file {} (from {from}) does not exist",
+                        config_path.display()
+                    ))
+                });
+            }
+            eprintln!("wktui: creating the config file {}", config_path.display());
+        }
+        let mut config = config::load(&config_path)?;
+        let before = config.profiles.len();
+        if let Some(warning) = config::env_profile::add_to(&mut config, |v| std::env::var(v).ok())? {
+            eprint_safe!("wktui: warning: {warning}");
+        }
+        let env_profile = config.profiles.len() > before;
         // No child of ours (a secret command) inherits another profile's secret.
         crate::secrets::hide_variables_from_children(config.profiles.iter().filter_map(|p| {
             match &p.secret_source {
@@ -134,14 +173,59 @@ impl Context {
             config_path,
             config,
             engine: Arc::new(engine),
+            quiet: false,
+            env_profile,
         })
+    }
+
+    /// Refuses to change the `env` profile: it lives in environment variables.
+    pub(crate) fn changeable(&self, name: &str) -> Result<(), CliError> {
+        if self.env_profile && name == config::env_profile::ENV_PROFILE {
+            return Err(CliError::usage(
+                "profile env comes from the WORKIVA_* environment variables, not the config file; change those variables instead",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Prints a confirmation or progress line, unless `--quiet`.
+    pub(crate) fn say(&self, text: &str) -> Result<(), CliError> {
+        if self.quiet { Ok(()) } else { print(text) }
+    }
+}
+
+/// Where an explicit config path comes from, for messages; `None` when the
+/// platform default is used.
+fn explicit_config_source(flag: Option<&std::path::Path>) -> Option<&'static str> {
+    if flag.is_some() {
+        Some("--config")
+    } else if std::env::var_os(config::CONFIG_ENV).is_some_and(|v| !v.is_empty()) {
+        Some(config::CONFIG_ENV)
+    } else {
+        None
     }
 }
 
 pub fn main() -> ExitCode {
     // Before any secret is read: no core dump, no debugger of the same user.
     crate::platform::process::protect_from_dumps();
-    let cli = Cli::parse();
+    // A shell asking for completions (WKTUI_COMPLETE set) is answered and
+    // exits here; checked first so that other runs skip clap_complete's setup.
+    if std::env::var_os(completions::COMPLETE_ENV).is_some() {
+        clap_complete::CompleteEnv::with_factory(Cli::command)
+            .var(completions::COMPLETE_ENV)
+            .complete();
+    }
+    let cli = Cli::try_parse().unwrap_or_else(|e| without_hidden_suggestions(e).exit());
+    if let Err(e) = start_logging(cli.log_level.as_deref()) {
+        report(&e);
+        return ExitCode::from(e.code);
+    }
+    tracing::debug!(
+        pid = std::process::id(),
+        version = env!("CARGO_PKG_VERSION"),
+        "wktui started"
+    );
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -151,14 +235,59 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The log file, as `--log-level` or `WKTUI_LOG` ask; a bad `WKTUI_LOG`
+/// is warned about (it may be set for every command), a bad flag refused.
+fn start_logging(flag: Option<&str>) -> Result<(), CliError> {
+    use crate::logging;
+    let env = std::env::var(logging::LOG_ENV).ok();
+    let filter = match logging::filter_from(flag, env) {
+        Ok(filter) => filter,
+        Err(e) if flag.is_some() => return Err(CliError::usage(e.to_string())),
+        Err(e) => {
+            eprintln!("wktui: warning: {e}; logging warnings and errors only");
+            logging::filter_from(None, None).map_err(|e| CliError::usage(e.to_string()))?
+        }
+    };
+    if let Some(path) = logging::default_path() {
+        logging::init(filter, path);
+    }
+    Ok(())
+}
+
+/// clap suggests every subcommand for a typo, hidden ones too
+/// (`wktui tokn` offered `__token-server`): internal commands stay unnamed.
+fn without_hidden_suggestions(mut error: clap::Error) -> clap::Error {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+    let hidden: Vec<String> = Cli::command()
+        .get_subcommands()
+        .filter(|c| c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    if let Some(ContextValue::Strings(suggested)) = error.get(ContextKind::SuggestedSubcommand) {
+        let kept: Vec<String> = suggested
+            .iter()
+            .filter(|name| !hidden.contains(name))
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            error.remove(ContextKind::SuggestedSubcommand);
+        } else {
+            error.insert(ContextKind::SuggestedSubcommand, ContextValue::Strings(kept));
+        }
+    }
+    error
+}
+
 fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
-        let ctx = Context::load(cli.config.as_deref())?;
+        let ctx = Context::load(cli.config.as_deref(), false)?;
         return interactive(TuiContext {
             config_path: ctx.config_path,
             config: ctx.config,
             engine: ctx.engine,
             refresh_at_start: false,
+            base_url_for_new: None,
         });
     };
     if let Command::Demo = command {
@@ -168,6 +297,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             config: demo.config.clone(),
             engine: Arc::clone(&demo.engine),
             refresh_at_start: true,
+            base_url_for_new: Some(demo.server.base_url()),
         });
     }
     if let Command::ClipboardServe { clear_after } = &command {
@@ -179,7 +309,16 @@ fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::TokenServer { config } = &command {
         return serve_tokens(config);
     }
-    let ctx = Context::load(cli.config.as_deref())?;
+    match &command {
+        Command::Completions { shell } => return completions::run(*shell),
+        Command::Man => return man::run(),
+        Command::Doctor(args) => return doctor::run(cli.config.as_deref(), args),
+        Command::Config(cmd) => return config_cmd::run(cli.config.as_deref(), cmd, cli.quiet),
+        _ => {}
+    }
+    let creates_config = matches!(&command, Command::Profile(args::ProfileCommand::Add(_)));
+    let mut ctx = Context::load(cli.config.as_deref(), creates_config)?;
+    ctx.quiet = cli.quiet;
     match command {
         Command::Profile(cmd) => profile::run(&ctx, cmd),
         Command::Token(args) => token::run(&ctx, &args),
@@ -190,7 +329,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Exec(args) => exec::run(&ctx, &args),
         Command::Env(args) => env::run(&ctx, &args),
         Command::Serve(args) => serve::run(&ctx, &args),
-        Command::Demo | Command::ClipboardServe { .. } | Command::TokenServer { .. } => Ok(()),
+        Command::Demo
+        | Command::ClipboardServe { .. }
+        | Command::TokenServer { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Doctor(_)
+        | Command::Config(_) => Ok(()),
     }
 }
 
@@ -217,13 +362,23 @@ fn interactive(ctx: TuiContext) -> Result<(), CliError> {
             "the interactive interface needs a terminal; in scripts use `wktui token NAME` or `wktui list`",
         ));
     }
-    crate::tui::run(ctx).map_err(CliError::runtime)
+    let ended = crate::tui::run(ctx).map_err(CliError::runtime)?;
+    match ended.exit_code() {
+        0 => Ok(()),
+        // Ended by a signal or Ctrl-C: the code says which (130, 143, 129), as shells expect.
+        code => Err(CliError {
+            code,
+            message: String::new(),
+            hint: None,
+        }),
+    }
 }
 
 fn report(e: &CliError) {
     if e.message.is_empty() {
         return;
     }
+    tracing::error!(code = e.code, "{}", e.message);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "wktui: error: {}", terminal_safe(&e.message));
     if let Some(hint) = &e.hint {

@@ -19,6 +19,11 @@ pub fn list_format(asked: Option<ListFormat>) -> ListFormat {
     })
 }
 
+/// Colours only on a terminal, and never when `NO_COLOR` is set (to anything).
+pub fn use_colour() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
 /// Rows as an aligned table (with a header) or as tab-separated lines (without).
 pub fn render_rows(header: &[&str], rows: &[Vec<String>], format: ListFormat) -> String {
     let mut out = String::new();

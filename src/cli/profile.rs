@@ -1,4 +1,4 @@
-//! `wktui profile add|list|remove|set-secret`.
+//! `wktui profile add|list|show|edit|rename|remove|set-secret`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::args::{AddArgs, FormatArg, ListFormat, ProfileCommand};
+use super::args::{AddArgs, EditArgs, FormatArg, ListFormat, ProfileCommand, ProfileListArgs, ShowFormat};
 use super::output::{list_format, profile_json, render_rows};
 use super::{CliError, Context, print};
 use crate::config::{self, check_token_url};
@@ -16,7 +16,10 @@ use crate::profiles;
 pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
     match cmd {
         ProfileCommand::Add(args) => add(ctx, &args),
-        ProfileCommand::List(format) => list(ctx, &format),
+        ProfileCommand::List(args) => list_or_names(ctx, &args),
+        ProfileCommand::Show { name, format } => show(ctx, &name, format),
+        ProfileCommand::Edit(args) => edit(ctx, &args),
+        ProfileCommand::Rename { old, new } => rename(ctx, &old, &new),
         ProfileCommand::Remove { name } => remove(ctx, &name),
         ProfileCommand::SetSecret { name } => set_secret(ctx, &name),
     }
@@ -26,6 +29,12 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
     let profile = profile_from_args(args)?;
     if ctx.config.profile(&profile.name).is_ok() {
         return Err(config::ConfigError::ProfileExists(profile.name).into());
+    }
+    if let Endpoint::TokenUrl(url) = &profile.endpoint
+        && let Some(advice) = crate::model::advice::token_url_without_path(url)
+    {
+        // Said before the secret prompt, so the user can stop and retype.
+        eprintln!("wktui: warning: --token-url {advice}");
     }
     let secret = match profile.secret_source.is_stored() {
         true => Some(read_secret_input(&profile.name)?),
@@ -37,7 +46,7 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
         secret.as_ref(),
         ctx.engine.secrets().as_ref(),
     )?;
-    print(&format!(
+    ctx.say(&format!(
         "Added profile {} ({}, client id {}); client secret from {}.\nConfig: {}\n",
         profile.name,
         profile.endpoint_label(),
@@ -165,6 +174,7 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
 }
 
 fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
+    ctx.changeable(name)?;
     let profile = ctx.config.profile(name)?;
     let removed = profiles::remove(
         &ctx.config_path,
@@ -180,12 +190,13 @@ fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
     } else {
         ""
     };
-    print(&format!(
+    ctx.say(&format!(
         "Removed profile {name}{secret_note} and its cached token.\n"
     ))
 }
 
 fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
+    ctx.changeable(name)?;
     let profile = ctx.config.profile(name)?;
     if !profile.secret_source.is_stored() {
         return Err(crate::profiles::ProfileError::SecretNotStored {
@@ -196,7 +207,297 @@ fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
     }
     let secret = read_secret_input(name)?;
     profiles::set_secret(&ctx.config_path, name, &secret, ctx.engine.secrets().as_ref())?;
-    print(&format!(
+    ctx.say(&format!(
         "Stored a new client secret for {name} in the keyring.\n"
+    ))
+}
+
+/// `profile list`, or with `--names` one name per line for completion scripts.
+fn list_or_names(ctx: &Context, args: &ProfileListArgs) -> Result<(), CliError> {
+    if !args.names {
+        return list(ctx, &args.format);
+    }
+    let mut out = String::new();
+    for p in &ctx.config.profiles {
+        out.push_str(&p.name);
+        out.push('\n');
+    }
+    print(&out)
+}
+
+/// Everything about a profile except its secret, and where that secret lives.
+fn show(ctx: &Context, name: &str, format: ShowFormat) -> Result<(), CliError> {
+    let profile = ctx.config.profile(name)?;
+    let from_env = ctx.env_profile && config::env_profile::is_env_profile(profile);
+    let defined_in = if from_env {
+        "environment (WORKIVA_* variables)".to_owned()
+    } else {
+        ctx.config_path.display().to_string()
+    };
+    let now = crate::clock::now();
+    let token = ctx.engine.cache().load(profile);
+    let state = crate::model::TokenState::of(token.as_ref(), now, ctx.config.settings.refresh_margin);
+    let secret_location = secret_location(profile);
+    if format == ShowFormat::Json {
+        let mut entry = profile_json(profile);
+        entry.insert("api_version".into(), profile.api_version.as_str().into());
+        entry.insert("client_auth".into(), profile.client_auth.as_str().into());
+        entry.insert("base_url".into(), profile.base_url.clone().into());
+        entry.insert(
+            "ca_file".into(),
+            profile.ca_file.as_ref().map(|p| p.display().to_string()).into(),
+        );
+        entry.insert("secret".into(), profile.secret_source.to_string().into());
+        entry.insert("secret_location".into(), secret_location.into());
+        entry.insert("defined_in".into(), defined_in.into());
+        entry.insert("token_state".into(), state.as_str().into());
+        entry.insert(
+            "expires_at".into(),
+            token
+                .as_ref()
+                .map(|t| super::output::rfc3339(t.expires_at()))
+                .into(),
+        );
+        return print(&format!("{}\n", serde_json::Value::Object(entry)));
+    }
+    let dash = || "-".to_owned();
+    let mut rows: Vec<(&str, String)> = vec![
+        ("Name", profile.name.clone()),
+        (
+            "Region",
+            profile.region().map_or_else(dash, |r| r.as_str().to_owned()),
+        ),
+        ("Token URL", profile.token_url()),
+        ("Client id", profile.client_id.clone()),
+        (
+            "Scope",
+            profile
+                .scope
+                .as_ref()
+                .map_or_else(|| "(the grant's default)".into(), ToString::to_string),
+        ),
+        ("API version", profile.api_version.to_string()),
+        ("Client auth", profile.client_auth.to_string()),
+        ("Secret", secret_location),
+        (
+            "CA file",
+            profile
+                .ca_file
+                .as_ref()
+                .map_or_else(dash, |p| p.display().to_string()),
+        ),
+        ("Defined in", defined_in),
+    ];
+    if let Some(base) = &profile.base_url {
+        rows.insert(3, ("Base URL", base.clone()));
+    }
+    rows.push((
+        "Token",
+        match &token {
+            Some(t) => format!(
+                "{state}, expires {}",
+                super::output::local_time(t.expires_at(), now)
+            ),
+            None => state.to_string(),
+        },
+    ));
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let text: String = rows
+        .iter()
+        .map(|(k, v)| format!("{k:width$}  {}\n", crate::model::text::clean(v, 2048)))
+        .collect();
+    print(&text)
+}
+
+/// Where the secret is, in words a user can act on; never the secret itself.
+fn secret_location(profile: &Profile) -> String {
+    match &profile.secret_source {
+        SecretSource::Keyring => format!(
+            "OS keyring, service \"{}\", user \"{}\"",
+            crate::secrets::KEYRING_SERVICE,
+            profile.name
+        ),
+        SecretSource::Env(var) => {
+            let set = std::env::var_os(var).is_some_and(|v| !v.is_empty());
+            format!(
+                "environment variable ${var} ({})",
+                if set { "set" } else { "not set" }
+            )
+        }
+        SecretSource::Command(cmd) => format!("output of the command `{cmd}`"),
+        SecretSource::Memory => "memory (demo)".to_owned(),
+    }
+}
+
+/// Changes only the fields given on the command line.
+fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
+    ctx.changeable(&args.name)?;
+    let old = ctx.config.profile(&args.name)?;
+    let new = edited(old, args)?;
+    if new == *old {
+        return ctx.say(&format!(
+            "Profile {} already says that; nothing changed.\n",
+            old.name
+        ));
+    }
+    let secret = match (old.secret_source.is_stored(), new.secret_source.is_stored()) {
+        (false, true) => Some(read_secret_input(&new.name)?),
+        _ => None,
+    };
+    let secrets = ctx.engine.secrets();
+    profiles::replace(
+        &ctx.config_path,
+        old,
+        &new,
+        secret.as_ref(),
+        secrets.as_ref(),
+        ctx.engine.cache(),
+    )?;
+    if old.secret_source.is_stored() && !new.secret_source.is_stored() {
+        // The secret now comes from elsewhere: do not leave a copy behind.
+        if let Err(e) = secrets.delete(&old.name) {
+            eprintln!(
+                "wktui: warning: the old secret of {} is still in the keyring ({e}); remove it with `secret-tool clear service wktui username {}`",
+                old.name, old.name
+            );
+        }
+    }
+    ctx.say(&format!(
+        "Changed profile {}: {}.\n",
+        new.name,
+        changed_fields(old, &new).join(", ")
+    ))
+}
+
+/// `old` with the fields `args` names replaced, each checked as `profile add` checks it.
+fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
+    let mut p = old.clone();
+    if let Some(region) = &args.region {
+        p.endpoint = Endpoint::Region(
+            region
+                .parse::<Region>()
+                .map_err(|e| CliError::usage(e.to_string()))?,
+        );
+    }
+    if let Some(url) = &args.token_url {
+        check_token_url(url).map_err(|m| CliError::usage(format!("--token-url: {m}")))?;
+        p.endpoint = Endpoint::TokenUrl(url.trim().to_owned());
+        // base_url only goes with a region.
+        p.base_url = None;
+    }
+    if let Some(id) = &args.client_id {
+        if id.trim().is_empty() {
+            return Err(CliError::usage(
+                "--client-id is empty; give the client id of the Workiva API grant",
+            ));
+        }
+        p.client_id = id.trim().to_owned();
+    }
+    if let Some(scope) = &args.scope {
+        p.scope = Some(Scopes::parse(scope)).filter(|s| !s.is_empty());
+    }
+    if let Some(v) = &args.api_version {
+        p.api_version = v
+            .parse()
+            .map_err(|e: crate::model::ParseEnumError| CliError::usage(e.to_string()))?;
+    }
+    if let Some(v) = &args.client_auth {
+        p.client_auth = v
+            .parse()
+            .map_err(|e: crate::model::ParseEnumError| CliError::usage(e.to_string()))?;
+    }
+    if let Some(var) = &args.secret_env {
+        let var = var.trim();
+        if var.is_empty() || var.contains('=') || var.contains('\0') {
+            return Err(CliError::usage(
+                "--secret-env must be the name of an environment variable, e.g. WORKIVA_CLIENT_SECRET",
+            ));
+        }
+        p.secret_source = SecretSource::Env(var.to_owned());
+    }
+    if let Some(cmd) = &args.secret_command {
+        if cmd.trim().is_empty() {
+            return Err(CliError::usage(
+                "--secret-command is empty; give a command that prints the secret, e.g. \"pass show workiva/prod\"",
+            ));
+        }
+        p.secret_source = SecretSource::Command(cmd.trim().to_owned());
+    }
+    if args.keyring {
+        p.secret_source = SecretSource::Keyring;
+    }
+    if let Some(ca) = &args.ca_file {
+        p.ca_file = Some(absolute(ca));
+    }
+    if args.no_ca_file {
+        p.ca_file = None;
+    }
+    Ok(p)
+}
+
+/// The names of the fields that differ, for the confirmation.
+fn changed_fields(old: &Profile, new: &Profile) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    if old.endpoint != new.endpoint {
+        fields.push("endpoint");
+    }
+    if old.client_id != new.client_id {
+        fields.push("client id");
+    }
+    if old.scope != new.scope {
+        fields.push("scope");
+    }
+    if old.api_version != new.api_version {
+        fields.push("API version");
+    }
+    if old.client_auth != new.client_auth {
+        fields.push("client auth");
+    }
+    if old.secret_source != new.secret_source {
+        fields.push("secret source");
+    }
+    if old.ca_file != new.ca_file {
+        fields.push("CA file");
+    }
+    if old.base_url != new.base_url {
+        fields.push("base URL");
+    }
+    fields
+}
+
+/// Renames a profile: config entry, keyring entry and cached token together.
+/// `profiles::replace` writes the secret under the new name first and takes
+/// it back if the config cannot be saved, so a failure leaves the old profile
+/// whole.
+fn rename(ctx: &Context, old_name: &str, new_name: &str) -> Result<(), CliError> {
+    ctx.changeable(old_name)?;
+    let new_name = new_name.trim();
+    config::check_profile_name(new_name).map_err(|m| CliError::usage(format!("profile name {m}")))?;
+    if ctx.env_profile && new_name == config::env_profile::ENV_PROFILE {
+        return Err(CliError::usage(
+            "the name env is taken by the profile the WORKIVA_* environment variables define; pick another",
+        ));
+    }
+    let old = ctx.config.profile(old_name)?;
+    if old_name == new_name {
+        return ctx.say(&format!("Profile {old_name} already has that name.\n"));
+    }
+    let mut new = old.clone();
+    new.name = new_name.to_owned();
+    profiles::replace(
+        &ctx.config_path,
+        old,
+        &new,
+        None,
+        ctx.engine.secrets().as_ref(),
+        ctx.engine.cache(),
+    )?;
+    let moved = if old.secret_source.is_stored() {
+        ", its keyring entry"
+    } else {
+        ""
+    };
+    ctx.say(&format!(
+        "Renamed profile {old_name} to {new_name}{moved} and its cached token.\n"
     ))
 }

@@ -2,17 +2,19 @@
 
 use super::args::RefreshArgs;
 use super::output::local_time;
-use super::{CliError, Context, print};
+use super::{CliError, Context};
 use crate::clock;
 use crate::engine::Origin;
-use crate::model::{Profile, TokenState, format_countdown};
+use crate::model::{Profile, TokenState, format_duration};
 
 pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
     let chosen = choose(ctx, args)?;
     if chosen.is_empty() {
-        return print("Every token is valid; nothing to refresh (use --all to refresh anyway).\n");
+        return ctx.say("Every token is valid; nothing to refresh (use --all to refresh anyway).\n");
     }
-    let results = super::runtime()?.block_on(ctx.engine.refresh_many(chosen));
+    let mut results = super::runtime()?.block_on(ctx.engine.refresh_many(chosen));
+    // By name, as `list` and the interface show profiles.
+    results.sort_by(|(a, _), (b, _)| a.cmp(b));
     let now = clock::now();
     let width = results.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let mut out = String::new();
@@ -27,7 +29,7 @@ pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
                 out.push_str(&format!(
                     "{name:width$}  refreshed  expires {} (in {}){latency}\n",
                     local_time(done.token.expires_at(), now),
-                    format_countdown(done.token.seconds_left(now).max(0)),
+                    format_duration(done.token.seconds_left(now).max(0).unsigned_abs()),
                 ));
                 if let Some(warning) = &done.cache_warning {
                     super::eprint_safe!("wktui: warning: {name}: {warning}");
@@ -42,7 +44,7 @@ pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
             }
         }
     }
-    print(&out)?;
+    ctx.say(&out)?;
     if failed > 0 {
         return Err(CliError::runtime(format!(
             "{failed} of {} profiles could not be refreshed",

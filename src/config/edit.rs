@@ -38,6 +38,21 @@ pub fn remove_profile(path: &Path, name: &str) -> Result<(), ConfigError> {
     editor.save()
 }
 
+/// The config file's edit lock, held alone: for replacing the whole file
+/// (`wktui config edit`), which must work on a file that does not load.
+pub struct EditLock {
+    _file: std::fs::File,
+}
+
+/// Takes the edit lock of `path` (a symlink's target), waiting a little for
+/// another process's change to finish.
+pub fn lock(path: &Path) -> Result<EditLock, ConfigError> {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(EditLock {
+        _file: lock_for_edit(&path, EDIT_LOCK_PATIENCE)?,
+    })
+}
+
 /// How long a change waits for another process's change to the same file.
 const EDIT_LOCK_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -110,10 +125,7 @@ impl Editor {
         let array = profiles_array(&mut self.doc, &self.path)?;
         let index = index_of(array, &old.name).ok_or_else(|| not_found(&self.config, &old.name))?;
         if let Some(table) = array.get_mut(index) {
-            // Keep the table's comments (its decor) while swapping its keys.
-            let decor = table.decor().clone();
-            *table = profile_table(profile);
-            *table.decor_mut() = decor;
+            update_in_place(table, profile_table(profile));
         }
         Ok(())
     }
@@ -222,6 +234,32 @@ fn index_of(array: &ArrayOfTables, name: &str) -> Option<usize> {
             .and_then(Item::as_str)
             .is_some_and(|n| n.trim() == name)
     })
+}
+
+/// Makes `table` hold `new`'s keys and values while keeping what the user
+/// wrote around them: the table's own comments, comments above a key, and a
+/// comment after a value that is kept or changed.
+fn update_in_place(table: &mut Table, new: Table) {
+    let gone: Vec<String> = table
+        .iter()
+        .map(|(key, _)| key.to_owned())
+        .filter(|key| !new.contains_key(key))
+        .collect();
+    for key in gone {
+        table.remove(&key);
+    }
+    for (key, item) in new {
+        match (table.get_mut(&key), item) {
+            (Some(Item::Value(old)), Item::Value(mut value)) => {
+                let decor = old.decor().clone();
+                *value.decor_mut() = decor;
+                *old = value;
+            }
+            (_, item) => {
+                table.insert(&key, item);
+            }
+        }
+    }
 }
 
 fn profile_table(profile: &Profile) -> Table {

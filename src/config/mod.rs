@@ -2,6 +2,7 @@
 //! file, line and field, and atomic edits that keep the user's comments.
 
 mod edit;
+pub mod env_profile;
 mod raw;
 
 use std::fmt;
@@ -9,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{Profile, Settings};
 
-pub use edit::{Durability, Editor, add_profile, remove_profile, replace_profile, write_atomically};
+pub use edit::{
+    Durability, EditLock, Editor, add_profile, lock, remove_profile, replace_profile, write_atomically,
+};
 pub use raw::{check_name as check_profile_name, check_token_url};
 
 /// Environment variable that overrides the config path (as `--config` does).

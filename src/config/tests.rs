@@ -229,6 +229,45 @@ fn a_held_edit_lock_makes_a_second_editor_wait_then_give_up() {
 }
 
 #[test]
+fn an_edit_keeps_the_comments_inside_the_profile() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        &dir,
+        "# before\n[[profile]]\n# the grant for reports\nname = \"a\"\nregion = \"us\" # moved from eu\n# read only\nscope = \"file:read\"\nclient_id = \"x\" # from the admin\n",
+    );
+    let a = load(&path).expect("valid").profile("a").expect("a").clone();
+    let mut edited = a.clone();
+    edited.scope = Some(crate::model::Scopes::parse("file:read file:write"));
+    edited.endpoint = Endpoint::Region(Region::Eu);
+    replace_profile(&path, &a, &edited).expect("edit");
+    let text = std::fs::read_to_string(&path).expect("read");
+    for kept in [
+        "# before",
+        "# the grant for reports",
+        "# moved from eu",
+        "# read only",
+        "# from the admin",
+    ] {
+        assert!(text.contains(kept), "lost {kept:?}:\n{text}");
+    }
+    assert!(text.contains("region = \"eu\" # moved from eu"), "{text}");
+    assert_eq!(load(&path).expect("valid").profile("a").expect("a"), &edited);
+    // A field that goes away takes its line with it; a new one is added.
+    let mut renamed = edited.clone();
+    renamed.name = "b".into();
+    renamed.scope = None;
+    renamed.endpoint = Endpoint::TokenUrl("https://example.test/oauth2/token".into());
+    replace_profile(&path, &edited, &renamed).expect("rename");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(!text.contains("scope") && !text.contains("region"), "{text}");
+    assert!(
+        text.contains("# the grant for reports") && text.contains("# from the admin"),
+        "{text}"
+    );
+    assert_eq!(load(&path).expect("valid").profile("b").expect("b"), &renamed);
+}
+
+#[test]
 fn a_broken_file_is_never_overwritten() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broken = "[[profile]]\nname = \"a\"\nclient_id = \"x\"\nregion = \"mars\"\n";

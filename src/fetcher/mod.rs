@@ -83,6 +83,7 @@ impl Fetcher {
         let mut tries = 0;
         loop {
             tries += 1;
+            tracing::debug!(profile = %profile.name, url = %url, attempt = tries, "token request");
             let started = Instant::now();
             let attempt =
                 tokio::time::timeout_at(deadline.into(), self.send_once(&client, profile, &url, secret))
@@ -90,6 +91,7 @@ impl Fetcher {
             let outcome = match attempt {
                 Ok(outcome) => outcome,
                 Err(_) => {
+                    tracing::debug!(profile = %profile.name, attempt = tries, "token request timed out");
                     return Err(FetchError::Timeout {
                         url,
                         after: self.options.timeout,
@@ -99,6 +101,7 @@ impl Fetcher {
             };
             match outcome {
                 Ok(token) => {
+                    tracing::debug!(profile = %profile.name, attempt = tries, latency_ms = started.elapsed().as_millis() as u64, "token received");
                     return Ok(Fetched {
                         token,
                         latency: started.elapsed(),
@@ -109,6 +112,7 @@ impl Fetcher {
                     let wait = self.options.retry.wait_before_retry(tries, &failure);
                     match wait {
                         Some(wait) if Instant::now().checked_add(wait).is_some_and(|t| t < deadline) => {
+                            tracing::debug!(profile = %profile.name, attempt = tries, wait_ms = wait.as_millis() as u64, "retrying the token request");
                             tokio::time::sleep(wait).await;
                         }
                         Some(_) => {
@@ -145,6 +149,7 @@ impl Fetcher {
         let url = format!("{}/permissions", profile.api_base_url());
         check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
         let client = self.client_for(profile, &url)?;
+        tracing::debug!(profile = %profile.name, url = %url, "verifying the token");
         let request = client
             .get(&url)
             .header(ACCEPT, "application/json")
@@ -203,6 +208,7 @@ impl Fetcher {
             return Ok(client.clone());
         }
         let client = build_client(key.0.as_deref(), route)?;
+        tracing::debug!(ca_file = ?key.0, route = ?route, "HTTP client built");
         clients.insert(key, client.clone());
         Ok(client)
     }

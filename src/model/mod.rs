@@ -4,6 +4,7 @@
 //! own. Everything time-dependent takes `now` as a parameter so countdowns and
 //! expiry states are tested without sleeping.
 
+pub mod advice;
 mod profile;
 mod scope;
 pub mod text;
@@ -14,7 +15,7 @@ pub use profile::{
     ApiVersion, ClientAuth, ClipboardMode, Endpoint, ParseEnumError, Profile, Region, SecretSource, Settings,
 };
 pub use scope::Scopes;
-pub use time::{Timestamp, format_countdown};
+pub use time::{Timestamp, format_ago, format_countdown, format_duration, format_time_left};
 pub use token::{
     AccessToken, BearerToken, MAX_LIFETIME_SECS, Token, TokenError, TokenState, check_token_fields,
 };

@@ -258,11 +258,12 @@ impl Profile {
         }
     }
 
-    /// Short text for where tokens come from: the region, or the token URL.
+    /// Short text for where tokens come from: the region, or the token URL's
+    /// host (with its port), which is what tells two custom URLs apart.
     pub fn endpoint_label(&self) -> String {
         match &self.endpoint {
             Endpoint::Region(region) => region.as_str().to_owned(),
-            Endpoint::TokenUrl(url) => url.clone(),
+            Endpoint::TokenUrl(url) => host_of(url).to_owned(),
         }
     }
 
@@ -286,6 +287,15 @@ fn origin_of(url: &str) -> &str {
         Some(i) => &url[..after_scheme + i],
         None => url,
     }
+}
+
+/// The `host[:port]` of a URL: after the scheme and any user info, before the
+/// path. The whole text when it has no host.
+fn host_of(url: &str) -> &str {
+    let authority = origin_of(url).split_once("://").map_or(url, |(_, rest)| rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = host.split(['?', '#']).next().unwrap_or(host);
+    if host.is_empty() { url } else { host }
 }
 
 /// Settings that apply to every profile.
@@ -380,6 +390,20 @@ mod tests {
         );
         assert_eq!(p.token_url(), "http://127.0.0.1:8080/oauth2/token");
         assert_eq!(p.api_base_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_custom_token_url_is_labelled_by_its_host() {
+        let label = |url: &str| Profile::new("t", Endpoint::TokenUrl(url.into()), "id").endpoint_label();
+        assert_eq!(label("http://127.0.0.1:8080/oauth2/token"), "127.0.0.1:8080");
+        assert_eq!(
+            label("https://sandbox.example.com/oauth2/token"),
+            "sandbox.example.com"
+        );
+        assert_eq!(label("https://user@proxy.example:8443"), "proxy.example:8443");
+        assert_eq!(label("https://[::1]:9/t?x=1"), "[::1]:9");
+        assert_eq!(label("https://h.example?x=1"), "h.example");
+        assert_eq!(label("https://"), "https://");
     }
 
     #[test]

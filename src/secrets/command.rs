@@ -75,6 +75,7 @@ fn run_with_limit(profile: &str, cmd: &str, limit: Duration) -> Result<SecretStr
     let stdout = drain(child.stdout.take(), MAX_SECRET_OUTPUT);
     let stderr = drain(child.stderr.take(), MAX_ERROR_OUTPUT);
     let status = wait_until(&mut child, deadline).map_err(|e| fail(e.to_string()))?;
+    tracing::debug!(profile = %profile, exit = ?status.map(|s| s.code()), "secret command finished");
     // A process that left the group could still hold a pipe: stop listening soon after.
     let grace = Instant::now() + Duration::from_millis(500);
     let out = Zeroizing::new(collect(stdout, deadline.max(grace)));

@@ -25,6 +25,10 @@ impl KeyringStore {
     }
 
     fn entry(&self, profile: &str) -> Result<Entry, SecretError> {
+        tracing::debug!(
+            first_use = self.store.get().is_none(),
+            "keyring: opening the store entry"
+        );
         let store = self
             .store
             .get_or_init(crate::platform::keyring::open_store)
@@ -38,17 +42,20 @@ impl KeyringStore {
 
 impl SecretStore for KeyringStore {
     fn get(&self, profile: &str) -> Result<SecretString, SecretError> {
+        tracing::debug!(profile = %profile, "keyring: get");
         let entry = self.entry(profile)?;
         with_deadline(profile, move || entry.get_password().map(SecretString::from))
     }
 
     fn set(&self, profile: &str, secret: &SecretString) -> Result<(), SecretError> {
+        tracing::debug!(profile = %profile, "keyring: set");
         let entry = self.entry(profile)?;
         let secret = secret.clone();
         with_deadline(profile, move || entry.set_password(secret.expose_secret()))
     }
 
     fn delete(&self, profile: &str) -> Result<bool, SecretError> {
+        tracing::debug!(profile = %profile, "keyring: delete");
         let entry = self.entry(profile)?;
         match with_deadline(profile, move || entry.delete_credential()) {
             Ok(()) => Ok(true),

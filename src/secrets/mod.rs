@@ -60,6 +60,7 @@ pub trait SecretStore: Send + Sync {
 
 /// The secret a profile's source names.
 pub fn read_secret(profile: &Profile, store: &dyn SecretStore) -> Result<SecretString, SecretError> {
+    tracing::debug!(profile = %profile.name, source = %profile.secret_source, "reading the client secret");
     let secret = match &profile.secret_source {
         SecretSource::Keyring | SecretSource::Memory => store.get(&profile.name)?,
         SecretSource::Env(var) => match std::env::var(var) {

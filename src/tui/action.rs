@@ -6,6 +6,7 @@ use std::time::Duration;
 use crossterm::event::{KeyEvent, MouseEvent};
 use secrecy::SecretString;
 
+use crate::config::Config;
 use crate::model::{AccessToken, Profile, Timestamp, Token};
 
 /// Something that happened: input, the clock, or a result of an [`Effect`].
@@ -54,6 +55,13 @@ pub enum Action {
         name: String,
         result: Result<(), String>,
     },
+    /// The config file changed on disk (another `wktui`, an editor): the
+    /// profiles it holds now, or why it does not load. `cached` has the
+    /// shared cache's tokens for profiles the App did not know as they are.
+    ConfigReloaded {
+        result: Result<Config, String>,
+        cached: Vec<(String, Token)>,
+    },
 }
 
 /// Work for the runtime. Each one comes back as an [`Action`] when done.
@@ -67,12 +75,13 @@ pub enum Effect {
     /// Ask the API whether it accepts the token; answer with `Verified`.
     Verify { name: String, token: AccessToken },
     /// Store the profile, and the secret when one was typed (`None` keeps the
-    /// stored one). `replacing` names the profile being edited, which may
-    /// have been renamed. Answer with `ProfileSaved`.
+    /// stored one). `replacing` is the profile being edited as the form
+    /// showed it: the save is refused if the file no longer holds exactly
+    /// that (someone else changed it). Answer with `ProfileSaved`.
     SaveProfile {
         profile: Profile,
         secret: Option<SecretString>,
-        replacing: Option<String>,
+        replacing: Option<Box<Profile>>,
     },
     /// Remove the profile; answer with `ProfileDeleted`.
     DeleteProfile(String),

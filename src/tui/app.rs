@@ -8,6 +8,7 @@ mod keys;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use ratatui::layout::Rect;
@@ -16,7 +17,8 @@ use super::action::{Action, Effect};
 use super::form::{FormField, ProfileForm, Submission};
 use super::layout;
 use super::list::ProfileList;
-use crate::model::{Profile, Settings, Timestamp, Token, TokenState};
+use crate::config::Config;
+use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 
 pub use keys::{HELP, Hint, help_line_count, hints};
 
@@ -68,8 +70,11 @@ pub struct ProfileRow {
     pub last_latency: Option<Duration>,
     /// The answer to the last `v` for the current token.
     pub verification: Option<Verification>,
-    /// Copy the token as soon as the refresh in flight brings it.
-    copy_when_refreshed: bool,
+    /// Copy the token as soon as the refresh in flight brings it, and what to
+    /// say then about why it was fetched first.
+    copy_when_refreshed: Option<&'static str>,
+    /// The copy in flight follows such a fetch: its message says both.
+    copy_after_fetch: Option<&'static str>,
     /// auto_refresh already asked to replace the current token (once per token).
     auto_refresh_asked: bool,
 }
@@ -83,7 +88,8 @@ impl ProfileRow {
             last_error: None,
             last_latency: None,
             verification: None,
-            copy_when_refreshed: false,
+            copy_when_refreshed: None,
+            copy_after_fetch: None,
             auto_refresh_asked: false,
         }
     }
@@ -102,7 +108,7 @@ impl ProfileRow {
 
     /// Whether a copy is waiting for the refresh in flight.
     pub fn copy_pending(&self) -> bool {
-        self.copy_when_refreshed
+        self.copy_when_refreshed.is_some()
     }
 
     pub fn indicator(&self, now: Timestamp, margin: Duration) -> Indicator {
@@ -174,6 +180,14 @@ struct PendingSave {
     replacing: Option<String>,
 }
 
+/// The widest name and endpoint label among the profiles, in columns, so
+/// the list's columns fit them without measuring every row at every frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LabelWidths {
+    pub name: usize,
+    pub endpoint: usize,
+}
+
 /// The TUI's whole state.
 #[derive(Debug)]
 pub struct App {
@@ -185,12 +199,23 @@ pub struct App {
     status: Option<StatusMessage>,
     reveal: Option<Reveal>,
     pending_saves: Vec<PendingSave>,
+    /// Deletes sent to the runtime and not answered yet.
+    pending_deletes: Vec<String>,
+    /// Why the config file, changed on disk, did not load; the list is the
+    /// last good one meanwhile.
+    config_error: Option<String>,
+    label_widths: LabelWidths,
     /// First help line shown, when the help does not fit the screen.
     help_scroll: usize,
     now: Timestamp,
     /// Terminal size, for paging and mouse hit-testing.
     size: (u16, u16),
     should_quit: bool,
+    /// Quit by Ctrl-C, which exits as an interrupt (130) does.
+    interrupted: bool,
+    /// Where secrets typed in the form are kept; the runtime sets it (the
+    /// demo keeps them in memory).
+    pub secret_store: SecretSource,
     /// Draw without colours (`NO_COLOR`); the runtime decides.
     pub no_color: bool,
     /// The local time zone's offset from UTC in seconds, for the times shown;
@@ -216,10 +241,15 @@ impl App {
             status: None,
             reveal: None,
             pending_saves: Vec::new(),
+            pending_deletes: Vec::new(),
+            config_error: None,
+            label_widths: LabelWidths::default(),
             help_scroll: 0,
             now,
             size: (80, 24),
             should_quit: false,
+            interrupted: false,
+            secret_store: SecretSource::Keyring,
             no_color: false,
             utc_offset_secs: 0,
         };
@@ -229,7 +259,7 @@ impl App {
             }
         }
         app.list.set_height(layout::list_height(80, 24));
-        app.rebuild_list(None);
+        app.rows_changed(None);
         app
     }
 
@@ -279,6 +309,28 @@ impl App {
 
     pub fn should_quit(&self) -> bool {
         self.should_quit
+    }
+
+    /// Whether the user quit with Ctrl-C (an interrupt, not a plain quit).
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Why the config file on disk does not load, while it does not.
+    pub fn config_error(&self) -> Option<&str> {
+        self.config_error.as_deref()
+    }
+
+    pub fn label_widths(&self) -> LabelWidths {
+        self.label_widths
+    }
+
+    /// The profile whose token is shown whole right now, if any.
+    pub fn revealed(&self) -> Option<&ProfileRow> {
+        self.reveal
+            .as_ref()
+            .filter(|r| r.until > self.now)
+            .and_then(|r| self.row(&r.name))
     }
 
     /// Whether this profile's token is shown whole right now.
@@ -342,6 +394,10 @@ impl App {
                 self.on_deleted(&name, result);
                 Vec::new()
             }
+            Action::ConfigReloaded { result, cached } => {
+                self.on_config_reloaded(result, cached);
+                Vec::new()
+            }
         }
     }
 
@@ -396,12 +452,13 @@ impl App {
         };
         let row = &mut self.rows[i];
         row.activity = Activity::Idle;
-        let copy = std::mem::take(&mut row.copy_when_refreshed);
+        let copy = row.copy_when_refreshed.take();
         match result {
             Ok((token, latency)) => {
                 row.last_latency = Some(latency);
                 row.last_error = None;
-                let copy_effect = copy.then(|| Effect::Copy {
+                row.copy_after_fetch = copy;
+                let copy_effect = copy.map(|_| Effect::Copy {
                     name: name.to_owned(),
                     token: token.access_token.clone(),
                 });
@@ -419,7 +476,7 @@ impl App {
             }
             Err(error) => {
                 // Keep the previous token: it may still be usable.
-                let nothing_copied = if copy { "; nothing copied" } else { "" };
+                let nothing_copied = if copy.is_some() { "; nothing copied" } else { "" };
                 self.error(format!("{name}: refresh failed: {error}{nothing_copied}"));
                 self.rows[i].last_error = Some(error);
                 Vec::new()
@@ -428,20 +485,24 @@ impl App {
     }
 
     fn on_copied(&mut self, name: &str, result: Result<String, String>) {
+        let after_fetch = self
+            .row_index(name)
+            .and_then(|i| self.rows[i].copy_after_fetch.take());
         match result {
             Ok(how) => {
-                let via = if how == "clipboard" {
-                    String::new()
-                } else {
-                    format!(" via {how}")
-                };
+                // Only the desktop clipboard is cleared later; an OSC 52 copy
+                // lives in the terminal, out of wktui's reach.
                 let clears = self.settings.clipboard_clear_after.as_secs();
-                let clears = if clears > 0 {
-                    format!(", clears in {clears} s")
-                } else {
-                    String::new()
+                let how = match how.as_str() {
+                    "clipboard" if clears > 0 => format!(", clears in {clears} s"),
+                    "clipboard" => String::new(),
+                    other => format!(" via {other}"),
                 };
-                self.success(format!("copied {name}{via}{clears}"));
+                let what = match after_fetch {
+                    Some(why) => format!("{name} {why}"),
+                    None => format!("copied {name}"),
+                };
+                self.success(format!("{what}{how}"));
             }
             Err(error) => self.error(format!("could not copy {name}: {error}")),
         }
@@ -532,10 +593,11 @@ impl App {
             _ => selected,
         };
         let prefer = follow.and_then(|n| self.row_index(&n));
-        self.rebuild_list(prefer);
+        self.rows_changed(prefer);
     }
 
     fn on_deleted(&mut self, name: &str, result: Result<(), String>) {
+        self.pending_deletes.retain(|n| n != name);
         match result {
             Ok(()) => {
                 let selected = self.selected().map(|r| r.profile.name.clone());
@@ -546,10 +608,123 @@ impl App {
                     self.reveal = None;
                 }
                 let prefer = selected.and_then(|n| self.row_index(&n));
-                self.rebuild_list(prefer);
+                self.rows_changed(prefer);
                 self.success(format!("deleted {name}"));
             }
             Err(error) => self.error(format!("could not delete {name}: {error}")),
+        }
+    }
+
+    /// Follows the config file: profiles added, edited or removed elsewhere
+    /// appear; a row keeps its token, state and selection while its profile
+    /// asks the server for the same token (same fingerprint). A file that
+    /// does not load keeps the last good list and says why until it does.
+    fn on_config_reloaded(&mut self, result: Result<Config, String>, cached: Vec<(String, Token)>) {
+        let config = match result {
+            Ok(config) => config,
+            Err(error) => {
+                self.config_error = Some(error);
+                return;
+            }
+        };
+        let was_broken = self.config_error.take().is_some();
+        let selected = self.selected().map(|r| r.profile.name.clone());
+        let mut old: HashMap<String, ProfileRow> =
+            self.rows.drain(..).map(|r| (r.profile.name.clone(), r)).collect();
+        let mut cached: HashMap<String, Token> = cached.into_iter().collect();
+        let mut changes = ConfigChanges::default();
+        let mut rows = Vec::with_capacity(config.profiles.len());
+        for profile in config.profiles {
+            let name = profile.name.clone();
+            let row = match old.remove(&name) {
+                Some(mut row) if row.profile.fingerprint() == profile.fingerprint() => {
+                    if row.profile != profile {
+                        changes.edited.push(name);
+                    }
+                    row.profile = profile;
+                    row
+                }
+                Some(row) => {
+                    changes.edited.push(name.clone());
+                    // Another grant, URL or scope: the old token is not this
+                    // profile's. A refresh in flight still ends here (and is
+                    // reported as stale by the runtime).
+                    let mut fresh = ProfileRow::new(profile, cached.remove(&name));
+                    fresh.activity = row.activity;
+                    fresh.copy_when_refreshed = row.copy_when_refreshed;
+                    fresh
+                }
+                None => {
+                    changes.added.push(name.clone());
+                    ProfileRow::new(profile, cached.remove(&name))
+                }
+            };
+            rows.push(row);
+        }
+        rows.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
+        changes.removed = old.into_keys().collect();
+        for names in [&mut changes.added, &mut changes.edited, &mut changes.removed] {
+            names.sort();
+        }
+        self.rows = rows;
+
+        let gone_or_changed = |name: &str| changes.removed.iter().chain(&changes.edited).any(|n| n == name);
+        if self.reveal.as_ref().is_some_and(|r| gone_or_changed(&r.name)) {
+            self.reveal = None;
+        }
+        let prefer = selected.and_then(|n| self.row_index(&n));
+        self.rows_changed(prefer);
+
+        if config.settings != self.settings {
+            self.info("settings in the config file changed; they apply when wktui is started again".into());
+        }
+        // The TUI's own saves and deletes come back this way too: not news.
+        let ours = |name: &String| {
+            self.pending_saves
+                .iter()
+                .any(|p| &p.name == name || p.replacing.as_ref() == Some(name))
+                || self.pending_deletes.contains(name)
+        };
+        changes.added.retain(|n| !ours(n));
+        changes.edited.retain(|n| !ours(n));
+        changes.removed.retain(|n| !ours(n));
+        match changes.describe() {
+            Some(text) => self.info(format!("config file changed: {text}")),
+            None if was_broken => self.success("the config file loads again".into()),
+            None => {}
+        }
+        // Said last: about the question or form on screen, it matters most.
+        self.follow_mode_after_reload(&changes);
+    }
+
+    /// A question or form about a profile that changed on disk says so.
+    fn follow_mode_after_reload(&mut self, changes: &ConfigChanges) {
+        match &self.mode {
+            Mode::ConfirmDelete(name) if self.row_index(name).is_none() => {
+                let text = format!("{name} was removed from the config file by another program");
+                self.mode = Mode::Normal;
+                self.info(text);
+            }
+            Mode::Form(form) => {
+                let Some(original) = form.original() else {
+                    return;
+                };
+                let name = &original.name;
+                let current = self.row_index(name).map(|i| &self.rows[i].profile);
+                let note = match current {
+                    None if changes.removed.contains(name) => format!(
+                        "{name} was removed from the config file by another program; saving would be refused. Esc closes the form."
+                    ),
+                    Some(current) if current != original && changes.edited.contains(name) => format!(
+                        "{name} was changed in the config file by another program; saving would be refused. Esc, then e edits the new version."
+                    ),
+                    _ => return,
+                };
+                if let Mode::Form(form) = &mut self.mode {
+                    form.set_notice(note);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -559,6 +734,25 @@ impl App {
         self.rows
             .binary_search_by(|r| r.profile.name.as_str().cmp(name))
             .ok()
+    }
+
+    /// After the rows changed: the list again, and the widest labels.
+    fn rows_changed(&mut self, prefer: Option<usize>) {
+        self.rebuild_list(prefer);
+        self.label_widths = LabelWidths {
+            name: self
+                .rows
+                .iter()
+                .map(|r| r.profile.name.chars().count())
+                .max()
+                .unwrap_or(0),
+            endpoint: self
+                .rows
+                .iter()
+                .map(|r| r.profile.endpoint_label().chars().count())
+                .max()
+                .unwrap_or(0),
+        };
     }
 
     fn rebuild_list(&mut self, prefer: Option<usize>) {
@@ -599,19 +793,24 @@ impl App {
         };
         self.pending_saves.push(PendingSave {
             name: profile.name.clone(),
-            replacing: replacing.clone(),
+            replacing: replacing.as_ref().map(|p| p.name.clone()),
         });
         self.info(format!("saving {}…", profile.name));
         vec![Effect::SaveProfile {
             profile,
             secret,
-            replacing,
+            replacing: replacing.map(Box::new),
         }]
     }
 
     fn quit(&mut self) -> Vec<Effect> {
         self.should_quit = true;
         vec![Effect::Quit]
+    }
+
+    fn interrupt(&mut self) -> Vec<Effect> {
+        self.interrupted = true;
+        self.quit()
     }
 
     fn info(&mut self, text: String) {
@@ -633,6 +832,43 @@ impl App {
             until: self.now.plus(stays),
         });
     }
+}
+
+/// What a reload changed, by profile name.
+#[derive(Debug, Default)]
+struct ConfigChanges {
+    added: Vec<String>,
+    edited: Vec<String>,
+    removed: Vec<String>,
+}
+
+impl ConfigChanges {
+    /// `added a, b; removed c`, or `None` when nothing changed.
+    fn describe(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            ("added", &self.added),
+            ("edited", &self.edited),
+            ("removed", &self.removed),
+        ]
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(what, names)| format!("{what} {}", names_in_short(names)))
+        .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// `a, b, c` or `a, b and 8 more`.
+fn names_in_short(names: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if names.len() <= SHOWN {
+        return names.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        names[..SHOWN - 1].join(", "),
+        names.len() - (SHOWN - 1)
+    )
 }
 
 /// `312 ms` below a second, `1.4 s` above.

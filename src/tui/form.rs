@@ -9,6 +9,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
+use crate::config::{check_profile_name, check_token_url};
+use crate::model::advice::token_url_without_path;
 use crate::model::{ApiVersion, ClientAuth, Endpoint, Profile, Region, Scopes, SecretSource};
 
 /// The form's fields, in tab order.
@@ -190,7 +192,8 @@ pub enum FormOutcome {
 pub struct Submission {
     pub profile: Profile,
     pub secret: Option<SecretString>,
-    pub replacing: Option<String>,
+    /// The profile being edited, as the form was opened on it.
+    pub replacing: Option<Profile>,
 }
 
 /// The add/edit profile form.
@@ -211,6 +214,12 @@ pub struct ProfileForm {
     save_error: Option<String>,
     /// A save is in flight; edits wait for its answer.
     saving: bool,
+    /// Where a typed secret goes (the keyring; memory in the demo).
+    secret_store: SecretSource,
+    /// A token URL already warned about (no path): a second save keeps it.
+    warned_url: Option<String>,
+    /// Something that happened to the profile elsewhere while the form was open.
+    notice: Option<String>,
 }
 
 impl ProfileForm {
@@ -229,7 +238,34 @@ impl ProfileForm {
             errors: Vec::new(),
             save_error: None,
             saving: false,
+            secret_store: SecretSource::Keyring,
+            warned_url: None,
+            notice: None,
         }
+    }
+
+    /// Where a typed secret will be kept: the keyring, or memory in the demo.
+    pub fn keeping_secrets_in(mut self, store: SecretSource) -> Self {
+        self.secret_store = store;
+        self
+    }
+
+    pub fn secret_store(&self) -> &SecretSource {
+        &self.secret_store
+    }
+
+    /// The profile being edited, as the form was opened on it.
+    pub fn original(&self) -> Option<&Profile> {
+        self.original.as_ref()
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Tells the user, on the form, about a change made elsewhere.
+    pub fn set_notice(&mut self, notice: String) {
+        self.notice = Some(notice);
     }
 
     /// A form filled in from `profile`; an empty secret keeps the stored one.
@@ -237,7 +273,10 @@ impl ProfileForm {
         ProfileForm {
             original: Some(profile.clone()),
             name: TextInput::new(profile.name.clone()),
-            endpoint: TextInput::new(profile.endpoint_label()),
+            endpoint: TextInput::new(match &profile.endpoint {
+                Endpoint::Region(region) => region.as_str().to_owned(),
+                Endpoint::TokenUrl(url) => url.clone(),
+            }),
             client_id: TextInput::new(profile.client_id.clone()),
             scope: TextInput::new(profile.scope.as_ref().map(Scopes::to_string).unwrap_or_default()),
             api_version: profile.api_version,
@@ -363,15 +402,28 @@ impl ProfileForm {
         self.errors.clear();
         self.save_error = None;
         let name = self.name.text().trim().to_owned();
-        let replacing = self.editing().map(str::to_owned);
-        if name.is_empty() {
-            self.fail(FormField::Name, "a name is required");
-        } else if replacing.as_deref() != Some(name.as_str()) && name_taken(&name) {
+        // The config loader's own checks, in the CLI's words, so that no value
+        // the file would refuse reaches a save.
+        if let Err(message) = check_profile_name(&name) {
+            self.fail(FormField::Name, format!("profile name {message}"));
+        } else if self.editing() != Some(name.as_str()) && name_taken(&name) {
             self.fail(FormField::Name, format!("a profile named {name} exists already"));
         }
         let endpoint = parse_endpoint(self.endpoint.text());
-        if let Err(message) = &endpoint {
-            self.fail(FormField::Endpoint, message.clone());
+        match &endpoint {
+            Err(message) => self.fail(FormField::Endpoint, message.clone()),
+            Ok(Endpoint::TokenUrl(url)) => {
+                if let Some(advice) = token_url_without_path(url)
+                    && self.warned_url.as_deref() != Some(url.as_str())
+                {
+                    self.warned_url = Some(url.clone());
+                    self.fail(
+                        FormField::Endpoint,
+                        format!("{advice}; Ctrl-S again keeps it as it is"),
+                    );
+                }
+            }
+            Ok(Endpoint::Region(_)) => {}
         }
         let client_id = self.client_id.text().trim().to_owned();
         if client_id.is_empty() {
@@ -385,6 +437,7 @@ impl ProfileForm {
             return None;
         }
         let endpoint = endpoint.ok()?;
+        let replacing = self.original.clone();
         let scope = Scopes::parse(self.scope.text());
         let secret = (!self.secret.is_empty()).then(|| self.secret.to_secret());
         let mut profile = self
@@ -398,8 +451,8 @@ impl ProfileForm {
         profile.api_version = self.api_version;
         profile.client_auth = self.client_auth;
         if secret.is_some() {
-            // A typed secret is stored in the keyring, so that is where it comes from now.
-            profile.secret_source = SecretSource::Keyring;
+            // A typed secret is stored by wktui, so that is where it comes from now.
+            profile.secret_source = self.secret_store.clone();
         }
         self.saving = true;
         Some(Submission {
@@ -420,20 +473,20 @@ impl ProfileForm {
     }
 }
 
-/// `us`, `eu`, `apac`, or an `http(s)://` token URL.
+/// `us`, `eu`, `apac`, or a token URL the config would accept.
 fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("a region (us, eu, apac) or a token URL is required".to_owned());
     }
-    if let Ok(region) = text.parse::<Region>() {
-        return Ok(Endpoint::Region(region));
+    match text.parse::<Region>() {
+        Ok(region) => Ok(Endpoint::Region(region)),
+        Err(_) if text.contains("://") => {
+            check_token_url(text)?;
+            Ok(Endpoint::TokenUrl(text.to_owned()))
+        }
+        Err(not_a_region) => Err(format!("{not_a_region}, or a token URL (https://…)")),
     }
-    let lower = text.to_ascii_lowercase();
-    if (lower.starts_with("https://") || lower.starts_with("http://")) && !text.contains(' ') {
-        return Ok(Endpoint::TokenUrl(text.to_owned()));
-    }
-    Err(format!("{text} is not a region (us, eu, apac) or a token URL"))
 }
 
 #[cfg(test)]
@@ -496,10 +549,13 @@ mod tests {
         form.handle_key(ctrl('u'));
         type_text(&mut form, "mars");
         assert!(form.submit(|_| false).is_none());
-        assert_eq!(form.error(FormField::Name), Some("a name is required"));
+        assert_eq!(
+            form.error(FormField::Name),
+            Some("profile name is empty; give the profile a short name such as \"prod\"")
+        );
         assert_eq!(
             form.error(FormField::Endpoint),
-            Some("mars is not a region (us, eu, apac) or a token URL")
+            Some("\"mars\" is not a valid region; expected one of: us, eu, apac, or a token URL (https://…)")
         );
         assert_eq!(form.error(FormField::ClientId), Some("a client id is required"));
         assert_eq!(form.error(FormField::Secret), Some("a client secret is required"));
@@ -522,7 +578,7 @@ mod tests {
         let profile = Profile::new("prod", Endpoint::Region(Region::Us), "id");
         let mut edit = ProfileForm::edit(&profile);
         let sub = edit.submit(|n| n == "prod").expect("own name is fine");
-        assert_eq!(sub.replacing.as_deref(), Some("prod"));
+        assert_eq!(sub.replacing.as_ref(), Some(&profile));
         assert!(sub.secret.is_none(), "an empty secret keeps the stored one");
     }
 
@@ -533,7 +589,85 @@ mod tests {
             Ok(Endpoint::TokenUrl("https://example.test/oauth2/token".into()))
         );
         assert_eq!(parse_endpoint("APAC"), Ok(Endpoint::Region(Region::Apac)));
-        assert!(parse_endpoint("ftp://x").is_err());
+        assert_eq!(
+            parse_endpoint("ftp://x"),
+            Err("\"ftp://x\" has scheme ftp; use https".into())
+        );
+    }
+
+    /// Every value the config file would refuse is refused on its field, in
+    /// the loader's words, before anything is saved.
+    #[test]
+    fn values_the_config_refuses_are_messages_on_their_fields() {
+        let cases = [
+            (
+                FormField::Name,
+                "new one",
+                "profile name \"new one\" contains ' '; use letters, digits, '-', '_' and '.'",
+            ),
+            (
+                FormField::Name,
+                &"x".repeat(65),
+                "profile name is longer than 64 characters",
+            ),
+            (
+                FormField::Endpoint,
+                "https://",
+                "\"https://\" is not a valid URL (empty host)",
+            ),
+            (
+                FormField::Endpoint,
+                "http://example.com/oauth2/token",
+                "\"http://example.com/oauth2/token\" uses plain http to a host that is not this machine; use https (http is only allowed for 127.0.0.1, ::1 and localhost)",
+            ),
+        ];
+        for (field, value, message) in cases {
+            let mut form = filled_add_form();
+            form.focus = field;
+            form.handle_key(ctrl('u'));
+            type_text(&mut form, value);
+            assert!(form.submit(|_| false).is_none(), "{value} was accepted");
+            assert_eq!(form.error(field), Some(message), "{value}");
+            assert_eq!(form.focus(), field);
+        }
+    }
+
+    #[test]
+    fn a_base_url_is_questioned_once_then_kept_if_saved_again() {
+        let mut form = filled_add_form();
+        form.focus = FormField::Endpoint;
+        form.handle_key(ctrl('u'));
+        type_text(&mut form, "https://api.app.wdesk.com");
+        assert!(form.submit(|_| false).is_none());
+        let said = form.error(FormField::Endpoint).unwrap_or_default();
+        assert!(said.contains("https://api.app.wdesk.com/oauth2/token"), "{said}");
+        assert!(said.contains("Ctrl-S again keeps it"), "{said}");
+        let sub = form.submit(|_| false).expect("the second save keeps it");
+        assert_eq!(
+            sub.profile.endpoint,
+            Endpoint::TokenUrl("https://api.app.wdesk.com".into())
+        );
+    }
+
+    #[test]
+    fn a_token_url_is_edited_as_the_whole_url() {
+        let profile = Profile::new(
+            "t",
+            Endpoint::TokenUrl("https://h.example/oauth2/token".into()),
+            "id",
+        );
+        let form = ProfileForm::edit(&profile);
+        assert_eq!(
+            form.input(FormField::Endpoint).map(TextInput::text),
+            Some("https://h.example/oauth2/token")
+        );
+    }
+
+    #[test]
+    fn a_typed_secret_goes_where_the_store_keeps_it() {
+        let mut form = filled_add_form().keeping_secrets_in(SecretSource::Memory);
+        let sub = form.submit(|_| false).expect("valid");
+        assert_eq!(sub.profile.secret_source, SecretSource::Memory);
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub fn panes(area: Rect) -> Option<Panes> {
         ..area
     };
     let (list, details) = if area.width >= TWO_COLUMNS_FROM {
-        let list_width = (area.width * 2 / 5).clamp(36, 50);
+        // Wide enough for the time-left bars (and scopes, on wide screens).
+        let list_width = (area.width / 2).clamp(40, 64);
         let list = Rect {
             width: list_width,
             ..body

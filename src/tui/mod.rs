@@ -5,6 +5,7 @@
 
 mod action;
 mod app;
+mod config_watch;
 mod form;
 mod layout;
 mod list;
@@ -17,11 +18,11 @@ mod snapshot_tests;
 
 pub use action::{Action, Effect};
 pub use app::{
-    Activity, App, HELP, Hint, Indicator, Mode, ProfileRow, REVEAL_FOR, StatusKind, StatusMessage,
-    Verification, format_latency, help_line_count, hints,
+    Activity, App, HELP, Hint, Indicator, LabelWidths, Mode, ProfileRow, REVEAL_FOR, StatusKind,
+    StatusMessage, Verification, format_latency, help_line_count, hints,
 };
 pub use form::{FormField, ProfileForm};
 pub use layout::{MIN_HEIGHT, MIN_WIDTH, Panes, TWO_COLUMNS_FROM, panes};
 pub use list::ProfileList;
-pub use runtime::{TuiContext, run};
+pub use runtime::{Ended, TuiContext, run};
 pub use view::draw;

@@ -19,10 +19,10 @@ use tokio::sync::{Semaphore, mpsc};
 use super::{Action, App, Effect, draw as draw_view};
 use crate::clipboard::{self, Method};
 use crate::clock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, Origin};
-use crate::model::{Profile, Timestamp};
-use crate::profiles;
+use crate::model::{Endpoint, Profile, Timestamp};
+use crate::profiles::{self, ProfileError};
 
 /// What the TUI runs on: a config file (the user's, or the demo's copy) and the core.
 pub struct TuiContext {
@@ -31,13 +31,39 @@ pub struct TuiContext {
     pub engine: Arc<Engine>,
     /// Fetch what needs it right away, as `R` would (the demo does).
     pub refresh_at_start: bool,
+    /// The host a profile added in the form gets its tokens from instead of
+    /// its region's (the demo's local server); `None` for the real hosts.
+    pub base_url_for_new: Option<String>,
 }
+
+/// How the interface ended, for the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `q`, `Esc`: exit 0.
+    Quit,
+    /// A signal, or Ctrl-C (as SIGINT): exit 128 + its number, as shells expect.
+    Signal(i32),
+}
+
+impl Ended {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Ended::Quit => 0,
+            Ended::Signal(number) => u8::try_from(128 + number.clamp(0, 127)).unwrap_or(u8::MAX),
+        }
+    }
+}
+
+/// Signal numbers, the same on every Unix the TUI runs on.
+const SIGHUP: i32 = 1;
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Runs the interface until the user quits. The terminal is restored on
 /// every way out: quit, error, panic, Ctrl-C, SIGTERM.
-pub fn run(ctx: TuiContext) -> Result<(), String> {
+pub fn run(ctx: TuiContext) -> Result<Ended, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -91,12 +117,13 @@ fn restore_terminal() {
     let _ = terminal::disable_raw_mode();
 }
 
-async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> {
+async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, String> {
     let TuiContext {
         config_path,
         config,
         engine,
         refresh_at_start,
+        base_url_for_new,
     } = ctx;
     let now = clock::now();
     let cached: Vec<_> = config
@@ -107,14 +134,24 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
     let mut app = App::new(config.profiles.clone(), config.settings.clone(), cached, now);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.utc_offset_secs = local_utc_offset(now);
+    app.secret_store = engine.secrets().source();
     let size = terminal.size().map_err(|e| e.to_string())?;
     app.update(Action::Resize(size.width, size.height));
 
     let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
     let mut input = spawn_input_reader();
+    let recheck_config = super::config_watch::spawn(
+        config_path.clone(),
+        &config,
+        engine.cache().clone(),
+        engine.secrets().source(),
+        results_tx.clone(),
+    );
     let mut worker = Worker {
         engine,
         config_path,
+        recheck_config,
+        base_url_for_new,
         profiles: config
             .profiles
             .iter()
@@ -141,7 +178,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
     }
     draw(terminal, &app)?;
     panic_for_tests();
-    loop {
+    let ended = loop {
         let wait = app
             .next_deadline()
             .map(|d| Duration::from_millis(clock::now().millis_until(d).max(0) as u64));
@@ -153,7 +190,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
                 None => continue,
             },
             _ = sleep_or_forever(wait) => Action::Tick(clock::now()),
-            _ = signals.any() => break,
+            signal = signals.any() => break Ended::Signal(signal),
         };
         let mut pending = vec![action];
         // Collapse a burst (a paste, many results at once) into one frame.
@@ -167,11 +204,15 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<(), String> 
         let effects = apply(&mut app, pending);
         let quit = worker.perform(effects, terminal);
         if quit || app.should_quit() {
-            break;
+            break if app.interrupted() {
+                Ended::Signal(SIGINT)
+            } else {
+                Ended::Quit
+            };
         }
         draw(terminal, &app)?;
-    }
-    Ok(())
+    };
+    Ok(ended)
 }
 
 /// Lets the end-to-end tests check that a panic restores the terminal.
@@ -194,10 +235,38 @@ fn apply(app: &mut App, actions: Vec<Action>) -> Vec<Effect> {
 }
 
 fn draw(terminal: &mut Term, app: &App) -> Result<(), String> {
-    terminal
+    let frame = terminal
         .draw(|frame| draw_view(frame, app))
-        .map(|_| ())
-        .map_err(|e| format!("cannot draw: {e}"))
+        .map_err(|e| format!("cannot draw: {e}"))?;
+    let area = frame.area;
+    wrap_shown_token(terminal, app, area);
+    Ok(())
+}
+
+/// The view drew the shown token in rows of the screen's width; drawn cell by
+/// cell they are separate lines to the terminal, and a mouse selection would
+/// copy line breaks. Printing it again in one piece over the same cells lets
+/// the terminal wrap it itself, so a selection copies the token whole.
+fn wrap_shown_token(terminal: &mut Term, app: &App, area: ratatui::layout::Rect) {
+    use crossterm::style::Print;
+    if !matches!(app.mode(), super::Mode::Normal | super::Mode::Filter) {
+        return;
+    }
+    let Some(token) = app.revealed().and_then(|row| row.token.as_ref()) else {
+        return;
+    };
+    let text = token.access_token.expose();
+    // Only a well-formed token goes to the terminal as it is.
+    if crate::model::text::check_b64token(text).is_err() {
+        return;
+    }
+    if let Some(rows) = super::view::token_rows(super::view::body_area(area), text.len()) {
+        let _ = execute!(
+            terminal.backend_mut(),
+            cursor::MoveTo(rows.x, rows.y),
+            Print(text)
+        );
+    }
 }
 
 async fn sleep_or_forever(wait: Option<Duration>) {
@@ -236,7 +305,7 @@ fn spawn_input_reader() -> mpsc::UnboundedReceiver<Event> {
 /// arrives as a key, but `kill -INT` does not).
 struct Signals {
     #[cfg(unix)]
-    streams: Vec<tokio::signal::unix::Signal>,
+    streams: Vec<(i32, tokio::signal::unix::Signal)>,
 }
 
 impl Signals {
@@ -245,45 +314,44 @@ impl Signals {
         {
             use tokio::signal::unix::{SignalKind, signal};
             let kinds = [
-                SignalKind::terminate(),
-                SignalKind::hangup(),
-                SignalKind::interrupt(),
+                (SIGTERM, SignalKind::terminate()),
+                (SIGHUP, SignalKind::hangup()),
+                (SIGINT, SignalKind::interrupt()),
             ];
             Signals {
-                streams: kinds.into_iter().filter_map(|k| signal(k).ok()).collect(),
+                streams: kinds
+                    .into_iter()
+                    .filter_map(|(number, kind)| signal(kind).ok().map(|s| (number, s)))
+                    .collect(),
             }
         }
         #[cfg(not(unix))]
         Signals {}
     }
 
-    async fn any(&mut self) {
+    /// Waits for the first of the signals and returns its number.
+    async fn any(&mut self) -> i32 {
         #[cfg(unix)]
         {
             if self.streams.is_empty() {
                 return std::future::pending().await;
             }
-            let waits = self.streams.iter_mut().map(|s| Box::pin(s.recv()));
-            let _ = futures_select_any(waits.collect()).await;
+            std::future::poll_fn(|cx| {
+                for (number, stream) in self.streams.iter_mut() {
+                    if stream.poll_recv(cx).is_ready() {
+                        return std::task::Poll::Ready(*number);
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+            SIGINT
         }
     }
-}
-
-/// The first of several futures to finish.
-async fn futures_select_any<F: std::future::Future + Unpin>(mut futures: Vec<F>) {
-    std::future::poll_fn(|cx| {
-        for f in futures.iter_mut() {
-            if std::pin::Pin::new(f).poll(cx).is_ready() {
-                return std::task::Poll::Ready(());
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await
 }
 
 /// The local zone's offset, for the times the view shows.
@@ -351,6 +419,10 @@ fn spawn_cache_watcher(
 struct Worker {
     engine: Arc<Engine>,
     config_path: PathBuf,
+    /// Asks the config watcher to read the file now (after our own writes).
+    recheck_config: Arc<tokio::sync::Notify>,
+    /// Given to profiles saved from the form that name a region (the demo's server).
+    base_url_for_new: Option<String>,
     profiles: HashMap<String, Profile>,
     results: mpsc::UnboundedSender<Action>,
     permits: Arc<Semaphore>,
@@ -375,7 +447,7 @@ impl Worker {
                     profile,
                     secret,
                     replacing,
-                } => self.save(profile, secret, replacing),
+                } => self.save(profile, secret, replacing.map(|p| *p)),
                 Effect::DeleteProfile(name) => self.delete(name),
                 Effect::Quit => quit = true,
             }
@@ -493,27 +565,43 @@ impl Worker {
             Action::ProfileDeleted { name, result: Ok(()) } => {
                 self.profiles.remove(name);
             }
+            Action::ConfigReloaded {
+                result: Ok(config), ..
+            } => {
+                self.profiles = config
+                    .profiles
+                    .iter()
+                    .map(|p| (p.name.clone(), p.clone()))
+                    .collect();
+            }
             _ => return,
         }
         let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
         *watched = self.profiles.values().cloned().collect();
     }
 
-    fn save(&mut self, mut profile: Profile, secret: Option<SecretString>, replacing: Option<String>) {
-        // The form says "keyring"; the demo keeps secrets in memory and says so.
+    /// Saves against `replacing` as the form showed it, not the worker's
+    /// copy: if the file changed since, the save is refused, never a silent
+    /// overwrite of what someone else wrote.
+    fn save(&mut self, mut profile: Profile, secret: Option<SecretString>, replacing: Option<Profile>) {
         if profile.secret_source.is_stored() {
             profile.secret_source = self.engine.secrets().source();
+        }
+        if profile.base_url.is_none() && matches!(profile.endpoint, Endpoint::Region(_)) {
+            profile.base_url = self.base_url_for_new.clone();
         }
         let engine = Arc::clone(&self.engine);
         let path = self.config_path.clone();
         let results = self.results.clone();
-        let old = replacing.as_ref().and_then(|n| self.profiles.get(n).cloned());
-        if let Some(old) = replacing {
-            self.renames.insert(profile.name.clone(), old);
+        if let Some(old) = &replacing {
+            self.renames.insert(profile.name.clone(), old.name.clone());
         }
+        let recheck = Arc::clone(&self.recheck_config);
         tokio::task::spawn_blocking(move || {
-            let result = save_profile(&engine, &path, &profile, secret, old.as_ref());
+            let result = save_profile(&engine, &path, &profile, secret, replacing.as_ref());
             let _ = results.send(Action::ProfileSaved { profile, result });
+            // The file as it is now comes after this answer: it has the last word.
+            recheck.notify_one();
         });
     }
 
@@ -524,9 +612,11 @@ impl Worker {
         let engine = Arc::clone(&self.engine);
         let path = self.config_path.clone();
         let results = self.results.clone();
+        let recheck = Arc::clone(&self.recheck_config);
         tokio::task::spawn_blocking(move || {
             let result = delete_profile(&engine, &path, &profile);
             let _ = results.send(Action::ProfileDeleted { name, result });
+            recheck.notify_one();
         });
     }
 }
@@ -544,7 +634,12 @@ fn save_profile(
         Some(old) => profiles::replace(path, old, profile, secret.as_ref(), secrets, engine.cache()),
         None => profiles::add(path, profile, secret.as_ref(), secrets),
     }
-    .map_err(|e| e.to_string())
+    .map_err(|e| match e {
+        ProfileError::Config(ConfigError::ChangedElsewhere(name)) => format!(
+            "{name} was changed in the config file by another program while this form was open; nothing was saved. Esc, then e edits the version now in the file"
+        ),
+        other => other.to_string(),
+    })
 }
 
 fn delete_profile(engine: &Engine, path: &std::path::Path, profile: &Profile) -> Result<(), String> {
@@ -569,6 +664,8 @@ mod tests {
                 TokenCache::new(dir.join("cache")),
             )),
             config_path: dir.join("config.toml"),
+            recheck_config: Arc::new(tokio::sync::Notify::new()),
+            base_url_for_new: None,
             profiles: profiles.iter().map(|p| (p.name.clone(), p.clone())).collect(),
             results,
             permits: Arc::new(Semaphore::new(1)),

@@ -413,3 +413,136 @@ fn no_color_draws_without_any_colour() {
     app.no_color = true;
     assert_snapshot!("no_color_80x24", render(&mut app, 80, 24));
 }
+
+// --- issue 11: what a new user ran into ---
+
+/// Tokens at every stage of their life, so the list's bars read at a glance.
+fn lifetimes() -> App {
+    let mut proxy = Profile::new(
+        "via-proxy",
+        Endpoint::TokenUrl("https://tokens.proxy.example:8443/oauth2/token".into()),
+        "proxy-client",
+    );
+    proxy.scope = Some(Scopes::parse("file:read"));
+    let mut profiles = vec![proxy];
+    let mut cached = Vec::new();
+    for (name, region, left) in [
+        ("fresh", Region::Us, 600),
+        ("three-quarters", Region::Eu, 450),
+        ("half", Region::Apac, 300),
+        ("a-quarter", Region::Us, 150),
+        ("going", Region::Eu, 30),
+        ("gone", Region::Us, -130),
+    ] {
+        profiles.push(profile(name, region));
+        cached.push((name.to_owned(), token("wk.t", left, 600, "file:read file:write")));
+    }
+    let mut app = App::new(profiles, Settings::default(), cached, now());
+    select(&mut app, "half");
+    app
+}
+
+#[test]
+fn list_rows_show_time_left_as_words_and_bars_and_the_scope_when_there_is_room() {
+    let mut app = lifetimes();
+    assert_snapshot!("lifetimes_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("lifetimes_80x24", render(&mut app, 80, 24));
+    let buffer = buffer(&mut app, 120, 40);
+    let rows: Vec<String> = (2..9).map(|y| colour_map(&buffer, y)).collect();
+    assert_snapshot!("lifetimes_colours_120x40", rows.join("\n"));
+}
+
+#[test]
+fn a_long_token_is_shown_whole_across_the_screen_or_not_at_all() {
+    // An 804-character token with the '-' and '_' a word wrap would break at.
+    let long: String = (0..804)
+        .map(|i| match i % 67 {
+            20 => '-',
+            45 => '_',
+            n => char::from(b'a' + (n % 26) as u8),
+        })
+        .collect();
+    let mut app = fleet();
+    app.update(Action::Refreshed {
+        name: "prod".into(),
+        result: Ok((token(&long, 599, 600, "file:read"), Duration::from_millis(40))),
+    });
+    press(&mut app, KeyCode::Char('s'));
+    for (width, height) in [(120, 40), (80, 24)] {
+        let screen = render(&mut app, width, height);
+        let rows: String = screen
+            .lines()
+            .map(|l| l.trim_matches('"'))
+            .filter(|l| {
+                l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && l.len() == usize::from(width)
+                    || l.trim_end() != *l && long.contains(l.trim_end()) && !l.trim_end().is_empty()
+            })
+            .map(str::trim_end)
+            .collect();
+        assert_eq!(
+            rows, long,
+            "{width}x{height}: the rows put together are the token\n{screen}"
+        );
+    }
+    assert_snapshot!("long_token_80x24", render(&mut app, 80, 24));
+    // Where it cannot fit, it says so instead of cutting it.
+    assert_snapshot!("long_token_too_long_40x10", render(&mut app, 40, 10));
+    press(&mut app, KeyCode::Esc);
+    assert!(!render(&mut app, 80, 24).contains("access token"), "Esc hides it");
+}
+
+#[test]
+fn too_small_says_all_it_can_at_any_size() {
+    let mut app = fleet();
+    assert_snapshot!("too_small_12x4", render(&mut app, 12, 4));
+    assert_snapshot!("too_small_8x2", render(&mut app, 8, 2));
+}
+
+#[test]
+fn a_config_file_that_stopped_loading_shows_in_the_status_line() {
+    let mut app = fleet();
+    app.update(Action::ConfigReloaded {
+        result: Err("/home/me/.config/wktui/config.toml:3:10: region: \"moon\" is not a valid region; expected one of: us, eu, apac".into()),
+        cached: Vec::new(),
+    });
+    let screen = render(&mut app, 120, 40);
+    let status = screen.lines().last().unwrap_or_default().to_owned();
+    assert_snapshot!("config_error_status_120x40", status);
+}
+
+#[test]
+fn the_demo_form_says_secrets_stay_in_memory() {
+    let mut app = fleet();
+    app.secret_store = crate::model::SecretSource::Memory;
+    press(&mut app, KeyCode::Char('a'));
+    let screen = render(&mut app, 80, 24);
+    let hint = screen
+        .lines()
+        .find(|l| l.contains("Client secret"))
+        .unwrap_or_default();
+    assert!(hint.contains("typed hidden, kept in memory (demo)"), "{screen}");
+}
+
+#[test]
+fn an_edit_form_whose_profile_changed_elsewhere_says_so() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('e'));
+    let mut changed = profile("prod", Region::Us);
+    changed.scope = Some(Scopes::parse("file:read"));
+    let others = app
+        .rows()
+        .iter()
+        .filter(|r| r.name() != "prod")
+        .map(|r| r.profile.clone());
+    let profiles = std::iter::once(changed).chain(others).collect();
+    app.update(Action::ConfigReloaded {
+        result: Ok(crate::config::Config {
+            settings: Settings::default(),
+            profiles,
+        }),
+        cached: Vec::new(),
+    });
+    assert_snapshot!("form_changed_elsewhere_80x24", render(&mut app, 80, 24));
+}

@@ -15,6 +15,16 @@ use super::app::{App, Mode};
 use super::layout;
 use super::theme::Theme;
 
+pub use overlays::token_rows;
+
+/// The area overlays cover: everything but the status bar.
+pub fn body_area(area: Rect) -> Rect {
+    Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    }
+}
+
 /// Draws the whole screen for `app`. Never panics, at any size.
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
@@ -30,12 +40,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
         details::render(frame, panes.details, app, theme);
     }
     status_bar::render(frame, panes.status, app, theme);
-    let body = Rect {
-        height: area.height.saturating_sub(1),
-        ..area
-    };
+    let body = body_area(area);
     match app.mode() {
-        Mode::Normal | Mode::Filter => {}
+        Mode::Normal | Mode::Filter => {
+            if let Some(row) = app.revealed() {
+                overlays::token(frame, body, row, theme);
+            }
+        }
         Mode::Help => overlays::help(frame, body, app, theme),
         Mode::Form(form) => overlays::form(frame, body, form, theme),
         Mode::ConfirmDelete(name) => overlays::confirm_delete(frame, body, name, theme),

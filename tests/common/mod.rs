@@ -76,7 +76,7 @@ impl Default for Sandbox {
 impl Sandbox {
     pub fn new() -> Sandbox {
         let dir = tempfile::tempdir().expect("temp dir");
-        for sub in ["home", "config", "cache", "data", "runtime"] {
+        for sub in ["home", "config", "cache", "data", "runtime", "state"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
         }
         #[cfg(unix)]
@@ -104,6 +104,17 @@ impl Sandbox {
         self.path().join("runtime/wktui")
     }
 
+    /// The log file wktui writes (`$XDG_STATE_HOME/wktui/wktui.log`).
+    pub fn log_path(&self) -> PathBuf {
+        self.path().join("state/wktui/wktui.log")
+    }
+
+    /// Sets (or replaces) a variable for every command.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
     pub fn write_config(&self, text: &str) {
         let path = self.config_path();
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -126,6 +137,7 @@ impl Sandbox {
             .env("XDG_CACHE_HOME", p.join("cache"))
             .env("XDG_DATA_HOME", p.join("data"))
             .env("XDG_RUNTIME_DIR", p.join("runtime"))
+            .env("XDG_STATE_HOME", p.join("state"))
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env("RUST_BACKTRACE", "0")
             // A bus that does not exist: no test touches the user's keyring by accident.

@@ -229,16 +229,23 @@ impl Drop for XvfbSession {
     }
 }
 
-/// A private tmux server (its own socket), killed on drop.
+/// A private tmux server, killed on drop. Its socket lives in a temporary
+/// directory of its own (not tmux's shared one, where `kill-server` leaves
+/// the socket file behind), removed on drop too.
 pub struct Tmux {
     pub socket: String,
+    _dir: tempfile::TempDir,
 }
 
 impl Tmux {
     /// Starts a detached session running `command` with exactly `env`.
     pub fn start(width: u16, height: u16, command: &[&str], env: &[(String, String)]) -> Tmux {
-        let socket = format!("wktui-test-{}-{}", std::process::id(), fastrand::u32(..));
-        let tmux = Tmux { socket };
+        let dir = tempfile::Builder::new()
+            .prefix("wktui-tmux-")
+            .tempdir()
+            .expect("a directory for the tmux socket");
+        let socket = dir.path().join("socket").to_string_lossy().into_owned();
+        let tmux = Tmux { socket, _dir: dir };
         let mut cmd = Command::new("tmux");
         cmd.env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -247,7 +254,7 @@ impl Tmux {
         }
         let status = cmd
             .args([
-                "-L",
+                "-S",
                 &tmux.socket,
                 "-f",
                 "/dev/null",
@@ -267,7 +274,7 @@ impl Tmux {
 
     pub fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket])
+            .args(["-S", &self.socket])
             .args(args)
             .output()
             .expect("run tmux");
@@ -306,7 +313,8 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
+            .args(["-S", &self.socket, "kill-server"])
             .output();
+        // The directory (and the socket in it) goes when `_dir` drops.
     }
 }

@@ -139,7 +139,7 @@ impl App {
             return Vec::new();
         }
         if is_ctrl(&key, 'c') {
-            return self.quit();
+            return self.interrupt();
         }
         match &mut self.mode {
             Mode::Normal => self.normal_key(key),
@@ -175,6 +175,8 @@ impl App {
             KeyCode::PageDown => self.move_selection(page),
             KeyCode::Home => self.select_position(0),
             KeyCode::End => self.select_position(usize::MAX),
+            // Esc closes what is open before it quits: a shown token, a filter.
+            KeyCode::Esc if self.revealed().is_some() => self.reveal = None,
             KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
             KeyCode::Esc => return self.quit(),
             _ => {}
@@ -195,8 +197,14 @@ impl App {
             'c' | 'y' => return self.copy_selected(),
             'v' => return self.verify_selected(),
             's' => self.toggle_reveal(),
-            'a' => self.mode = Mode::Form(Box::new(ProfileForm::add())),
-            'e' => match self.selected().map(|r| ProfileForm::edit(&r.profile)) {
+            'a' => {
+                let form = ProfileForm::add().keeping_secrets_in(self.secret_store.clone());
+                self.mode = Mode::Form(Box::new(form));
+            }
+            'e' => match self
+                .selected()
+                .map(|r| ProfileForm::edit(&r.profile).keeping_secrets_in(self.secret_store.clone()))
+            {
                 Some(form) => self.mode = Mode::Form(Box::new(form)),
                 None => self.info("no profile selected to edit".into()),
             },
@@ -260,6 +268,7 @@ impl App {
             (_, Some('y' | 'Y')) => {
                 self.mode = Mode::Normal;
                 self.info(format!("deleting {name}…"));
+                self.pending_deletes.push(name.clone());
                 vec![Effect::DeleteProfile(name)]
             }
             (KeyCode::Esc, _) | (_, Some('n' | 'N' | 'q')) => {
@@ -346,6 +355,10 @@ impl App {
             .map(|r| r.profile.name.clone())
             .collect();
         match names.len() {
+            0 if self.rows.is_empty() => {
+                self.info("no profiles yet: press a to add one".into());
+                Vec::new()
+            }
             0 => {
                 self.info("every token is valid; nothing to refresh".into());
                 Vec::new()
@@ -380,13 +393,14 @@ impl App {
                 vec![Effect::Copy { name, token }]
             }
             None => {
-                // Nothing usable to copy: fetch one and copy it when it arrives.
-                row.copy_when_refreshed = true;
-                let why = if state == TokenState::Expired {
-                    "has expired"
+                // Nothing usable to copy: fetch one and copy it when it
+                // arrives; the copy's message will say both.
+                let (why, done) = if state == TokenState::Expired {
+                    ("has expired", "had expired: renewed it and copied the new token")
                 } else {
-                    "has no token yet"
+                    ("has no token yet", "had no token: fetched one and copied it")
                 };
+                row.copy_when_refreshed = Some(done);
                 let refreshing = row.is_refreshing();
                 self.info(format!(
                     "{name} {why}: refreshing, will copy when the new token arrives"
@@ -428,6 +442,7 @@ impl App {
 
     fn toggle_reveal(&mut self) {
         let Some(row) = self.selected() else {
+            self.info("no profile selected to show".into());
             return;
         };
         let name = row.profile.name.clone();

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::bigtext;
 use super::text::{pad, width, wrap};
-use crate::model::{Endpoint, Timestamp, Token, TokenState, format_countdown};
+use crate::model::{Endpoint, Timestamp, Token, TokenState, format_ago, format_countdown, format_duration};
 use crate::tui::app::{App, Indicator, ProfileRow, Verification, format_latency};
 use crate::tui::theme::{self, Theme};
 
@@ -125,7 +125,7 @@ impl Details<'_> {
             .filter(|_| bigtext::width(&countdown) <= self.width);
         if state == TokenState::Expired {
             status.push(Span::styled(
-                format!("  {} ago", format_countdown(-left)),
+                format!("  {} ago", format_ago((-left).max(0).unsigned_abs())),
                 state_style,
             ));
             lines.push(Line::from(status));
@@ -136,7 +136,7 @@ impl Details<'_> {
             lines.extend(digits.into_iter().map(|l| Line::styled(l, bold)));
         } else {
             status.push(Span::styled(
-                format!("  {countdown} left"),
+                format!("  {} left", format_duration(left.max(0).unsigned_abs())),
                 state_style.add_modifier(Modifier::BOLD),
             ));
             lines.push(Line::from(status));
@@ -164,7 +164,7 @@ impl Details<'_> {
         let label = format!(
             " {:>3}% of {}",
             (fraction * 100.0).floor() as u32,
-            format_countdown(token.lifetime.as_secs() as i64)
+            format_duration(token.lifetime.as_secs())
         );
         let bar = self.width.saturating_sub(width(&label));
         let filled = ((bar as f64) * fraction).round() as usize;
@@ -190,11 +190,9 @@ impl Details<'_> {
     fn token_lines(&self, token: &Token, out: &mut Vec<Line<'static>>) {
         let theme = self.theme;
         let name = self.row.name();
-        let (shown, hint) = if self.app.is_revealed(name) {
-            (token.access_token.expose().to_owned(), None)
-        } else {
-            (token.access_token.masked(), Some("  s shows it"))
-        };
+        // The whole token is shown over the panes (see overlays::token), never here.
+        let shown = token.access_token.masked();
+        let hint = (!self.app.is_revealed(name)).then_some("  s shows it");
         let mut token_line = self.field("Token", &shown, Style::new());
         if let (Some(hint), Some(first)) = (hint, token_line.first_mut()) {
             first.push_span(Span::styled(hint, theme.dim()));

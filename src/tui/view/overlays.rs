@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::text::{fit, pad, width, wrap};
-use crate::model::ApiVersion;
-use crate::tui::app::{App, HELP};
+use crate::model::{ApiVersion, SecretSource};
+use crate::tui::app::{App, HELP, ProfileRow};
 use crate::tui::form::{FormField, ProfileForm};
 use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH};
 use crate::tui::theme::Theme;
@@ -159,6 +159,14 @@ pub fn form(frame: &mut Frame, area: Rect, form: &ProfileForm, theme: Theme) {
         }
     }
     lines.push(Line::default());
+    if let Some(notice) = form.notice() {
+        for part in wrap(&format!("! {notice}"), width.saturating_sub(4)) {
+            lines.push(Line::styled(
+                part,
+                theme.indicator(crate::tui::Indicator::Expiring),
+            ));
+        }
+    }
     if let Some(error) = form.save_error() {
         let style = theme.error().add_modifier(Modifier::BOLD);
         for part in wrap(&format!("✕ could not save: {error}"), width.saturating_sub(4)) {
@@ -214,10 +222,10 @@ fn field_value(
         FormField::Secret => {
             let count = form.secret().char_count();
             if count == 0 {
-                let hint = if form.editing().is_some() {
-                    "empty keeps the stored secret"
-                } else {
-                    "typed hidden, stored in the keyring"
+                let hint = match (form.editing(), form.secret_store()) {
+                    (Some(_), _) => "empty keeps the stored secret",
+                    (None, SecretSource::Memory) => "typed hidden, kept in memory (demo)",
+                    (None, _) => "typed hidden, stored in the keyring",
                 };
                 return (vec![Span::styled(fit(hint, room), theme.dim())], Some(0));
             }
@@ -274,7 +282,6 @@ pub fn confirm_delete(frame: &mut Frame, area: Rect, name: &str, theme: Theme) {
 // --- first run ---
 
 pub fn welcome(frame: &mut Frame, area: Rect, theme: Theme) {
-    const COMMAND: &str = "wktui profile add NAME --client-id ID [--region us|eu|apac]";
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(theme.border())
@@ -282,43 +289,18 @@ pub fn welcome(frame: &mut Frame, area: Rect, theme: Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let room = usize::from(inner.width.saturating_sub(4));
-    let key = |k: &'static str| Span::styled(k, theme.key());
-    let mut lines = vec![
-        Line::raw("wktui keeps OAuth2 bearer tokens for the Workiva APIs at hand:"),
-        Line::raw("fetch them, watch them count down, copy and verify them."),
-        Line::default(),
-        Line::styled("There are no profiles yet. To add one:", theme.title()),
-        Line::default(),
-        Line::from(vec![
-            Span::raw("  • press "),
-            key("a"),
-            Span::raw(" to fill in a form here, or"),
-        ]),
-        Line::raw("  • run in a shell:"),
-    ];
-    // The command on one line when it fits, else broken before its option.
-    if COMMAND.len() + 4 <= room {
-        lines.push(Line::styled(format!("    {COMMAND}"), theme.focus()));
-    } else {
-        lines.push(Line::styled(
-            "    wktui profile add NAME --client-id ID",
-            theme.focus(),
-        ));
-        lines.push(Line::styled("      [--region us|eu|apac]", theme.focus()));
-    }
-    lines.extend([
-        Line::default(),
-        Line::from(vec![
-            key("?"),
-            Span::raw(" shows every key, "),
-            key("q"),
-            Span::raw(" quits."),
-        ]),
-    ]);
+    // The whole text where it fits; on a small screen, what to do next first:
+    // how to add a profile and how to try wktui, then the keys.
+    let rows = usize::from(inner.height);
+    let lines = [Welcome::Full, Welcome::NoIntro, Welcome::Compact]
+        .into_iter()
+        .map(|size| welcome_lines(size, room, theme))
+        .find(|lines| wrapped_height(lines, room) <= rows)
+        .unwrap_or_else(|| welcome_lines(Welcome::Compact, room, theme));
     // Centre the block of text by its widest line.
     let widest = lines.iter().map(Line::width).max().unwrap_or(0);
     let text_width = u16::try_from(widest.min(room)).unwrap_or(0);
-    let text_height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let text_height = u16::try_from(wrapped_height(&lines, room)).unwrap_or(u16::MAX);
     let top = inner.height.saturating_sub(text_height) / 2;
     let body = Rect {
         x: inner.x + (inner.width - text_width) / 2,
@@ -329,28 +311,210 @@ pub fn welcome(frame: &mut Frame, area: Rect, theme: Theme) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Welcome {
+    Full,
+    NoIntro,
+    Compact,
+}
+
+fn welcome_lines(size: Welcome, room: usize, theme: Theme) -> Vec<Line<'static>> {
+    const COMMAND: &str = "wktui profile add NAME --client-id ID [--region us|eu|apac]";
+    let key = |k: &'static str| Span::styled(k, theme.key());
+    if size == Welcome::Compact {
+        return vec![
+            Line::styled("No profiles yet. To add one:", theme.title()),
+            Line::from(vec![Span::raw("  press "), key("a"), Span::raw(", or run")]),
+            Line::styled("  wktui profile add NAME", theme.focus()),
+            Line::styled("    --client-id ID", theme.focus()),
+            Line::from(vec![
+                Span::raw("Try it first: "),
+                Span::styled("wktui demo", theme.focus()),
+            ]),
+            Line::from(vec![
+                key("?"),
+                Span::raw(" keys, "),
+                key("q"),
+                Span::raw(" quits"),
+            ]),
+        ];
+    }
+    let mut lines = Vec::new();
+    if size == Welcome::Full {
+        lines.extend([
+            Line::raw("wktui keeps OAuth2 bearer tokens for the Workiva APIs at hand:"),
+            Line::raw("fetch them, watch them count down, copy and verify them."),
+            Line::default(),
+        ]);
+    }
+    lines.push(Line::styled(
+        "There are no profiles yet. To add one:",
+        theme.title(),
+    ));
+    lines.push(Line::default());
+    lines.extend([
+        Line::from(vec![
+            Span::raw("  • press "),
+            key("a"),
+            Span::raw(" to fill in a form here, or"),
+        ]),
+        Line::raw("  • run in a shell:"),
+    ]);
+    // The command on one line when it fits, else broken before its option.
+    if COMMAND.len() + 4 <= room {
+        lines.push(Line::styled(format!("    {COMMAND}"), theme.focus()));
+    } else {
+        lines.push(Line::styled(
+            "    wktui profile add NAME --client-id ID",
+            theme.focus(),
+        ));
+        lines.push(Line::styled("      [--region us|eu|apac]", theme.focus()));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::raw("No Workiva account at hand? "),
+        Span::styled("wktui demo", theme.focus()),
+        Span::raw(" tries it all"),
+    ]));
+    lines.push(Line::raw("against sample profiles and a local token server."));
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        key("?"),
+        Span::raw(" shows every key, "),
+        key("q"),
+        Span::raw(" quits."),
+    ]));
+    lines
+}
+
+/// Rows `lines` take once word-wrapped to `width`.
+fn wrapped_height(lines: &[Line], width: usize) -> usize {
+    lines
+        .iter()
+        .map(|line| {
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            wrap(&text, width).len()
+        })
+        .sum()
+}
+
 // --- too small ---
 
 pub fn too_small(frame: &mut Frame, area: Rect, theme: Theme) {
-    let lines = vec![
-        Line::styled("Terminal too small", theme.title()),
-        Line::styled(
-            format!("{}×{}, needs {MIN_WIDTH}×{MIN_HEIGHT}", area.width, area.height),
-            theme.dim(),
-        ),
-    ];
-    let height = 2.min(area.height);
+    let lines = too_small_lines(area.width, area.height);
+    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX).min(area.height);
     let rect = Rect {
         y: area.y + (area.height - height) / 2,
-        height: area.height - (area.height - height) / 2,
+        height,
         ..area
     };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .alignment(Alignment::Center)
-            .wrap(Wrap { trim: true }),
-        rect,
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(n, text)| Line::styled(text, if n == 0 { theme.title() } else { theme.dim() }))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), rect);
+}
+
+/// The note in as many words as the screen holds: the whole of it when it
+/// fits, wrapped when it is narrow, then shorter, and at least the size needed.
+fn too_small_lines(screen_width: u16, screen_height: u16) -> Vec<String> {
+    let (columns, rows) = (usize::from(screen_width), usize::from(screen_height));
+    let needs = format!("needs {MIN_WIDTH}×{MIN_HEIGHT}");
+    let candidates = [
+        vec![
+            "Terminal too small".to_owned(),
+            format!("{screen_width}×{screen_height}, {needs}"),
+        ],
+        vec!["Too small:".to_owned(), needs.clone()],
+        vec![needs.clone()],
+        vec![format!("{MIN_WIDTH}×{MIN_HEIGHT}")],
+    ];
+    for candidate in &candidates {
+        let wrapped: Vec<String> = candidate.iter().flat_map(|line| wrap(line, columns)).collect();
+        if wrapped.len() <= rows && wrapped.iter().all(|l| width(l) <= columns) {
+            return wrapped;
+        }
+    }
+    vec![fit(&needs, columns)]
+}
+
+// --- the whole token ---
+
+/// Where the shown token's characters go: full-width rows, so that the
+/// terminal can wrap it as one line for selecting, between a title rule and
+/// a hint rule, centred in `area`. `None` when it does not fit.
+pub fn token_rows(area: Rect, token_chars: usize) -> Option<Rect> {
+    if area.width == 0 {
+        return None;
+    }
+    let rows = token_chars.div_ceil(usize::from(area.width)).max(1);
+    let rows = u16::try_from(rows).ok()?;
+    if rows.saturating_add(2) > area.height {
+        return None;
+    }
+    let top = area.y + (area.height - rows - 2) / 2;
+    Some(Rect {
+        x: area.x,
+        y: top + 1,
+        width: area.width,
+        height: rows,
+    })
+}
+
+/// The selected profile's whole token over the panes, cut at characters only
+/// (never at `-` or `_`), or, when it does not fit, a note to copy it.
+pub fn token(frame: &mut Frame, area: Rect, row: &ProfileRow, theme: Theme) {
+    let Some(token) = &row.token else {
+        return;
+    };
+    let text = token.access_token.expose();
+    let chars: Vec<char> = text.chars().collect();
+    let name = row.name();
+    let Some(rows) = token_rows(area, chars.len()) else {
+        let note = format!(
+            "{name}'s token is too long to show on this screen ({} characters): press c to copy it",
+            chars.len()
+        );
+        let box_width = usize::from(area.width).min(44);
+        let lines: Vec<Line> = wrap(&note, box_width.saturating_sub(3))
+            .into_iter()
+            .map(Line::raw)
+            .collect();
+        let rect = centered(area, box_width, lines.len() + 2);
+        let body = open_overlay(frame, rect, overlay_block("Token", theme));
+        frame.render_widget(Paragraph::new(lines), body);
+        return;
+    };
+    let band = Rect {
+        y: rows.y - 1,
+        height: rows.height + 2,
+        ..rows
+    };
+    frame.render_widget(Clear, band);
+    let columns = usize::from(area.width);
+    let rule = |text: String, style| {
+        let text = fit(&text, columns);
+        let fill = columns.saturating_sub(width(&text));
+        Line::from(vec![
+            Span::styled(text, style),
+            Span::styled("─".repeat(fill), theme.border()),
+        ])
+    };
+    let mut lines = vec![rule(
+        format!("── {name} · access token · {} characters ", chars.len()),
+        theme.title(),
+    )];
+    lines.extend(
+        chars
+            .chunks(columns)
+            .map(|chunk| Line::raw(chunk.iter().collect::<String>())),
     );
+    lines.push(rule(
+        "── Shift-drag selects it · c copies · s or Esc hides ".to_owned(),
+        theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(lines), band);
 }
 
 /// Clears `rect`, draws the overlay's frame, and returns the area inside it

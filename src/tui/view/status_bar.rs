@@ -6,17 +6,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::text::{fit, width};
-use crate::tui::app::{App, Hint, hints};
+use crate::tui::app::{App, Hint, StatusKind, hints};
 use crate::tui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let available = usize::from(area.width);
-    let line = match app.status() {
-        Some(message) => Line::from(Span::styled(
+    // A message first; then, while the config file does not load, why
+    // (it stays until fixed); otherwise the keys.
+    let line = match (app.status(), app.config_error()) {
+        (Some(message), _) => Line::from(Span::styled(
             fit(&format!(" {}", message.text), available),
             theme.status(message.kind),
         )),
-        None => hint_line(app, theme, available),
+        (None, Some(error)) => Line::from(Span::styled(
+            fit(&format!(" config not reloaded: {error}"), available),
+            theme.status(StatusKind::Error),
+        )),
+        (None, None) => hint_line(app, theme, available),
     };
     frame.render_widget(Paragraph::new(line), area);
 }

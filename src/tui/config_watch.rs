@@ -1,0 +1,241 @@
+//! Following the config file: profiles added, edited or removed by another
+//! program (the CLI, an editor, another wktui) reach the open interface as
+//! `Action::ConfigReloaded`, at the cost of one `stat` every half second.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+
+use super::Action;
+use crate::cache::TokenCache;
+use crate::config::{self, Config, ConfigError};
+use crate::model::{SecretSource, Token};
+
+/// How often the config file is looked at for changes.
+const POLL: Duration = Duration::from_millis(500);
+/// A changed file must look the same this much later, and after it was
+/// read, before it counts: a program writing it in place (truncate, then
+/// write) is not caught halfway, with half of its profiles.
+const SETTLE: Duration = Duration::from_millis(50);
+
+/// The config file's identity and version from one `stat` (of the file a
+/// symlink points at). An atomic replace changes the inode, an edit in
+/// place the size or the times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    changed_ns: i128,
+}
+
+/// `None` when the file is missing or cannot be looked at.
+fn file_stamp(path: &Path) -> Option<FileStamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let (device, inode, changed_ns) = {
+        use std::os::unix::fs::MetadataExt;
+        (
+            meta.dev(),
+            meta.ino(),
+            i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+        )
+    };
+    #[cfg(not(unix))]
+    let (device, inode, changed_ns) = (0, 0, 0);
+    Some(FileStamp {
+        device,
+        inode,
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        changed_ns,
+    })
+}
+
+/// Follows the config file at `path`: every `POLL` one `stat`; when the
+/// file changed (and settled) it is loaded on a blocking thread and sent as
+/// `ConfigReloaded`, with the shared cache's tokens for the profiles that are
+/// new or now ask for another token. A missing or invalid file is reported
+/// only once it stayed so for a whole poll: editors that save in place, or
+/// move the old file away first, pass through such states for an instant.
+///
+/// Notifying the returned handle makes it read the file at once, whatever
+/// its stamp: the runtime does after each of its own saves, so that a change
+/// another program made just after one cannot hide behind the save's answer.
+pub(super) fn spawn(
+    path: PathBuf,
+    config: &Config,
+    cache: TokenCache,
+    store: SecretSource,
+    results: mpsc::UnboundedSender<Action>,
+) -> Arc<Notify> {
+    let mut known = fingerprints(config);
+    let path = Arc::new(path);
+    let recheck = Arc::new(Notify::new());
+    let asked = Arc::clone(&recheck);
+    tokio::spawn(async move {
+        let stamp = |path: Arc<PathBuf>| tokio::task::spawn_blocking(move || file_stamp(&path));
+        let Ok(mut shown) = stamp(Arc::clone(&path)).await else {
+            return;
+        };
+        let mut last_seen = shown;
+        let mut every = tokio::time::interval(POLL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        every.tick().await; // the first tick is immediate
+        loop {
+            let forced = tokio::select! {
+                _ = every.tick() => false,
+                () = asked.notified() => true,
+            };
+            let Ok(now) = stamp(Arc::clone(&path)).await else {
+                return;
+            };
+            let settled = now == last_seen;
+            last_seen = now;
+            if now == shown && !forced {
+                continue;
+            }
+            tokio::time::sleep(SETTLE).await;
+            if stamp(Arc::clone(&path)).await.ok() != Some(now) {
+                continue; // still being written: look again at the next poll
+            }
+            let (file, cache, store, before) =
+                (Arc::clone(&path), cache.clone(), store.clone(), known.clone());
+            let Ok((result, cached)) =
+                tokio::task::spawn_blocking(move || reload_config(&file, &cache, &store, &before)).await
+            else {
+                return;
+            };
+            let unchanged_while_read = stamp(Arc::clone(&path)).await.ok() == Some(now);
+            if !unchanged_while_read || ((now.is_none() || result.is_err()) && !settled) {
+                continue;
+            }
+            shown = now;
+            if let Ok(config) = &result {
+                known = fingerprints(config);
+            }
+            let result = result.map_err(|e| e.to_string());
+            if results.send(Action::ConfigReloaded { result, cached }).is_err() {
+                return;
+            }
+        }
+    });
+    recheck
+}
+
+fn fingerprints(config: &Config) -> HashMap<String, String> {
+    config
+        .profiles
+        .iter()
+        .map(|p| (p.name.clone(), p.fingerprint()))
+        .collect()
+}
+
+/// The config as the TUI shows it (secrets kept by wktui live where this
+/// run keeps them: the keyring, or memory in the demo), and the cached tokens
+/// of profiles that `before` did not have as they are now.
+fn reload_config(
+    path: &Path,
+    cache: &TokenCache,
+    store: &SecretSource,
+    before: &HashMap<String, String>,
+) -> (Result<Config, ConfigError>, Vec<(String, Token)>) {
+    let mut config = match config::load(path) {
+        Ok(config) => config,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    for profile in &mut config.profiles {
+        if profile.secret_source.is_stored() {
+            profile.secret_source = store.clone();
+        }
+    }
+    let cached = config
+        .profiles
+        .iter()
+        .filter(|p| before.get(&p.name) != Some(&p.fingerprint()))
+        .filter_map(|p| cache.load(p).map(|t| (p.name.clone(), t)))
+        .collect();
+    (Ok(config), cached)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessToken, Endpoint, Profile, Region, Scopes, Timestamp};
+
+    fn profile_text(name: &str, client_id: &str) -> String {
+        format!("[[profile]]\nname = \"{name}\"\nregion = \"us\"\nclient_id = \"{client_id}\"\n\n")
+    }
+
+    fn token() -> Token {
+        Token {
+            access_token: AccessToken::new("wk.cached".into()),
+            token_type: "Bearer".into(),
+            scopes: Scopes::parse("file:read"),
+            scope_stated: true,
+            obtained_at: Timestamp::from_secs(1_700_000_000),
+            lifetime: Duration::from_secs(600),
+        }
+    }
+
+    #[test]
+    fn the_stamp_changes_with_every_write_and_is_none_without_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        assert_eq!(file_stamp(&path), None);
+        std::fs::write(&path, profile_text("a", "x")).expect("write");
+        let first = file_stamp(&path);
+        assert!(first.is_some());
+        assert_eq!(file_stamp(&path), first, "unchanged");
+        // An atomic replace with the same size: another inode.
+        let next = dir.path().join("next.toml");
+        std::fs::write(&next, profile_text("a", "y")).expect("write");
+        std::fs::rename(&next, &path).expect("rename");
+        assert_ne!(file_stamp(&path), first);
+    }
+
+    #[test]
+    fn a_reload_brings_cached_tokens_only_for_new_or_changed_profiles() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let cache = TokenCache::new(dir.path().join("cache"));
+        std::fs::write(
+            &path,
+            profile_text("kept", "k") + &profile_text("new", "n") + &profile_text("edited", "e2"),
+        )
+        .expect("write");
+        for (name, id) in [("kept", "k"), ("new", "n"), ("edited", "e2")] {
+            let p = Profile::new(name, Endpoint::Region(Region::Us), id);
+            cache.store(&p, &token()).expect("store");
+        }
+        let before: HashMap<String, String> = [
+            ("kept", Profile::new("kept", Endpoint::Region(Region::Us), "k")),
+            (
+                "edited",
+                Profile::new("edited", Endpoint::Region(Region::Us), "e1"),
+            ),
+        ]
+        .into_iter()
+        .map(|(n, p)| (n.to_owned(), p.fingerprint()))
+        .collect();
+        let (config, cached) = reload_config(&path, &cache, &SecretSource::Memory, &before);
+        let config = config.expect("valid");
+        let mut names: Vec<&str> = cached.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["edited", "new"]);
+        assert!(
+            config
+                .profiles
+                .iter()
+                .all(|p| p.secret_source == SecretSource::Memory),
+            "secrets kept by wktui live where this run keeps them"
+        );
+        std::fs::write(&path, "[[profile]]\nname = 1\n").expect("break");
+        let (config, cached) = reload_config(&path, &cache, &SecretSource::Keyring, &before);
+        assert!(config.is_err() && cached.is_empty());
+    }
+}
