@@ -189,6 +189,57 @@ fn env_prints_export_lines_a_shell_can_eval() {
     assert!(!lines.contains("WORKIVA_CLIENT_SECRET"), "env starts no endpoint");
 }
 
+/// The `env` profile (no config, no keyring: CI) reads the real secret from
+/// WORKIVA_CLIENT_SECRET; its child sees the local credentials under the same
+/// names, so a `wktui` or an SDK inside it uses the endpoint of exec.
+#[test]
+fn the_env_profile_hands_its_child_local_credentials_under_the_same_names() {
+    let mut sb = Sandbox::new();
+    let srv = server();
+    // Only the env profile's variables: no config profile names another one.
+    sb.env.retain(|(k, _)| k != SECRET_VAR);
+    sb.env.extend([
+        ("WORKIVA_CLIENT_ID".to_owned(), common::CLIENT_ID.to_owned()),
+        ("WORKIVA_CLIENT_SECRET".to_owned(), common::SECRET.to_owned()),
+        ("WORKIVA_TOKEN_URL".to_owned(), srv.token_url()),
+    ]);
+    let binary = env!("CARGO_BIN_EXE_wktui");
+    let script = r#"printf '%s\n' "$WORKIVA_CLIENT_ID" "$WORKIVA_TOKEN_URL" "${WORKIVA_CLIENT_SECRET%%_*}" "$WORKIVA_TOKEN"; "$0" token env"#;
+    let run = sb.run(&["exec", "env", "--", "sh", "-c", script, binary]).ok();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    assert_eq!(lines[0], "env", "the client id is the profile name");
+    assert!(
+        lines[1].starts_with("http://127.0.0.1:") && lines[1] != srv.token_url(),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2], "wktui", "a local secret in WORKIVA_CLIENT_SECRET");
+    assert_eq!(
+        lines[4], lines[3],
+        "wktui inside gets the same token, from the endpoint"
+    );
+    assert_eq!(srv.token_requests(), 1, "only exec itself asked the token server");
+
+    let plain = sb
+        .run(&["exec", "env", "--no-server", "--", "sh", "-c", "env"])
+        .ok();
+    assert!(
+        !plain.stdout.contains("WORKIVA_CLIENT_SECRET="),
+        "{}",
+        plain.stdout
+    );
+
+    // A config profile with WORKIVA_REGION around: the endpoint's URL replaces it.
+    let sb = Sandbox::new();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    let mut sb = sb;
+    sb.env.push(("WORKIVA_REGION".to_owned(), "eu".to_owned()));
+    let run = sb.run(&["exec", "prod", "--", "sh", "-c", "env"]).ok();
+    assert!(!run.stdout.contains("WORKIVA_REGION="), "{}", run.stdout);
+    assert!(run.stdout.contains("WORKIVA_TOKEN_URL=http://127.0.0.1:"));
+}
+
 /// Runs the consumer script inside `wktui exec`, with the environment exec gives it.
 fn exec_python(sb: &Sandbox, python: &Path, args: &[&str]) -> common::Run {
     let script = python_script("oauth_client.py");
