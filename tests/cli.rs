@@ -762,7 +762,11 @@ fn a_base_url_as_token_url_is_questioned_at_add() {
 fn help_is_tidy_and_demo_help_offers_no_config() {
     let sb = Sandbox::new();
     let help = sb.run(&["--help"]).ok().stdout;
-    let example: Vec<&str> = help.lines().skip_while(|l| !l.starts_with("Example")).collect();
+    let example: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Example"))
+        .take_while(|l| !l.is_empty())
+        .collect();
     assert_eq!(example.len(), 3, "{help}");
     assert!(example[1].starts_with("  curl -H"), "{help}");
     assert!(
