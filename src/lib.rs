@@ -1,7 +1,8 @@
 //! wktui: bearer tokens for the Workiva APIs.
 //!
-//! The core (model, config, secrets, fetcher, cache) knows nothing of the
-//! front ends; `cli` and `tui` call down into it, never the other way round.
+//! The core (model, config, secrets, fetcher, cache, presence) knows nothing
+//! of the front ends; `cli`, `tui` and `serve` call down into it, never the
+//! other way round.
 
 pub mod cache;
 pub mod cli;
@@ -15,7 +16,9 @@ pub mod fetcher;
 pub mod logging;
 pub mod model;
 pub mod platform;
+pub mod presence;
 pub mod profiles;
 pub mod secrets;
+pub mod serve;
 pub mod testserver;
 pub mod tui;

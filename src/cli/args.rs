@@ -1,5 +1,6 @@
 //! The command line, as clap sees it.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -87,6 +88,12 @@ pub enum Command {
     },
     /// Print the man page (roff) on stdout: `wktui man | man -l -`
     Man,
+    /// Run a command with the profile's token, and a private token endpoint that renews it
+    Exec(ExecArgs),
+    /// Print shell lines that export the profile's token variables: eval "$(wktui env prod)"
+    Env(EnvArgs),
+    /// Serve tokens to any OAuth2 client on 127.0.0.1, in Workiva's format, with a local secret
+    Serve(ServeArgs),
     /// Runs the Workiva-format token server on 127.0.0.1 (for benchmarks):
     /// prints its base URL, serves until stdin closes
     #[command(name = "__token-server", hide = true)]
@@ -330,4 +337,70 @@ impl CompletionShell {
             CompletionShell::Elvish => "elvish",
         }
     }
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "The command gets WORKIVA_TOKEN, WORKIVA_TOKEN_EXPIRES_AT (RFC 3339), WORKIVA_API_URL and \
+WORKIVA_PROFILE; with the endpoint also WORKIVA_TOKEN_URL, WORKIVA_CLIENT_ID and WORKIVA_CLIENT_SECRET, \
+credentials made for this run that only work against that endpoint while the command runs.\n\
+Example: wktui exec prod -- python sync.py"
+)]
+pub struct ExecArgs {
+    /// Profile name
+    #[arg(add = ArgValueCompleter::new(profile_names))]
+    pub name: String,
+    /// The token handed over has at least this many seconds left [default: refresh_margin, 60]
+    #[arg(long, value_name = "SECONDS")]
+    pub min_ttl: Option<u64>,
+    /// No token endpoint: only the token variables (they do not renew)
+    #[arg(long)]
+    pub no_server: bool,
+    /// Allow running inside the `wktui exec` of another profile
+    #[arg(long)]
+    pub allow_nested: bool,
+    /// The command and its arguments, after --
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    /// Profile name
+    #[arg(add = ArgValueCompleter::new(profile_names))]
+    pub name: String,
+    /// The syntax of the lines
+    #[arg(long, value_enum, default_value_t = Shell::Sh)]
+    pub shell: Shell,
+    /// The token printed has at least this many seconds left [default: refresh_margin, 60]
+    #[arg(long, value_name = "SECONDS")]
+    pub min_ttl: Option<u64>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shell {
+    Sh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Clients ask with grant_type=client_credentials, the profile name as client id and the \
+local secret from the credentials file, in the body or with HTTP Basic.\n\
+Example: curl -d grant_type=client_credentials -u \"prod:$WORKIVA_CLIENT_SECRET\" http://127.0.0.1:8250/oauth2/token"
+)]
+pub struct ServeArgs {
+    /// Profiles to serve [default: all]
+    #[arg(add = ArgValueCompleter::new(profile_names))]
+    pub names: Vec<String>,
+    /// Address and port on the loopback interface (port 0 picks a free one)
+    #[arg(long, value_name = "IP:PORT", default_value = crate::serve::DEFAULT_LISTEN)]
+    pub listen: String,
+    /// Where to write the local client secret [default: serve.env in the cache dir]
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+    /// Append the request log to this file instead of stderr
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }

@@ -6,12 +6,16 @@ mod completions;
 mod config_cmd;
 mod copy;
 mod doctor;
+mod env;
+mod exec;
 mod list;
 mod man;
 mod output;
+mod process;
 mod profile;
 mod prompt;
 mod refresh;
+mod serve;
 mod token;
 
 use std::io::Write;
@@ -51,6 +55,15 @@ impl CliError {
         CliError {
             code: 1,
             message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Exit with `code` and say nothing: the code is a child's (`exec`).
+    pub fn exit_code(code: u8) -> Self {
+        CliError {
+            code,
+            message: String::new(),
             hint: None,
         }
     }
@@ -313,6 +326,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Refresh(args) => refresh::run(&ctx, &args),
         Command::Copy(args) => copy::copy(&ctx, &args),
         Command::Verify { name } => copy::verify(&ctx, &name),
+        Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Env(args) => env::run(&ctx, &args),
+        Command::Serve(args) => serve::run(&ctx, &args),
         Command::Demo
         | Command::ClipboardServe { .. }
         | Command::TokenServer { .. }

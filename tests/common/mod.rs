@@ -277,3 +277,45 @@ pub fn server_with(mut config: ServerConfig) -> TokenServer {
     config.clients.push(ClientGrant::new(CLIENT_ID, SECRET));
     TokenServer::start_in_background(config).expect("start token server")
 }
+
+/// Names a Python (in a virtualenv) that has requests-oauthlib; `.ci/run` sets it.
+pub const PYTHON_VAR: &str = "WKTUI_TEST_PYTHON";
+
+/// A consumer script of the Python tests.
+pub fn python_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
+}
+
+/// A Python interpreter that can import `requests_oauthlib`: `$WKTUI_TEST_PYTHON`,
+/// else the virtualenv `.ci/run` makes in `target/python-venv`. When there is
+/// none, prints why the test is skipped, or fails it under
+/// `WKTUI_REQUIRE_SYSTEM_TESTS=1`.
+pub fn oauth_python(test: &str) -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-venv/bin/python");
+    let candidates = std::env::var_os(PYTHON_VAR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([venv]);
+    for python in candidates {
+        let imports = Command::new(&python)
+            .args(["-c", "import requests_oauthlib"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if imports {
+            return Some(python);
+        }
+    }
+    let reason = format!(
+        "{test}: needs a Python with requests-oauthlib (set {PYTHON_VAR} to it, or run .ci/run, which makes target/python-venv)"
+    );
+    if std::env::var("WKTUI_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
+        panic!("{reason}; WKTUI_REQUIRE_SYSTEM_TESTS=1 makes this a failure");
+    }
+    eprintln!("SKIPPED {reason}");
+    None
+}

@@ -1,0 +1,178 @@
+//! Platform seam for processes and signals: running `exec`'s child with
+//! signals forwarded, and waiting for the signal that stops `serve`. The
+//! Unix code is here and nowhere else; other platforms get a plain version.
+
+/// How the child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildExit {
+    Code(i32),
+    /// Killed by this signal number.
+    Signal(i32),
+}
+
+impl ChildExit {
+    /// What a shell would report: the code, or 128+N for signal N.
+    pub fn exit_code(self) -> u8 {
+        let code = match self {
+            ChildExit::Code(code) => code,
+            ChildExit::Signal(signal) => 128 + signal,
+        };
+        u8::try_from(code & 0xff).unwrap_or(1)
+    }
+}
+
+#[cfg(unix)]
+pub use unix::{run_forwarding_signals, stop_requested};
+
+#[cfg(not(unix))]
+pub use other::{run_forwarding_signals, stop_requested};
+
+#[cfg(unix)]
+mod unix {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Command;
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use rustix::io::Errno;
+    use rustix::process::{Pid, Signal, WaitId, WaitIdOptions, kill_process, waitid};
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    use signal_hook::iterator::SignalsInfo;
+    use signal_hook::iterator::exfiltrator::WithOrigin;
+    use signal_hook::low_level::siginfo::Cause;
+
+    use super::ChildExit;
+
+    const FORWARDED: [i32; 4] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT];
+
+    /// Spawns `command` and waits for it, passing SIGINT, SIGTERM, SIGHUP and
+    /// SIGQUIT on to it. A signal the kernel sent (Ctrl-C or Ctrl-\ at the
+    /// terminal, a hang-up) already reached the child, which shares our
+    /// process group, so only signals another process sent to wktui alone
+    /// (`kill PID`, a supervisor) are forwarded: the child sees each once.
+    pub fn run_forwarding_signals(mut command: Command) -> std::io::Result<ChildExit> {
+        // Handlers first: a signal between spawn and here must not kill wktui
+        // and orphan the child. Handlers do not survive exec, so the child
+        // starts with the default dispositions.
+        let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED)?;
+        let mut child = command.spawn()?;
+        let pid = Pid::from_child(&child);
+        // Cleared before the child is reaped, so a signal can never reach a
+        // process that took over its pid.
+        let target = Arc::new(Mutex::new(Some(pid)));
+        let handle = signals.handle();
+        let forwarder = {
+            let target = Arc::clone(&target);
+            std::thread::Builder::new()
+                .name("wktui-signals".into())
+                .spawn(move || {
+                    for origin in signals.forever() {
+                        if origin.cause == Cause::Kernel {
+                            continue;
+                        }
+                        let Some(signal) = signal_of(origin.signal) else {
+                            continue;
+                        };
+                        if let Some(pid) = *target.lock().unwrap_or_else(PoisonError::into_inner) {
+                            let _ = kill_process(pid, signal);
+                        }
+                    }
+                })?
+        };
+        // Wait without reaping: the pid stays ours until `target` is cleared.
+        while let Err(Errno::INTR) = waitid(WaitId::Pid(pid), WaitIdOptions::EXITED | WaitIdOptions::NOWAIT) {
+        }
+        *target.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        let status = child.wait();
+        handle.close();
+        let _ = forwarder.join();
+        let status = status?;
+        Ok(match (status.code(), status.signal()) {
+            (Some(code), _) => ChildExit::Code(code),
+            (None, Some(signal)) => ChildExit::Signal(signal),
+            (None, None) => ChildExit::Code(1),
+        })
+    }
+
+    fn signal_of(number: i32) -> Option<Signal> {
+        [Signal::INT, Signal::TERM, Signal::HUP, Signal::QUIT]
+            .into_iter()
+            .find(|s| s.as_raw() == number)
+    }
+
+    /// Resolves when SIGINT, SIGTERM or SIGHUP asks the process to stop, with its name.
+    pub async fn stop_requested() -> &'static str {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind| signal(kind).ok();
+        let (mut int, mut term, mut hup) = (
+            listen(SignalKind::interrupt()),
+            listen(SignalKind::terminate()),
+            listen(SignalKind::hangup()),
+        );
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(&mut int) => "SIGINT",
+            () = next(&mut term) => "SIGTERM",
+            () = next(&mut hup) => "SIGHUP",
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod other {
+    use std::process::Command;
+
+    use super::ChildExit;
+
+    /// Runs `command`; Ctrl-C reaches the child through the console.
+    pub fn run_forwarding_signals(mut command: Command) -> std::io::Result<ChildExit> {
+        let status = command.status()?;
+        Ok(ChildExit::Code(status.code().unwrap_or(1)))
+    }
+
+    pub async fn stop_requested() -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_shell() {
+        assert_eq!(ChildExit::Code(0).exit_code(), 0);
+        assert_eq!(ChildExit::Code(42).exit_code(), 42);
+        assert_eq!(ChildExit::Signal(15).exit_code(), 143);
+        assert_eq!(ChildExit::Signal(2).exit_code(), 130);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_childs_code_and_signal_come_back() {
+        let mut exit7 = Command::new("sh");
+        exit7.args(["-c", "exit 7"]);
+        assert_eq!(run_forwarding_signals(exit7).expect("run"), ChildExit::Code(7));
+        let mut killed = Command::new("sh");
+        killed.args(["-c", "kill -TERM $$"]);
+        assert_eq!(
+            run_forwarding_signals(killed).expect("run"),
+            ChildExit::Signal(15)
+        );
+    }
+
+    #[test]
+    fn a_missing_program_is_an_error() {
+        let err = run_forwarding_signals(Command::new("wktui-no-such-program")).expect_err("missing");
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+}
