@@ -23,6 +23,11 @@ pub enum EngineError {
         lifetime.as_secs(), asked.as_secs(), lifetime.as_secs() / 2
     )]
     TooShort { lifetime: Duration, asked: Duration },
+    #[error(
+        "left undone: the run reached its time limit ({} s) before this profile's turn (the server was asking for fewer requests)",
+        after.as_secs()
+    )]
+    LeftUndone { after: Duration },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -134,6 +139,8 @@ impl Engine {
                 timeout: self.settings.fetch_timeout,
                 retry: self.retry.clone(),
                 ca_file: self.settings.ca_file.clone(),
+                concurrency: self.settings.concurrency,
+                shared_dir: (self.cache.problem().is_none()).then(|| self.cache.dir().to_path_buf()),
             })
         })
     }
@@ -256,6 +263,7 @@ impl Engine {
             concurrency = self.settings.concurrency,
             "refreshing several profiles"
         );
+        let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
         let mut tasks = Vec::with_capacity(profiles.len());
         for profile in profiles {
             let engine = Arc::clone(self);
@@ -266,14 +274,35 @@ impl Engine {
                 (profile.name, result)
             }));
         }
+        // Refusals for asking too often do not end a profile's fetch while
+        // the host makes progress; the run as a whole has a deadline instead.
+        let budget = self.run_budget(names.len());
+        let deadline = tokio::time::Instant::now() + budget;
         let mut results = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            match task.await {
-                Ok(done) => results.push(done),
-                Err(e) => results.push((String::new(), Err(EngineError::Internal(e.to_string())))),
+        for (task, name) in tasks.into_iter().zip(names) {
+            let abort = task.abort_handle();
+            match tokio::time::timeout_at(deadline, task).await {
+                Ok(Ok(done)) => results.push(done),
+                Ok(Err(e)) => results.push((name, Err(EngineError::Internal(e.to_string())))),
+                Err(_) => {
+                    abort.abort();
+                    results.push((name, Err(EngineError::LeftUndone { after: budget })));
+                }
             }
         }
         results
+    }
+
+    /// How long a run of `n` refreshes may take: the fetch timeout for each
+    /// round of `concurrency` profiles.
+    fn run_budget(&self, n: usize) -> Duration {
+        let rounds = n.div_ceil(self.settings.concurrency.max(1)).max(1) as u32;
+        self.settings.fetch_timeout.saturating_mul(rounds)
+    }
+
+    /// Token hosts that asked to be left alone, and until when (wall clock).
+    pub fn paused_hosts(&self) -> Vec<(String, crate::model::Timestamp)> {
+        self.fetcher.get().map(Fetcher::paused_hosts).unwrap_or_default()
     }
 
     /// Whether the API accepts `token` (`GET /permissions`).

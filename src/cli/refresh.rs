@@ -47,11 +47,36 @@ pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
     ctx.say(&out)?;
     if failed > 0 {
         return Err(CliError::runtime(format!(
-            "{failed} of {} profiles could not be refreshed",
-            results.len()
+            "{failed} of {} profiles could not be refreshed{}",
+            results.len(),
+            left_undone(&results)
         )));
     }
     Ok(())
+}
+
+/// ", N of them left undone when the run's time ran out: a, b, c…", or nothing.
+fn left_undone(
+    results: &[(
+        String,
+        Result<crate::engine::Refreshed, crate::engine::EngineError>,
+    )],
+) -> String {
+    let undone: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Err(crate::engine::EngineError::LeftUndone { .. })))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if undone.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<&str> = undone.iter().copied().take(10).collect();
+    let more = if undone.len() > shown.len() { ", …" } else { "" };
+    format!(
+        "; {} of them left undone when the run's time ran out (the server limits requests): {}{more}",
+        undone.len(),
+        shown.join(", ")
+    )
 }
 
 /// Named profiles, all of them, or those whose token needs it.

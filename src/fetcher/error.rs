@@ -34,6 +34,15 @@ pub enum FetchError {
     },
     #[error("cannot reach {url}: {reason}{}", tries_note(*tries))]
     Connect { url: String, reason: String, tries: u32 },
+    #[error(
+        "{url} asked to be left alone for another {} s (it limits how often tokens may be requested); not asking it before then",
+        (crate::clock::now().millis_until(*until).max(0) as u64).div_ceil(1000)
+    )]
+    RateLimited {
+        url: String,
+        /// When the host may be asked again.
+        until: crate::model::Timestamp,
+    },
     #[error("the host {host} does not resolve ({reason})")]
     Unresolvable { host: String, reason: String },
     #[error(
@@ -75,6 +84,7 @@ impl FetchError {
     pub fn status(&self) -> Option<u16> {
         match self {
             FetchError::Refused { status, .. } | FetchError::Http { status, .. } => Some(*status),
+            FetchError::RateLimited { .. } => Some(429),
             FetchError::Redirected { status, .. } | FetchError::InvalidResponse { status, .. } => {
                 Some(*status)
             }
@@ -86,6 +96,9 @@ impl FetchError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             FetchError::Refused { retry_after, .. } | FetchError::Http { retry_after, .. } => *retry_after,
+            FetchError::RateLimited { until, .. } => Some(Duration::from_millis(
+                crate::clock::now().millis_until(*until).max(0) as u64,
+            )),
             _ => None,
         }
     }
@@ -101,7 +114,9 @@ impl FetchError {
             FetchError::Refused { error, .. } if error == "invalid_scope" => {
                 "the grant does not allow the requested scope; change `scope` in the profile"
             }
-            FetchError::Refused { status: 429, .. } | FetchError::Http { status: 429, .. } => {
+            FetchError::Refused { status: 429, .. }
+            | FetchError::Http { status: 429, .. }
+            | FetchError::RateLimited { .. } => {
                 "the server limits how often tokens may be requested; wait a little and try again"
             }
             FetchError::Http { status: 404, .. } => {

@@ -2,12 +2,13 @@
 //! one deadline, and turning every answer into a `Token` or a `FetchError`.
 
 mod error;
+mod gate;
 mod response;
 mod retry;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -15,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 pub use error::FetchError;
+pub use gate::{HostGate, host_key};
 pub use retry::RetryPolicy;
 
 use crate::clock;
@@ -31,6 +33,10 @@ pub struct FetchOptions {
     pub retry: RetryPolicy,
     /// A CA bundle trusted for every profile, on top of the OS store.
     pub ca_file: Option<PathBuf>,
+    /// Requests in flight to one host, at most (the gate's largest window).
+    pub concurrency: usize,
+    /// Where pauses asked by a host are shared with other processes.
+    pub shared_dir: Option<PathBuf>,
 }
 
 impl Default for FetchOptions {
@@ -39,6 +45,8 @@ impl Default for FetchOptions {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             ca_file: None,
+            concurrency: 32,
+            shared_dir: None,
         }
     }
 }
@@ -59,71 +67,109 @@ pub enum Verification {
     Refused(String),
 }
 
-/// Sends token requests. One HTTP client per CA bundle, built on first use.
+/// Sends token requests. One HTTP client per CA bundle, built on first use;
+/// one gate per token host, shared by every request of this process.
 pub struct Fetcher {
     options: FetchOptions,
     clients: Mutex<HashMap<(Option<PathBuf>, Route), reqwest::Client>>,
+    gate: Arc<HostGate>,
 }
 
 impl Fetcher {
     pub fn new(options: FetchOptions) -> Self {
+        let gate = HostGate::new(options.concurrency, options.shared_dir.clone());
         Fetcher {
             options,
             clients: Mutex::new(HashMap::new()),
+            gate,
         }
     }
 
-    /// Fetches a new token for `profile`, retrying what is worth retrying,
-    /// within the configured deadline.
+    /// Fetches a new token for `profile`, retrying what is worth retrying.
+    ///
+    /// `timeout` bounds the fetch from its first request, retries included.
+    /// A host that refuses for being asked too often (429, or 503 with
+    /// `Retry-After`) is asked again when it says, through the host's gate;
+    /// such refusals do not use up the fetch's tries nor its time while the
+    /// host keeps granting other requests, and do once it grants nothing.
     pub async fn fetch(&self, profile: &Profile, secret: &SecretString) -> Result<Fetched, FetchError> {
         let url = profile.token_url();
         check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
         let client = self.client_for(profile, &url)?;
-        let deadline = Instant::now() + self.options.timeout;
-        let mut tries = 0;
+        let host = gate::host_key(&url);
+        let timeout = self.options.timeout;
+        let mut deadline: Option<Instant> = None;
+        let (mut tries, mut sent) = (0, 0);
+        let mut refused: Option<response::Failure> = None;
         loop {
-            tries += 1;
-            tracing::debug!(profile = %profile.name, url = %url, attempt = tries, "token request");
+            let admission = match self.gate.admit(&host, timeout).await {
+                Ok(admission) => admission,
+                Err(not_admitted) => {
+                    return Err(match refused {
+                        Some(failure) => failure.into_error(&url, sent),
+                        None => FetchError::RateLimited {
+                            url,
+                            until: not_admitted.until,
+                        },
+                    });
+                }
+            };
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+            sent += 1;
+            tracing::debug!(profile = %profile.name, url = %url, attempt = sent, "token request");
             let started = Instant::now();
             let attempt =
                 tokio::time::timeout_at(deadline.into(), self.send_once(&client, profile, &url, secret))
                     .await;
-            let outcome = match attempt {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    tracing::debug!(profile = %profile.name, attempt = tries, "token request timed out");
-                    return Err(FetchError::Timeout {
-                        url,
-                        after: self.options.timeout,
-                        tries,
-                    });
-                }
+            let Ok(outcome) = attempt else {
+                tracing::debug!(profile = %profile.name, attempt = sent, "token request timed out");
+                return Err(FetchError::Timeout {
+                    url,
+                    after: timeout,
+                    tries: sent,
+                });
             };
-            match outcome {
+            let failure = match outcome {
                 Ok(token) => {
-                    tracing::debug!(profile = %profile.name, attempt = tries, latency_ms = started.elapsed().as_millis() as u64, "token received");
+                    admission.succeeded();
+                    tracing::debug!(profile = %profile.name, attempt = sent, latency_ms = started.elapsed().as_millis() as u64, "token received");
                     return Ok(Fetched {
                         token,
                         latency: started.elapsed(),
-                        tries,
+                        tries: sent,
                     });
                 }
-                Err(failure) => {
-                    let wait = self.options.retry.wait_before_retry(tries, &failure);
-                    match wait {
-                        Some(wait) if Instant::now().checked_add(wait).is_some_and(|t| t < deadline) => {
-                            tracing::debug!(profile = %profile.name, attempt = tries, wait_ms = wait.as_millis() as u64, "retrying the token request");
-                            tokio::time::sleep(wait).await;
-                        }
-                        Some(_) => {
-                            // Waiting as asked would pass the deadline: give up now with the real reason.
-                            return Err(failure.into_error(&url, tries));
-                        }
-                        None => return Err(failure.into_error(&url, tries)),
+                Err(failure) => failure,
+            };
+            if failure.is_rate_limit() {
+                let progressing = self.gate.progressing(&host, timeout);
+                admission.refused(failure.retry_after());
+                tracing::debug!(profile = %profile.name, attempt = sent, progressing, "the host asks to slow down");
+                if !progressing {
+                    tries += 1;
+                    if tries >= self.options.retry.max_tries {
+                        return Err(failure.into_error(&url, sent));
                     }
                 }
+                refused = Some(failure);
+                continue;
+            }
+            drop(admission);
+            tries += 1;
+            match self.options.retry.wait_before_retry(tries, &failure) {
+                Some(wait) if Instant::now().checked_add(wait).is_some_and(|t| t < deadline) => {
+                    tracing::debug!(profile = %profile.name, attempt = sent, wait_ms = wait.as_millis() as u64, "retrying the token request");
+                    tokio::time::sleep(wait).await;
+                }
+                // Waiting as asked would pass the deadline: give up now with the real reason.
+                _ => return Err(failure.into_error(&url, sent)),
             }
         }
+    }
+
+    /// Hosts that asked to be left alone, and until when (wall clock).
+    pub fn paused_hosts(&self) -> Vec<(String, crate::model::Timestamp)> {
+        self.gate.pauses()
     }
 
     /// One request and its whole answer; the caller's deadline covers both.

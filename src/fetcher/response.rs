@@ -76,6 +76,19 @@ impl Failure {
         }
     }
 
+    /// The host says it is asked too often: 429, or 503 with `Retry-After`.
+    pub(super) fn is_rate_limit(&self) -> bool {
+        matches!(
+            self,
+            Failure::Status { status: 429, .. }
+                | Failure::Status {
+                    status: 503,
+                    retry_after: Some(_),
+                    ..
+                }
+        )
+    }
+
     pub(super) fn retry_after(&self) -> Option<Duration> {
         match self {
             Failure::Status { retry_after, .. } => *retry_after,

@@ -68,6 +68,12 @@ impl Upstream {
                 description: describe(&format!("wktui cannot read the client secret: {secret}")),
                 retry_after: None,
             },
+            EngineError::LeftUndone { .. } => Upstream {
+                status: 503,
+                error: "temporarily_unavailable".into(),
+                description: describe(e),
+                retry_after: None,
+            },
             EngineError::TooShort { .. } | EngineError::Internal(_) => Upstream {
                 status: 500,
                 error: "server_error".into(),

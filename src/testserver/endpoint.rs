@@ -12,6 +12,8 @@ use super::{API_VERSION, ClientGrant, CredentialSource, Credentials, Fault, Issu
 pub(super) const TOKEN_PATH: &str = "/oauth2/token";
 pub(super) const LEGACY_TOKEN_PATH: &str = "/iam/v1/oauth2/token";
 const PERMISSIONS_PATH: &str = "/permissions";
+/// Counters for benchmark scripts: token requests, and how many were refused.
+const STATS_PATH: &str = "/__stats";
 
 /// How the connection answers a request.
 pub(super) enum Reply {
@@ -66,6 +68,13 @@ pub(super) fn handle(shared: &Shared, request: &Request) -> Outcome {
         };
     }
     let response = match (path, request.method.as_str()) {
+        (STATS_PATH, "GET") => Response::json(
+            200,
+            &json!({
+                "token_requests": shared.token_requests.load(Ordering::Relaxed),
+                "rate_limited": shared.rate_limited.load(Ordering::Relaxed),
+            }),
+        ),
         (PERMISSIONS_PATH, "GET") => permissions(shared, request),
         (PERMISSIONS_PATH, _) => method_not_allowed("GET"),
         _ => not_found(),
@@ -84,7 +93,13 @@ fn token_request(shared: &Shared, request: &Request, legacy: bool) -> Outcome {
     }
     let reply = fault
         .and_then(fault_reply)
-        .unwrap_or_else(|| Reply::Send(token_request.answer(shared).unwrap_or_else(|refusal| refusal)));
+        .unwrap_or_else(|| match shared.over_rate_limit() {
+            Some(retry_after) => Reply::Send(with_retry_after(
+                api_error(429, "Rate limit exceeded, retry later"),
+                retry_after,
+            )),
+            None => Reply::Send(token_request.answer(shared).unwrap_or_else(|refusal| refusal)),
+        });
     Outcome {
         reply,
         delay,

@@ -46,6 +46,19 @@ pub struct ServerConfig {
     pub omit_scope: bool,
     /// `token_type` of issued tokens.
     pub token_type: String,
+    /// Allow only so many token requests per second over all clients.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A limit on token requests over all clients, as an API gateway applies
+/// it: a bucket of `per_second` requests that refills at `per_second` a
+/// second; a request that finds it empty gets 429.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct RateLimit {
+    pub per_second: u32,
+    /// `Retry-After` (seconds) on the 429, or none.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +70,7 @@ impl Default for ServerConfig {
             latency: Duration::ZERO,
             omit_scope: false,
             token_type: "Bearer".to_string(),
+            rate_limit: None,
         }
     }
 }
@@ -267,6 +281,10 @@ struct Shared {
     tokens: Mutex<HashMap<String, IssuedToken>>,
     log: Mutex<VecDeque<RecordedRequest>>,
     token_requests: AtomicUsize,
+    /// Token requests refused by the rate limit.
+    rate_limited: AtomicUsize,
+    /// Requests left in the rate limit's bucket, and when it was last filled.
+    bucket: Mutex<(f64, Instant)>,
 }
 
 /// A panicking test thread must not wedge the server for the others.
@@ -282,6 +300,27 @@ impl Shared {
             tokens: Mutex::default(),
             log: Mutex::default(),
             token_requests: AtomicUsize::new(0),
+            rate_limited: AtomicUsize::new(0),
+            bucket: Mutex::new((f64::MAX, Instant::now())),
+        }
+    }
+
+    /// Takes one request from the rate limit's bucket; `Some(retry_after)`
+    /// when it is empty (the request is refused).
+    fn over_rate_limit(&self) -> Option<Option<u64>> {
+        let limit = self.config().rate_limit?;
+        let rate = f64::from(limit.per_second.max(1));
+        let mut bucket = lock(&self.bucket);
+        let now = Instant::now();
+        let (tokens, last) = *bucket;
+        let refilled = (tokens.min(rate) + now.duration_since(last).as_secs_f64() * rate).min(rate);
+        if refilled >= 1.0 {
+            *bucket = (refilled - 1.0, now);
+            None
+        } else {
+            *bucket = (refilled, now);
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+            Some(limit.retry_after)
         }
     }
 
@@ -456,6 +495,16 @@ impl TokenServer {
     /// How many requests reached either token path, whatever their fate.
     pub fn token_requests(&self) -> usize {
         self.shared.token_requests.load(Ordering::Relaxed)
+    }
+
+    /// How many token requests the rate limit refused with 429.
+    pub fn rate_limited_requests(&self) -> usize {
+        self.shared.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Sets (or lifts, with `None`) the rate limit on token requests.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.config().rate_limit = limit;
     }
 
     /// Stops accepting and drops open connections; a background server's
