@@ -777,3 +777,12 @@ fn help_is_tidy_and_demo_help_offers_no_config() {
     assert!(!demo.contains("--config"), "{demo}");
     assert!(sb.run(&["list", "--help"]).ok().stdout.contains("--config"));
 }
+
+#[test]
+fn a_host_that_does_not_resolve_fails_at_once_naming_it() {
+    let sb = Sandbox::new();
+    sb.add_profile("nowhere", "https://no-such-host.invalid/oauth2/token", &[]);
+    let run = sb.run(&["token", "nowhere"]).fails_with(1);
+    run.says(&["no-such-host.invalid does not resolve", "hint:", "DNS"]);
+    assert!(!run.stderr.contains("tries"), "not retried: {}", run.stderr);
+}
