@@ -62,6 +62,8 @@ fn no_secret_or_token_shows_up_where_it_does_not_belong() {
     sb.env.push(("DISPLAY".into(), x.display.clone()));
     // The environment variable of an env profile holds a secret too.
     sb.env.push((SECRET_VAR.into(), SECRET.into()));
+    // Everything logged, at the most detailed level.
+    sb.set_env("WKTUI_LOG", "trace");
     sb.secrets.push(COMMAND_SECRET.into());
     let srv = server();
     srv.add_client(wktui::testserver::ClientGrant::new(
@@ -154,6 +156,20 @@ fn no_secret_or_token_shows_up_where_it_does_not_belong() {
     );
     let helpers_after_tui = children_matching("__clipboard-serve");
 
+    // A child under exec: it gets a token and local credentials, never a client secret.
+    let child_saw = sb.path().join("exec-child-saw");
+    keep(
+        "exec",
+        sb.run(&[
+            "exec",
+            "env",
+            "--",
+            "sh",
+            "-c",
+            &format!("{{ env; cat /proc/$$/cmdline; }} > {}", child_saw.display()),
+        ])
+        .ok(),
+    );
     keep(
         "set-secret",
         sb.run_with_stdin(&["profile", "set-secret", "kr"], &format!("{SECRET}\n"))
@@ -165,6 +181,14 @@ fn no_secret_or_token_shows_up_where_it_does_not_belong() {
     let cache = sb.cache_dir();
     let mut tokens = tokens_in(&cache);
     tokens.extend(printed_tokens);
+    // The token exec handed its child (meant to be in that child's environment only).
+    let exec_saw = std::fs::read_to_string(&child_saw).expect("the exec child ran");
+    tokens.extend(
+        exec_saw
+            .lines()
+            .filter_map(|l| l.strip_prefix("WORKIVA_TOKEN="))
+            .map(str::to_owned),
+    );
     tokens.push(copied.trim().to_owned());
     tokens.retain(|t| t.starts_with("wk."));
     tokens.sort();
@@ -185,7 +209,7 @@ fn no_secret_or_token_shows_up_where_it_does_not_belong() {
     }
     let keyrings: PathBuf = sb.path().join("home/.local/share/keyrings");
     for file in walk(sb.path()) {
-        if file.starts_with(&keyrings) || file == record || file == script {
+        if file.starts_with(&keyrings) || file == record || file == script || file == child_saw {
             continue;
         }
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
@@ -197,6 +221,23 @@ fn no_secret_or_token_shows_up_where_it_does_not_belong() {
                 assert!(!text.contains(token.as_str()), "{} holds a token", file.display());
             }
         }
+    }
+    // The exec child: no client secret in its environment or argv.
+    for secret in secrets {
+        assert!(
+            !exec_saw.contains(secret),
+            "the exec child saw a client secret:\n{exec_saw}"
+        );
+    }
+    assert!(exec_saw.contains("WORKIVA_TOKEN="), "{exec_saw}");
+    // The log, written at trace level by all of the above, holds neither.
+    let log = std::fs::read_to_string(sb.log_path()).expect("a log was written");
+    assert!(
+        log.contains("token request") && log.contains("cache hit"),
+        "{log}"
+    );
+    for secret in secrets.iter().copied().chain(tokens.iter().map(String::as_str)) {
+        assert!(!log.contains(secret), "the log holds a secret or token");
     }
     // The secret command saw no other profile's secret, and its argv is its own.
     let saw = std::fs::read_to_string(&record).expect("the command ran");
