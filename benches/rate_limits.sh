@@ -4,7 +4,8 @@
 # requests the server refused (429), and the wall time against the ideal
 # (500 / the limit). Also, with no limit, concurrent against one at a time.
 #
-#   bash benches/rate_limits.sh        # about 4 minutes
+#   bash benches/rate_limits.sh              # every row, about 4 minutes
+#   bash benches/rate_limits.sh ten_ra open  # only the rows named
 #
 # The server is the crate's own (wktui __token-server), whose limit is a
 # bucket of N requests refilled at N a second over all clients.
@@ -43,7 +44,9 @@ fleet() {  # name, base URL, concurrency -> $WORK/name.config.toml with 500 prof
 }
 
 printf '| server limit | Retry-After | failed | requests | of them 429 | wall | ideal | ratio |\n|---|---|---|---|---|---|---|---|\n'
+wanted=" ${*:-ten_ra ten_none hundred_ra open open_seq} "
 scenario() {  # name, limit (0: none), retry_after (empty: none), concurrency
+  [[ $wanted == *" $1 "* ]] || return 0
   local extra=""
   if [ "$2" != 0 ]; then
     extra=$(printf '\n[rate_limit]\nper_second = %s\n' "$2")

@@ -27,15 +27,15 @@ use crate::clock;
 use crate::model::Timestamp;
 
 /// The pace after a refusal, as a share of what the host just granted.
-const BACKOFF_SHARE: f64 = 0.85;
+const BACKOFF_SHARE: f64 = 0.9;
 /// How fast the pace rises while the host keeps granting: requests per
-/// second, per second.
-const PACE_RISE: f64 = 0.2;
+/// second, per second. Slow: every refusal costs a pause of a second or so.
+const PACE_RISE: f64 = 0.1;
 /// Without `Retry-After`, the first pause; it doubles with each refusal in a row.
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 /// Successes counted to estimate what the host grants.
-const RATE_WINDOW: Duration = Duration::from_secs(1);
+const RATE_WINDOW: Duration = Duration::from_secs(3);
 
 /// Requests in flight and the pace, per host.
 pub struct HostGate {
@@ -57,6 +57,12 @@ struct HostState {
     successes: VecDeque<Instant>,
     last_success: Option<Instant>,
     refusals_in_a_row: u32,
+    /// When the last pause ended: grants are counted from then.
+    resumed_at: Instant,
+    /// The moment of the last cut, while its new pace is not set yet: the
+    /// answers to requests sent with the refused one are still arriving, so
+    /// what the host granted is counted when the pause ends.
+    cut_at: Option<Instant>,
     /// Bumped at each cut, so that the refusals of requests sent before the
     /// cut (all arriving together) cut only once.
     epoch: u64,
@@ -73,19 +79,44 @@ impl HostState {
             successes: VecDeque::new(),
             last_success: None,
             refusals_in_a_row: 0,
+            resumed_at: now,
+            cut_at: None,
             epoch: 0,
         }
     }
 
-    fn granted_per_second(&mut self, now: Instant) -> f64 {
-        while self
-            .successes
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > RATE_WINDOW)
-        {
+    /// Requests per second the host granted in the time before `until`
+    /// (at most `RATE_WINDOW`, not counting pauses), when there is enough to go on.
+    fn granted_per_second(&mut self, until: Instant) -> Option<f64> {
+        let since = until
+            .checked_sub(RATE_WINDOW)
+            .unwrap_or(until)
+            .max(self.resumed_at);
+        while self.successes.front().is_some_and(|t| *t < since) {
             self.successes.pop_front();
         }
-        self.successes.len() as f64 / RATE_WINDOW.as_secs_f64()
+        let granted = self.successes.len();
+        // At least a second: a first burst is the server's allowance, not its rate.
+        let span = until.duration_since(since).as_secs_f64().max(1.0);
+        (granted >= 3).then(|| granted as f64 / span)
+    }
+
+    /// Once a pause is over, sets the pace the last cut called for: just
+    /// below what the host granted, or than the pace it found too fast.
+    fn settle_pace(&mut self, now: Instant) {
+        let Some(cut) = self.cut_at.filter(|_| now >= self.not_before) else {
+            return;
+        };
+        let pace = match (self.pace, self.granted_per_second(cut)) {
+            (Some(pace), Some(granted)) => pace.min(granted),
+            (Some(pace), None) => pace,
+            (None, Some(granted)) => granted,
+            (None, None) => 1.0,
+        };
+        self.pace = Some((pace * BACKOFF_SHARE).max(0.5));
+        self.next_start = self.next_start.max(self.not_before);
+        self.resumed_at = self.not_before;
+        self.cut_at = None;
     }
 }
 
@@ -136,6 +167,7 @@ impl HostGate {
                 if let Some(until) = shared_pause {
                     state.not_before = state.not_before.max(until);
                 }
+                state.settle_pace(now);
                 let progress = state.last_success.map_or(waiting_since, |t| t.max(waiting_since));
                 let start = state.not_before.max(if state.pace.is_some() {
                     state.next_start
@@ -201,6 +233,9 @@ impl HostGate {
         let mut hosts = self.lock();
         if let Some(state) = hosts.get_mut(host) {
             state.successes.push_back(now);
+            if state.successes.len() > 4096 {
+                state.successes.pop_front();
+            }
             state.last_success = Some(now);
             state.refusals_in_a_row = 0;
             state.window = (state.window + 1.0).min(self.max_window as f64);
@@ -236,11 +271,7 @@ impl HostGate {
             if first_of_wave {
                 state.epoch += 1;
                 state.window = (state.window / 2.0).max(1.0);
-                let granted = state.granted_per_second(now).max(1.0);
-                state.pace = Some(match state.pace {
-                    Some(pace) => (pace * BACKOFF_SHARE).max(0.5),
-                    None => (granted * BACKOFF_SHARE).max(0.5),
-                });
+                state.cut_at = Some(now);
             }
             state.next_start = state.next_start.max(state.not_before);
             state.not_before
@@ -381,12 +412,14 @@ mod tests {
             .await
             .expect("room")
             .refused(Some(Duration::from_secs(1)));
-        let pace = gate.lock()["h:443"].pace.expect("paced");
-        assert!((8.0..=9.0).contains(&pace), "{pace}");
+        // The pace is set when the pause is over, from all that was granted.
+        assert!(gate.lock()["h:443"].pace.is_none());
         let first = gate
             .admit("h:443", Duration::from_secs(30))
             .await
             .expect("admitted");
+        let pace = gate.lock()["h:443"].pace.expect("paced");
+        assert!((8.5..=9.5).contains(&pace), "{pace}");
         let t0 = Instant::now();
         drop(first);
         let _second = gate
