@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tracing::Level;
-use tracing_subscriber::filter::{EnvFilter, filter_fn};
+use tracing_subscriber::filter::{Targets, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
 
@@ -47,24 +47,23 @@ pub struct FilterError {
 }
 
 /// The filter: `--log-level`, else `$WKTUI_LOG`, else warnings and errors.
-pub fn filter_from(flag: Option<&str>, env: Option<String>) -> Result<EnvFilter, FilterError> {
+pub fn filter_from(flag: Option<&str>, env: Option<String>) -> Result<Targets, FilterError> {
     let (origin, spec) = match (flag, env) {
         (Some(flag), _) => ("--log-level", flag.to_owned()),
         (None, Some(env)) if !env.trim().is_empty() => (LOG_ENV, env),
         _ => ("default", DEFAULT_FILTER.to_owned()),
     };
-    EnvFilter::builder()
-        .with_regex(false)
-        .parse(spec.trim())
-        .map_err(|e| FilterError {
-            origin,
-            reason: e.to_string(),
-            spec,
-        })
+    // Targets: the `target=level` lists of RUST_LOG syntax, without the
+    // span and field filters (and the regex engine they need).
+    spec.trim().parse::<Targets>().map_err(|e| FilterError {
+        origin,
+        reason: e.to_string(),
+        spec,
+    })
 }
 
 /// Sends every event from now on to the log file at `path`.
-pub fn init(filter: EnvFilter, path: PathBuf) {
+pub fn init(filter: Targets, path: PathBuf) {
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(LogFile::new(path))
         .with_ansi(false)
