@@ -80,3 +80,54 @@ fn copy_over_osc52_lands_in_the_tmux_buffer() {
     sb.assert_no_secret_in(&screen, "screen");
     assert_eq!(tmux.run(&["show-buffer"]), token);
 }
+
+/// The `/proc` pids of clipboard helpers whose DISPLAY is `display`.
+fn helpers_on(display: &str) -> Vec<u32> {
+    let wanted = format!("DISPLAY={display}\0");
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains("__clipboard-serve")
+                && String::from_utf8_lossy(&environ).contains(&wanted)
+        })
+        .collect()
+}
+
+#[test]
+fn a_display_that_accepts_and_never_answers_does_not_hang_a_copy() {
+    // A stand-in X server: it accepts connections and never says a word.
+    let n = 6000 + fastrand::u32(..2000);
+    let socket = std::path::PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+    std::fs::create_dir_all("/tmp/.X11-unix").expect("socket dir");
+    let _ = std::fs::remove_file(&socket);
+    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let display = format!(":{n}");
+    let mut sb = Sandbox::new();
+    sb.env.push(("DISPLAY".into(), display.clone()));
+    sb.write_config("[settings]\nclipboard = \"system\"\n");
+    let srv = server();
+    sb.add_profile("p", &srv.token_url(), &[]);
+    let started = std::time::Instant::now();
+    let run = sb.run(&["copy", "p"]).fails_with(1);
+    run.says(&["did not answer within 5 s"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "ends at its deadline"
+    );
+    assert!(
+        wait_for(Duration::from_secs(2), || helpers_on(&display).is_empty()),
+        "the helper holding the token is gone"
+    );
+    let _ = std::fs::remove_file(&socket);
+}

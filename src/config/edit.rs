@@ -346,3 +346,25 @@ pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     }
     options.open(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_is_waited_for_with_a_limit_that_names_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let _held = lock(&path).expect("first");
+        let started = Instant::now();
+        let err = match lock_for_edit(&path, Duration::from_millis(100)) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a second lock while the first is held"),
+        };
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        assert!(
+            err.contains("another wktui process is changing") && err.contains(".config.toml.lock"),
+            "{err}"
+        );
+    }
+}
