@@ -11,11 +11,11 @@ use zeroize::Zeroizing;
 
 use super::args::ExecArgs;
 use super::env::token_variables;
-use super::process::run_forwarding_signals;
 use super::token::token_with;
 use super::{CliError, Context};
 use crate::engine::MinLeft;
 use crate::model::{Profile, SecretSource, Token, text};
+use crate::platform::signals::run_forwarding_signals;
 use crate::presence::{self, Kind};
 use crate::serve::{self, Background, Endpoint, LocalSecret, LogTarget};
 

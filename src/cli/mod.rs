@@ -11,7 +11,6 @@ mod exec;
 mod list;
 mod man;
 mod output;
-mod process;
 mod profile;
 mod prompt;
 mod refresh;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::args::ServeArgs;
-use super::process::stop_requested;
 use super::{CliError, Context, print};
 use crate::config::Config;
 use crate::model::Profile;
+use crate::platform::signals::stop_requested;
 use crate::presence::{self, Kind};
 use crate::serve::{self, Endpoint, LEGACY_TOKEN_PATH, LogTarget, Server};
 

@@ -1,4 +1,4 @@
-//! Platform seam for processes and signals: running `exec`'s child with
+//! Signals and child processes: running `exec`'s child with
 //! signals forwarded, and waiting for the signal that stops `serve`. The
 //! Unix code is here and nowhere else; other platforms get a plain version.
 
