@@ -144,7 +144,7 @@ impl Fetcher {
             if failure.is_rate_limit() {
                 let progressing = self.gate.progressing(&host, timeout);
                 admission.refused(failure.retry_after());
-                tracing::debug!(profile = %profile.name, attempt = sent, progressing, "the host asks to slow down");
+                tracing::debug!(profile = %profile.name, attempt = sent, progressing, "retrying the token request when the host allows: it asked to slow down");
                 if !progressing {
                     tries += 1;
                     if tries >= self.options.retry.max_tries {
