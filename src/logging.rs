@@ -121,32 +121,9 @@ pub fn rotated(path: &Path) -> PathBuf {
 /// through a symlink someone else planted.
 fn open_private(path: &Path) -> io::Result<File> {
     if let Some(dir) = path.parent() {
-        create_private_dir(dir)?;
+        crate::platform::fs::ensure_private_dir(dir).map_err(io::Error::other)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options
-            .mode(0o600)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
-    }
-    options.open(path)
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
+    crate::platform::fs::open_private_append(path)
 }
 
 /// One formatted event, written to the file in one piece when dropped.

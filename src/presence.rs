@@ -106,7 +106,7 @@ pub fn register(
     let temp = dir.join(format!(".{unique}.tmp"));
     let path = dir.join(format!("{unique}.json"));
     // Locked before it gets its visible name, so no reader ever sees it unlocked.
-    let mut file = create_private(&temp)?;
+    let mut file = crate::platform::fs::create_private(&temp)?;
     let written = file
         .try_lock()
         .map_err(|e| std::io::Error::other(e.to_string()))
@@ -250,18 +250,6 @@ fn remove_stale(dir: &Path) {
             let _ = std::fs::remove_file(&path);
         }
     }
-}
-
-/// A new file only its owner can read.
-fn create_private(path: &Path) -> std::io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
 }
 
 #[cfg(test)]

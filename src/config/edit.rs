@@ -322,7 +322,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> st
         fastrand::u32(..)
     ));
     let result = (|| {
-        let mut file = create_private(&tmp)?;
+        let mut file = crate::platform::fs::create_private(&tmp)?;
         file.write_all(bytes)?;
         if durability == Durability::Synced {
             file.sync_all()?;
@@ -333,18 +333,6 @@ pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> st
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// A new file readable only by its owner.
-pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
 }
 
 #[cfg(test)]

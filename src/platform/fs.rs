@@ -116,6 +116,18 @@ pub fn open_lock_file(path: &Path) -> Result<File, TrustError> {
     Ok(file)
 }
 
+/// A new file only its owner can read and write; fails if the name exists
+/// (so it never opens something planted there).
+pub fn create_private(path: &Path) -> std::io::Result<File> {
+    imp::create_new_private(path)
+}
+
+/// A file opened for appending (a log), created 0600 when missing, never
+/// through a link someone planted in its place.
+pub fn open_private_append(path: &Path) -> std::io::Result<File> {
+    imp::open_append_no_follow(path)
+}
+
 /// A config file (or its directory) that other users can write could hand
 /// wktui a `secret_command` to run: refuse it, as ssh does, saying how to fix it.
 pub fn check_config_file(path: &Path) -> Result<(), TrustError> {
@@ -162,6 +174,23 @@ mod imp {
 
     pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         std::fs::DirBuilder::new().mode(0o700).create(dir)
+    }
+
+    pub fn create_new_private(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+    }
+
+    pub fn open_append_no_follow(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags((OFlags::NOFOLLOW | OFlags::CLOEXEC).bits() as i32)
+            .open(path)
     }
 
     pub fn check_owner_and_mode(path: &Path, meta: &Metadata, fix: &'static str) -> Result<(), TrustError> {
@@ -276,6 +305,14 @@ mod imp {
 
     pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir(dir)
+    }
+
+    pub fn create_new_private(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new().write(true).create_new(true).open(path)
+    }
+
+    pub fn open_append_no_follow(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new().append(true).create(true).open(path)
     }
 
     pub fn check_owner_and_mode(_: &Path, _: &Metadata, _: &'static str) -> Result<(), TrustError> {

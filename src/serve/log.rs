@@ -3,7 +3,7 @@
 //! come faster than they can be written, the surplus is counted, not queued.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
@@ -37,7 +37,7 @@ impl RequestLog {
                 });
             }
             LogTarget::Stderr => Box::new(std::io::stderr()),
-            LogTarget::File(path) => Box::new(open_append(path)?),
+            LogTarget::File(path) => Box::new(crate::platform::fs::open_private_append(path)?),
         };
         let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
@@ -95,17 +95,6 @@ fn write_lines(receiver: Receiver<String>, out: Box<dyn Write + Send>, dropped: 
         }
         let _ = out.flush();
     }
-}
-
-fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
 }
 
 #[cfg(test)]
