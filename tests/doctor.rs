@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -202,65 +201,22 @@ fn a_real_keyring_passes_and_a_missing_secret_names_the_command_that_stores_it()
 
 /// An HTTPS endpoint with a certificate from a throwaway CA, answering
 /// every request with a 401 and a `Date` `skew` away from now.
-struct HttpsEndpoint {
-    addr: SocketAddr,
-    ca_pem: String,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn https_endpoint(skew: chrono::Duration) -> HttpsEndpoint {
+fn https_endpoint(skew: chrono::Duration) -> common::tls::TlsServer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca_key = rcgen::KeyPair::generate().expect("ca key");
-    let ca = ca_params.self_signed(&ca_key).expect("ca");
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
-    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .expect("leaf params")
-        .signed_by(&leaf_key, &issuer)
-        .expect("leaf");
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).expect("key"),
-        )
-        .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    runtime.spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
-                let mut buf = vec![0u8; 8192];
-                let _ = tokio::time::timeout(Duration::from_secs(2), tls.read(&mut buf)).await;
-                let date = (chrono::Utc::now() + skew).format("%a, %d %b %Y %H:%M:%S GMT");
-                let body = r#"{"error":"invalid_client","error_description":"no credentials"}"#;
-                let answer = format!(
-                    "HTTP/1.1 401 Unauthorized\r\nDate: {date}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(answer.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    HttpsEndpoint {
-        addr,
-        ca_pem: ca.pem(),
-        _runtime: runtime,
-    }
+    common::tls::start(Arc::new(move |mut tls| {
+        Box::pin(async move {
+            let mut buf = vec![0u8; 8192];
+            let _ = tokio::time::timeout(Duration::from_secs(2), tls.read(&mut buf)).await;
+            let date = (chrono::Utc::now() + skew).format("%a, %d %b %Y %H:%M:%S GMT");
+            let body = r#"{"error":"invalid_client","error_description":"no credentials"}"#;
+            let answer = format!(
+                "HTTP/1.1 401 Unauthorized\r\nDate: {date}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = tls.write_all(answer.as_bytes()).await;
+            let _ = tls.shutdown().await;
+        })
+    }))
 }
 
 #[test]

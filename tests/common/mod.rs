@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod system;
+pub mod tls;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
