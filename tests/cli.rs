@@ -495,18 +495,7 @@ fn secret_from_a_command() {
     let sb = Sandbox::new();
     let srv = server();
     let cmd = format!("printenv {}", common::SECRET_VAR);
-    sb.run(&[
-        "profile",
-        "add",
-        "cmd",
-        "--client-id",
-        CLIENT_ID,
-        "--token-url",
-        &srv.token_url(),
-        "--secret-command",
-        &cmd,
-    ])
-    .ok();
+    sb.add_command_profile("cmd", &srv.token_url(), &cmd);
     sb.run(&["token", "cmd"]).ok();
     assert!(srv.requests()[0].credentials.secret_matched);
     let config = std::fs::read_to_string(sb.config_path()).expect("config");

@@ -10,7 +10,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::time::Duration;
 
 use common::system::{Tmux, tools_present};
-use common::{CLIENT_ID, SECRET, SECRET_VAR, Sandbox, server};
+use common::{SECRET, SECRET_VAR, Sandbox, server};
 
 /// Every writable mapping of `pid`, searched for `needle`.
 fn memory_holds(pid: u32, needle: &[u8]) -> bool {
@@ -61,18 +61,7 @@ fn no_copy_of_the_request_body_is_left_after_a_refresh() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     let srv = server();
-    sb.run(&[
-        "profile",
-        "add",
-        "p",
-        "--client-id",
-        CLIENT_ID,
-        "--token-url",
-        &srv.token_url(),
-        "--secret-command",
-        script.to_str().expect("utf-8"),
-    ])
-    .ok();
+    sb.add_command_profile("p", &srv.token_url(), script.to_str().expect("utf-8"));
 
     let tmux = Tmux::start(100, 30, &[env!("CARGO_BIN_EXE_wktui")], &sb.env_list());
     assert!(tmux.wait_for_text("p", Duration::from_secs(10)).0);

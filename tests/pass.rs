@@ -112,18 +112,7 @@ fn a_pass_backed_profile_fetches_a_token() {
     sb.set_env("PASSWORD_STORE_DIR", store.store.to_str().expect("utf-8"));
 
     let srv = server();
-    sb.run(&[
-        "profile",
-        "add",
-        "prod",
-        "--client-id",
-        common::CLIENT_ID,
-        "--token-url",
-        &srv.token_url(),
-        "--secret-command",
-        "pass show workiva/prod",
-    ])
-    .ok();
+    sb.add_command_profile("prod", &srv.token_url(), "pass show workiva/prod");
     let token = sb.run(&["token", "prod"]).ok().stdout;
     assert!(token.starts_with("wk."), "{token}");
     assert!(
@@ -181,18 +170,11 @@ fn a_secret_tool_backed_profile_fetches_a_token() {
     assert!(child.wait().expect("wait").success());
 
     let srv = server();
-    sb.run(&[
-        "profile",
-        "add",
+    sb.add_command_profile(
         "prod",
-        "--client-id",
-        common::CLIENT_ID,
-        "--token-url",
         &srv.token_url(),
-        "--secret-command",
         "secret-tool lookup service workiva account prod",
-    ])
-    .ok();
+    );
     assert!(sb.run(&["token", "prod"]).ok().stdout.starts_with("wk."));
     assert!(srv.requests()[0].credentials.secret_matched);
 }
@@ -243,18 +225,7 @@ fn the_readme_recipes_reach_their_tools_with_the_documented_arguments() {
     sb.set_env("WKTUI_TEST_STANDIN_SECRET", SECRET);
     let srv = server();
     for (tool, line, _) in &recipes {
-        sb.run(&[
-            "profile",
-            "add",
-            tool,
-            "--client-id",
-            common::CLIENT_ID,
-            "--token-url",
-            &srv.token_url(),
-            "--secret-command",
-            line,
-        ])
-        .ok();
+        sb.add_command_profile(tool, &srv.token_url(), line);
         let token = sb.run(&["token", tool]).ok().stdout;
         assert!(token.starts_with("wk."), "{tool}: {token}");
     }

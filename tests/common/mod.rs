@@ -231,6 +231,13 @@ impl Sandbox {
             .ok()
     }
 
+    /// Adds a profile whose secret is the output of `command`.
+    pub fn add_command_profile(&self, name: &str, token_url: &str, command: &str) -> Run {
+        let mut args = profile_add_args(name, token_url);
+        args.extend_from_slice(&["--secret-command", command]);
+        self.run(&args).ok()
+    }
+
     /// Adds a profile that reads the test secret from the environment.
     pub fn add_profile(&self, name: &str, token_url: &str, extra: &[&str]) -> Run {
         let mut args = profile_add_args(name, token_url);
