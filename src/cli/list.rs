@@ -25,10 +25,9 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     let margin = ctx.config.settings.refresh_margin;
     let mut profiles: Vec<&Profile> = ctx.config.profiles.iter().collect();
     profiles.sort_by(|a, b| a.name.cmp(&b.name));
-    let entries: Vec<(&Profile, Option<Token>)> = profiles
-        .into_iter()
-        .map(|p| (p, ctx.engine.cache().load(p)))
-        .collect();
+    // One listing of the cache dir, then only the token files that exist.
+    let tokens = ctx.engine.cache().load_many(&profiles);
+    let entries: Vec<(&Profile, Option<Token>)> = profiles.into_iter().zip(tokens).collect();
     let format = list_format(args.format.format);
     if format == ListFormat::Json {
         let items: Vec<Value> = entries
