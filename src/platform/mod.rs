@@ -6,7 +6,9 @@
 //! - `keyring`: which OS credential store holds client secrets;
 //! - `process`: the shell that runs a `secret_command`, process groups, the
 //!   environment children get, and keeping secrets out of core dumps;
-//! - `clipboard`: the desktop clipboard backend of the copy helper.
+//! - `clipboard`: the desktop clipboard backend of the copy helper;
+//! - `watch`: which files of a directory changed (inotify on Linux, a
+//!   cheap poll elsewhere), for the interface.
 //!
 //! Linux is built and tested; macOS and Windows are planned ports (see
 //! README): their branches here are written to the same contracts.
@@ -15,3 +17,4 @@ pub mod clipboard;
 pub mod fs;
 pub mod keyring;
 pub mod process;
+pub mod watch;

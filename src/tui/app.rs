@@ -19,6 +19,7 @@ use super::layout;
 use super::list::ProfileList;
 use crate::config::Config;
 use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
+use crate::presence::Active;
 
 pub use keys::{HELP, Hint, help_line_count, hints};
 
@@ -51,6 +52,8 @@ pub enum Verification {
 /// The one state a profile's marker shows, most urgent first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Indicator {
+    /// Refreshing, but its token host asked to wait: not stuck, paused.
+    Waiting,
     Refreshing,
     Error,
     Valid,
@@ -204,6 +207,14 @@ pub struct App {
     /// Why the config file, changed on disk, did not load; the list is the
     /// last good one meanwhile.
     config_error: Option<String>,
+    /// The cached tokens of rows off screen are still being read.
+    tokens_pending: bool,
+    /// `R` was pressed while they were: refresh what needs it once they are in.
+    refresh_when_loaded: bool,
+    /// Token hosts that asked to wait, and until when.
+    paused_hosts: Vec<(String, Timestamp)>,
+    /// Running `wktui serve` and `exec` processes.
+    active: Vec<Active>,
     label_widths: LabelWidths,
     /// First help line shown, when the help does not fit the screen.
     help_scroll: usize,
@@ -243,6 +254,10 @@ impl App {
             pending_saves: Vec::new(),
             pending_deletes: Vec::new(),
             config_error: None,
+            tokens_pending: false,
+            refresh_when_loaded: false,
+            paused_hosts: Vec::new(),
+            active: Vec::new(),
             label_widths: LabelWidths::default(),
             help_scroll: 0,
             now,
@@ -325,6 +340,77 @@ impl App {
         self.label_widths
     }
 
+    /// The rows the list shows now, top to bottom: whose cached tokens the
+    /// runtime reads before the first frame.
+    pub fn rows_on_screen(&self) -> impl Iterator<Item = &ProfileRow> {
+        let list = &self.list;
+        let start = super::list::window_start(
+            list.offset(),
+            list.selected_position(),
+            list.page(),
+            list.visible().len(),
+        );
+        list.visible()
+            .iter()
+            .skip(start)
+            .take(list.page())
+            .filter_map(|&i| self.rows.get(i))
+    }
+
+    /// Whether cached tokens of rows off screen are still being read.
+    pub fn tokens_pending(&self) -> bool {
+        self.tokens_pending
+    }
+
+    /// Token hosts that asked to wait, until when, while they wait.
+    pub fn paused_hosts(&self) -> impl Iterator<Item = (&str, Timestamp)> {
+        self.paused_hosts
+            .iter()
+            .filter(|(_, until)| *until > self.now)
+            .map(|(host, until)| (host.as_str(), *until))
+    }
+
+    /// The host of this profile's tokens and until when it asked to wait,
+    /// while it does.
+    pub fn pause_of(&self, profile: &Profile) -> Option<(&str, Timestamp)> {
+        let mut paused = self.paused_hosts().peekable();
+        paused.peek()?;
+        let host = crate::fetcher::host_key(&profile.token_url());
+        paused.find(|(h, _)| *h == host)
+    }
+
+    /// Whether the runtime should ask the engine for paused hosts now: while
+    /// something is refreshing (a refusal pauses a host mid-fetch) or a
+    /// pause is shown.
+    pub fn wants_pause_news(&self) -> bool {
+        !self.paused_hosts.is_empty() || self.rows.iter().any(ProfileRow::is_refreshing)
+    }
+
+    /// Whether a running `exec` or `serve` is known, so that the runtime
+    /// looks again now and then for one that died without a word.
+    pub fn has_active_processes(&self) -> bool {
+        !self.active.is_empty()
+    }
+
+    /// The running `serve` and `exec` processes that hand out tokens of this
+    /// profile, oldest first.
+    pub fn active_for<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Active> + 'a {
+        self.active
+            .iter()
+            .filter(move |a| a.profiles.iter().any(|p| p == name))
+    }
+
+    /// What a row's marker shows: as `ProfileRow::indicator`, except that a
+    /// refresh held back by a paused host is waiting, not spinning.
+    pub fn indicator(&self, row: &ProfileRow) -> Indicator {
+        let indicator = row.indicator(self.now, self.settings.refresh_margin);
+        if indicator == Indicator::Refreshing && self.pause_of(&row.profile).is_some() {
+            Indicator::Waiting
+        } else {
+            indicator
+        }
+    }
+
     /// The profile whose token is shown whole right now, if any.
     pub fn revealed(&self) -> Option<&ProfileRow> {
         self.reveal
@@ -348,7 +434,8 @@ impl App {
         let now = self.now.as_millis();
         let after = |step: u64| Timestamp((now / step + 1) * step);
         let refreshing = self.rows.iter().any(ProfileRow::is_refreshing);
-        let counting = self.rows.iter().any(|r| r.token.is_some());
+        let paused = self.paused_hosts().next().is_some();
+        let counting = paused || self.rows.iter().any(|r| r.token.is_some());
         [
             (counting || refreshing).then(|| after(1000)),
             refreshing.then(|| after(SPINNER_STEP_MS)),
@@ -376,6 +463,15 @@ impl App {
             Action::Refreshed { name, result } => self.on_refreshed(&name, result),
             Action::TokenFromCache { name, token } => {
                 self.on_token_from_cache(&name, token);
+                Vec::new()
+            }
+            Action::CachedTokens { tokens, rest_pending } => self.on_cached_tokens(tokens, rest_pending),
+            Action::HostsPaused(hosts) => {
+                self.paused_hosts = hosts;
+                Vec::new()
+            }
+            Action::ActiveProcesses(active) => {
+                self.active = active;
                 Vec::new()
             }
             Action::Copied { name, result } => {
@@ -409,6 +505,7 @@ impl App {
         if self.reveal.as_ref().is_some_and(|r| r.until <= now) {
             self.reveal = None;
         }
+        self.paused_hosts.retain(|(_, until)| *until > now);
         if !self.settings.auto_refresh {
             return Vec::new();
         }
@@ -443,6 +540,19 @@ impl App {
         if newer && !row.is_refreshing() {
             row.set_token(token);
         }
+    }
+
+    /// A batch of cached tokens; the last of the start-up ones may let a
+    /// deferred `R` go.
+    fn on_cached_tokens(&mut self, tokens: Vec<(String, Token)>, rest_pending: bool) -> Vec<Effect> {
+        for (name, token) in tokens {
+            self.on_token_from_cache(&name, token);
+        }
+        self.tokens_pending = rest_pending;
+        if !rest_pending && std::mem::take(&mut self.refresh_when_loaded) {
+            return self.refresh_stale();
+        }
+        Vec::new()
     }
 
     fn on_refreshed(&mut self, name: &str, result: Result<(Token, Duration), String>) -> Vec<Effect> {

@@ -11,7 +11,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::Action;
 use crate::cache::TokenCache;
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config, ConfigError, FileStamp};
 use crate::model::{SecretSource, Token};
 
 /// How often the config file is looked at for changes.
@@ -22,38 +22,9 @@ const POLL: Duration = Duration::from_millis(500);
 const SETTLE: Duration = Duration::from_millis(50);
 
 /// The config file's identity and version from one `stat` (of the file a
-/// symlink points at). An atomic replace changes the inode, an edit in
-/// place the size or the times.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileStamp {
-    device: u64,
-    inode: u64,
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-    changed_ns: i128,
-}
-
-/// `None` when the file is missing or cannot be looked at.
+/// symlink points at); `None` when it is missing or cannot be looked at.
 fn file_stamp(path: &Path) -> Option<FileStamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let (device, inode, changed_ns) = {
-        use std::os::unix::fs::MetadataExt;
-        (
-            meta.dev(),
-            meta.ino(),
-            i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-        )
-    };
-    #[cfg(not(unix))]
-    let (device, inode, changed_ns) = (0, 0, 0);
-    Some(FileStamp {
-        device,
-        inode,
-        len: meta.len(),
-        modified: meta.modified().ok(),
-        changed_ns,
-    })
+    FileStamp::of_path(path)
 }
 
 /// Follows the config file at `path`: every `POLL` one `stat`; when the
@@ -144,8 +115,9 @@ fn reload_config(
     store: &SecretSource,
     before: &HashMap<String, String>,
 ) -> (Result<Config, ConfigError>, Vec<(String, Token)>) {
-    let mut config = match config::load(path) {
-        Ok(config) => config,
+    // Read whole (the file changed), and indexed again for the next command.
+    let mut config = match config::load_with_index(path, cache.private_dir(), config::Want::All) {
+        Ok(loaded) => loaded.config,
         Err(e) => return (Err(e), Vec::new()),
     };
     for profile in &mut config.profiles {
