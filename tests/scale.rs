@@ -8,6 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::system::{Tmux, tools_present};
 use common::{CLIENT_ID, SECRET, SECRET_VAR, Sandbox, server, server_with};
 use wktui::testserver::{ClientGrant, ServerConfig};
 
@@ -271,4 +272,41 @@ fn a_named_config_that_does_not_exist_is_still_an_error() {
         .says(&["does not exist"]);
     let unknown = sb.run(&["token", "p99999"]).fails_with(2);
     unknown.says(&["no profile named \"p99999\"", "p00000, p00001"]);
+}
+
+/// The row of `name` in the list, as drawn.
+fn row_of<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    screen.lines().find(|line| line.contains(&format!(" {name} ")))
+}
+
+#[test]
+fn the_interface_with_ten_thousand_profiles_takes_the_tokens_scripts_store() {
+    if !tools_present("fleet interface test", &["tmux"]) {
+        return;
+    }
+    const WAIT: Duration = Duration::from_secs(30);
+    let srv = server();
+    let sb = indexed_fleet(10_000, &srv.token_url());
+    let tmux = Tmux::start(120, 36, &[env!("CARGO_BIN_EXE_wktui")], &sb.env_list());
+    let (shown, screen) = tmux.wait_for_text("q quit", WAIT);
+    assert!(shown && screen.contains("10000"), "{screen}");
+    assert!(row_of(&screen, "p00001").is_some_and(|row| row.contains("○")), "{screen}");
+
+    // A script fetches the token of a row on screen...
+    sb.run(&["token", "p00001"]).ok();
+    let mut screen = String::new();
+    let taken = common::system::wait_for(WAIT, || {
+        screen = tmux.screen();
+        row_of(&screen, "p00001").is_some_and(|row| row.contains("●"))
+    });
+    assert!(taken, "the row shows the script's token:\n{screen}");
+    // ...and of one far off it, found with the filter.
+    sb.run(&["token", "p07321"]).ok();
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", "p07321"]);
+    tmux.keys(&["Enter"]);
+    let (valid, screen) = tmux.wait_for_text("● valid", WAIT);
+    assert!(valid && screen.contains("p07321"), "{screen}");
+    assert_eq!(srv.token_requests(), 2, "the interface took the scripts' tokens");
+    tmux.keys(&["q"]);
 }

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc};
 use super::Action;
 use crate::cache::TokenCache;
 use crate::config::{self, Config, ConfigError, FileStamp};
-use crate::model::{SecretSource, Token};
+use crate::model::{Profile, SecretSource, Token};
 
 /// How often the config file is looked at for changes.
 const POLL: Duration = Duration::from_millis(500);
@@ -37,14 +37,14 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 /// Notifying the returned handle makes it read the file at once, whatever
 /// its stamp: the runtime does after each of its own saves, so that a change
 /// another program made just after one cannot hide behind the save's answer.
-pub(super) fn spawn(
+pub(super) fn spawn<'a>(
     path: PathBuf,
-    config: &Config,
+    profiles: impl Iterator<Item = &'a Profile>,
     cache: TokenCache,
     store: SecretSource,
     results: mpsc::UnboundedSender<Action>,
 ) -> Arc<Notify> {
-    let mut known = fingerprints(config);
+    let mut known = fingerprints(profiles);
     let path = Arc::new(path);
     let recheck = Arc::new(Notify::new());
     let asked = Arc::clone(&recheck);
@@ -87,7 +87,7 @@ pub(super) fn spawn(
             }
             shown = now;
             if let Ok(config) = &result {
-                known = fingerprints(config);
+                known = fingerprints(config.profiles.iter());
             }
             let result = result.map_err(|e| e.to_string());
             if results.send(Action::ConfigReloaded { result, cached }).is_err() {
@@ -98,12 +98,8 @@ pub(super) fn spawn(
     recheck
 }
 
-fn fingerprints(config: &Config) -> HashMap<String, String> {
-    config
-        .profiles
-        .iter()
-        .map(|p| (p.name.clone(), p.fingerprint()))
-        .collect()
+fn fingerprints<'a>(profiles: impl Iterator<Item = &'a Profile>) -> HashMap<String, String> {
+    profiles.map(|p| (p.name.clone(), p.fingerprint())).collect()
 }
 
 /// The config as the TUI shows it (secrets kept by wktui live where this

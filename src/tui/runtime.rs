@@ -127,22 +127,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
         base_url_for_new,
     } = ctx;
     let now = clock::now();
-    let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
     let settings = config.settings.clone();
-    let profiles: Arc<HashMap<String, Profile>> = Arc::new(
-        config
-            .profiles
-            .iter()
-            .map(|p| (p.name.clone(), p.clone()))
-            .collect(),
-    );
-    let recheck_config = super::config_watch::spawn(
-        config_path.clone(),
-        &config,
-        engine.cache().clone(),
-        engine.secrets().source(),
-        results_tx.clone(),
-    );
     let mut app = App::new(config.profiles, settings.clone(), Vec::new(), now);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.utc_offset_secs = local_utc_offset(now);
@@ -150,7 +135,32 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
     let size = terminal.size().map_err(|e| e.to_string())?;
     app.update(Action::Resize(size.width, size.height));
 
+    // The first frame shows the cached tokens of the rows on screen, read
+    // now; everything else a big fleet needs comes after it is drawn.
+    let on_screen: Vec<(String, Token)> = app
+        .rows_on_screen()
+        .filter_map(|row| {
+            let token = engine.cache().load(&row.profile)?;
+            Some((row.profile.name.clone(), token))
+        })
+        .collect();
+    let rest_pending = app.rows_on_screen().count() < app.rows().len();
+    app.update(Action::CachedTokens {
+        tokens: on_screen,
+        rest_pending,
+    });
+    draw(terminal, &app)?;
+    panic_for_tests();
+
+    let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
     let mut input = spawn_input_reader();
+    let recheck_config = super::config_watch::spawn(
+        config_path.clone(),
+        app.rows().iter().map(|r| &r.profile),
+        engine.cache().clone(),
+        engine.secrets().source(),
+        results_tx.clone(),
+    );
     let (news_tx, mut cache_news) = mpsc::unbounded_channel();
     if let Some(dir) = engine.cache().private_dir() {
         super::cache_watch::spawn(dir.to_path_buf(), news_tx, results_tx.clone());
@@ -160,39 +170,27 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
         config_path,
         recheck_config,
         base_url_for_new,
-        profiles,
+        profiles: Arc::new(
+            app.rows()
+                .iter()
+                .map(|r| (r.profile.name.clone(), r.profile.clone()))
+                .collect(),
+        ),
         results: results_tx,
         permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
         renames: HashMap::new(),
         in_flight: HashMap::new(),
     };
     let mut signals = Signals::new();
-
-    // The first frame shows the cached tokens of the rows on screen, read
-    // now; the others (thousands, in a big fleet) follow from a blocking task.
-    let on_screen: Vec<(String, Token)> = app
-        .rows_on_screen()
-        .filter_map(|row| {
-            let token = worker.engine.cache().load(&row.profile)?;
-            Some((row.profile.name.clone(), token))
-        })
-        .collect();
-    let rest_pending = app.rows_on_screen().count() < app.rows().len();
-    app.update(Action::CachedTokens {
-        tokens: on_screen,
-        rest_pending,
-    });
     if rest_pending {
         worker.load_all_tokens();
     }
-
     if refresh_at_start {
         let key = event::KeyEvent::new(event::KeyCode::Char('R'), event::KeyModifiers::SHIFT);
         let effects = app.update(Action::Key(key));
         worker.perform(effects, terminal);
+        draw(terminal, &app)?;
     }
-    draw(terminal, &app)?;
-    panic_for_tests();
     let ended = loop {
         let wait = app
             .next_deadline()
