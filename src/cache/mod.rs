@@ -216,39 +216,52 @@ impl TokenCache {
     }
 
     /// `load` for many profiles: the cached token of each (in the same
-    /// order), opening only the files that exist. The same checks apply to
-    /// each file as in `load`.
+    /// order), opening only the files that exist, on two threads when there
+    /// are many. The same checks apply to each file as in `load`.
     pub fn load_many(&self, profiles: &[&Profile]) -> Vec<Option<Token>> {
         // A few profiles cost less one by one than a listing of a big directory.
         if profiles.len() <= FEW {
             return profiles.iter().map(|p| self.load(p)).collect();
         }
         let stored = self.stored_names();
-        let now = clock::now();
-        let load = |profile: &&Profile| -> Option<Token> {
-            if !stored.contains(&profile.name) {
-                return None;
-            }
-            let bytes = private::read_trusted(&self.token_path(&profile.name), MAX_ENTRY_BYTES)
-                .ok()
-                .flatten()
-                .map(zeroize::Zeroizing::new)?;
-            entry::decode(&bytes, &profile.fingerprint(), now).ok()
-        };
         // Each file is a few system calls: with many, two threads read them.
         if stored.len() < MANY {
-            return profiles.iter().map(load).collect();
+            return self.load_stored(profiles, &stored);
         }
         let (first, second) = profiles.split_at(profiles.len() / 2);
         std::thread::scope(|scope| {
-            let other = scope.spawn(|| second.iter().map(load).collect::<Vec<_>>());
-            let mut tokens: Vec<Option<Token>> = first.iter().map(load).collect();
+            let other = scope.spawn(|| self.load_stored(second, &stored));
+            let mut tokens = Vec::with_capacity(profiles.len());
+            tokens.extend(self.load_stored(first, &stored));
             match other.join() {
                 Ok(rest) => tokens.extend(rest),
-                Err(_) => tokens.extend(second.iter().map(load)),
+                Err(_) => tokens.extend(self.load_stored(second, &stored)),
             }
             tokens
         })
+    }
+
+    /// `load` for the profiles among `stored` (from `stored_names`); `None`
+    /// for the others, without looking.
+    pub fn load_stored(
+        &self,
+        profiles: &[&Profile],
+        stored: &std::collections::HashSet<String>,
+    ) -> Vec<Option<Token>> {
+        let now = clock::now();
+        profiles
+            .iter()
+            .map(|profile| {
+                if !stored.contains(&profile.name) {
+                    return None;
+                }
+                let bytes = private::read_trusted(&self.token_path(&profile.name), MAX_ENTRY_BYTES)
+                    .ok()
+                    .flatten()
+                    .map(zeroize::Zeroizing::new)?;
+                entry::decode(&bytes, &profile.fingerprint(), now).ok()
+            })
+            .collect()
     }
 
     pub fn store(&self, profile: &Profile, token: &Token) -> Result<(), CacheError> {

@@ -9,6 +9,7 @@ mod keys;
 mod tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::layout::Rect;
@@ -65,7 +66,9 @@ pub enum Indicator {
 /// One profile and everything known about its token.
 #[derive(Debug)]
 pub struct ProfileRow {
-    pub profile: Profile,
+    /// Shared with the runtime, which looks profiles up by name for the
+    /// work it does: one copy of each, however many profiles there are.
+    pub profile: Arc<Profile>,
     pub token: Option<Token>,
     pub activity: Activity,
     /// The last refresh's error in words; cleared by a successful refresh.
@@ -85,7 +88,7 @@ pub struct ProfileRow {
 impl ProfileRow {
     fn new(profile: Profile, token: Option<Token>) -> Self {
         ProfileRow {
-            profile,
+            profile: Arc::new(profile),
             token,
             activity: Activity::Idle,
             last_error: None,
@@ -748,10 +751,10 @@ impl App {
             let name = profile.name.clone();
             let row = match old.remove(&name) {
                 Some(mut row) if row.profile.fingerprint() == profile.fingerprint() => {
-                    if row.profile != profile {
+                    if *row.profile != profile {
                         changes.edited.push(name);
                     }
-                    row.profile = profile;
+                    row.profile = Arc::new(profile);
                     row
                 }
                 Some(row) => {
@@ -820,7 +823,7 @@ impl App {
                     return;
                 };
                 let name = &original.name;
-                let current = self.row_index(name).map(|i| &self.rows[i].profile);
+                let current = self.row_index(name).map(|i| &*self.rows[i].profile);
                 let note = match current {
                     None if changes.removed.contains(name) => format!(
                         "{name} was removed from the config file by another program; saving would be refused. Esc closes the form."

@@ -44,7 +44,7 @@ pub(super) fn spawn<'a>(
     store: SecretSource,
     results: mpsc::UnboundedSender<Action>,
 ) -> Arc<Notify> {
-    let mut known = fingerprints(profiles);
+    let mut known = Arc::new(fingerprints(profiles));
     let path = Arc::new(path);
     let recheck = Arc::new(Notify::new());
     let asked = Arc::clone(&recheck);
@@ -75,7 +75,7 @@ pub(super) fn spawn<'a>(
                 continue; // still being written: look again at the next poll
             }
             let (file, cache, store, before) =
-                (Arc::clone(&path), cache.clone(), store.clone(), known.clone());
+                (Arc::clone(&path), cache.clone(), store.clone(), Arc::clone(&known));
             let Ok((result, cached)) =
                 tokio::task::spawn_blocking(move || reload_config(&file, &cache, &store, &before)).await
             else {
@@ -87,7 +87,7 @@ pub(super) fn spawn<'a>(
             }
             shown = now;
             if let Ok(config) = &result {
-                known = fingerprints(config.profiles.iter());
+                known = Arc::new(fingerprints(config.profiles.iter()));
             }
             let result = result.map_err(|e| e.to_string());
             if results.send(Action::ConfigReloaded { result, cached }).is_err() {
@@ -98,8 +98,19 @@ pub(super) fn spawn<'a>(
     recheck
 }
 
-fn fingerprints<'a>(profiles: impl Iterator<Item = &'a Profile>) -> HashMap<String, String> {
-    profiles.map(|p| (p.name.clone(), p.fingerprint())).collect()
+/// What each profile asks the server for, by name, as a hash of its
+/// fingerprint: a tenth of the memory of the text, for a fleet.
+type Known = HashMap<String, u64>;
+
+fn fingerprints<'a>(profiles: impl Iterator<Item = &'a Profile>) -> Known {
+    profiles.map(|p| (p.name.clone(), fingerprint_hash(p))).collect()
+}
+
+fn fingerprint_hash(profile: &Profile) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    profile.fingerprint().hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The config as the TUI shows it (secrets kept by wktui live where this
@@ -109,7 +120,7 @@ fn reload_config(
     path: &Path,
     cache: &TokenCache,
     store: &SecretSource,
-    before: &HashMap<String, String>,
+    before: &Known,
 ) -> (Result<Config, ConfigError>, Vec<(String, Token)>) {
     // Read whole (the file changed), and indexed again for the next command.
     let mut config = match config::load_with_index(path, cache.private_dir(), config::Want::All) {
@@ -124,7 +135,7 @@ fn reload_config(
     let cached = config
         .profiles
         .iter()
-        .filter(|p| before.get(&p.name) != Some(&p.fingerprint()))
+        .filter(|p| before.get(&p.name) != Some(&fingerprint_hash(p)))
         .filter_map(|p| cache.load(p).map(|t| (p.name.clone(), t)))
         .collect();
     (Ok(config), cached)
@@ -180,7 +191,7 @@ mod tests {
             let p = Profile::new(name, Endpoint::Region(Region::Us), id);
             cache.store(&p, &token()).expect("store");
         }
-        let before: HashMap<String, String> = [
+        let before: Known = [
             ("kept", Profile::new("kept", Endpoint::Region(Region::Us), "k")),
             (
                 "edited",
@@ -188,7 +199,7 @@ mod tests {
             ),
         ]
         .into_iter()
-        .map(|(n, p)| (n.to_owned(), p.fingerprint()))
+        .map(|(n, p)| (n.to_owned(), fingerprint_hash(&p)))
         .collect();
         let (config, cached) = reload_config(&path, &cache, &SecretSource::Memory, &before);
         let config = config.expect("valid");

@@ -55,6 +55,9 @@ impl Ended {
     }
 }
 
+/// Cached tokens read and sent to the App at a time, after the first frame.
+const TOKEN_BATCH: usize = 512;
+
 /// Signal numbers, the same on every Unix the TUI runs on.
 const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
@@ -156,7 +159,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
     let mut input = spawn_input_reader();
     let recheck_config = super::config_watch::spawn(
         config_path.clone(),
-        app.rows().iter().map(|r| &r.profile),
+        app.rows().iter().map(|r| &*r.profile),
         engine.cache().clone(),
         engine.secrets().source(),
         results_tx.clone(),
@@ -173,13 +176,14 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
         profiles: Arc::new(
             app.rows()
                 .iter()
-                .map(|r| (r.profile.name.clone(), r.profile.clone()))
+                .map(|r| (r.profile.name.clone(), Arc::clone(&r.profile)))
                 .collect(),
         ),
         results: results_tx,
         permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
         renames: HashMap::new(),
         in_flight: HashMap::new(),
+        profiles_copied: false,
     };
     let mut signals = Signals::new();
     if rest_pending {
@@ -219,6 +223,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
         }
         let pending: Vec<Action> = pending.into_iter().map(|a| worker.vet(a)).collect();
         let mut effects = apply(&mut app, pending);
+        worker.share_profiles(&app);
         // A refusal pauses its host in the middle of a fetch: no result says
         // so. Asked (a lock and a few hosts) while anything is in flight or shown.
         if app.wants_pause_news() {
@@ -400,14 +405,16 @@ struct Worker {
     recheck_config: Arc<tokio::sync::Notify>,
     /// Given to profiles saved from the form that name a region (the demo's server).
     base_url_for_new: Option<String>,
-    /// By name; shared with the tasks that read cached tokens.
-    profiles: Arc<HashMap<String, Profile>>,
+    /// By name, the App's own; shared with the tasks that read cached tokens.
+    profiles: Arc<HashMap<String, Arc<Profile>>>,
     results: mpsc::UnboundedSender<Action>,
     permits: Arc<Semaphore>,
     /// New name -> old name of edits in flight.
     renames: HashMap<String, String>,
     /// Name -> the profile's fingerprint when its refresh was sent.
     in_flight: HashMap<String, String>,
+    /// `profiles` holds copies made by `observe` until `share_profiles`.
+    profiles_copied: bool,
 }
 
 impl Worker {
@@ -484,22 +491,40 @@ impl Worker {
     }
 
     /// Every profile's cached token, from one listing of the cache dir and
-    /// the files it shows, as one `CachedTokens`.
+    /// the files it shows, sent in batches (`CachedTokens`) so that a fleet's
+    /// tokens are never all in flight at once beside the rows that keep them.
     fn load_all_tokens(&self) {
         let profiles = Arc::clone(&self.profiles);
         let cache = self.engine.cache().clone();
         let results = self.results.clone();
         tokio::task::spawn_blocking(move || {
-            let all: Vec<&Profile> = profiles.values().collect();
-            let tokens = all
-                .iter()
-                .zip(cache.load_many(&all))
-                .filter_map(|(p, token)| Some((p.name.clone(), token?)))
+            let stored = cache.stored_names();
+            let all: Vec<&Profile> = profiles
+                .values()
+                .filter(|p| stored.contains(&p.name))
+                .map(|p| &**p)
                 .collect();
-            let _ = results.send(Action::CachedTokens {
-                tokens,
-                rest_pending: false,
-            });
+            let mut batches = all.chunks(TOKEN_BATCH).peekable();
+            if batches.peek().is_none() {
+                let _ = results.send(Action::CachedTokens {
+                    tokens: Vec::new(),
+                    rest_pending: false,
+                });
+            }
+            while let Some(batch) = batches.next() {
+                let tokens = batch
+                    .iter()
+                    .zip(cache.load_stored(batch, &stored))
+                    .filter_map(|(p, token)| Some((p.name.clone(), token?)))
+                    .collect();
+                let action = Action::CachedTokens {
+                    tokens,
+                    rest_pending: batches.peek().is_some(),
+                };
+                if results.send(action).is_err() {
+                    return;
+                }
+            }
         });
     }
 
@@ -549,7 +574,7 @@ impl Worker {
     fn vet(&mut self, action: Action) -> Action {
         if let Action::Refreshed { name, result } = &action {
             let asked_for = self.in_flight.remove(name);
-            let current = self.profiles.get(name).map(Profile::fingerprint);
+            let current = self.profiles.get(name).map(|p| p.fingerprint());
             if result.is_ok() && asked_for.is_some() && asked_for != current {
                 return Action::Refreshed {
                     name: name.clone(),
@@ -574,7 +599,8 @@ impl Worker {
                 if let Some(old) = self.renames.remove(&profile.name) {
                     profiles.remove(&old);
                 }
-                profiles.insert(profile.name.clone(), profile.clone());
+                profiles.insert(profile.name.clone(), Arc::new(profile.clone()));
+                self.profiles_copied = true;
             }
             Action::ProfileSaved {
                 profile,
@@ -592,11 +618,25 @@ impl Worker {
                     config
                         .profiles
                         .iter()
-                        .map(|p| (p.name.clone(), p.clone()))
+                        .map(|p| (p.name.clone(), Arc::new(p.clone())))
                         .collect(),
                 );
+                self.profiles_copied = true;
             }
             _ => {}
+        }
+    }
+
+    /// Takes the App's own profiles again after copies were made for the
+    /// actions of a batch: one copy of each profile, however many there are.
+    fn share_profiles(&mut self, app: &App) {
+        if std::mem::take(&mut self.profiles_copied) {
+            self.profiles = Arc::new(
+                app.rows()
+                    .iter()
+                    .map(|r| (r.profile.name.clone(), Arc::clone(&r.profile)))
+                    .collect(),
+            );
         }
     }
 
@@ -686,7 +726,12 @@ mod tests {
             config_path: dir.join("config.toml"),
             recheck_config: Arc::new(tokio::sync::Notify::new()),
             base_url_for_new: None,
-            profiles: Arc::new(profiles.iter().map(|p| (p.name.clone(), p.clone())).collect()),
+            profiles: Arc::new(
+                profiles
+                    .iter()
+                    .map(|p| (p.name.clone(), Arc::new(p.clone())))
+                    .collect(),
+            ),
             results,
             permits: Arc::new(Semaphore::new(1)),
             renames: HashMap::new(),
@@ -694,6 +739,7 @@ mod tests {
                 .iter()
                 .map(|p| (p.name.clone(), p.fingerprint()))
                 .collect(),
+            profiles_copied: false,
         }
     }
 
@@ -721,7 +767,7 @@ mod tests {
             profile: edited.clone(),
             result: Ok(()),
         });
-        assert_eq!(w.profiles.get("p"), Some(&edited));
+        assert_eq!(w.profiles.get("p").map(|p| &**p), Some(&edited));
         assert_eq!(w.profiles.len(), 2);
         let out = w.vet(Action::Refreshed {
             name: "p".into(),

@@ -535,7 +535,7 @@ fn an_edit_form_whose_profile_changed_elsewhere_says_so() {
         .rows()
         .iter()
         .filter(|r| r.name() != "prod")
-        .map(|r| r.profile.clone());
+        .map(|r| (*r.profile).clone());
     let profiles = std::iter::once(changed).chain(others).collect();
     app.update(Action::ConfigReloaded {
         result: Ok(crate::config::Config {
