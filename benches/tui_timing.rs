@@ -332,12 +332,19 @@ fn idle_cpu(seconds: u64, profiles: usize, script: bool) -> (Duration, f64, usiz
             refreshed += usize::from(ok);
         }
         let next = Duration::from_secs(2 * (started.elapsed().as_secs() / 2 + 1));
-        std::thread::sleep(next.saturating_sub(started.elapsed()).min(Duration::from_secs(seconds)));
+        std::thread::sleep(
+            next.saturating_sub(started.elapsed())
+                .min(Duration::from_secs(seconds)),
+        );
     }
     let elapsed = started.elapsed();
     let used = cpu_time(ui.pid()) - before;
     ui.quit();
-    (used, used.as_secs_f64() / elapsed.as_secs_f64() * 100.0, refreshed)
+    (
+        used,
+        used.as_secs_f64() / elapsed.as_secs_f64() * 100.0,
+        refreshed,
+    )
 }
 
 fn peak_rss_kib(profiles: usize) -> u64 {

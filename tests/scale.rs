@@ -290,7 +290,10 @@ fn the_interface_with_ten_thousand_profiles_takes_the_tokens_scripts_store() {
     let tmux = Tmux::start(120, 36, &[env!("CARGO_BIN_EXE_wktui")], &sb.env_list());
     let (shown, screen) = tmux.wait_for_text("q quit", WAIT);
     assert!(shown && screen.contains("10000"), "{screen}");
-    assert!(row_of(&screen, "p00001").is_some_and(|row| row.contains("○")), "{screen}");
+    assert!(
+        row_of(&screen, "p00001").is_some_and(|row| row.contains("○")),
+        "{screen}"
+    );
 
     // A script fetches the token of a row on screen...
     sb.run(&["token", "p00001"]).ok();

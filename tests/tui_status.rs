@@ -73,7 +73,9 @@ fn a_running_serve_marks_the_profiles_it_serves_until_it_stops() {
     let pid_number = rustix::process::Pid::from_raw(serve.id() as i32).expect("pid");
     rustix::process::kill_process(pid_number, rustix::process::Signal::TERM).expect("kill");
     serve.wait().expect("wait");
-    wait_for_screen(&tmux, "the mark to go", |s| !s.contains("⇄") && !s.contains("Served by"));
+    wait_for_screen(&tmux, "the mark to go", |s| {
+        !s.contains("⇄") && !s.contains("Served by")
+    });
     tmux.keys(&["q"]);
 }
 

@@ -218,6 +218,10 @@ pub struct App {
     paused_hosts: Vec<(String, Timestamp)>,
     /// Running `wktui serve` and `exec` processes.
     active: Vec<Active>,
+    /// How many rows are refreshing, and whether any row has a token: asked
+    /// at every tick, kept up to date instead of counted over every row.
+    refreshing: usize,
+    any_token: bool,
     label_widths: LabelWidths,
     /// First help line shown, when the help does not fit the screen.
     help_scroll: usize,
@@ -261,6 +265,8 @@ impl App {
             refresh_when_loaded: false,
             paused_hosts: Vec::new(),
             active: Vec::new(),
+            refreshing: 0,
+            any_token: false,
             label_widths: LabelWidths::default(),
             help_scroll: 0,
             now,
@@ -386,7 +392,7 @@ impl App {
     /// something is refreshing (a refusal pauses a host mid-fetch) or a
     /// pause is shown.
     pub fn wants_pause_news(&self) -> bool {
-        !self.paused_hosts.is_empty() || self.rows.iter().any(ProfileRow::is_refreshing)
+        !self.paused_hosts.is_empty() || self.refreshing > 0
     }
 
     /// Whether a running `exec` or `serve` is known, so that the runtime
@@ -436,9 +442,9 @@ impl App {
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let now = self.now.as_millis();
         let after = |step: u64| Timestamp((now / step + 1) * step);
-        let refreshing = self.rows.iter().any(ProfileRow::is_refreshing);
+        let refreshing = self.refreshing > 0;
         let paused = self.paused_hosts().next().is_some();
-        let counting = paused || self.rows.iter().any(|r| r.token.is_some());
+        let counting = paused || self.any_token;
         [
             (counting || refreshing).then(|| after(1000)),
             refreshing.then(|| after(SPINNER_STEP_MS)),
@@ -519,6 +525,7 @@ impl App {
             if reached_margin && !row.is_refreshing() && !row.auto_refresh_asked {
                 row.auto_refresh_asked = true;
                 row.activity = Activity::Refreshing { started: now };
+                self.refreshing += 1;
                 due.push(row.profile.name.clone());
             }
         }
@@ -542,6 +549,7 @@ impl App {
             .is_none_or(|t| token.obtained_at > t.obtained_at);
         if newer && !row.is_refreshing() {
             row.set_token(token);
+            self.any_token = true;
         }
     }
 
@@ -564,6 +572,9 @@ impl App {
             return Vec::new();
         };
         let row = &mut self.rows[i];
+        if row.is_refreshing() {
+            self.refreshing = self.refreshing.saturating_sub(1);
+        }
         row.activity = Activity::Idle;
         let copy = row.copy_when_refreshed.take();
         match result {
@@ -576,6 +587,7 @@ impl App {
                     token: token.access_token.clone(),
                 });
                 row.set_token(token);
+                self.any_token = true;
                 match copy_effect {
                     Some(effect) => {
                         self.info(format!("refreshed {name}; copying it…"));
@@ -852,6 +864,8 @@ impl App {
     /// After the rows changed: the list again, and the widest labels.
     fn rows_changed(&mut self, prefer: Option<usize>) {
         self.rebuild_list(prefer);
+        self.refreshing = self.rows.iter().filter(|r| r.is_refreshing()).count();
+        self.any_token = self.rows.iter().any(|r| r.token.is_some());
         self.label_widths = LabelWidths {
             name: self
                 .rows
@@ -881,6 +895,9 @@ impl App {
     fn start_refresh(&mut self, names: Vec<String>) -> Vec<Effect> {
         for name in &names {
             if let Some(i) = self.row_index(name) {
+                if !self.rows[i].is_refreshing() {
+                    self.refreshing += 1;
+                }
                 self.rows[i].activity = Activity::Refreshing { started: self.now };
             }
         }

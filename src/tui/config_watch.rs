@@ -74,8 +74,12 @@ pub(super) fn spawn<'a>(
             if stamp(Arc::clone(&path)).await.ok() != Some(now) {
                 continue; // still being written: look again at the next poll
             }
-            let (file, cache, store, before) =
-                (Arc::clone(&path), cache.clone(), store.clone(), Arc::clone(&known));
+            let (file, cache, store, before) = (
+                Arc::clone(&path),
+                cache.clone(),
+                store.clone(),
+                Arc::clone(&known),
+            );
             let Ok((result, cached)) =
                 tokio::task::spawn_blocking(move || reload_config(&file, &cache, &store, &before)).await
             else {

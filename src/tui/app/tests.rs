@@ -923,6 +923,30 @@ fn tokens_read_in_the_background_fill_the_rows_and_a_deferred_shift_r_waits_for_
     );
 }
 
+#[test]
+fn ticks_are_asked_for_only_while_something_counts_down_or_spins() {
+    let mut app = fleet_of(100);
+    assert_eq!(app.next_deadline(), None, "no token, nothing in flight: no tick");
+    assert!(!app.wants_pause_news());
+    let effects = ch(&mut app, 'R');
+    assert_eq!(refresh_names(&effects)[0].len(), 100);
+    assert!(app.wants_pause_news());
+    assert!(app.next_deadline().is_some());
+    for i in 0..99 {
+        refreshed(&mut app, &format!("p{i:05}"), Ok(token_left(500)));
+    }
+    assert!(app.wants_pause_news(), "one still in flight");
+    // The last one's profile goes away with a reload while in flight.
+    let kept: Vec<Profile> = (0..99).map(|i| profile(&format!("p{i:05}"))).collect();
+    reload(&mut app, kept, vec![]);
+    assert!(!app.wants_pause_news(), "nothing in flight any more");
+    assert_eq!(
+        app.next_deadline(),
+        Some(at(1)),
+        "the tokens count down each second"
+    );
+}
+
 // --- hosts that ask to wait, and processes that hand out tokens ---
 
 fn on_host(name: &str, url: &str) -> Profile {
