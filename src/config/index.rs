@@ -7,7 +7,7 @@
 //! directory together with the file's stamp (device, inode, size,
 //! modification and change times). A later load of a file with the same
 //! stamp reads the index instead: every profile for `list` and the
-//! interface, one shard of about 50 profiles for `token NAME`.
+//! interface, one shard of about 100 profiles for `token NAME`.
 //!
 //! The index is hostile like any cache file: read through
 //! `platform::fs::read_trusted` (the user's own private files, bounded), and
@@ -43,8 +43,9 @@ const MAX_MAIN_BYTES: u64 = 8 * 1024 * 1024;
 const MAX_SHARD_BYTES: u64 = 8 * 1024 * 1024;
 const MAX_SHARDS: usize = 1024;
 const MAX_PROFILES: usize = 1_000_000;
-/// Profiles per shard, about: what `token NAME` reads.
-const PER_SHARD: usize = 48;
+/// Profiles per shard, about: what `token NAME` reads (some 8 KB), and the
+/// more of them, the fewer files a whole load opens.
+const PER_SHARD: usize = 128;
 /// How long a file must have stayed unchanged before it is indexed.
 const SETTLED: Duration = Duration::from_secs(1);
 /// The name of the profile the environment can define (`env_profile`).
