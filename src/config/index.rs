@@ -227,6 +227,14 @@ fn write_at(cache_dir: &Path, config_path: &Path, stamp: FileStamp, config: &Con
     if !made {
         return;
     }
+    // Processes that parsed the same file at once write the same index: one
+    // is enough, and two writing shard by shard would mix their generations.
+    let Ok(lock) = private::open_lock_file(&dir.join("lock")) else {
+        return;
+    };
+    if lock.try_lock().is_err() {
+        return;
+    }
     let shards = shard_count(records.len());
     let generation = fastrand::u64(..);
     let mut buckets: Vec<Vec<(&str, String)>> = (0..shards).map(|_| Vec::new()).collect();
