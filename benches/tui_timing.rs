@@ -5,7 +5,8 @@
 //! refreshes one token every two seconds.
 //!
 //! `cargo bench --bench tui_timing` (add `-- --idle-secs 10` for a quick run,
-//! `-- --fleet-only` for the 10,000-profile rows alone).
+//! `-- --fleet-only` for the 10,000-profile rows alone; `WKTUI_BENCH_BIN=PATH`
+//! measures another build of wktui the same way).
 //! Prints a Markdown table; BENCHMARKS.md records the figures.
 
 use std::fs::File;
@@ -23,6 +24,14 @@ use wktui::model::{BearerToken, Timestamp, Token};
 use wktui::testserver::{ClientGrant, ServerConfig, TokenServer};
 
 const SECRET: &str = "bench:secret:value";
+
+/// The binary measured: this build's, or `$WKTUI_BENCH_BIN` (another
+/// build, to compare two in one run on one machine).
+fn wktui_binary() -> PathBuf {
+    std::env::var_os("WKTUI_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wktui")))
+}
 const FRAME_DONE: &str = "q quit";
 
 /// A profiles file with `count` profiles against `token_url`, with valid
@@ -85,7 +94,7 @@ impl Running {
             .expect("open slave");
         rustix::termios::tcsetwinsize(slave.as_fd(), size).expect("winsize");
         let started = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_wktui"))
+        let child = Command::new(wktui_binary())
             .env("WKTUI_CONFIG", config)
             .env("WKTUI_CACHE_DIR", cache)
             .env("BENCH_SECRET", SECRET)
@@ -195,10 +204,10 @@ fn ms(d: Duration) -> String {
 
 /// Lets the config file settle and has a first `wktui list` index it, as
 /// any earlier command would have: the interface then reads its profiles
-/// from the index (see `config::index`).
+/// from the index (see `config::index`; a build from before it has none).
 fn index_config(config: &Path, cache: &Path) {
     std::thread::sleep(Duration::from_millis(1100));
-    let status = Command::new(env!("CARGO_BIN_EXE_wktui"))
+    let status = Command::new(wktui_binary())
         .arg("list")
         .env("WKTUI_CONFIG", config)
         .env("WKTUI_CACHE_DIR", cache)
@@ -206,7 +215,6 @@ fn index_config(config: &Path, cache: &Path) {
         .status()
         .expect("wktui list");
     assert!(status.success());
-    assert!(cache.join("config-index").is_dir(), "indexed");
 }
 
 fn first_frame(runs: usize, profiles: usize, indexed: bool) -> Vec<Duration> {
@@ -320,7 +328,7 @@ fn idle_cpu(seconds: u64, profiles: usize, script: bool) -> (Duration, f64, usiz
     let target = format!("p{:04}", profiles / 2);
     while started.elapsed() < Duration::from_secs(seconds) {
         if script {
-            let ok = Command::new(env!("CARGO_BIN_EXE_wktui"))
+            let ok = Command::new(wktui_binary())
                 .args(["token", &target, "--refresh"])
                 .env("WKTUI_CONFIG", &config)
                 .env("WKTUI_CACHE_DIR", &cache)
