@@ -30,6 +30,28 @@ fn core(c: &mut Criterion) {
         b.iter(|| config::parse(black_box(&hundred), Path::new("c")).expect("valid"))
     });
 
+    // 10,000 profiles: parsed whole, and read back from the config index
+    // (one profile, as `token NAME` does, and all of them, as `list` does).
+    let fleet = config_text(10_000);
+    c.bench_function("config_parse_10000_profiles", |b| {
+        b.iter(|| config::parse(black_box(&fleet), Path::new("c")).expect("valid"))
+    });
+    let files = tempfile::tempdir().expect("tempdir");
+    let path = files.path().join("config.toml");
+    std::fs::write(&path, &fleet).expect("write");
+    let index = files.path().join("cache");
+    // A file changed within the last second is not indexed.
+    std::thread::sleep(Duration::from_millis(1100));
+    config::load_with_index(&path, Some(&index), config::Want::All).expect("load");
+    let indexed = config::load_with_index(&path, Some(&index), config::Want::Profile("p5000")).expect("load");
+    assert!(indexed.partial, "the index was written and used");
+    c.bench_function("config_index_one_of_10000_profiles", |b| {
+        b.iter(|| config::load_with_index(&path, Some(&index), config::Want::Profile(black_box("p5000"))))
+    });
+    c.bench_function("config_index_all_10000_profiles", |b| {
+        b.iter(|| config::load_with_index(&path, Some(&index), config::Want::All))
+    });
+
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = TokenCache::new(dir.path());
     let config = config::parse(&one, Path::new("c")).expect("valid");

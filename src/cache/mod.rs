@@ -25,6 +25,11 @@ use crate::config::{Durability, write_atomically};
 use crate::model::{Profile, Token};
 use crate::platform::fs::{self as private, TrustError};
 
+/// Up to this many profiles, `load_many` opens their files one by one.
+const FEW: usize = 64;
+/// From this many token files on, `load_many` reads them on two threads.
+const MANY: usize = 1024;
+
 /// Overrides the cache directory (tests, or users with unusual layouts).
 pub const CACHE_DIR_ENV: &str = "WKTUI_CACHE_DIR";
 
@@ -91,6 +96,12 @@ impl TokenCache {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The directory, when it is private and usable (or not made yet): where
+    /// other files wktui remembers between runs may live too.
+    pub fn private_dir(&self) -> Option<&Path> {
+        self.usable_dir().ok()
     }
 
     /// Why tokens cannot be cached or read here, if they cannot: no private
@@ -162,6 +173,95 @@ impl TokenCache {
                 )))
             }
         }
+    }
+
+    /// The profiles that have a token file, by name, from one listing of the
+    /// directory: a fleet of profiles costs one `readdir`, not one failed
+    /// `open` each. Empty when there is no usable directory.
+    pub fn stored_names(&self) -> std::collections::HashSet<String> {
+        let mut names = std::collections::HashSet::new();
+        let Ok(dir) = self.usable_dir() else {
+            return names;
+        };
+        let mut keep = |file_name: &[u8]| {
+            // Temporary files of a store in progress start with a dot.
+            if let Some(stem) = file_name.strip_suffix(b".json")
+                && !stem.starts_with(b".")
+                && let Ok(stem) = std::str::from_utf8(stem)
+            {
+                names.insert(stem.to_owned());
+            }
+        };
+        #[cfg(unix)]
+        {
+            // rustix's listing copies each name once; std's, three times.
+            let opened = rustix::fs::open(
+                dir,
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            );
+            if let Ok(mut listing) = opened.and_then(rustix::fs::Dir::new) {
+                while let Some(Ok(entry)) = listing.read() {
+                    keep(entry.file_name().to_bytes());
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                keep(entry.file_name().as_encoded_bytes());
+            }
+        }
+        names
+    }
+
+    /// `load` for many profiles: the cached token of each (in the same
+    /// order), opening only the files that exist, on two threads when there
+    /// are many. The same checks apply to each file as in `load`.
+    pub fn load_many(&self, profiles: &[&Profile]) -> Vec<Option<Token>> {
+        // A few profiles cost less one by one than a listing of a big directory.
+        if profiles.len() <= FEW {
+            return profiles.iter().map(|p| self.load(p)).collect();
+        }
+        let stored = self.stored_names();
+        // Each file is a few system calls: with many, two threads read them.
+        if stored.len() < MANY {
+            return self.load_stored(profiles, &stored);
+        }
+        let (first, second) = profiles.split_at(profiles.len() / 2);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| self.load_stored(second, &stored));
+            let mut tokens = Vec::with_capacity(profiles.len());
+            tokens.extend(self.load_stored(first, &stored));
+            match other.join() {
+                Ok(rest) => tokens.extend(rest),
+                Err(_) => tokens.extend(self.load_stored(second, &stored)),
+            }
+            tokens
+        })
+    }
+
+    /// `load` for the profiles among `stored` (from `stored_names`); `None`
+    /// for the others, without looking.
+    pub fn load_stored(
+        &self,
+        profiles: &[&Profile],
+        stored: &std::collections::HashSet<String>,
+    ) -> Vec<Option<Token>> {
+        let now = clock::now();
+        profiles
+            .iter()
+            .map(|profile| {
+                if !stored.contains(&profile.name) {
+                    return None;
+                }
+                let bytes = private::read_trusted(&self.token_path(&profile.name), MAX_ENTRY_BYTES)
+                    .ok()
+                    .flatten()
+                    .map(zeroize::Zeroizing::new)?;
+                entry::decode(&bytes, &profile.fingerprint(), now).ok()
+            })
+            .collect()
     }
 
     pub fn store(&self, profile: &Profile, token: &Token) -> Result<(), CacheError> {

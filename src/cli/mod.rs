@@ -131,7 +131,15 @@ impl Context {
     /// Loads the config. A path the user named (`--config`, `WKTUI_CONFIG`)
     /// must exist, so that a typo is not mistaken for "no profiles yet";
     /// only a command that creates the file (`profile add`) may start one.
-    fn load(explicit: Option<&std::path::Path>, creates_config: bool) -> Result<Context, CliError> {
+    ///
+    /// `want` says which profiles the command needs: the file is read whole
+    /// unless its index in the cache dir says it is unchanged since it was
+    /// last read whole (see `config::load_with_index`).
+    fn load(
+        explicit: Option<&std::path::Path>,
+        creates_config: bool,
+        want: config::Want<'_>,
+    ) -> Result<Context, CliError> {
         let config_path = config::resolve_path(explicit)?;
         if let Some(from) = explicit_config_source(explicit)
             && matches!(config_path.try_exists(), Ok(false))
@@ -150,24 +158,18 @@ impl Context {
             }
             eprintln!("wktui: creating the config file {}", config_path.display());
         }
-        let mut config = config::load(&config_path)?;
+        let cache = TokenCache::from_environment();
+        let loaded = config::load_with_index(&config_path, cache.private_dir(), want)?;
+        let mut config = loaded.config;
         let before = config.profiles.len();
         if let Some(warning) = config::env_profile::add_to(&mut config, |v| std::env::var(v).ok())? {
             eprint_safe!("wktui: warning: {warning}");
         }
         let env_profile = config.profiles.len() > before;
-        // No child of ours (a secret command) inherits another profile's secret.
-        crate::secrets::hide_variables_from_children(config.profiles.iter().filter_map(|p| {
-            match &p.secret_source {
-                crate::model::SecretSource::Env(var) => Some(var.clone()),
-                _ => None,
-            }
-        }));
-        let engine = Engine::new(
-            config.settings.clone(),
-            Arc::new(KeyringStore::new()),
-            TokenCache::from_environment(),
-        );
+        // No child of ours (a secret command) inherits another profile's
+        // secret: every variable the file names, whichever profiles were read.
+        crate::secrets::hide_variables_from_children(loaded.secret_variables);
+        let engine = Engine::new(config.settings.clone(), Arc::new(KeyringStore::new()), cache);
         Ok(Context {
             config_path,
             config,
@@ -280,7 +282,7 @@ fn without_hidden_suggestions(mut error: clap::Error) -> clap::Error {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
-        let ctx = Context::load(cli.config.as_deref(), false)?;
+        let ctx = Context::load(cli.config.as_deref(), false, config::Want::All)?;
         return interactive(TuiContext {
             config_path: ctx.config_path,
             config: ctx.config,
@@ -316,7 +318,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
         _ => {}
     }
     let creates_config = matches!(&command, Command::Profile(args::ProfileCommand::Add(_)));
-    let mut ctx = Context::load(cli.config.as_deref(), creates_config)?;
+    // `wktui token NAME`, the command scripts call, reads one profile.
+    let want = match &command {
+        Command::Token(args) => config::Want::Profile(&args.name),
+        _ => config::Want::All,
+    };
+    let mut ctx = Context::load(cli.config.as_deref(), creates_config, want)?;
     ctx.quiet = cli.quiet;
     match command {
         Command::Profile(cmd) => profile::run(&ctx, cmd),
@@ -390,6 +397,12 @@ fn report(e: &CliError) {
 /// (an escape sequence, a bidi override) reaches the terminal. Newlines and
 /// tabs are the CLI's own layout and stay.
 pub(crate) fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    // Printable ASCII, newlines and tabs are safe: `list` of 10,000 profiles
+    // is a megabyte of them, checked here byte by byte instead of char by char.
+    let plain = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\n' || *b == b'\t';
+    if text.as_bytes().iter().all(plain) {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let unsafe_char = |c: char| c != '\n' && c != '\t' && crate::model::text::is_unsafe_char(c);
     if text.chars().any(unsafe_char) {
         std::borrow::Cow::Owned(text.chars().filter(|&c| !unsafe_char(c)).collect())

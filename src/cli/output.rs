@@ -24,38 +24,57 @@ pub fn use_colour() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
-/// Rows as an aligned table (with a header) or as tab-separated lines (without).
-pub fn render_rows(header: &[&str], rows: &[Vec<String>], format: ListFormat) -> String {
+/// Rows as an aligned table (with a header) or as tab-separated lines
+/// (without). A row is any list of cells (`Vec<String>`, or borrowed text
+/// where a listing of thousands would otherwise copy every value).
+pub fn render_rows<R, C>(header: &[&str], rows: &[R], format: ListFormat) -> String
+where
+    R: AsRef<[C]>,
+    C: AsRef<str>,
+{
     let mut out = String::new();
     if format == ListFormat::Plain {
         for row in rows {
-            out.push_str(&row.join("\t"));
+            for (i, cell) in row.as_ref().iter().enumerate() {
+                if i > 0 {
+                    out.push('\t');
+                }
+                out.push_str(cell.as_ref());
+            }
             out.push('\n');
         }
         return out;
     }
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let columns = |cell: &str| {
+        if cell.is_ascii() {
+            cell.len()
+        } else {
+            cell.chars().count()
+        }
+    };
+    let mut widths: Vec<usize> = header.iter().map(|h| columns(h)).collect();
     for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+        for (w, cell) in widths.iter_mut().zip(row.as_ref()) {
+            *w = (*w).max(columns(cell.as_ref()));
         }
     }
     let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        let mut text = String::new();
+        let start = out.len();
         for (i, cell) in cells.enumerate() {
             if i > 0 {
-                text.push_str("  ");
+                out.push_str("  ");
             }
-            text.push_str(cell);
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            text.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(cell);
+            let pad = widths[i].saturating_sub(columns(cell));
+            out.extend(std::iter::repeat_n(' ', pad));
         }
-        out.push_str(text.trim_end());
+        let kept = out[start..].trim_end().len();
+        out.truncate(start + kept);
         out.push('\n');
     };
     line(&mut header.iter().copied());
     for row in rows {
-        line(&mut row.iter().map(String::as_str));
+        line(&mut row.as_ref().iter().map(AsRef::as_ref));
     }
     out
 }

@@ -3,6 +3,7 @@
 
 mod edit;
 pub mod env_profile;
+mod index;
 mod raw;
 
 use std::fmt;
@@ -13,6 +14,7 @@ use crate::model::{Profile, Settings};
 pub use edit::{
     Durability, EditLock, Editor, add_profile, lock, remove_profile, replace_profile, write_atomically,
 };
+pub use index::FileStamp;
 pub use raw::{check_name as check_profile_name, check_token_url};
 
 /// Environment variable that overrides the config path (as `--config` does).
@@ -148,33 +150,139 @@ pub fn resolve_path(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
 
 /// Loads and validates the file; a missing file is an empty configuration.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    match read_config_text(path)? {
-        Some(text) => parse(&text, path),
+    match open_config(path)? {
+        Some(file) => parse(&read_open_config(file, path)?, path),
         None => Ok(Config::default()),
     }
+}
+
+/// What a command needs from the config file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Want<'a> {
+    /// Every profile (`list`, the interface, edits).
+    All,
+    /// One profile by name (`wktui token NAME`); the others may stay unread.
+    Profile(&'a str),
+}
+
+/// A configuration as [`load_with_index`] gives it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// Every `secret_env` variable the file names, sorted: children of
+    /// wktui must not inherit any of them, whichever profiles were read.
+    pub secret_variables: Vec<String>,
+    /// Only the wanted profile (and `env`, if the file has one) is in
+    /// `config`; the file holds others, read and checked when it was indexed.
+    pub partial: bool,
+}
+
+/// `load`, with the index of the file in `cache_dir` (see `index`): when
+/// the file has not changed since it was last loaded whole, its checked
+/// profiles come from the index (all of them, or only the one wanted);
+/// otherwise the file is parsed and checked whole, exactly as `load` does,
+/// errors with their line included, and the index is written again. No
+/// `cache_dir` (no private place) means always the whole file.
+pub fn load_with_index(path: &Path, cache_dir: Option<&Path>, want: Want<'_>) -> Result<Loaded, ConfigError> {
+    let Some(file) = open_config(path)? else {
+        return Ok(Loaded {
+            config: Config::default(),
+            secret_variables: Vec::new(),
+            partial: false,
+        });
+    };
+    let read_error = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let stamp = FileStamp::of(&file.metadata().map_err(read_error)?);
+    if let Some(dir) = cache_dir {
+        let found = match want {
+            Want::Profile(name) => index::read_one(dir, path, stamp, name),
+            Want::All => None,
+        }
+        .or_else(|| index::read_all(dir, path, stamp));
+        if let Some(found) = found {
+            tracing::debug!(path = %path.display(), profiles = found.config.profiles.len(), partial = found.partial, "config from its index");
+            return Ok(Loaded {
+                config: found.config,
+                secret_variables: found.secret_variables,
+                partial: found.partial,
+            });
+        }
+    }
+    let stamp_before = FileStamp::of(&file.metadata().map_err(read_error)?);
+    let text = {
+        let file = file.try_clone().map_err(read_error)?;
+        read_open_config(file, path)?
+    };
+    let config = parse(&text, path)?;
+    drop(text);
+    // Indexed only when what was read is what the stamp describes.
+    if let Some(dir) = cache_dir
+        && file.metadata().is_ok_and(|m| FileStamp::of(&m) == stamp_before)
+    {
+        index::write(dir, path, stamp_before, &config);
+    }
+    Ok(Loaded {
+        secret_variables: secret_variables(&config),
+        config,
+        partial: false,
+    })
+}
+
+/// Every `secret_env` variable of the config's profiles, sorted, once each.
+pub fn secret_variables(config: &Config) -> Vec<String> {
+    let mut names: Vec<String> = config
+        .profiles
+        .iter()
+        .filter_map(|p| match &p.secret_source {
+            crate::model::SecretSource::Env(var) => Some(var.clone()),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// No profiles file is this large (10,000 profiles take about 2 MB).
 pub const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The file's text, or `None` when there is no file. A file that other
-/// users can write is refused: it could name a `secret_command` to run.
-fn read_config_text(path: &Path) -> Result<Option<String>, ConfigError> {
-    use std::io::Read;
-    let read_error = |source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+/// The file, opened, or `None` when there is none. A file that other users
+/// can write is refused: it could name a `secret_command` to run.
+fn open_config(path: &Path) -> Result<Option<std::fs::File>, ConfigError> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(read_error(e)),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     };
     crate::platform::fs::check_config_file(path).map_err(|e| ConfigError::Untrusted(e.to_string()))?;
+    Ok(Some(file))
+}
+
+/// The file's text, or `None` when there is no file (see `open_config`).
+fn read_config_text(path: &Path) -> Result<Option<String>, ConfigError> {
+    open_config(path)?
+        .map(|file| read_open_config(file, path))
+        .transpose()
+}
+
+/// The file's text, read to its end but no further than the limit.
+fn read_open_config(file: std::fs::File, path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
     let mut text = String::new();
     file.take(MAX_CONFIG_BYTES + 1)
         .read_to_string(&mut text)
-        .map_err(read_error)?;
+        .map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if text.len() as u64 > MAX_CONFIG_BYTES {
         return Err(ConfigError::Untrusted(format!(
             "{} is larger than {} MB; that is not a wktui config file",
@@ -182,7 +290,7 @@ fn read_config_text(path: &Path) -> Result<Option<String>, ConfigError> {
             MAX_CONFIG_BYTES / (1024 * 1024)
         )));
     }
-    Ok(Some(text))
+    Ok(text)
 }
 
 /// Parses and validates config text; `path` is only used in messages.

@@ -20,18 +20,21 @@ struct RawConfig {
     profile: Vec<Spanned<RawProfile>>,
 }
 
+/// The `[settings]` table as written. The index (`super::index`) builds
+/// one from what it remembers, so that its values pass the same checks.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSettings {
-    refresh_margin: Option<Spanned<i64>>,
-    fetch_timeout: Option<Spanned<i64>>,
-    concurrency: Option<Spanned<i64>>,
-    clipboard_clear_after: Option<Spanned<i64>>,
-    auto_refresh: Option<bool>,
-    ca_file: Option<Spanned<String>>,
-    clipboard: Option<Spanned<String>>,
+pub(super) struct RawSettings {
+    pub refresh_margin: Option<Spanned<i64>>,
+    pub fetch_timeout: Option<Spanned<i64>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub clipboard_clear_after: Option<Spanned<i64>>,
+    pub auto_refresh: Option<bool>,
+    pub ca_file: Option<Spanned<String>>,
+    pub clipboard: Option<Spanned<String>>,
 }
 
+/// One `[[profile]]` as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProfile {
@@ -48,6 +51,73 @@ struct RawProfile {
     ca_file: Option<Spanned<String>>,
 }
 
+/// A value as written and where it starts in the file, for messages.
+#[derive(Clone, Copy)]
+pub(super) struct Field<'a> {
+    pub text: &'a str,
+    pub at: usize,
+}
+
+impl<'a> From<&'a Spanned<String>> for Field<'a> {
+    fn from(value: &'a Spanned<String>) -> Self {
+        Field {
+            text: value.get_ref(),
+            at: value.span().start,
+        }
+    }
+}
+
+/// A profile's values as written, borrowed: from the file's text, or from
+/// the index, which builds them from what it remembers so that its
+/// profiles pass the same checks without copying every value twice.
+pub(super) struct ProfileFields<'a> {
+    pub name: Field<'a>,
+    pub region: Option<Field<'a>>,
+    pub token_url: Option<Field<'a>>,
+    pub base_url: Option<Field<'a>>,
+    pub client_id: Field<'a>,
+    pub scope: Option<Field<'a>>,
+    pub api_version: Option<Field<'a>>,
+    pub client_auth: Option<Field<'a>>,
+    pub secret_env: Option<Field<'a>>,
+    pub secret_command: Option<Field<'a>>,
+    pub ca_file: Option<Field<'a>>,
+}
+
+impl RawProfile {
+    fn fields(&self) -> ProfileFields<'_> {
+        ProfileFields {
+            name: (&self.name).into(),
+            region: self.region.as_ref().map(Field::from),
+            token_url: self.token_url.as_ref().map(Field::from),
+            base_url: self.base_url.as_ref().map(Field::from),
+            client_id: (&self.client_id).into(),
+            scope: self.scope.as_ref().map(Field::from),
+            api_version: self.api_version.as_ref().map(Field::from),
+            client_auth: self.client_auth.as_ref().map(Field::from),
+            secret_env: self.secret_env.as_ref().map(Field::from),
+            secret_command: self.secret_command.as_ref().map(Field::from),
+            ca_file: self.ca_file.as_ref().map(Field::from),
+        }
+    }
+}
+
+/// Token URLs checked so far in one load, and what the check said: a fleet
+/// of profiles shares a handful of URLs, and parsing one costs a microsecond.
+#[derive(Default)]
+pub(super) struct UrlChecks(HashMap<String, Result<(), String>>);
+
+impl UrlChecks {
+    fn check(&mut self, url: &str) -> Result<(), String> {
+        if let Some(known) = self.0.get(url) {
+            return known.clone();
+        }
+        let result = check_token_url(url);
+        self.0.insert(url.to_owned(), result.clone());
+        result
+    }
+}
+
 /// A problem at a byte offset of the file, optionally in a named field.
 pub(super) struct RawError {
     pub offset: usize,
@@ -57,11 +127,21 @@ pub(super) struct RawError {
 
 impl RawError {
     fn at<T>(value: &Spanned<T>, field: &str, message: impl Into<String>) -> Self {
+        RawError::in_field(value.span().start, field, message)
+    }
+
+    fn in_field(offset: usize, field: &str, message: impl Into<String>) -> Self {
         RawError {
-            offset: value.span().start,
+            offset,
             field: Some(field.to_owned()),
             message: message.into(),
         }
+    }
+}
+
+impl Field<'_> {
+    fn error(self, field: &str, message: impl Into<String>) -> RawError {
+        RawError::in_field(self.at, field, message)
     }
 }
 
@@ -72,10 +152,11 @@ pub(super) fn parse(text: &str) -> Result<Config, RawError> {
         message: e.message().trim().to_owned(),
     })?;
     let settings = raw.settings.map(settings_from).transpose()?.unwrap_or_default();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw.profile.len());
     let mut profiles = Vec::with_capacity(raw.profile.len());
+    let mut urls = UrlChecks::default();
     for entry in &raw.profile {
-        let profile = profile_from(entry.get_ref())?;
+        let profile = profile_from(&entry.get_ref().fields(), &mut urls)?;
         let name = entry.get_ref().name.clone();
         if let Some(first) = seen.insert(profile.name.clone(), name.span().start) {
             let line = text[..first].matches('\n').count() + 1;
@@ -105,7 +186,7 @@ fn seconds(value: &Spanned<i64>, field: &str, min: i64) -> Result<Duration, RawE
     Ok(Duration::from_secs(v as u64))
 }
 
-fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
+pub(super) fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
     let mut s = Settings::default();
     if let Some(v) = &raw.refresh_margin {
         s.refresh_margin = seconds(v, "refresh_margin", 0)?;
@@ -145,117 +226,112 @@ fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
 /// Text fields are shown in tables, messages and the interface, and some
 /// are run (`secret_command`): none may hold a control character.
 fn check_clean(value: Option<&Spanned<String>>, field: &str) -> Result<(), RawError> {
+    check_clean_field(value.map(Field::from), field)
+}
+
+const NOT_CLEAN: &str = "holds a control or invisible formatting character; retype the value";
+
+fn check_clean_field(value: Option<Field<'_>>, field: &str) -> Result<(), RawError> {
     match value {
-        Some(v) if !is_clean(v.get_ref()) => Err(RawError::at(
-            v,
-            field,
-            "holds a control or invisible formatting character; retype the value",
-        )),
+        Some(v) if !clean_text(v.text) => Err(v.error(field, NOT_CLEAN)),
         _ => Ok(()),
     }
 }
 
-fn profile_from(raw: &RawProfile) -> Result<Profile, RawError> {
+/// `is_clean`, answered from the bytes when they are all printable ASCII,
+/// which no unsafe character is: most values are, and a fleet has many.
+fn clean_text(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b)) || is_clean(text)
+}
+
+pub(super) fn profile_from(raw: &ProfileFields<'_>, urls: &mut UrlChecks) -> Result<Profile, RawError> {
     for (value, field) in [
-        (Some(&raw.client_id), "client_id"),
-        (raw.scope.as_ref(), "scope"),
-        (raw.secret_env.as_ref(), "secret_env"),
-        (raw.secret_command.as_ref(), "secret_command"),
-        (raw.ca_file.as_ref(), "ca_file"),
-        (raw.region.as_ref(), "region"),
-        (raw.api_version.as_ref(), "api_version"),
-        (raw.client_auth.as_ref(), "client_auth"),
+        (Some(raw.client_id), "client_id"),
+        (raw.scope, "scope"),
+        (raw.secret_env, "secret_env"),
+        (raw.secret_command, "secret_command"),
+        (raw.ca_file, "ca_file"),
+        (raw.region, "region"),
+        (raw.api_version, "api_version"),
+        (raw.client_auth, "client_auth"),
     ] {
-        check_clean(value, field)?;
+        check_clean_field(value, field)?;
     }
-    let name = raw.name.get_ref().trim();
-    check_name(name).map_err(|m| RawError::at(&raw.name, "name", m))?;
-    let client_id = raw.client_id.get_ref().trim();
+    let name = raw.name.text.trim();
+    check_name(name).map_err(|m| raw.name.error("name", m))?;
+    let client_id = raw.client_id.text.trim();
     if client_id.is_empty() {
-        return Err(RawError::at(
-            &raw.client_id,
+        return Err(raw.client_id.error(
             "client_id",
             "is empty; set it to the client id of the Workiva API grant",
         ));
     }
-    let endpoint = match (&raw.region, &raw.token_url) {
+    let endpoint = match (raw.region, raw.token_url) {
         (Some(_), Some(url)) => {
-            return Err(RawError::at(
-                url,
-                "token_url",
-                "set either region or token_url, not both",
-            ));
+            return Err(url.error("token_url", "set either region or token_url, not both"));
         }
         (Some(region), None) => Endpoint::Region(
             region
-                .get_ref()
+                .text
                 .parse::<Region>()
-                .map_err(|e| RawError::at(region, "region", e.to_string()))?,
+                .map_err(|e| region.error("region", e.to_string()))?,
         ),
         (None, Some(url)) => {
-            check_token_url(url.get_ref()).map_err(|m| RawError::at(url, "token_url", m))?;
-            Endpoint::TokenUrl(url.get_ref().trim().to_owned())
+            urls.check(url.text).map_err(|m| url.error("token_url", m))?;
+            Endpoint::TokenUrl(url.text.trim().to_owned())
         }
         (None, None) => Endpoint::Region(Region::Us),
     };
     let mut profile = Profile::new(name, endpoint, client_id);
-    profile.scope = raw
-        .scope
-        .as_ref()
-        .map(|s| Scopes::parse(s.get_ref()))
-        .filter(|s| !s.is_empty());
-    if let Some(v) = &raw.api_version {
+    profile.scope = raw.scope.map(|s| Scopes::parse(s.text)).filter(|s| !s.is_empty());
+    if let Some(v) = raw.api_version {
         profile.api_version = v
-            .get_ref()
+            .text
             .parse()
-            .map_err(|e: crate::model::ParseEnumError| RawError::at(v, "api_version", e.to_string()))?;
+            .map_err(|e: crate::model::ParseEnumError| v.error("api_version", e.to_string()))?;
     }
-    if let Some(v) = &raw.client_auth {
+    if let Some(v) = raw.client_auth {
         profile.client_auth = v
-            .get_ref()
+            .text
             .parse()
-            .map_err(|e: crate::model::ParseEnumError| RawError::at(v, "client_auth", e.to_string()))?;
+            .map_err(|e: crate::model::ParseEnumError| v.error("client_auth", e.to_string()))?;
     }
-    if let Some(base) = &raw.base_url {
+    if let Some(base) = raw.base_url {
         if raw.token_url.is_some() {
-            return Err(RawError::at(
-                base,
+            return Err(base.error(
                 "base_url",
                 "goes with region, not token_url (token_url is already a whole URL)",
             ));
         }
-        check_token_url(base.get_ref()).map_err(|m| RawError::at(base, "base_url", m))?;
-        profile.base_url = Some(base.get_ref().trim().to_owned());
+        urls.check(base.text).map_err(|m| base.error("base_url", m))?;
+        profile.base_url = Some(base.text.trim().to_owned());
     }
     profile.secret_source = secret_source_from(raw)?;
-    profile.ca_file = raw.ca_file.as_ref().map(|p| PathBuf::from(p.get_ref()));
+    profile.ca_file = raw.ca_file.map(|p| PathBuf::from(p.text));
     Ok(profile)
 }
 
-fn secret_source_from(raw: &RawProfile) -> Result<SecretSource, RawError> {
-    match (&raw.secret_env, &raw.secret_command) {
-        (Some(_), Some(cmd)) => Err(RawError::at(
-            cmd,
+fn secret_source_from(raw: &ProfileFields<'_>) -> Result<SecretSource, RawError> {
+    match (raw.secret_env, raw.secret_command) {
+        (Some(_), Some(cmd)) => Err(cmd.error(
             "secret_command",
             "set at most one of secret_env and secret_command (neither means the OS keyring)",
         )),
         (Some(var), None) => {
-            let v = var.get_ref().trim();
+            let v = var.text.trim();
             if v.is_empty() || v.contains('=') || v.contains('\0') {
-                return Err(RawError::at(
-                    var,
+                return Err(var.error(
                     "secret_env",
                     "must be the name of an environment variable, e.g. WORKIVA_CLIENT_SECRET",
                 ));
             }
             Ok(SecretSource::Env(v.to_owned()))
         }
-        (None, Some(cmd)) if cmd.get_ref().trim().is_empty() => Err(RawError::at(
-            cmd,
+        (None, Some(cmd)) if cmd.text.trim().is_empty() => Err(cmd.error(
             "secret_command",
             "is empty; give a command that prints the secret, e.g. \"pass show workiva/prod\"",
         )),
-        (None, Some(cmd)) => Ok(SecretSource::Command(cmd.get_ref().trim().to_owned())),
+        (None, Some(cmd)) => Ok(SecretSource::Command(cmd.text.trim().to_owned())),
         (None, None) => Ok(SecretSource::Keyring),
     }
 }

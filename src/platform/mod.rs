@@ -8,7 +8,9 @@
 //!   environment children get, and keeping secrets out of core dumps;
 //! - `clipboard`: the desktop clipboard backend of the copy helper;
 //! - `signals`: running `exec`'s child with signals forwarded, and waiting
-//!   for the signal that stops `serve`.
+//!   for the signal that stops `serve`;
+//! - `watch`: which files of a directory changed (inotify on Linux, a
+//!   cheap poll elsewhere), for the interface.
 //!
 //! Linux is built and tested; macOS and Windows are planned ports (see
 //! README): their branches here are written to the same contracts.
@@ -18,3 +20,4 @@ pub mod fs;
 pub mod keyring;
 pub mod process;
 pub mod signals;
+pub mod watch;

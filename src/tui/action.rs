@@ -34,6 +34,20 @@ pub enum Action {
         name: String,
         token: Token,
     },
+    /// Tokens read from the shared cache in a batch, each taken as
+    /// `TokenFromCache` is: at start-up those of the rows on screen, then the
+    /// rest from a background task (`rest_pending` until then), and again
+    /// whenever changes to the cache may have been missed.
+    CachedTokens {
+        tokens: Vec<(String, Token)>,
+        rest_pending: bool,
+    },
+    /// Token hosts (`host:port`) that asked wktui to wait, with a 429 or a
+    /// 503, and until when (wall clock): the whole list, replacing the last.
+    HostsPaused(Vec<(String, Timestamp)>),
+    /// The `wktui serve` and `wktui exec` processes running now: the whole
+    /// list, replacing the last.
+    ActiveProcesses(Vec<crate::presence::Active>),
     /// A copy finished: how it was copied (`"clipboard"` or `"OSC 52"`), or
     /// the error in words.
     Copied {

@@ -9,6 +9,7 @@ mod keys;
 mod tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::layout::Rect;
@@ -19,6 +20,7 @@ use super::layout;
 use super::list::ProfileList;
 use crate::config::Config;
 use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
+use crate::presence::Active;
 
 pub use keys::{HELP, Hint, help_line_count, hints};
 
@@ -51,6 +53,8 @@ pub enum Verification {
 /// The one state a profile's marker shows, most urgent first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Indicator {
+    /// Refreshing, but its token host asked to wait: not stuck, paused.
+    Waiting,
     Refreshing,
     Error,
     Valid,
@@ -62,7 +66,9 @@ pub enum Indicator {
 /// One profile and everything known about its token.
 #[derive(Debug)]
 pub struct ProfileRow {
-    pub profile: Profile,
+    /// Shared with the runtime, which looks profiles up by name for the
+    /// work it does: one copy of each, however many profiles there are.
+    pub profile: Arc<Profile>,
     pub token: Option<Token>,
     pub activity: Activity,
     /// The last refresh's error in words; cleared by a successful refresh.
@@ -82,7 +88,7 @@ pub struct ProfileRow {
 impl ProfileRow {
     fn new(profile: Profile, token: Option<Token>) -> Self {
         ProfileRow {
-            profile,
+            profile: Arc::new(profile),
             token,
             activity: Activity::Idle,
             last_error: None,
@@ -204,6 +210,18 @@ pub struct App {
     /// Why the config file, changed on disk, did not load; the list is the
     /// last good one meanwhile.
     config_error: Option<String>,
+    /// The cached tokens of rows off screen are still being read.
+    tokens_pending: bool,
+    /// `R` was pressed while they were: refresh what needs it once they are in.
+    refresh_when_loaded: bool,
+    /// Token hosts that asked to wait, and until when.
+    paused_hosts: Vec<(String, Timestamp)>,
+    /// Running `wktui serve` and `exec` processes.
+    active: Vec<Active>,
+    /// How many rows are refreshing, and whether any row has a token: asked
+    /// at every tick, kept up to date instead of counted over every row.
+    refreshing: usize,
+    any_token: bool,
     label_widths: LabelWidths,
     /// First help line shown, when the help does not fit the screen.
     help_scroll: usize,
@@ -243,6 +261,12 @@ impl App {
             pending_saves: Vec::new(),
             pending_deletes: Vec::new(),
             config_error: None,
+            tokens_pending: false,
+            refresh_when_loaded: false,
+            paused_hosts: Vec::new(),
+            active: Vec::new(),
+            refreshing: 0,
+            any_token: false,
             label_widths: LabelWidths::default(),
             help_scroll: 0,
             now,
@@ -325,6 +349,77 @@ impl App {
         self.label_widths
     }
 
+    /// The rows the list shows now, top to bottom: whose cached tokens the
+    /// runtime reads before the first frame.
+    pub fn rows_on_screen(&self) -> impl Iterator<Item = &ProfileRow> {
+        let list = &self.list;
+        let start = super::list::window_start(
+            list.offset(),
+            list.selected_position(),
+            list.page(),
+            list.visible().len(),
+        );
+        list.visible()
+            .iter()
+            .skip(start)
+            .take(list.page())
+            .filter_map(|&i| self.rows.get(i))
+    }
+
+    /// Whether cached tokens of rows off screen are still being read.
+    pub fn tokens_pending(&self) -> bool {
+        self.tokens_pending
+    }
+
+    /// Token hosts that asked to wait, until when, while they wait.
+    pub fn paused_hosts(&self) -> impl Iterator<Item = (&str, Timestamp)> {
+        self.paused_hosts
+            .iter()
+            .filter(|(_, until)| *until > self.now)
+            .map(|(host, until)| (host.as_str(), *until))
+    }
+
+    /// The host of this profile's tokens and until when it asked to wait,
+    /// while it does.
+    pub fn pause_of(&self, profile: &Profile) -> Option<(&str, Timestamp)> {
+        let mut paused = self.paused_hosts().peekable();
+        paused.peek()?;
+        let host = crate::fetcher::host_key(&profile.token_url());
+        paused.find(|(h, _)| *h == host)
+    }
+
+    /// Whether the runtime should ask the engine for paused hosts now: while
+    /// something is refreshing (a refusal pauses a host mid-fetch) or a
+    /// pause is shown.
+    pub fn wants_pause_news(&self) -> bool {
+        !self.paused_hosts.is_empty() || self.refreshing > 0
+    }
+
+    /// Whether a running `exec` or `serve` is known, so that the runtime
+    /// looks again now and then for one that died without a word.
+    pub fn has_active_processes(&self) -> bool {
+        !self.active.is_empty()
+    }
+
+    /// The running `serve` and `exec` processes that hand out tokens of this
+    /// profile, oldest first.
+    pub fn active_for<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Active> + 'a {
+        self.active
+            .iter()
+            .filter(move |a| a.profiles.iter().any(|p| p == name))
+    }
+
+    /// What a row's marker shows: as `ProfileRow::indicator`, except that a
+    /// refresh held back by a paused host is waiting, not spinning.
+    pub fn indicator(&self, row: &ProfileRow) -> Indicator {
+        let indicator = row.indicator(self.now, self.settings.refresh_margin);
+        if indicator == Indicator::Refreshing && self.pause_of(&row.profile).is_some() {
+            Indicator::Waiting
+        } else {
+            indicator
+        }
+    }
+
     /// The profile whose token is shown whole right now, if any.
     pub fn revealed(&self) -> Option<&ProfileRow> {
         self.reveal
@@ -347,8 +442,9 @@ impl App {
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let now = self.now.as_millis();
         let after = |step: u64| Timestamp((now / step + 1) * step);
-        let refreshing = self.rows.iter().any(ProfileRow::is_refreshing);
-        let counting = self.rows.iter().any(|r| r.token.is_some());
+        let refreshing = self.refreshing > 0;
+        let paused = self.paused_hosts().next().is_some();
+        let counting = paused || self.any_token;
         [
             (counting || refreshing).then(|| after(1000)),
             refreshing.then(|| after(SPINNER_STEP_MS)),
@@ -376,6 +472,15 @@ impl App {
             Action::Refreshed { name, result } => self.on_refreshed(&name, result),
             Action::TokenFromCache { name, token } => {
                 self.on_token_from_cache(&name, token);
+                Vec::new()
+            }
+            Action::CachedTokens { tokens, rest_pending } => self.on_cached_tokens(tokens, rest_pending),
+            Action::HostsPaused(hosts) => {
+                self.paused_hosts = hosts;
+                Vec::new()
+            }
+            Action::ActiveProcesses(active) => {
+                self.active = active;
                 Vec::new()
             }
             Action::Copied { name, result } => {
@@ -409,6 +514,7 @@ impl App {
         if self.reveal.as_ref().is_some_and(|r| r.until <= now) {
             self.reveal = None;
         }
+        self.paused_hosts.retain(|(_, until)| *until > now);
         if !self.settings.auto_refresh {
             return Vec::new();
         }
@@ -419,6 +525,7 @@ impl App {
             if reached_margin && !row.is_refreshing() && !row.auto_refresh_asked {
                 row.auto_refresh_asked = true;
                 row.activity = Activity::Refreshing { started: now };
+                self.refreshing += 1;
                 due.push(row.profile.name.clone());
             }
         }
@@ -442,7 +549,21 @@ impl App {
             .is_none_or(|t| token.obtained_at > t.obtained_at);
         if newer && !row.is_refreshing() {
             row.set_token(token);
+            self.any_token = true;
         }
+    }
+
+    /// A batch of cached tokens; the last of the start-up ones may let a
+    /// deferred `R` go.
+    fn on_cached_tokens(&mut self, tokens: Vec<(String, Token)>, rest_pending: bool) -> Vec<Effect> {
+        for (name, token) in tokens {
+            self.on_token_from_cache(&name, token);
+        }
+        self.tokens_pending = rest_pending;
+        if !rest_pending && std::mem::take(&mut self.refresh_when_loaded) {
+            return self.refresh_stale();
+        }
+        Vec::new()
     }
 
     fn on_refreshed(&mut self, name: &str, result: Result<(Token, Duration), String>) -> Vec<Effect> {
@@ -451,6 +572,9 @@ impl App {
             return Vec::new();
         };
         let row = &mut self.rows[i];
+        if row.is_refreshing() {
+            self.refreshing = self.refreshing.saturating_sub(1);
+        }
         row.activity = Activity::Idle;
         let copy = row.copy_when_refreshed.take();
         match result {
@@ -463,6 +587,7 @@ impl App {
                     token: token.access_token.clone(),
                 });
                 row.set_token(token);
+                self.any_token = true;
                 match copy_effect {
                     Some(effect) => {
                         self.info(format!("refreshed {name}; copying it…"));
@@ -638,10 +763,10 @@ impl App {
             let name = profile.name.clone();
             let row = match old.remove(&name) {
                 Some(mut row) if row.profile.fingerprint() == profile.fingerprint() => {
-                    if row.profile != profile {
+                    if *row.profile != profile {
                         changes.edited.push(name);
                     }
-                    row.profile = profile;
+                    row.profile = Arc::new(profile);
                     row
                 }
                 Some(row) => {
@@ -710,7 +835,7 @@ impl App {
                     return;
                 };
                 let name = &original.name;
-                let current = self.row_index(name).map(|i| &self.rows[i].profile);
+                let current = self.row_index(name).map(|i| &*self.rows[i].profile);
                 let note = match current {
                     None if changes.removed.contains(name) => format!(
                         "{name} was removed from the config file by another program; saving would be refused. Esc closes the form."
@@ -739,6 +864,8 @@ impl App {
     /// After the rows changed: the list again, and the widest labels.
     fn rows_changed(&mut self, prefer: Option<usize>) {
         self.rebuild_list(prefer);
+        self.refreshing = self.rows.iter().filter(|r| r.is_refreshing()).count();
+        self.any_token = self.rows.iter().any(|r| r.token.is_some());
         self.label_widths = LabelWidths {
             name: self
                 .rows
@@ -768,6 +895,9 @@ impl App {
     fn start_refresh(&mut self, names: Vec<String>) -> Vec<Effect> {
         for name in &names {
             if let Some(i) = self.row_index(name) {
+                if !self.rows[i].is_refreshing() {
+                    self.refreshing += 1;
+                }
                 self.rows[i].activity = Activity::Refreshing { started: self.now };
             }
         }

@@ -11,8 +11,8 @@ use tokio::sync::{Notify, mpsc};
 
 use super::Action;
 use crate::cache::TokenCache;
-use crate::config::{self, Config, ConfigError};
-use crate::model::{SecretSource, Token};
+use crate::config::{self, Config, ConfigError, FileStamp};
+use crate::model::{Profile, SecretSource, Token};
 
 /// How often the config file is looked at for changes.
 const POLL: Duration = Duration::from_millis(500);
@@ -22,38 +22,9 @@ const POLL: Duration = Duration::from_millis(500);
 const SETTLE: Duration = Duration::from_millis(50);
 
 /// The config file's identity and version from one `stat` (of the file a
-/// symlink points at). An atomic replace changes the inode, an edit in
-/// place the size or the times.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileStamp {
-    device: u64,
-    inode: u64,
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-    changed_ns: i128,
-}
-
-/// `None` when the file is missing or cannot be looked at.
+/// symlink points at); `None` when it is missing or cannot be looked at.
 fn file_stamp(path: &Path) -> Option<FileStamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let (device, inode, changed_ns) = {
-        use std::os::unix::fs::MetadataExt;
-        (
-            meta.dev(),
-            meta.ino(),
-            i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-        )
-    };
-    #[cfg(not(unix))]
-    let (device, inode, changed_ns) = (0, 0, 0);
-    Some(FileStamp {
-        device,
-        inode,
-        len: meta.len(),
-        modified: meta.modified().ok(),
-        changed_ns,
-    })
+    FileStamp::of_path(path)
 }
 
 /// Follows the config file at `path`: every `POLL` one `stat`; when the
@@ -66,14 +37,14 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 /// Notifying the returned handle makes it read the file at once, whatever
 /// its stamp: the runtime does after each of its own saves, so that a change
 /// another program made just after one cannot hide behind the save's answer.
-pub(super) fn spawn(
+pub(super) fn spawn<'a>(
     path: PathBuf,
-    config: &Config,
+    profiles: impl Iterator<Item = &'a Profile>,
     cache: TokenCache,
     store: SecretSource,
     results: mpsc::UnboundedSender<Action>,
 ) -> Arc<Notify> {
-    let mut known = fingerprints(config);
+    let mut known = Arc::new(fingerprints(profiles));
     let path = Arc::new(path);
     let recheck = Arc::new(Notify::new());
     let asked = Arc::clone(&recheck);
@@ -103,8 +74,12 @@ pub(super) fn spawn(
             if stamp(Arc::clone(&path)).await.ok() != Some(now) {
                 continue; // still being written: look again at the next poll
             }
-            let (file, cache, store, before) =
-                (Arc::clone(&path), cache.clone(), store.clone(), known.clone());
+            let (file, cache, store, before) = (
+                Arc::clone(&path),
+                cache.clone(),
+                store.clone(),
+                Arc::clone(&known),
+            );
             let Ok((result, cached)) =
                 tokio::task::spawn_blocking(move || reload_config(&file, &cache, &store, &before)).await
             else {
@@ -116,7 +91,7 @@ pub(super) fn spawn(
             }
             shown = now;
             if let Ok(config) = &result {
-                known = fingerprints(config);
+                known = Arc::new(fingerprints(config.profiles.iter()));
             }
             let result = result.map_err(|e| e.to_string());
             if results.send(Action::ConfigReloaded { result, cached }).is_err() {
@@ -127,12 +102,19 @@ pub(super) fn spawn(
     recheck
 }
 
-fn fingerprints(config: &Config) -> HashMap<String, String> {
-    config
-        .profiles
-        .iter()
-        .map(|p| (p.name.clone(), p.fingerprint()))
-        .collect()
+/// What each profile asks the server for, by name, as a hash of its
+/// fingerprint: a tenth of the memory of the text, for a fleet.
+type Known = HashMap<String, u64>;
+
+fn fingerprints<'a>(profiles: impl Iterator<Item = &'a Profile>) -> Known {
+    profiles.map(|p| (p.name.clone(), fingerprint_hash(p))).collect()
+}
+
+fn fingerprint_hash(profile: &Profile) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    profile.fingerprint().hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The config as the TUI shows it (secrets kept by wktui live where this
@@ -142,10 +124,11 @@ fn reload_config(
     path: &Path,
     cache: &TokenCache,
     store: &SecretSource,
-    before: &HashMap<String, String>,
+    before: &Known,
 ) -> (Result<Config, ConfigError>, Vec<(String, Token)>) {
-    let mut config = match config::load(path) {
-        Ok(config) => config,
+    // Read whole (the file changed), and indexed again for the next command.
+    let mut config = match config::load_with_index(path, cache.private_dir(), config::Want::All) {
+        Ok(loaded) => loaded.config,
         Err(e) => return (Err(e), Vec::new()),
     };
     for profile in &mut config.profiles {
@@ -156,7 +139,7 @@ fn reload_config(
     let cached = config
         .profiles
         .iter()
-        .filter(|p| before.get(&p.name) != Some(&p.fingerprint()))
+        .filter(|p| before.get(&p.name) != Some(&fingerprint_hash(p)))
         .filter_map(|p| cache.load(p).map(|t| (p.name.clone(), t)))
         .collect();
     (Ok(config), cached)
@@ -212,7 +195,7 @@ mod tests {
             let p = Profile::new(name, Endpoint::Region(Region::Us), id);
             cache.store(&p, &token()).expect("store");
         }
-        let before: HashMap<String, String> = [
+        let before: Known = [
             ("kept", Profile::new("kept", Endpoint::Region(Region::Us), "k")),
             (
                 "edited",
@@ -220,7 +203,7 @@ mod tests {
             ),
         ]
         .into_iter()
-        .map(|(n, p)| (n.to_owned(), p.fingerprint()))
+        .map(|(n, p)| (n.to_owned(), fingerprint_hash(&p)))
         .collect();
         let (config, cached) = reload_config(&path, &cache, &SecretSource::Memory, &before);
         let config = config.expect("valid");

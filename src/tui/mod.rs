@@ -5,6 +5,7 @@
 
 mod action;
 mod app;
+mod cache_watch;
 mod config_watch;
 mod form;
 mod layout;

@@ -16,12 +16,13 @@ use ratatui::backend::CrosstermBackend;
 use secrecy::SecretString;
 use tokio::sync::{Semaphore, mpsc};
 
+use super::cache_watch::CacheNews;
 use super::{Action, App, Effect, draw as draw_view};
 use crate::clipboard::{self, Method};
 use crate::clock;
 use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, Origin};
-use crate::model::{Endpoint, Profile, Timestamp};
+use crate::model::{Endpoint, Profile, Timestamp, Token};
 use crate::profiles::{self, ProfileError};
 
 /// What the TUI runs on: a config file (the user's, or the demo's copy) and the core.
@@ -53,6 +54,9 @@ impl Ended {
         }
     }
 }
+
+/// Cached tokens read and sent to the App at a time, after the first frame.
+const TOKEN_BATCH: usize = 512;
 
 /// Signal numbers, the same on every Unix the TUI runs on.
 const SIGHUP: i32 = 1;
@@ -126,58 +130,71 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
         base_url_for_new,
     } = ctx;
     let now = clock::now();
-    let cached: Vec<_> = config
-        .profiles
-        .iter()
-        .filter_map(|p| engine.cache().load(p).map(|t| (p.name.clone(), t)))
-        .collect();
-    let mut app = App::new(config.profiles.clone(), config.settings.clone(), cached, now);
+    let settings = config.settings.clone();
+    let mut app = App::new(config.profiles, settings.clone(), Vec::new(), now);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.utc_offset_secs = local_utc_offset(now);
     app.secret_store = engine.secrets().source();
     let size = terminal.size().map_err(|e| e.to_string())?;
     app.update(Action::Resize(size.width, size.height));
 
+    // The first frame shows the cached tokens of the rows on screen, read
+    // now; everything else a big fleet needs comes after it is drawn.
+    let on_screen: Vec<(String, Token)> = app
+        .rows_on_screen()
+        .filter_map(|row| {
+            let token = engine.cache().load(&row.profile)?;
+            Some((row.profile.name.clone(), token))
+        })
+        .collect();
+    let rest_pending = app.rows_on_screen().count() < app.rows().len();
+    app.update(Action::CachedTokens {
+        tokens: on_screen,
+        rest_pending,
+    });
+    draw(terminal, &app)?;
+    panic_for_tests();
+
     let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
     let mut input = spawn_input_reader();
     let recheck_config = super::config_watch::spawn(
         config_path.clone(),
-        &config,
+        app.rows().iter().map(|r| &*r.profile),
         engine.cache().clone(),
         engine.secrets().source(),
         results_tx.clone(),
     );
+    let (news_tx, mut cache_news) = mpsc::unbounded_channel();
+    if let Some(dir) = engine.cache().private_dir() {
+        super::cache_watch::spawn(dir.to_path_buf(), news_tx, results_tx.clone());
+    }
     let mut worker = Worker {
         engine,
         config_path,
         recheck_config,
         base_url_for_new,
-        profiles: config
-            .profiles
-            .iter()
-            .map(|p| (p.name.clone(), p.clone()))
-            .collect(),
-        results: results_tx.clone(),
-        permits: Arc::new(Semaphore::new(config.settings.concurrency.max(1))),
+        profiles: Arc::new(
+            app.rows()
+                .iter()
+                .map(|r| (r.profile.name.clone(), Arc::clone(&r.profile)))
+                .collect(),
+        ),
+        results: results_tx,
+        permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
         renames: HashMap::new(),
         in_flight: HashMap::new(),
-        watched: Arc::new(std::sync::Mutex::new(config.profiles.clone())),
+        profiles_copied: false,
     };
     let mut signals = Signals::new();
-    spawn_cache_watcher(
-        worker.engine.cache().clone(),
-        Arc::clone(&worker.watched),
-        &app,
-        results_tx,
-    );
-
+    if rest_pending {
+        worker.load_all_tokens();
+    }
     if refresh_at_start {
         let key = event::KeyEvent::new(event::KeyCode::Char('R'), event::KeyModifiers::SHIFT);
         let effects = app.update(Action::Key(key));
         worker.perform(effects, terminal);
+        draw(terminal, &app)?;
     }
-    draw(terminal, &app)?;
-    panic_for_tests();
     let ended = loop {
         let wait = app
             .next_deadline()
@@ -190,6 +207,10 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
                 None => continue,
             },
             _ = sleep_or_forever(wait) => Action::Tick(clock::now()),
+            Some(news) = cache_news.recv() => {
+                worker.read_cache_news(news);
+                continue;
+            },
             signal = signals.any() => break Ended::Signal(signal),
         };
         let mut pending = vec![action];
@@ -201,7 +222,19 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
             pending.extend(to_action(event));
         }
         let pending: Vec<Action> = pending.into_iter().map(|a| worker.vet(a)).collect();
-        let effects = apply(&mut app, pending);
+        let mut effects = apply(&mut app, pending);
+        worker.share_profiles(&app);
+        // A refusal pauses its host in the middle of a fetch: no result says
+        // so. Asked (a lock and a few hosts) while anything is in flight or shown.
+        if app.wants_pause_news() {
+            let paused = worker.engine.paused_hosts();
+            if !app
+                .paused_hosts()
+                .eq(paused.iter().map(|(h, t)| (h.as_str(), *t)))
+            {
+                effects.extend(app.update(Action::HostsPaused(paused)));
+            }
+        }
         let quit = worker.perform(effects, terminal);
         if quit || app.should_quit() {
             break if app.interrupted() {
@@ -363,57 +396,6 @@ fn local_utc_offset(now: Timestamp) -> i32 {
         .map_or(0, |t| t.offset().fix().local_minus_utc())
 }
 
-/// Tokens that scripts fetch (`wktui token`) land in the shared cache; every
-/// two seconds the watcher looks at the cache directory (one `stat`) and, when
-/// something was stored, reads the profiles' tokens and sends the new ones.
-fn spawn_cache_watcher(
-    cache: crate::cache::TokenCache,
-    profiles: Arc<std::sync::Mutex<Vec<Profile>>>,
-    app: &App,
-    results: mpsc::UnboundedSender<Action>,
-) {
-    let mut seen: HashMap<String, Timestamp> = app
-        .rows()
-        .iter()
-        .filter_map(|r| r.token.as_ref().map(|t| (r.profile.name.clone(), t.obtained_at)))
-        .collect();
-    let dir_changed_at = |dir: &std::path::Path| std::fs::metadata(dir).and_then(|m| m.modified()).ok();
-    let mut last_change = dir_changed_at(cache.dir());
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(2));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            every.tick().await;
-            let cache = cache.clone();
-            let profiles = Arc::clone(&profiles);
-            let previous = last_change;
-            let scan = tokio::task::spawn_blocking(move || {
-                let now_changed = dir_changed_at(cache.dir());
-                if now_changed == previous {
-                    return (now_changed, Vec::new());
-                }
-                let profiles = profiles.lock().map(|p| p.clone()).unwrap_or_default();
-                let tokens = profiles
-                    .iter()
-                    .filter_map(|p| cache.load(p).map(|t| (p.name.clone(), t)))
-                    .collect::<Vec<_>>();
-                (now_changed, tokens)
-            })
-            .await;
-            let Ok((changed, tokens)) = scan else { return };
-            last_change = changed;
-            for (name, token) in tokens {
-                if seen.get(&name) != Some(&token.obtained_at) {
-                    seen.insert(name.clone(), token.obtained_at);
-                    if results.send(Action::TokenFromCache { name, token }).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-}
-
 /// Performs effects: each becomes a background task whose result comes back
 /// on `results` as an `Action`.
 struct Worker {
@@ -423,15 +405,16 @@ struct Worker {
     recheck_config: Arc<tokio::sync::Notify>,
     /// Given to profiles saved from the form that name a region (the demo's server).
     base_url_for_new: Option<String>,
-    profiles: HashMap<String, Profile>,
+    /// By name, the App's own; shared with the tasks that read cached tokens.
+    profiles: Arc<HashMap<String, Arc<Profile>>>,
     results: mpsc::UnboundedSender<Action>,
     permits: Arc<Semaphore>,
     /// New name -> old name of edits in flight.
     renames: HashMap<String, String>,
     /// Name -> the profile's fingerprint when its refresh was sent.
     in_flight: HashMap<String, String>,
-    /// The profiles the cache watcher looks up, kept in step by `observe`.
-    watched: Arc<std::sync::Mutex<Vec<Profile>>>,
+    /// `profiles` holds copies made by `observe` until `share_profiles`.
+    profiles_copied: bool,
 }
 
 impl Worker {
@@ -484,6 +467,67 @@ impl Worker {
         });
     }
 
+    /// Reads again what the cache watcher says changed: the tokens of some
+    /// profiles (one file each), or of all of them.
+    fn read_cache_news(&self, news: CacheNews) {
+        match news {
+            CacheNews::AllTokens => self.load_all_tokens(),
+            CacheNews::Tokens(names) => {
+                let profiles = Arc::clone(&self.profiles);
+                let cache = self.engine.cache().clone();
+                let results = self.results.clone();
+                tokio::task::spawn_blocking(move || {
+                    for name in names {
+                        let Some(profile) = profiles.get(&name) else {
+                            continue;
+                        };
+                        if let Some(token) = cache.load(profile) {
+                            let _ = results.send(Action::TokenFromCache { name, token });
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /// Every profile's cached token, from one listing of the cache dir and
+    /// the files it shows, sent in batches (`CachedTokens`) so that a fleet's
+    /// tokens are never all in flight at once beside the rows that keep them.
+    fn load_all_tokens(&self) {
+        let profiles = Arc::clone(&self.profiles);
+        let cache = self.engine.cache().clone();
+        let results = self.results.clone();
+        tokio::task::spawn_blocking(move || {
+            let stored = cache.stored_names();
+            let all: Vec<&Profile> = profiles
+                .values()
+                .filter(|p| stored.contains(&p.name))
+                .map(|p| &**p)
+                .collect();
+            let mut batches = all.chunks(TOKEN_BATCH).peekable();
+            if batches.peek().is_none() {
+                let _ = results.send(Action::CachedTokens {
+                    tokens: Vec::new(),
+                    rest_pending: false,
+                });
+            }
+            while let Some(batch) = batches.next() {
+                let tokens = batch
+                    .iter()
+                    .zip(cache.load_stored(batch, &stored))
+                    .filter_map(|(p, token)| Some((p.name.clone(), token?)))
+                    .collect();
+                let action = Action::CachedTokens {
+                    tokens,
+                    rest_pending: batches.peek().is_some(),
+                };
+                if results.send(action).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
     fn copy(&self, name: String, token: crate::model::AccessToken, terminal: &mut Term) {
         let settings = self.engine.settings();
         match clipboard::method_for(settings.clipboard) {
@@ -530,7 +574,7 @@ impl Worker {
     fn vet(&mut self, action: Action) -> Action {
         if let Action::Refreshed { name, result } = &action {
             let asked_for = self.in_flight.remove(name);
-            let current = self.profiles.get(name).map(Profile::fingerprint);
+            let current = self.profiles.get(name).map(|p| p.fingerprint());
             if result.is_ok() && asked_for.is_some() && asked_for != current {
                 return Action::Refreshed {
                     name: name.clone(),
@@ -551,10 +595,12 @@ impl Worker {
                 profile,
                 result: Ok(()),
             } => {
+                let profiles = Arc::make_mut(&mut self.profiles);
                 if let Some(old) = self.renames.remove(&profile.name) {
-                    self.profiles.remove(&old);
+                    profiles.remove(&old);
                 }
-                self.profiles.insert(profile.name.clone(), profile.clone());
+                profiles.insert(profile.name.clone(), Arc::new(profile.clone()));
+                self.profiles_copied = true;
             }
             Action::ProfileSaved {
                 profile,
@@ -563,21 +609,35 @@ impl Worker {
                 self.renames.remove(&profile.name);
             }
             Action::ProfileDeleted { name, result: Ok(()) } => {
-                self.profiles.remove(name);
+                Arc::make_mut(&mut self.profiles).remove(name);
             }
             Action::ConfigReloaded {
                 result: Ok(config), ..
             } => {
-                self.profiles = config
-                    .profiles
-                    .iter()
-                    .map(|p| (p.name.clone(), p.clone()))
-                    .collect();
+                self.profiles = Arc::new(
+                    config
+                        .profiles
+                        .iter()
+                        .map(|p| (p.name.clone(), Arc::new(p.clone())))
+                        .collect(),
+                );
+                self.profiles_copied = true;
             }
-            _ => return,
+            _ => {}
         }
-        let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
-        *watched = self.profiles.values().cloned().collect();
+    }
+
+    /// Takes the App's own profiles again after copies were made for the
+    /// actions of a batch: one copy of each profile, however many there are.
+    fn share_profiles(&mut self, app: &App) {
+        if std::mem::take(&mut self.profiles_copied) {
+            self.profiles = Arc::new(
+                app.rows()
+                    .iter()
+                    .map(|r| (r.profile.name.clone(), Arc::clone(&r.profile)))
+                    .collect(),
+            );
+        }
     }
 
     /// Saves against `replacing` as the form showed it, not the worker's
@@ -666,7 +726,12 @@ mod tests {
             config_path: dir.join("config.toml"),
             recheck_config: Arc::new(tokio::sync::Notify::new()),
             base_url_for_new: None,
-            profiles: profiles.iter().map(|p| (p.name.clone(), p.clone())).collect(),
+            profiles: Arc::new(
+                profiles
+                    .iter()
+                    .map(|p| (p.name.clone(), Arc::new(p.clone())))
+                    .collect(),
+            ),
             results,
             permits: Arc::new(Semaphore::new(1)),
             renames: HashMap::new(),
@@ -674,7 +739,7 @@ mod tests {
                 .iter()
                 .map(|p| (p.name.clone(), p.fingerprint()))
                 .collect(),
-            watched: Arc::new(std::sync::Mutex::new(profiles.to_vec())),
+            profiles_copied: false,
         }
     }
 
@@ -702,8 +767,8 @@ mod tests {
             profile: edited.clone(),
             result: Ok(()),
         });
-        assert_eq!(w.profiles.get("p"), Some(&edited));
-        assert_eq!(w.watched.lock().expect("watched").len(), 2);
+        assert_eq!(w.profiles.get("p").map(|p| &**p), Some(&edited));
+        assert_eq!(w.profiles.len(), 2);
         let out = w.vet(Action::Refreshed {
             name: "p".into(),
             result: fetched(),

@@ -535,7 +535,7 @@ fn an_edit_form_whose_profile_changed_elsewhere_says_so() {
         .rows()
         .iter()
         .filter(|r| r.name() != "prod")
-        .map(|r| r.profile.clone());
+        .map(|r| (*r.profile).clone());
     let profiles = std::iter::once(changed).chain(others).collect();
     app.update(Action::ConfigReloaded {
         result: Ok(crate::config::Config {
@@ -545,4 +545,52 @@ fn an_edit_form_whose_profile_changed_elsewhere_says_so() {
         cached: Vec::new(),
     });
     assert_snapshot!("form_changed_elsewhere_80x24", render(&mut app, 80, 24));
+}
+
+// --- hosts that ask to wait, processes that hand out tokens ---
+
+#[test]
+fn a_rate_limited_host_says_when_it_is_asked_again_and_its_rows_wait() {
+    let mut app = fleet();
+    select(&mut app, "dev-apac");
+    press(&mut app, KeyCode::Char('R'));
+    app.update(Action::HostsPaused(vec![(
+        "api.apac.wdesk.com:443".into(),
+        Timestamp(now().as_millis() + 12_400),
+    )]));
+    app.update(Action::Tick(Timestamp(now().as_millis() + 2_300)));
+    // The message of R first, in the status line.
+    assert_snapshot!("rate_limited_80x24", render(&mut app, 80, 24));
+    // Then the pause, counting down.
+    app.update(Action::Tick(Timestamp(now().as_millis() + 6_000)));
+    assert_snapshot!("rate_limited_later_120x40", render(&mut app, 120, 40));
+    app.update(Action::Tick(Timestamp(now().as_millis() + 13_000)));
+    assert!(
+        !render(&mut app, 80, 24).contains("limiting"),
+        "the pause has passed"
+    );
+}
+
+#[test]
+fn profiles_handed_out_by_serve_or_exec_are_marked_and_say_by_whom() {
+    use crate::presence::{Active, Kind};
+    let mut app = fleet();
+    app.update(Action::ActiveProcesses(vec![
+        Active {
+            pid: 4242,
+            kind: Kind::Serve,
+            profiles: vec!["prod".into(), "staging-eu".into()],
+            url: Some("http://127.0.0.1:8377".into()),
+            started_at_ms: 1,
+        },
+        Active {
+            pid: 4343,
+            kind: Kind::Exec,
+            profiles: vec!["prod".into(), "dev-apac".into()],
+            url: None,
+            started_at_ms: 2,
+        },
+    ]));
+    assert_snapshot!("served_120x40", render(&mut app, 120, 40));
+    assert_snapshot!("served_80x24", render(&mut app, 80, 24));
 }

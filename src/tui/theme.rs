@@ -24,6 +24,7 @@ pub fn marker(indicator: Indicator, now: Timestamp) -> &'static str {
         Indicator::NoToken => "○",
         Indicator::Error => "!",
         Indicator::Refreshing => spinner(now),
+        Indicator::Waiting => "◷",
     }
 }
 
@@ -36,6 +37,7 @@ pub fn word(indicator: Indicator) -> &'static str {
         Indicator::NoToken => "no token",
         Indicator::Error => "error",
         Indicator::Refreshing => "refreshing",
+        Indicator::Waiting => "waiting",
     }
 }
 
@@ -65,6 +67,7 @@ impl Theme {
             Indicator::Expired | Indicator::Error => self.fg(Color::Red).add_modifier(Modifier::BOLD),
             Indicator::NoToken => self.dim(),
             Indicator::Refreshing => self.fg(Color::Cyan),
+            Indicator::Waiting => self.fg(Color::Yellow),
         }
     }
 

@@ -346,7 +346,14 @@ impl App {
         self.start_refresh(vec![name])
     }
 
-    fn refresh_stale(&mut self) -> Vec<Effect> {
+    pub(super) fn refresh_stale(&mut self) -> Vec<Effect> {
+        // Tokens of rows off screen may still be on their way from the
+        // cache: without them every such row would look as if it had none.
+        if self.tokens_pending {
+            self.refresh_when_loaded = true;
+            self.info("reading the cached tokens first; then refreshing what needs it…".into());
+            return Vec::new();
+        }
         let (now, margin) = (self.now, self.settings.refresh_margin);
         let names: Vec<String> = self
             .rows

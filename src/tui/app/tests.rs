@@ -6,6 +6,7 @@ use crossterm::event::{
 
 use super::*;
 use crate::model::{AccessToken, Endpoint, Region, Scopes};
+use crate::presence::Active;
 
 const T0: u64 = 1_700_000_000;
 
@@ -846,6 +847,168 @@ fn a_refresh_in_flight_is_not_overtaken_by_the_cache() {
     });
     let shown = app.row("prod").and_then(|r| r.token.as_ref()).expect("token");
     assert_eq!(shown.access_token.expose(), "wk.token-30");
+}
+
+// --- a fleet: tokens read in the background ---
+
+fn fleet_of(count: usize) -> App {
+    let names: Vec<String> = (0..count).map(|i| format!("p{i:05}")).collect();
+    let profiles = names.iter().map(|n| profile(n)).collect();
+    let mut app = App::new(profiles, Settings::default(), Vec::new(), at(0));
+    app.update(Action::Resize(80, 24));
+    app
+}
+
+#[test]
+fn the_rows_on_screen_are_the_ones_the_list_draws() {
+    let mut app = fleet_of(500);
+    let height = app.list().page();
+    let shown: Vec<&str> = app.rows_on_screen().map(ProfileRow::name).collect();
+    assert_eq!(shown.len(), height);
+    assert_eq!(shown.first(), Some(&"p00000"));
+    key(&mut app, KeyCode::End);
+    let shown: Vec<&str> = app.rows_on_screen().map(ProfileRow::name).collect();
+    assert_eq!(shown.last(), Some(&"p00499"));
+    assert_eq!(shown.len(), height);
+    let mut few = fleet_of(3);
+    assert_eq!(few.rows_on_screen().count(), 3);
+    ch(&mut few, '/');
+    type_text(&mut few, "p00001");
+    let shown: Vec<&str> = few.rows_on_screen().map(ProfileRow::name).collect();
+    assert_eq!(shown, ["p00001"]);
+}
+
+#[test]
+fn tokens_read_in_the_background_fill_the_rows_and_a_deferred_shift_r_waits_for_them() {
+    let mut app = fleet_of(100);
+    app.update(Action::CachedTokens {
+        tokens: vec![("p00000".into(), token_left(500))],
+        rest_pending: true,
+    });
+    assert!(app.tokens_pending());
+    // Without the others' tokens, R would refresh 99 profiles that may not need it.
+    assert!(ch(&mut app, 'R').is_empty());
+    assert!(status(&app).is_some_and(|s| s.contains("reading the cached tokens first")));
+    let rest: Vec<(String, Token)> = (1..100)
+        .filter(|i| i % 10 != 0)
+        .map(|i| (format!("p{i:05}"), token_left(500)))
+        .collect();
+    let effects = app.update(Action::CachedTokens {
+        tokens: rest,
+        rest_pending: false,
+    });
+    assert!(!app.tokens_pending());
+    let expected: Vec<String> = (10..100).step_by(10).map(|i| format!("p{i:05}")).collect();
+    assert_eq!(refresh_names(&effects), [expected], "only those without a token");
+    assert_eq!(
+        app.row("p00001")
+            .and_then(|r| r.token.as_ref())
+            .map(|t| t.access_token.expose()),
+        Some("wk.token-500")
+    );
+    // A batch never overtakes a newer token or a refresh in flight.
+    app.update(Action::CachedTokens {
+        tokens: vec![
+            ("p00010".into(), token_left(550)),
+            ("p00001".into(), token_left(200)),
+        ],
+        rest_pending: false,
+    });
+    assert!(app.row("p00010").is_some_and(|r| r.token.is_none()), "refreshing");
+    assert_eq!(
+        app.row("p00001")
+            .and_then(|r| r.token.as_ref())
+            .map(|t| t.access_token.expose()),
+        Some("wk.token-500")
+    );
+}
+
+#[test]
+fn ticks_are_asked_for_only_while_something_counts_down_or_spins() {
+    let mut app = fleet_of(100);
+    assert_eq!(app.next_deadline(), None, "no token, nothing in flight: no tick");
+    assert!(!app.wants_pause_news());
+    let effects = ch(&mut app, 'R');
+    assert_eq!(refresh_names(&effects)[0].len(), 100);
+    assert!(app.wants_pause_news());
+    assert!(app.next_deadline().is_some());
+    for i in 0..99 {
+        refreshed(&mut app, &format!("p{i:05}"), Ok(token_left(500)));
+    }
+    assert!(app.wants_pause_news(), "one still in flight");
+    // The last one's profile goes away with a reload while in flight.
+    let kept: Vec<Profile> = (0..99).map(|i| profile(&format!("p{i:05}"))).collect();
+    reload(&mut app, kept, vec![]);
+    assert!(!app.wants_pause_news(), "nothing in flight any more");
+    assert_eq!(
+        app.next_deadline(),
+        Some(at(1)),
+        "the tokens count down each second"
+    );
+}
+
+// --- hosts that ask to wait, and processes that hand out tokens ---
+
+fn on_host(name: &str, url: &str) -> Profile {
+    Profile::new(name, Endpoint::TokenUrl(url.into()), "client")
+}
+
+#[test]
+fn a_paused_host_shows_on_its_waiting_rows_until_it_passes() {
+    let profiles = vec![
+        on_host("limited", "https://api.app.wdesk.com/oauth2/token"),
+        on_host("elsewhere", "https://api.eu.wdesk.com/oauth2/token"),
+        profile("us"),
+    ];
+    let mut app = App::new(profiles, Settings::default(), Vec::new(), at(0));
+    assert!(!app.wants_pause_news(), "nothing in flight, nothing shown");
+    ch(&mut app, 'R');
+    assert!(app.wants_pause_news());
+    app.update(Action::HostsPaused(vec![(
+        "api.app.wdesk.com:443".into(),
+        at(12),
+    )]));
+    let indicator = |app: &App, name: &str| app.indicator(app.row(name).expect("row"));
+    // The region's host is the same host: both wait; the other spins on.
+    assert_eq!(indicator(&app, "limited"), Indicator::Waiting);
+    assert_eq!(indicator(&app, "us"), Indicator::Waiting);
+    assert_eq!(indicator(&app, "elsewhere"), Indicator::Refreshing);
+    let until = app.pause_of(&app.row("us").expect("row").profile);
+    assert_eq!(until, Some(("api.app.wdesk.com:443", at(12))));
+    // The countdown ticks each second, and the pause ends by itself.
+    assert_eq!(app.next_deadline(), Some(Timestamp(at(0).as_millis() + 100)));
+    app.update(Action::Tick(at(12)));
+    assert_eq!(app.paused_hosts().count(), 0);
+    assert_eq!(indicator(&app, "limited"), Indicator::Refreshing);
+}
+
+fn active(pid: u32, kind: crate::presence::Kind, profiles: &[&str]) -> Active {
+    Active {
+        pid,
+        kind,
+        profiles: profiles.iter().map(|p| (*p).to_owned()).collect(),
+        url: (kind == crate::presence::Kind::Serve).then(|| "http://127.0.0.1:8377".to_owned()),
+        started_at_ms: u64::from(pid),
+    }
+}
+
+#[test]
+fn running_serve_and_exec_processes_are_known_by_profile() {
+    use crate::presence::Kind;
+    let mut app = app_with(&["a", "b", "c"], vec![]);
+    assert!(!app.has_active_processes());
+    app.update(Action::ActiveProcesses(vec![
+        active(10, Kind::Serve, &["a", "b"]),
+        active(11, Kind::Exec, &["b"]),
+    ]));
+    assert!(app.has_active_processes());
+    let pids = |app: &App, name: &str| app.active_for(name).map(|a| a.pid).collect::<Vec<_>>();
+    assert_eq!(pids(&app, "a"), [10]);
+    assert_eq!(pids(&app, "b"), [10, 11]);
+    assert!(pids(&app, "c").is_empty());
+    app.update(Action::ActiveProcesses(Vec::new()));
+    assert!(pids(&app, "b").is_empty());
+    assert!(!app.has_active_processes());
 }
 
 // --- following the config file ---

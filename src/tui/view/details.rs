@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use super::bigtext;
 use super::text::{pad, width, wrap};
 use crate::model::{Endpoint, Timestamp, Token, TokenState, format_ago, format_countdown, format_duration};
+use crate::presence::Kind;
 use crate::tui::app::{App, Indicator, ProfileRow, Verification, format_latency};
 use crate::tui::theme::{self, Theme};
 
@@ -58,6 +59,9 @@ struct Details<'a> {
 impl Details<'_> {
     fn lines(&self, height: usize) -> Vec<Line<'static>> {
         let mut rest = Vec::new();
+        if self.pause_lines(&mut rest) {
+            rest.push(Line::default());
+        }
         if let Some(error) = &self.row.last_error {
             self.error_lines(error, &mut rest);
             rest.push(Line::default());
@@ -87,7 +91,7 @@ impl Details<'_> {
     fn hero(&self, big: bool) -> Vec<Line<'static>> {
         let theme = self.theme;
         let now = self.now();
-        let indicator = self.row.indicator(now, self.app.settings().refresh_margin);
+        let indicator = self.app.indicator(self.row);
         let state = self.state();
         let state_style = theme.indicator(token_indicator(state));
         let mut status = vec![
@@ -100,12 +104,16 @@ impl Details<'_> {
             status.push(Span::styled(format!(" {secs} s"), theme.dim()));
         }
         // While refreshing or after an error, also say what the kept token is worth.
-        if matches!(indicator, Indicator::Refreshing | Indicator::Error) && state != TokenState::None {
+        if matches!(
+            indicator,
+            Indicator::Refreshing | Indicator::Waiting | Indicator::Error
+        ) && state != TokenState::None
+        {
             status.push(Span::styled(" · token ", theme.dim()));
             status.push(Span::styled(token_word(state), state_style));
         }
         let Some(token) = &self.row.token else {
-            let hint = if indicator == Indicator::Refreshing {
+            let hint = if matches!(indicator, Indicator::Refreshing | Indicator::Waiting) {
                 "Fetching the first token…"
             } else {
                 "No token yet. Press r to fetch one."
@@ -239,8 +247,37 @@ impl Details<'_> {
         }
     }
 
+    /// `api.app.wdesk.com is limiting requests; asking again in 12s`, while
+    /// the profile's token host asked to wait; whether there was one.
+    fn pause_lines(&self, out: &mut Vec<Line<'static>>) -> bool {
+        let Some((host, until)) = self.app.pause_of(&self.row.profile) else {
+            return false;
+        };
+        let style = self.theme.indicator(Indicator::Waiting);
+        let text = pause_text(host, until, self.now());
+        out.extend(
+            wrap(&text, self.width)
+                .into_iter()
+                .map(|l| Line::styled(l, style)),
+        );
+        true
+    }
+
     fn profile_lines(&self, out: &mut Vec<Line<'static>>) {
         let profile = &self.row.profile;
+        for active in self.app.active_for(self.row.name()) {
+            let (label, text) = match (active.kind, &active.url) {
+                (Kind::Serve, Some(url)) => {
+                    ("Served by", format!("wktui serve (pid {}) at {url}", active.pid))
+                }
+                (Kind::Serve, None) => ("Served by", format!("wktui serve (pid {})", active.pid)),
+                (Kind::Exec, _) => ("In use by", format!("wktui exec (pid {})", active.pid)),
+            };
+            out.extend(self.field(label, &text, self.theme.focus()));
+        }
+        if self.app.active_for(self.row.name()).next().is_some() {
+            out.push(Line::default());
+        }
         let region = match &profile.endpoint {
             Endpoint::Region(region) => region.as_str(),
             Endpoint::TokenUrl(_) => "custom token URL",
@@ -271,6 +308,17 @@ impl Details<'_> {
             })
             .collect()
     }
+}
+
+/// `HOST is limiting requests; asking again in 12s`; the port of https
+/// (every Workiva host's) is left out.
+pub fn pause_text(host: &str, until: Timestamp, now: Timestamp) -> String {
+    let host = host.strip_suffix(":443").unwrap_or(host);
+    let secs = now.millis_until(until).max(0).unsigned_abs().div_ceil(1000);
+    format!(
+        "{host} is limiting requests; asking again in {}",
+        format_duration(secs)
+    )
 }
 
 /// The indicator for a token state alone, for colouring countdowns.

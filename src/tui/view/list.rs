@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use super::details::token_indicator;
 use super::text::{pad, pad_left};
 use crate::model::{TokenState, format_duration};
+use crate::presence::Kind;
 use crate::tui::app::{App, LabelWidths, Mode, ProfileRow};
 use crate::tui::layout::Panes;
 use crate::tui::list::window_start;
@@ -158,7 +159,7 @@ fn header(columns: Columns) -> String {
 fn row_line(row: &ProfileRow, app: &App, theme: Theme, columns: Columns, selected: bool) -> Line<'static> {
     let now = app.now();
     let margin = app.settings().refresh_margin;
-    let indicator = row.indicator(now, margin);
+    let indicator = app.indicator(row);
     let state = row.state(now, margin);
     let state_style = theme.indicator(token_indicator(state));
     let left = match (&row.token, state) {
@@ -178,8 +179,15 @@ fn row_line(row: &ProfileRow, app: &App, theme: Theme, columns: Columns, selecte
         Span::raw(if selected { "▸ " } else { "  " }),
         Span::styled(theme::marker(indicator, now), theme.indicator(indicator)),
         Span::raw(" "),
-        Span::styled(pad(row.name(), columns.name), name_style),
     ];
+    match presence_marker(app, row.name()) {
+        // The name gives up its last columns to the marker, never the marker to the name.
+        Some(marker) if columns.name > 2 => {
+            spans.push(Span::styled(pad(row.name(), columns.name - 2), name_style));
+            spans.push(Span::styled(format!(" {marker}"), theme.focus()));
+        }
+        _ => spans.push(Span::styled(pad(row.name(), columns.name), name_style)),
+    }
     if columns.endpoint > 0 {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(
@@ -212,6 +220,22 @@ fn row_line(row: &ProfileRow, app: &App, theme: Theme, columns: Columns, selecte
         line
     }
 }
+
+/// `⇄` when a running `wktui serve` hands out the profile's tokens, `↪`
+/// when a `wktui exec` runs with them; the details pane says which.
+pub fn presence_marker(app: &App, name: &str) -> Option<&'static str> {
+    let mut marker = None;
+    for active in app.active_for(name) {
+        match active.kind {
+            Kind::Serve => return Some(SERVED),
+            Kind::Exec => marker = Some(IN_USE),
+        }
+    }
+    marker
+}
+
+pub const SERVED: &str = "⇄";
+pub const IN_USE: &str = "↪";
 
 /// Whole scopes, as many as fit, then `+N` for the others: `file:read +1`.
 fn scope_text(scopes: &[String], room: usize) -> String {

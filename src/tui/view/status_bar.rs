@@ -5,14 +5,16 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::details::pause_text;
 use super::text::{fit, width};
-use crate::tui::app::{App, Hint, StatusKind, hints};
-use crate::tui::theme::Theme;
+use crate::tui::app::{App, Hint, Indicator, StatusKind, hints};
+use crate::tui::theme::{self, Theme};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let available = usize::from(area.width);
     // A message first; then, while the config file does not load, why
     // (it stays until fixed); otherwise the keys.
+    // A host asking wktui to wait comes after those: it passes by itself.
     let line = match (app.status(), app.config_error()) {
         (Some(message), _) => Line::from(Span::styled(
             fit(&format!(" {}", message.text), available),
@@ -22,9 +24,30 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             fit(&format!(" config not reloaded: {error}"), available),
             theme.status(StatusKind::Error),
         )),
-        (None, None) => hint_line(app, theme, available),
+        (None, None) => match pause_summary(app) {
+            Some(text) => Line::from(Span::styled(
+                fit(
+                    &format!(" {} {text}", theme::marker(Indicator::Waiting, app.now())),
+                    available,
+                ),
+                theme.indicator(Indicator::Waiting),
+            )),
+            None => hint_line(app, theme, available),
+        },
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The first paused host in words, and how many others there are.
+fn pause_summary(app: &App) -> Option<String> {
+    let mut paused = app.paused_hosts();
+    let (host, until) = paused.next()?;
+    let text = pause_text(host, until, app.now());
+    Some(match paused.count() {
+        0 => text,
+        1 => format!("{text} (and 1 more host)"),
+        more => format!("{text} (and {more} more hosts)"),
+    })
 }
 
 /// As many hints as fit, in order of usefulness; the last two (help and
