@@ -321,6 +321,31 @@ fn a_config_file_that_others_can_write_is_refused_as_ssh_does() {
 }
 
 #[test]
+fn a_cache_dir_that_others_can_enter_is_neither_trusted_nor_changed_and_list_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let srv = server();
+    let sb = sandbox_for(&srv, 10);
+    let first = sb.run(&["token", "p"]).ok().stdout;
+    std::fs::set_permissions(sb.cache_dir(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let run = sb.run(&["list", "--format", "json"]).ok();
+    assert!(
+        run.stdout.contains("\"state\":\"none\""),
+        "not read: {}",
+        run.stdout
+    );
+    run.says(&["cached tokens cannot be read", "wktui doctor"]);
+    let again = sb.run(&["token", "p"]).ok().stdout;
+    assert_ne!(again, first, "fetched anew instead of reading the cache");
+    assert_eq!(srv.token_requests(), 2);
+    let mode = std::fs::metadata(sb.cache_dir())
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o777, "never chmod-ed behind the user's back");
+}
+
+#[test]
 fn control_characters_in_the_config_are_refused_with_the_field() {
     let sb = Sandbox::new();
     sb.write_config(&format!(

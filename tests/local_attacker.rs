@@ -145,6 +145,11 @@ fn a_cache_dir_of_another_user_is_refused_untouched() {
     let run = sb.run(&["list", "--format", "json"]).ok();
     assert!(!run.stdout.contains(PLANTED));
     assert!(run.stdout.contains("\"state\":\"none\""), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("cached tokens cannot be read") && run.stderr.contains("belongs to another user"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

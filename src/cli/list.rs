@@ -28,6 +28,12 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     let mut profiles: Vec<&Profile> = ctx.config.profiles.iter().collect();
     // Names are unique: an unstable sort gives the one order.
     profiles.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    // Every row would say "no token" without saying why: say it once.
+    if let Some(problem) = ctx.engine.cache().problem() {
+        super::eprint_safe!(
+            "wktui: warning: cached tokens cannot be read: {problem}; `wktui doctor` says how to fix it"
+        );
+    }
     // One listing of the cache dir, then only the token files that exist.
     let tokens = ctx.engine.cache().load_many(&profiles);
     let entries: Vec<(&Profile, Option<Token>)> = profiles.into_iter().zip(tokens).collect();

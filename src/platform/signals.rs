@@ -1,6 +1,7 @@
 //! Signals and child processes: running `exec`'s child with
-//! signals forwarded, and waiting for the signal that stops `serve`. The
-//! Unix code is here and nowhere else; other platforms get a plain version.
+//! signals forwarded, waiting for the signal that stops `serve`, and the
+//! signals that end the interface. The Unix code is here and nowhere else;
+//! other platforms get a plain version.
 
 /// How the child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,10 +23,10 @@ impl ChildExit {
 }
 
 #[cfg(unix)]
-pub use unix::{run_forwarding_signals, stop_requested};
+pub use unix::{EndSignals, run_forwarding_signals, stop_requested};
 
 #[cfg(not(unix))]
-pub use other::{run_forwarding_signals, stop_requested};
+pub use other::{EndSignals, run_forwarding_signals, stop_requested};
 
 #[cfg(unix)]
 mod unix {
@@ -122,6 +123,46 @@ mod unix {
             () = next(&mut hup) => "SIGHUP",
         }
     }
+
+    /// SIGTERM, SIGHUP and SIGINT, which end the interface cleanly (in raw
+    /// mode Ctrl-C arrives as a key, but `kill -INT` does not). Listening
+    /// starts when this is made, so none is lost while the interface starts.
+    pub struct EndSignals {
+        streams: Vec<(i32, tokio::signal::unix::Signal)>,
+    }
+
+    impl EndSignals {
+        pub fn listen() -> EndSignals {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [
+                (SIGTERM, SignalKind::terminate()),
+                (SIGHUP, SignalKind::hangup()),
+                (SIGINT, SignalKind::interrupt()),
+            ];
+            EndSignals {
+                streams: kinds
+                    .into_iter()
+                    .filter_map(|(number, kind)| signal(kind).ok().map(|s| (number, s)))
+                    .collect(),
+            }
+        }
+
+        /// Waits for the first of the signals and returns its number.
+        pub async fn any(&mut self) -> i32 {
+            if self.streams.is_empty() {
+                return std::future::pending().await;
+            }
+            std::future::poll_fn(|cx| {
+                for (number, stream) in self.streams.iter_mut() {
+                    if stream.poll_recv(cx).is_ready() {
+                        return std::task::Poll::Ready(*number);
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await
+        }
+    }
 }
 
 #[cfg(not(unix))]
@@ -139,6 +180,20 @@ mod other {
     pub async fn stop_requested() -> &'static str {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
+    }
+
+    /// Ctrl-C from the console, reported as SIGINT.
+    pub struct EndSignals;
+
+    impl EndSignals {
+        pub fn listen() -> EndSignals {
+            EndSignals
+        }
+
+        pub async fn any(&mut self) -> i32 {
+            let _ = tokio::signal::ctrl_c().await;
+            2
+        }
     }
 }
 

@@ -23,6 +23,7 @@ use crate::clock;
 use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, Origin};
 use crate::model::{Endpoint, Profile, Timestamp, Token};
+use crate::platform::signals::EndSignals;
 use crate::profiles::{self, ProfileError};
 
 /// What the TUI runs on: a config file (the user's, or the demo's copy) and the core.
@@ -58,10 +59,8 @@ impl Ended {
 /// Cached tokens read and sent to the App at a time, after the first frame.
 const TOKEN_BATCH: usize = 512;
 
-/// Signal numbers, the same on every Unix the TUI runs on.
-const SIGHUP: i32 = 1;
+/// Ctrl-C read as a key in raw mode ends the interface as SIGINT would.
 const SIGINT: i32 = 2;
-const SIGTERM: i32 = 15;
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
@@ -185,7 +184,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
         in_flight: HashMap::new(),
         profiles_copied: false,
     };
-    let mut signals = Signals::new();
+    let mut signals = EndSignals::listen();
     if rest_pending {
         worker.load_all_tokens();
     }
@@ -332,59 +331,6 @@ fn spawn_input_reader() -> mpsc::UnboundedReceiver<Event> {
         })
         .ok();
     rx
-}
-
-/// SIGTERM, SIGHUP and SIGINT end the interface cleanly (in raw mode Ctrl-C
-/// arrives as a key, but `kill -INT` does not).
-struct Signals {
-    #[cfg(unix)]
-    streams: Vec<(i32, tokio::signal::unix::Signal)>,
-}
-
-impl Signals {
-    fn new() -> Signals {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let kinds = [
-                (SIGTERM, SignalKind::terminate()),
-                (SIGHUP, SignalKind::hangup()),
-                (SIGINT, SignalKind::interrupt()),
-            ];
-            Signals {
-                streams: kinds
-                    .into_iter()
-                    .filter_map(|(number, kind)| signal(kind).ok().map(|s| (number, s)))
-                    .collect(),
-            }
-        }
-        #[cfg(not(unix))]
-        Signals {}
-    }
-
-    /// Waits for the first of the signals and returns its number.
-    async fn any(&mut self) -> i32 {
-        #[cfg(unix)]
-        {
-            if self.streams.is_empty() {
-                return std::future::pending().await;
-            }
-            std::future::poll_fn(|cx| {
-                for (number, stream) in self.streams.iter_mut() {
-                    if stream.poll_recv(cx).is_ready() {
-                        return std::task::Poll::Ready(*number);
-                    }
-                }
-                std::task::Poll::Pending
-            })
-            .await
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            SIGINT
-        }
-    }
 }
 
 /// The local zone's offset, for the times the view shows.
