@@ -68,7 +68,7 @@ printf '%s\n' "$SECRET" | WKTUI_CONFIG=$CFG_P "$WKTUI" profile add p --client-id
 make_fleet() {  # file count url concurrency
   { echo "[settings]"; echo "concurrency = $4"
     for i in $(seq 1 "$2"); do
-      printf '\n[[profile]]\nname = "p%04d"\ntoken_url = "%s/oauth2/token"\nclient_id = "bench"\nsecret_env = "BENCH_SECRET"\n' "$i" "$3"
+      printf '\n[[profile]]\nname = "p%05d"\ntoken_url = "%s/oauth2/token"\nclient_id = "bench"\nsecret_env = "BENCH_SECRET"\n' "$i" "$3"
     done; } > "$1"
 }
 make_fleet "$CFG_LIST" 100 "$FAST" 32

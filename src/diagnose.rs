@@ -18,6 +18,7 @@ use crate::config::env_profile::{self, EnvProfile};
 use crate::config::{self, Config};
 use crate::model::text::clean;
 use crate::model::{Profile, SecretSource, Settings};
+use crate::platform::fs as private;
 use crate::secrets::{SecretError, SecretStore};
 
 /// How long one check may take.
@@ -253,28 +254,27 @@ fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
     (checks, config)
 }
 
-#[cfg(unix)]
 fn config_permissions(path: &Path) -> Check {
-    use std::os::unix::fs::MetadataExt;
-    let me = rustix::process::geteuid().as_raw();
     let mut problems = Vec::new();
     let mut fixes = Vec::new();
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for (what, p) in [("file", path.to_path_buf()), ("directory", dir)] {
         let Ok(meta) = std::fs::metadata(&p) else { continue };
-        if meta.uid() != me && meta.uid() != 0 {
-            problems.push(format!(
-                "the {what} {} belongs to uid {}",
-                p.display(),
-                meta.uid()
-            ));
+        let Some(o) = private::ownership(&meta) else {
+            return Check::new("permissions", None, Status::Skip, "not checked on this platform");
+        };
+        // root's files are trusted, as ssh trusts them.
+        if !o.is_mine && o.owner != 0 {
+            problems.push(format!("the {what} {} belongs to uid {}", p.display(), o.owner));
             fixes.push(format!("chown $(id -u) {}", p.display()));
         }
-        if meta.mode() & 0o022 != 0 {
+        // The rule wktui itself applies: a sticky directory (such as /tmp)
+        // keeps others from replacing the file in it.
+        if o.others_may_write(what == "directory") {
             problems.push(format!(
                 "the {what} {} is writable by others (mode {:o})",
                 p.display(),
-                meta.mode() & 0o777
+                o.mode & 0o777
             ));
             fixes.push(format!("chmod go-w {}", p.display()));
         }
@@ -289,11 +289,6 @@ fn config_permissions(path: &Path) -> Check {
     } else {
         Check::new("permissions", None, Status::Fail, problems.join("; ")).fix(fixes.join("; "))
     }
-}
-
-#[cfg(not(unix))]
-fn config_permissions(_path: &Path) -> Check {
-    Check::new("permissions", None, Status::Skip, "not checked on this platform")
 }
 
 /// The keyring backend wktui uses on this platform.

@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::model::text;
+use crate::platform::fs as private;
 
 /// The subdirectory of the cache dir that holds the registrations.
 const DIR: &str = "active";
@@ -91,7 +92,7 @@ pub fn register(
     }
     let dir = cache_dir.join(DIR);
     for dir in [cache_dir, dir.as_path()] {
-        crate::platform::fs::ensure_private_dir(dir).map_err(|e| std::io::Error::other(e.to_string()))?;
+        private::ensure_private_dir(dir).map_err(|e| std::io::Error::other(e.to_string()))?;
     }
     remove_stale(&dir);
     let entry = Active {
@@ -106,7 +107,7 @@ pub fn register(
     let temp = dir.join(format!(".{unique}.tmp"));
     let path = dir.join(format!("{unique}.json"));
     // Locked before it gets its visible name, so no reader ever sees it unlocked.
-    let mut file = crate::platform::fs::create_private(&temp)?;
+    let mut file = private::create_private(&temp)?;
     let written = file
         .try_lock()
         .map_err(|e| std::io::Error::other(e.to_string()))
@@ -167,32 +168,12 @@ fn read_live(path: &Path) -> Option<Active> {
 /// Opens a file only if it is a regular file (not a link) of this user's that
 /// nobody else may write.
 fn open_trusted(path: &Path) -> Option<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(
-            rustix::fs::OFlags::NOFOLLOW.bits() as i32 | rustix::fs::OFlags::NONBLOCK.bits() as i32,
-        );
-    }
-    let file = options.open(path).ok()?;
+    let file = private::open_no_follow(path).ok()?;
     let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_FILE_LEN || !is_mine(&meta) {
+    if !meta.is_file() || meta.len() > MAX_FILE_LEN || !private::is_mine_and_unwritable_by_others(&meta) {
         return None;
     }
     Some(file)
-}
-
-#[cfg(unix)]
-fn is_mine(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    meta.uid() == rustix::process::geteuid().as_raw() && meta.mode() & 0o022 == 0
-}
-
-#[cfg(not(unix))]
-fn is_mine(_meta: &std::fs::Metadata) -> bool {
-    true
 }
 
 /// Whether another open file (the registering process) holds the lock.

@@ -115,6 +115,20 @@ fn a_bad_config_is_reported_with_where_and_how_to_fix_it() {
             "{perms}"
         );
         assert!(text(perms, "fix").starts_with("chmod go-w "), "{perms}");
+        // A sticky directory such as /tmp: others cannot replace the file, so
+        // doctor agrees with what wktui itself accepts.
+        std::fs::set_permissions(sb.config_path(), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let dir = sb.config_path().parent().expect("dir").to_path_buf();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).expect("chmod dir");
+        let (_, checks) = doctor(&sb, &[]);
+        assert_eq!(status(find(&checks, "permissions", None)), "pass");
+        sb.run(&["profile", "list", "--names"]).ok();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod dir");
+        let (_, checks) = doctor(&sb, &[]);
+        let perms = find(&checks, "permissions", None);
+        assert_eq!(status(perms), "fail");
+        assert!(text(perms, "detail").contains("directory"), "{perms}");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod dir");
     }
 }
 

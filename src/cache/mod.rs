@@ -192,26 +192,7 @@ impl TokenCache {
                 names.insert(stem.to_owned());
             }
         };
-        #[cfg(unix)]
-        {
-            // rustix's listing copies each name once; std's, three times.
-            let opened = rustix::fs::open(
-                dir,
-                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            );
-            if let Ok(mut listing) = opened.and_then(rustix::fs::Dir::new) {
-                while let Some(Ok(entry)) = listing.read() {
-                    keep(entry.file_name().to_bytes());
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                keep(entry.file_name().as_encoded_bytes());
-            }
-        }
+        private::each_file_name(dir, &mut keep);
         names
     }
 

@@ -7,7 +7,6 @@
 //! changed it while the editor was open.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::args::ConfigCommand;
 use super::{CliError, print};
@@ -53,18 +52,9 @@ fn editor() -> String {
         .unwrap_or_else(|| if cfg!(windows) { "notepad" } else { "vi" }.to_owned())
 }
 
-/// Runs the editor on `file` and waits; the editor may carry arguments
-/// (`code --wait`), so it goes through the shell as git does it.
+/// Runs the editor on `file` and waits.
 fn run_editor(editor: &str, file: &Path) -> Result<(), CliError> {
-    #[cfg(unix)]
-    let status = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(file)
-        .status();
-    #[cfg(windows)]
-    let status = Command::new("cmd").arg("/C").arg(editor).arg(file).status();
+    let status = crate::platform::process::editor_command(editor, file).status();
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(CliError::runtime(format!(

@@ -64,13 +64,7 @@ pub struct FileStamp {
 
 impl FileStamp {
     pub fn of(meta: &Metadata) -> FileStamp {
-        #[cfg(unix)]
-        let (device, inode, changed_ns) = {
-            use std::os::unix::fs::MetadataExt;
-            (meta.dev(), meta.ino(), nanos(meta.ctime(), meta.ctime_nsec()))
-        };
-        #[cfg(not(unix))]
-        let (device, inode, changed_ns) = (0, 0, 0);
+        let (device, inode, changed_ns) = private::identity(meta);
         FileStamp {
             device,
             inode,
@@ -103,11 +97,6 @@ impl FileStamp {
             self.device, self.inode, self.len, self.modified_ns, self.changed_ns
         )
     }
-}
-
-#[cfg(unix)]
-fn nanos(secs: i64, nsec: i64) -> i128 {
-    i128::from(secs) * 1_000_000_000 + i128::from(nsec)
 }
 
 fn since_epoch_ns(t: SystemTime) -> i128 {

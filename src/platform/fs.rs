@@ -128,6 +128,65 @@ pub fn open_private_append(path: &Path) -> std::io::Result<File> {
     imp::open_append_no_follow(path)
 }
 
+/// Opens a file for reading without following a link and without waiting
+/// on a FIFO; what it is and who owns it is the caller's to check.
+pub fn open_no_follow(path: &Path) -> std::io::Result<File> {
+    imp::open_no_follow(path)
+}
+
+/// Who owns a file and its permission bits, where the platform has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ownership {
+    pub owner: u32,
+    /// The owner is the user wktui runs as.
+    pub is_mine: bool,
+    /// The permission bits (`0o7777`).
+    pub mode: u32,
+}
+
+impl Ownership {
+    /// Nobody but the owner may write it (a sticky directory counts as
+    /// unwritable when `sticky_is_enough`: others cannot replace our files in it).
+    pub fn others_may_write(&self, sticky_is_enough: bool) -> bool {
+        self.mode & 0o022 != 0 && !(sticky_is_enough && self.mode & 0o1000 != 0)
+    }
+
+    /// Only the owner may read or write it.
+    pub fn is_private(&self) -> bool {
+        self.mode & 0o077 == 0
+    }
+}
+
+/// `None` where the platform has no Unix owners and modes (Windows: ACLs,
+/// not inspected yet).
+pub fn ownership(meta: &std::fs::Metadata) -> Option<Ownership> {
+    imp::ownership(meta)
+}
+
+/// A regular file of the user's own that nobody else may write, or it does
+/// not count; true where the platform cannot tell (see `ownership`).
+pub fn is_mine_and_unwritable_by_others(meta: &std::fs::Metadata) -> bool {
+    ownership(meta).is_none_or(|o| o.is_mine && !o.others_may_write(false))
+}
+
+/// The same, and nobody else may read it either.
+pub fn is_mine_and_private(meta: &std::fs::Metadata) -> bool {
+    ownership(meta).is_none_or(|o| o.is_mine && o.is_private())
+}
+
+/// What identifies a file's contents beyond its size and modification
+/// time: device, inode and change time in nanoseconds (zeros where the
+/// platform has none, which makes such a stamp never trusted alone).
+pub fn identity(meta: &std::fs::Metadata) -> (u64, u64, i128) {
+    imp::identity(meta)
+}
+
+/// Calls `keep` with the name of every entry of `dir`, as bytes; nothing
+/// when it cannot be read.
+pub fn each_file_name(dir: &Path, keep: impl FnMut(&[u8])) {
+    imp::each_file_name(dir, keep)
+}
+
 /// A config file (or its directory) that other users can write could hand
 /// wktui a `secret_command` to run: refuse it, as ssh does, saying how to fix it.
 pub fn check_config_file(path: &Path) -> Result<(), TrustError> {
@@ -191,6 +250,33 @@ mod imp {
             .mode(0o600)
             .custom_flags((OFlags::NOFOLLOW | OFlags::CLOEXEC).bits() as i32)
             .open(path)
+    }
+
+    pub fn ownership(meta: &Metadata) -> Option<super::Ownership> {
+        Some(super::Ownership {
+            owner: meta.uid(),
+            is_mine: meta.uid() == euid(),
+            mode: meta.mode() & 0o7777,
+        })
+    }
+
+    pub fn identity(meta: &Metadata) -> (u64, u64, i128) {
+        let changed = i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec());
+        (meta.dev(), meta.ino(), changed)
+    }
+
+    pub fn each_file_name(dir: &Path, mut keep: impl FnMut(&[u8])) {
+        // rustix's listing copies each name once; std's, three times.
+        let opened = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        );
+        if let Ok(mut listing) = opened.and_then(rustix::fs::Dir::new) {
+            while let Some(Ok(entry)) = listing.read() {
+                keep(entry.file_name().to_bytes());
+            }
+        }
     }
 
     pub fn check_owner_and_mode(path: &Path, meta: &Metadata, fix: &'static str) -> Result<(), TrustError> {
@@ -313,6 +399,22 @@ mod imp {
 
     pub fn open_append_no_follow(path: &Path) -> std::io::Result<File> {
         OpenOptions::new().append(true).create(true).open(path)
+    }
+
+    pub fn ownership(_: &Metadata) -> Option<super::Ownership> {
+        None
+    }
+
+    pub fn identity(_: &Metadata) -> (u64, u64, i128) {
+        (0, 0, 0)
+    }
+
+    pub fn each_file_name(dir: &Path, mut keep: impl FnMut(&[u8])) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                keep(entry.file_name().as_encoded_bytes());
+            }
+        }
     }
 
     pub fn check_owner_and_mode(_: &Path, _: &Metadata, _: &'static str) -> Result<(), TrustError> {

@@ -22,6 +22,23 @@ pub fn shell_command(cmd: &str) -> Command {
     c
 }
 
+/// The user's editor on `file`, through the shell as git runs it: the
+/// editor may carry arguments (`code --wait`). It stays in the terminal's
+/// process group, since it is interactive.
+#[cfg(unix)]
+pub fn editor_command(editor: &str, file: &std::path::Path) -> Command {
+    let mut c = Command::new("/bin/sh");
+    c.arg("-c").arg(format!("{editor} \"$1\"")).arg("sh").arg(file);
+    c
+}
+
+#[cfg(windows)]
+pub fn editor_command(editor: &str, file: &std::path::Path) -> Command {
+    let mut c = Command::new("cmd");
+    c.arg("/C").arg(editor).arg(file);
+    c
+}
+
 /// Puts a child in a process group of its own: Ctrl-C in wktui's terminal
 /// does not reach it, and `kill_tree` reaches all of it.
 pub fn own_process_group(command: &mut Command) {

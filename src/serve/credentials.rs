@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::config::{Durability, write_atomically};
+use crate::platform::fs as private;
 
 const PREFIX: &str = "wktui_";
 /// 256 bits from the operating system's CSPRNG.
@@ -94,7 +95,7 @@ pub fn prepare(path: &Path, token_url: &str, profiles: &[String]) -> Result<Loca
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.exists()
     {
-        crate::platform::fs::ensure_private_dir(dir).map_err(|e| CredentialsError::Write {
+        private::ensure_private_dir(dir).map_err(|e| CredentialsError::Write {
             path: path.to_owned(),
             source: std::io::Error::other(e.to_string()),
         })?;
@@ -140,15 +141,7 @@ fn previous_secret(path: &Path) -> Result<Option<LocalSecret>, CredentialsError>
         }
         Ok(_) => {}
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use rustix::fs::OFlags;
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32);
-    }
-    let file = options.open(path).map_err(read_error)?;
+    let file = private::open_no_follow(path).map_err(read_error)?;
     let meta = file.metadata().map_err(read_error)?;
     let mut bytes = Zeroizing::new(Vec::new());
     (&file)
@@ -161,24 +154,13 @@ fn previous_secret(path: &Path) -> Result<Option<LocalSecret>, CredentialsError>
             path: path.to_owned(),
         });
     }
-    if !is_private_and_mine(&meta) {
+    if !private::is_mine_and_private(&meta) {
         return Ok(None);
     }
     Ok(text
         .lines()
         .find_map(|line| line.strip_prefix("WORKIVA_CLIENT_SECRET="))
         .and_then(LocalSecret::parse))
-}
-
-#[cfg(unix)]
-fn is_private_and_mine(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    meta.uid() == rustix::process::geteuid().as_raw() && meta.mode() & 0o077 == 0
-}
-
-#[cfg(not(unix))]
-fn is_private_and_mine(_meta: &std::fs::Metadata) -> bool {
-    true
 }
 
 #[cfg(test)]
