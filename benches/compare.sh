@@ -6,11 +6,11 @@
 #
 # Needs hyperfine, curl, and for the keyring comparisons dbus-daemon,
 # gnome-keyring-daemon and secret-tool (Debian: hyperfine curl dbus-daemon
-# gnome-keyring libsecret-tools). Touches nothing of the user's: a private
+# gnome-keyring libsecret-tools time). Touches nothing of the user's: a private
 # HOME, config, cache, D-Bus session and keyring are made for the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in hyperfine curl dbus-daemon gnome-keyring-daemon secret-tool rustc; do
+for tool in hyperfine curl dbus-daemon gnome-keyring-daemon secret-tool rustc /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "compare.sh: needs $tool" >&2; exit 2; }
 done
 
@@ -130,21 +130,16 @@ hyperfine -N --warmup 5 --runs 60 --export-markdown "$OUT/5b-list-10k.md" --expo
   -n 'wktui list, 1 profile' "env WKTUI_CONFIG=$CFG_ONE $WKTUI list" \
   -n 'wktui list, 10,000 profiles, no token cached' "env WKTUI_CONFIG=$CFG_10K WKTUI_CACHE_DIR=$EMPTY_CACHE $WKTUI list" \
   -n 'wktui list, 10,000 profiles, every token cached' "env WKTUI_CONFIG=$CFG_10K $WKTUI list"
-# Peak resident memory of one run, the largest of 20.
+# Peak resident memory of one run, the largest of 20, by GNU time: a child
+# forked from a bigger process (python, a shell) would count the parent's
+# pages it held before exec.
 peak_rss_kib() {
-  python3 - "$@" <<'PY'
-import os, resource, subprocess, sys
-peaks = []
-for _ in range(20):
-    pid = os.fork()
-    if pid == 0:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.execvp(sys.argv[1], sys.argv[1:])
-    _, _, usage = os.wait4(pid, 0)
-    peaks.append(usage.ru_maxrss)
-print(max(peaks))
-PY
+  local peak=0 kib
+  for _ in $(seq 20); do
+    kib=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1)
+    [ "$kib" -gt "$peak" ] && peak=$kib
+  done
+  echo "$peak"
 }
 {
   echo "token_1 $(peak_rss_kib env WKTUI_CONFIG=$CFG_ONE $WKTUI token p00001)"

@@ -8,6 +8,7 @@ mod copy;
 mod doctor;
 mod env;
 mod exec;
+mod fast_args;
 mod list;
 mod man;
 mod output;
@@ -217,7 +218,10 @@ pub fn main() -> ExitCode {
             .var(completions::COMPLETE_ENV)
             .complete();
     }
-    let cli = Cli::try_parse().unwrap_or_else(|e| without_hidden_suggestions(e).exit());
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = fast_args::parse(&args).unwrap_or_else(|| {
+        Cli::try_parse_from(args).unwrap_or_else(|e| without_hidden_suggestions(e).exit())
+    });
     if let Err(e) = start_logging(cli.log_level.as_deref()) {
         report(&e);
         return ExitCode::from(e.code);
