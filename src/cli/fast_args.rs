@@ -1,17 +1,25 @@
-//! The command line scripts run most, `wktui token NAME`, read without
-//! building clap's whole command tree: a cached token is a process of about
-//! a millisecond, and setting up every subcommand's arguments (and touching
-//! their code and help texts) was a measurable share of it. Anything else,
+//! The command lines scripts run most, `wktui token NAME` and `wktui list`,
+//! read without building clap's whole command tree: a cached token is a
+//! process of about a millisecond, and setting up every subcommand's
+//! arguments (and touching their code and help texts) was a measurable share
+//! of it. Anything else,
 //! any flag or odd name, goes to clap, which stays the one definition of
 //! the command line; a test checks that both read these lines the same.
 
 use std::ffi::OsString;
 
-use super::args::{Cli, Command, TokenArgs, TokenFormat};
+use super::args::{Cli, Command, FormatArg, ListArgs, TokenArgs, TokenFormat};
 
 /// `Some` only for exactly `token NAME`, with a NAME clap would take as a
-/// plain value (not empty, not starting with `-`).
+/// plain value (not empty, not starting with `-`), or `list` alone.
 pub fn parse(args: &[OsString]) -> Option<Cli> {
+    if let [_, command] = args
+        && command == "list"
+    {
+        return Some(cli(Command::List(ListArgs {
+            format: FormatArg { format: None },
+        })));
+    }
     let [_, command, name] = args else {
         return None;
     };
@@ -19,17 +27,21 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
     if command != "token" || name.is_empty() || name.starts_with('-') {
         return None;
     }
-    Some(Cli {
+    Some(cli(Command::Token(TokenArgs {
+        name: name.to_owned(),
+        refresh: false,
+        min_ttl: None,
+        format: TokenFormat::Bare,
+    })))
+}
+
+fn cli(command: Command) -> Cli {
+    Cli {
         config: None,
         quiet: false,
         log_level: None,
-        command: Some(Command::Token(TokenArgs {
-            name: name.to_owned(),
-            refresh: false,
-            min_ttl: None,
-            format: TokenFormat::Bare,
-        })),
-    })
+        command: Some(command),
+    }
 }
 
 #[cfg(test)]
@@ -53,6 +65,7 @@ mod tests {
             &["token", "name with spaces"],
             &["token", "help"],
             &["token", "ünïcode"],
+            &["list"],
         ] {
             let fast = parse(&argv(words)).expect("taken");
             let clap = Cli::try_parse_from(argv(words)).expect("clap parses it");
@@ -72,6 +85,8 @@ mod tests {
             &["--config", "x", "token"],
             &["token", ""],
             &["list", "prod"],
+            &["list", "--format", "json"],
+            &["list", "-q"],
             &["tokens", "prod"],
             &["token", "--", "prod"],
         ] {
