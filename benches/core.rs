@@ -54,7 +54,7 @@ fn core(c: &mut Criterion) {
 
     let dir = tempfile::tempdir().expect("tempdir");
     // A directory of its own, made private: the tempdir itself is 0755.
-    let cache = TokenCache::new(&dir.path().join("cache"));
+    let cache = TokenCache::new(dir.path().join("cache"));
     let config = config::parse(&one, Path::new("c")).expect("valid");
     let profile = &config.profiles[0];
     let response = BearerToken {

@@ -64,14 +64,9 @@ pub fn check_private_dir(dir: &Path) -> Result<(), TrustError> {
     imp::check_private_dir(dir)
 }
 
-/// Reads a file only if it can be trusted (see the module comment) and is at
-/// most `limit` bytes; `Ok(None)` when it does not exist.
-pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, TrustError> {
-    let file = match imp::open_no_follow(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(TrustError::io(path, e)),
-    };
+/// The metadata of an opened file that is a regular file of the user's own
+/// that nobody else may write; an error that says which, otherwise.
+fn check_own_regular_file(file: &File, path: &Path) -> Result<std::fs::Metadata, TrustError> {
     let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;
     if !meta.is_file() {
         return Err(TrustError::WrongKind {
@@ -80,6 +75,18 @@ pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, TrustErr
         });
     }
     imp::check_owner_and_mode(path, &meta, imp::FILE_FIX)?;
+    Ok(meta)
+}
+
+/// Reads a file only if it can be trusted (see the module comment) and is at
+/// most `limit` bytes; `Ok(None)` when it does not exist.
+pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, TrustError> {
+    let file = match imp::open_no_follow(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(TrustError::io(path, e)),
+    };
+    let meta = check_own_regular_file(&file, path)?;
     if meta.len() > limit {
         return Err(TrustError::TooLarge {
             path: path.to_path_buf(),
@@ -105,14 +112,7 @@ pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, TrustErr
 /// regular file; never follows a link.
 pub fn open_lock_file(path: &Path) -> Result<File, TrustError> {
     let file = imp::create_no_follow(path).map_err(|e| TrustError::io(path, e))?;
-    let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;
-    if !meta.is_file() {
-        return Err(TrustError::WrongKind {
-            path: path.to_path_buf(),
-            expected: "regular file",
-        });
-    }
-    imp::check_owner_and_mode(path, &meta, imp::FILE_FIX)?;
+    check_own_regular_file(&file, path)?;
     Ok(file)
 }
 
