@@ -5,7 +5,8 @@
 //! refreshes one token every two seconds.
 //!
 //! `cargo bench --bench tui_timing` (add `-- --idle-secs 10` for a quick run,
-//! `-- --fleet-only` for the 10,000-profile rows alone; `WKTUI_BENCH_BIN=PATH`
+//! `-- --fleet-only` for the 10,000-profile rows alone, `-- --idle-only` for
+//! idle CPU alone; `WKTUI_BENCH_BIN=PATH`
 //! measures another build of wktui the same way).
 //! Prints a Markdown table; BENCHMARKS.md records the figures.
 
@@ -390,6 +391,15 @@ fn main() {
 
     println!("| measure | result | target |");
     println!("|---|---|---|");
+    // Idle CPU alone, for comparing two builds (WKTUI_BENCH_BIN) back to back.
+    if args.iter().any(|a| a == "--idle-only") {
+        let (cpu, percent, _) = idle_cpu(idle_secs, 100, false);
+        println!(
+            "| CPU while idle, 100 profiles counting down, {idle_secs} s | {} of CPU time = {percent:.3}% of one core | ≤ 0.3% |",
+            ms(cpu)
+        );
+        return;
+    }
     if !fleet_only {
         let frames = first_frame(30, 100, true);
         let keys = key_latency_with_refreshes_in_flight(200);
