@@ -3,7 +3,7 @@
 //! background tasks so nothing slow ever runs on the render path.
 
 use std::collections::HashMap;
-use std::io::Stdout;
+use std::io::{BufWriter, Stdout};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,7 +62,12 @@ const TOKEN_BATCH: usize = 512;
 /// Ctrl-C read as a key in raw mode ends the interface as SIGINT would.
 const SIGINT: i32 = 2;
 
-type Term = Terminal<CrosstermBackend<Stdout>>;
+/// A frame reaches the terminal in one write: through `Stdout` alone (a line
+/// writer with a 1 KiB buffer) a full frame was half a dozen.
+type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+/// Larger than any frame of a big terminal's worth of changed cells.
+const FRAME_BUFFER: usize = 64 * 1024;
 
 /// Runs the interface until the user quits. The terminal is restored on
 /// every way out: quit, error, panic, Ctrl-C, SIGTERM.
@@ -72,7 +77,7 @@ pub fn run(ctx: TuiContext) -> Result<Ended, String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let _restore = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let backend = CrosstermBackend::new(std::io::stdout());
+    let backend = CrosstermBackend::new(BufWriter::with_capacity(FRAME_BUFFER, std::io::stdout()));
     let mut terminal = Terminal::new(backend).map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let result = rt.block_on(event_loop(&mut terminal, ctx));
     // Work still in flight (a keyring prompt, a slow server) must not keep a
