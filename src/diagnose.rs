@@ -205,9 +205,9 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 /// Found, valid, and writable by nobody else.
 fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
     let mut checks = Vec::new();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let text = match config::read_text(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
             checks.push(
                 Check::new("config", None, Status::Warn, format!("no config file at {}", path.display()))
                     .fix("add a profile: wktui profile add NAME --client-id ID (or set WORKIVA_CLIENT_ID and WORKIVA_CLIENT_SECRET)"),
@@ -216,13 +216,8 @@ fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
         }
         Err(e) => {
             checks.push(
-                Check::new(
-                    "config",
-                    None,
-                    Status::Fail,
-                    format!("cannot read {}: {e}", path.display()),
-                )
-                .fix("make the file readable by you"),
+                Check::new("config", None, Status::Fail, e.to_string())
+                    .fix("make it a readable config file of yours"),
             );
             return (checks, None);
         }

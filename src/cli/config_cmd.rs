@@ -68,17 +68,7 @@ fn run_editor(editor: &str, file: &Path) -> Result<(), CliError> {
 
 /// The editing session; returns what to tell the user.
 fn edit(path: &Path) -> Result<String, CliError> {
-    let original = match std::fs::read_to_string(path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(ConfigError::Read {
-                path: path.to_path_buf(),
-                source: e,
-            }
-            .into());
-        }
-    };
+    let original = config::read_text(path)?;
     let start = original.as_deref().unwrap_or(TEMPLATE).to_owned();
     // A private copy (0600, in the temp dir), removed unless we keep it for the user.
     let copy = tempfile::Builder::new()
@@ -91,8 +81,9 @@ fn edit(path: &Path) -> Result<String, CliError> {
     let mut last_invalid: Option<String> = None;
     loop {
         run_editor(&editor, copy.path())?;
-        let shown = std::fs::read_to_string(copy.path())
-            .map_err(|e| CliError::runtime(format!("cannot read the edited copy: {e}")))?;
+        let shown = config::read_text(copy.path())?.ok_or_else(|| {
+            CliError::runtime("the edited copy is gone (did the editor remove it?); nothing was saved")
+        })?;
         let text = without_note(&shown);
         if text == start {
             return Ok(format!("No changes; {} is as it was.\n", path.display()));
@@ -133,7 +124,7 @@ fn save(
             return Err(CliError::from(e).with_kept(&kept));
         }
     };
-    let now = std::fs::read_to_string(&target).ok();
+    let now = config::read_text(&target).ok().flatten();
     if now.as_deref() != original {
         let kept = keep(copy)?;
         return Err(CliError::runtime(format!(

@@ -157,7 +157,7 @@ impl Context {
                     ))
                 });
             }
-            eprintln!("wktui: creating the config file {}", config_path.display());
+            eprint_safe!("wktui: creating the config file {}", config_path.display());
         }
         let cache = TokenCache::from_environment();
         let loaded = config::load_with_index(&config_path, cache.private_dir(), want)?;
@@ -249,7 +249,7 @@ fn start_logging(flag: Option<&str>) -> Result<(), CliError> {
         Ok(filter) => filter,
         Err(e) if flag.is_some() => return Err(CliError::usage(e.to_string())),
         Err(e) => {
-            eprintln!("wktui: warning: {e}; logging warnings and errors only");
+            eprint_safe!("wktui: warning: {e}; logging warnings and errors only");
             logging::filter_from(None, None).map_err(|e| CliError::usage(e.to_string()))?
         }
     };
@@ -376,11 +376,7 @@ fn interactive(ctx: TuiContext) -> Result<(), CliError> {
     match ended.exit_code() {
         0 => Ok(()),
         // Ended by a signal or Ctrl-C: the code says which (130, 143, 129), as shells expect.
-        code => Err(CliError {
-            code,
-            message: String::new(),
-            hint: None,
-        }),
+        code => Err(CliError::exit_code(code)),
     }
 }
 

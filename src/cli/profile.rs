@@ -34,7 +34,7 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
         && let Some(advice) = crate::model::advice::token_url_without_path(url)
     {
         // Said before the secret prompt, so the user can stop and retype.
-        eprintln!("wktui: warning: --token-url {advice}");
+        super::eprint_safe!("wktui: warning: --token-url {advice}");
     }
     let secret = match profile.secret_source.is_stored() {
         true => Some(read_secret_input(&profile.name)?),
@@ -356,9 +356,10 @@ fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
     if old.secret_source.is_stored() && !new.secret_source.is_stored() {
         // The secret now comes from elsewhere: do not leave a copy behind.
         if let Err(e) = secrets.delete(&old.name) {
-            eprintln!(
+            super::eprint_safe!(
                 "wktui: warning: the old secret of {} is still in the keyring ({e}); remove it with `secret-tool clear service wktui username {}`",
-                old.name, old.name
+                old.name,
+                old.name
             );
         }
     }

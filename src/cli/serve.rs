@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::runtime(e.to_string()))?;
     let registration = presence::register(&cache_dir, Kind::Serve, &names, Some(&base_url));
     if let Err(e) = &registration {
-        eprintln!(
+        super::eprint_safe!(
             "wktui: warning: cannot register in {}: {e} (the interface will not mark these profiles)",
             cache_dir.display()
         );

@@ -19,15 +19,6 @@ pub const REGION_VAR: &str = "WORKIVA_REGION";
 pub const TOKEN_URL_VAR: &str = "WORKIVA_TOKEN_URL";
 pub const SCOPE_VAR: &str = "WORKIVA_SCOPE";
 
-/// Every variable the `env` profile reads, for documentation and `doctor`.
-pub const VARS: [&str; 5] = [
-    CLIENT_ID_VAR,
-    CLIENT_SECRET_VAR,
-    REGION_VAR,
-    TOKEN_URL_VAR,
-    SCOPE_VAR,
-];
-
 /// Environment variables that would make a profile, but say something wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvProfileError {
@@ -41,6 +32,8 @@ pub enum EnvProfileError {
     TokenUrl(String),
     #[error("${CLIENT_ID_VAR} is set but empty; set it to the client id of the Workiva API grant")]
     EmptyClientId,
+    #[error("${0} holds a control or invisible character; set it to plain text")]
+    NotClean(&'static str),
 }
 
 /// What the environment says about the `env` profile.
@@ -60,6 +53,13 @@ pub enum EnvProfile {
 /// checking that it is there.
 pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<EnvProfile, EnvProfileError> {
     let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    // The same rule as for the config file's fields: what goes to the
+    // server, the cache and the terminal holds no control character.
+    for name in [CLIENT_ID_VAR, REGION_VAR, TOKEN_URL_VAR, SCOPE_VAR] {
+        if var(name).is_some_and(|v| !crate::model::text::is_clean(&v)) {
+            return Err(EnvProfileError::NotClean(name));
+        }
+    }
     let client_id = var(CLIENT_ID_VAR);
     let has_secret = var(CLIENT_SECRET_VAR).is_some_and(|s| !s.is_empty());
     let client_id = match (client_id, has_secret) {
@@ -195,6 +195,22 @@ mod tests {
             panic!("loopback http is allowed");
         };
         assert_eq!(p.token_url(), "http://127.0.0.1:9/oauth2/token");
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_variable() {
+        for var in [CLIENT_ID_VAR, REGION_VAR, TOKEN_URL_VAR, SCOPE_VAR] {
+            let mut pairs = vec![(CLIENT_ID_VAR, "id"), (CLIENT_SECRET_VAR, "s")];
+            pairs.retain(|(name, _)| *name != var);
+            pairs.push((var, "x\u{1b}]0;pwned\u{7}"));
+            assert_eq!(
+                from_env(env(&pairs)),
+                Err(EnvProfileError::NotClean(var)),
+                "{var}"
+            );
+        }
+        let e = EnvProfileError::NotClean(SCOPE_VAR).to_string();
+        assert!(e.contains("$WORKIVA_SCOPE") && !e.contains('\u{1b}'), "{e}");
     }
 
     #[test]

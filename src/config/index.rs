@@ -153,8 +153,9 @@ pub(super) fn read_one(
 pub(super) fn read_all(cache_dir: &Path, config_path: &Path, stamp: FileStamp) -> Option<FromIndex> {
     let dir = key_dir(cache_dir, config_path)?;
     let main = read_main(&dir, stamp)?;
-    let mut slots: Vec<Option<Profile>> = Vec::new();
-    slots.resize_with(main.profiles, || None);
+    // Grown from the records read, never sized by the count `main` claims:
+    // the index is hostile until it checks out.
+    let mut found: Vec<(usize, Profile)> = Vec::new();
     let mut urls = UrlChecks::default();
     for shard in 0..main.shards {
         let text = read_shard(&dir, &main, shard)?;
@@ -166,16 +167,20 @@ pub(super) fn read_all(cache_dir: &Path, config_path: &Path, stamp: FileStamp) -
                 return None;
             }
             previous = Some(name);
-            let (ordinal, profile) = decode_record(line, &mut urls)?;
-            let slot = slots.get_mut(ordinal)?;
-            if slot.replace(profile).is_some() {
+            found.push(decode_record(line, &mut urls)?);
+            if found.len() > main.profiles {
                 return None;
             }
         }
     }
+    // Every ordinal of 0..profiles exactly once.
+    found.sort_unstable_by_key(|(ordinal, _)| *ordinal);
+    if found.len() != main.profiles || found.iter().enumerate().any(|(i, (ordinal, _))| i != *ordinal) {
+        return None;
+    }
     let config = Config {
         settings: main.settings,
-        profiles: slots.into_iter().collect::<Option<Vec<Profile>>>()?,
+        profiles: found.into_iter().map(|(_, profile)| profile).collect(),
     };
     // What `read_one` trusts `main` for must agree with the profiles.
     let secret_variables = super::secret_variables(&config);

@@ -150,8 +150,8 @@ pub fn resolve_path(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
 
 /// Loads and validates the file; a missing file is an empty configuration.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    match open_config(path)? {
-        Some(file) => parse(&read_open_config(file, path)?, path),
+    match read_config_text(path)? {
+        Some(text) => parse(&text, path),
         None => Ok(Config::default()),
     }
 }
@@ -211,7 +211,6 @@ pub fn load_with_index(path: &Path, cache_dir: Option<&Path>, want: Want<'_>) ->
             });
         }
     }
-    let stamp_before = FileStamp::of(&file.metadata().map_err(read_error)?);
     let text = {
         let file = file.try_clone().map_err(read_error)?;
         read_open_config(file, path)?
@@ -220,9 +219,9 @@ pub fn load_with_index(path: &Path, cache_dir: Option<&Path>, want: Want<'_>) ->
     drop(text);
     // Indexed only when what was read is what the stamp describes.
     if let Some(dir) = cache_dir
-        && file.metadata().is_ok_and(|m| FileStamp::of(&m) == stamp_before)
+        && file.metadata().is_ok_and(|m| FileStamp::of(&m) == stamp)
     {
-        index::write(dir, path, stamp_before, &config);
+        index::write(dir, path, stamp, &config);
     }
     Ok(Loaded {
         secret_variables: secret_variables(&config),
@@ -271,6 +270,20 @@ fn read_config_text(path: &Path) -> Result<Option<String>, ConfigError> {
     open_config(path)?
         .map(|file| read_open_config(file, path))
         .transpose()
+}
+
+/// A config file's text, bounded like every load but without the trust
+/// check (for `doctor`, which reports that check on its own, and `config
+/// edit`, which must open a file that does not load); `None` when missing.
+pub fn read_text(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::File::open(path) {
+        Ok(file) => read_open_config(file, path).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// The file's text, read to its end but no further than the limit.
