@@ -93,7 +93,12 @@ pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, TrustErr
             limit,
         });
     }
-    let mut bytes = read_bounded(&file, meta.len(), limit).map_err(|e| TrustError::io(path, e))?;
+    let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize + 1);
+    // The size can change after the check: read at most one byte more than allowed.
+    if let Err(e) = (&file).take(limit + 1).read_to_end(&mut bytes) {
+        zeroize::Zeroize::zeroize(&mut bytes);
+        return Err(TrustError::io(path, e));
+    }
     if bytes.len() as u64 > limit {
         zeroize::Zeroize::zeroize(&mut bytes);
         return Err(TrustError::TooLarge {
@@ -102,38 +107,6 @@ pub fn read_trusted(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, TrustErr
         });
     }
     Ok(Some(bytes))
-}
-
-/// Reads `file`, whose size was `expected`, taking at most `limit + 1`
-/// bytes (the size can change after the check). A file that gives exactly
-/// its size in one read is done: no second read to find the end, which
-/// matters when `list` reads thousands of small files.
-fn read_bounded(mut file: &File, expected: u64, limit: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = vec![0; expected.min(limit) as usize + 1];
-    let mut filled = 0;
-    loop {
-        match file.read(&mut bytes[filled..]) {
-            Ok(0) => break,
-            Ok(n) => {
-                filled += n;
-                if filled as u64 == expected || filled == bytes.len() {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                zeroize::Zeroize::zeroize(&mut bytes);
-                return Err(e);
-            }
-        }
-    }
-    if filled == bytes.len() && (filled as u64) <= limit {
-        // Grown since the check but still within the limit: read on, bounded.
-        file.take(limit + 1 - filled as u64).read_to_end(&mut bytes)?;
-        return Ok(bytes);
-    }
-    bytes.truncate(filled);
-    Ok(bytes)
 }
 
 /// Opens (creating it 0600 if needed) a lock file that must be the user's own
@@ -529,27 +502,6 @@ mod tests {
             read_trusted(&fifo, 10),
             Err(TrustError::WrongKind { .. })
         ));
-    }
-
-    #[test]
-    fn a_file_read_to_its_size_or_grown_since_is_read_within_the_limit() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let path = tmp.path().join("f");
-        std::fs::write(&path, b"hello").expect("write");
-        let file = File::open(&path).expect("open");
-        assert_eq!(read_bounded(&file, 5, 10).expect("read"), b"hello");
-        // Grown since its size was taken: the rest is read, up to the limit.
-        let file = File::open(&path).expect("open");
-        assert_eq!(read_bounded(&file, 3, 10).expect("read"), b"hello");
-        let file = File::open(&path).expect("open");
-        let over = read_bounded(&file, 3, 4).expect("read");
-        assert!(over.len() > 4, "one byte past the limit says it is too large");
-        // Shrunk since: what is there.
-        let file = File::open(&path).expect("open");
-        assert_eq!(read_bounded(&file, 8, 10).expect("read"), b"hello");
-        std::fs::write(&path, b"").expect("empty");
-        let file = File::open(&path).expect("open");
-        assert!(read_bounded(&file, 0, 10).expect("read").is_empty());
     }
 
     #[test]

@@ -57,6 +57,7 @@ impl DirWatch {
     }
 
     /// Whether the kernel tells of changes (as opposed to polling).
+    #[cfg(test)]
     pub fn is_notified(&self) -> bool {
         match &self.backend {
             #[cfg(target_os = "linux")]

@@ -800,9 +800,9 @@ impl App {
         let prefer = selected.and_then(|n| self.row_index(&n));
         self.rows_changed(prefer);
 
-        if config.settings != self.settings {
-            self.info("settings in the config file changed; they apply when wktui is started again".into());
-        }
+        // One status line: the settings note goes with the other news, not under it.
+        let settings_note = (config.settings != self.settings)
+            .then_some("settings in the config file changed; they apply when wktui is started again");
         // The TUI's own saves and deletes come back this way too: not news.
         let ours = |name: &String| {
             self.pending_saves
@@ -813,10 +813,12 @@ impl App {
         changes.added.retain(|n| !ours(n));
         changes.edited.retain(|n| !ours(n));
         changes.removed.retain(|n| !ours(n));
-        match changes.describe() {
-            Some(text) => self.info(format!("config file changed: {text}")),
-            None if was_broken => self.success("the config file loads again".into()),
-            None => {}
+        match (changes.describe(), settings_note) {
+            (Some(text), Some(note)) => self.info(format!("config file changed: {text}; {note}")),
+            (Some(text), None) => self.info(format!("config file changed: {text}")),
+            (None, Some(note)) => self.info(note.into()),
+            (None, None) if was_broken => self.success("the config file loads again".into()),
+            (None, None) => {}
         }
         // Said last: about the question or form on screen, it matters most.
         self.follow_mode_after_reload(&changes);

@@ -21,12 +21,6 @@ const POLL: Duration = Duration::from_millis(500);
 /// write) is not caught halfway, with half of its profiles.
 const SETTLE: Duration = Duration::from_millis(50);
 
-/// The config file's identity and version from one `stat` (of the file a
-/// symlink points at); `None` when it is missing or cannot be looked at.
-fn file_stamp(path: &Path) -> Option<FileStamp> {
-    FileStamp::of_path(path)
-}
-
 /// Follows the config file at `path`: every `POLL` one `stat`; when the
 /// file changed (and settled) it is loaded on a blocking thread and sent as
 /// `ConfigReloaded`, with the shared cache's tokens for the profiles that are
@@ -49,7 +43,7 @@ pub(super) fn spawn<'a>(
     let recheck = Arc::new(Notify::new());
     let asked = Arc::clone(&recheck);
     tokio::spawn(async move {
-        let stamp = |path: Arc<PathBuf>| tokio::task::spawn_blocking(move || file_stamp(&path));
+        let stamp = |path: Arc<PathBuf>| tokio::task::spawn_blocking(move || FileStamp::of_path(&path));
         let Ok(mut shown) = stamp(Arc::clone(&path)).await else {
             return;
         };
@@ -169,16 +163,16 @@ mod tests {
     fn the_stamp_changes_with_every_write_and_is_none_without_a_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("config.toml");
-        assert_eq!(file_stamp(&path), None);
+        assert_eq!(FileStamp::of_path(&path), None);
         std::fs::write(&path, profile_text("a", "x")).expect("write");
-        let first = file_stamp(&path);
+        let first = FileStamp::of_path(&path);
         assert!(first.is_some());
-        assert_eq!(file_stamp(&path), first, "unchanged");
+        assert_eq!(FileStamp::of_path(&path), first, "unchanged");
         // An atomic replace with the same size: another inode.
         let next = dir.path().join("next.toml");
         std::fs::write(&next, profile_text("a", "y")).expect("write");
         std::fs::rename(&next, &path).expect("rename");
-        assert_ne!(file_stamp(&path), first);
+        assert_ne!(FileStamp::of_path(&path), first);
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl Ended {
     pub fn exit_code(self) -> u8 {
         match self {
             Ended::Quit => 0,
-            Ended::Signal(number) => u8::try_from(128 + number.clamp(0, 127)).unwrap_or(u8::MAX),
+            Ended::Signal(number) => crate::platform::signals::ChildExit::Signal(number).exit_code(),
         }
     }
 }

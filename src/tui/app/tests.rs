@@ -1276,6 +1276,26 @@ fn changed_settings_are_noted_not_applied() {
 }
 
 #[test]
+fn changed_settings_are_noted_beside_changed_profiles() {
+    let mut app = app_with(&["a"], vec![]);
+    let mut config = config_of(vec![profile("a"), profile("b")]);
+    config.settings.refresh_margin = Duration::from_secs(120);
+    app.update(Action::ConfigReloaded {
+        result: Ok(config),
+        cached: vec![],
+    });
+    let shown = status(&app).expect("a status").to_owned();
+    assert!(
+        shown.contains("config file changed") && shown.contains("b"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("they apply when wktui is started again"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn a_refresh_in_flight_for_a_profile_edited_elsewhere_still_ends() {
     let mut app = app_with(&["a"], vec![("a", token_left(300))]);
     ch(&mut app, 'r');
