@@ -39,6 +39,29 @@ fn text(check: &Value, field: &str) -> String {
     check[field].as_str().unwrap_or_default().to_owned()
 }
 
+#[cfg(unix)]
+#[test]
+fn a_cache_dir_others_can_enter_fails_its_check_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let srv = server();
+    let sb = Sandbox::new();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    std::fs::create_dir_all(sb.cache_dir()).expect("mkdir");
+    std::fs::set_permissions(sb.cache_dir(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (code, checks) = doctor(&sb, &[]);
+    assert_eq!(code, 1, "{checks:#?}");
+    let cache = find(&checks, "cache", None);
+    assert_eq!(status(cache), "fail", "{cache}");
+    assert!(text(cache, "detail").contains("chmod 700"), "{cache}");
+    assert!(!text(cache, "fix").is_empty(), "{cache}");
+    let mode = std::fs::metadata(sb.cache_dir())
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o755, "doctor only looks");
+}
+
 #[test]
 fn a_healthy_setup_passes_and_exits_0() {
     let srv = server();

@@ -64,7 +64,7 @@ fn no_copy_of_the_request_body_is_left_after_a_refresh() {
     sb.add_command_profile("p", &srv.token_url(), script.to_str().expect("utf-8"));
 
     let tmux = Tmux::start(100, 30, &[env!("CARGO_BIN_EXE_wktui")], &sb.env_list());
-    assert!(tmux.wait_for_text("p", Duration::from_secs(10)).0);
+    assert!(tmux.wait_for_text("q quit", Duration::from_secs(10)).0);
     tmux.keys(&["r"]);
     let (refreshed, screen) = tmux.wait_for_text("refreshed", Duration::from_secs(10));
     assert!(refreshed, "{screen}");
@@ -76,6 +76,12 @@ fn no_copy_of_the_request_body_is_left_after_a_refresh() {
         .expect("pane pid");
     // The connection may still be open (keep-alive); the body is gone anyway.
     std::thread::sleep(Duration::from_millis(300));
+    // The search must see the process at all: what the interface surely
+    // holds (the profile's token URL) is found, or the test proves nothing.
+    assert!(
+        memory_holds(pid, srv.token_url().as_bytes()),
+        "the process's memory could not be searched"
+    );
     let encoded: String = form_urlencoded::byte_serialize(SECRET.as_bytes()).collect();
     assert!(
         !memory_holds(pid, format!("client_secret={encoded}").as_bytes()),

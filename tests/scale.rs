@@ -150,7 +150,6 @@ type Tamper = Box<dyn Fn(&Sandbox)>;
 #[cfg(unix)]
 #[test]
 fn an_index_that_is_stale_planted_too_large_or_corrupt_is_not_believed() {
-    let srv = server();
     // What a believed tampered index would say: another client, which the server refuses.
     let planted = |text: &str| text.replace(&format!("\t={CLIENT_ID}\t"), "\t=planted-client\t");
     let cases: [(&str, Tamper); 5] = [
@@ -219,7 +218,6 @@ fn an_index_that_is_stale_planted_too_large_or_corrupt_is_not_believed() {
         let listed = listed.ok().stdout;
         assert!(listed.contains("p00042") && !listed.contains("planted"), "{what}");
     }
-    drop(srv);
 }
 
 #[test]
