@@ -127,3 +127,36 @@ fn a_pause_longer_than_the_fetch_may_wait_is_reported_without_asking() {
     run.says(&["asked to be left alone for another", "hint:"]);
     assert_eq!(srv.token_requests(), 1);
 }
+
+#[test]
+fn a_run_the_servers_rate_cannot_finish_in_time_leaves_the_rest_undone_and_fails_none() {
+    // 2 requests a second; 30 profiles in rounds of 10 get 3 × 2 s = 6 s:
+    // about a dozen are refreshed, the others are left undone, not failed.
+    let srv = limited(2, Some(1));
+    let sb = Sandbox::new();
+    let config = fleet(&sb, &srv, "p", 30);
+    let text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("fetch_timeout = 20", "fetch_timeout = 2\nconcurrency = 10");
+    std::fs::write(&config, text).expect("config");
+    let run = sb.run(&["--config", &config, "refresh", "--all"]).fails_with(1);
+    let refreshed = run.stdout.lines().filter(|l| l.contains("refreshed")).count();
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("wktui: error: p"))
+        .collect();
+    assert!(
+        refreshed >= 6,
+        "progress was made: {refreshed} refreshed\n{}",
+        run.stderr
+    );
+    assert_eq!(refreshed + errors.len(), 30, "{}", run.stderr);
+    for error in &errors {
+        assert!(
+            error.contains("left undone"),
+            "a profile failed instead of being left undone: {error}"
+        );
+    }
+    run.says(&[&format!("{} of them left undone", errors.len())]);
+}

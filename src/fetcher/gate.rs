@@ -151,8 +151,9 @@ impl HostGate {
 
     /// Waits for a place to send a request to `host`. Waiting does not count
     /// against the caller while the host keeps granting requests to others;
-    /// it gives up when the host is paused for longer than `patience`, or
-    /// has granted nothing for `patience` while we waited.
+    /// it gives up when the host is paused for longer than `patience` from
+    /// now, or (not paused) has granted nothing for `patience` while we
+    /// waited for room.
     pub async fn admit(self: &Arc<Self>, host: &str, patience: Duration) -> Result<Admission, NotAdmitted> {
         let waiting_since = Instant::now();
         let shared_pause = self.shared_pause(host);
@@ -186,8 +187,14 @@ impl HostGate {
                         epoch: state.epoch,
                     });
                 }
-                let give_up = progress + patience;
-                if start > give_up || now >= give_up {
+                // A pause the host asked for (or our pace) is waited out when
+                // it ends within the patience, however long ago the last
+                // grant was: the host said when to come back. Waiting for
+                // room gives up once nothing was granted for the patience.
+                let starved_at = progress + patience;
+                let paused_too_long = start > now + patience;
+                let starved = start <= now && now >= starved_at;
+                if paused_too_long || starved {
                     return Err(NotAdmitted {
                         until: wall_clock(start, now),
                     });
@@ -196,7 +203,7 @@ impl HostGate {
                 if room {
                     start
                 } else {
-                    give_up.min(start.max(now + Duration::from_secs(1)))
+                    start.max(starved_at.min(now + Duration::from_secs(1)))
                 }
             };
             tokio::select! {
@@ -428,6 +435,43 @@ mod tests {
             .expect("admitted");
         let gap = t0.elapsed();
         assert!(gap >= Duration::from_millis(100), "paced: {gap:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_that_grows_while_waiting_is_waited_out_while_each_end_is_near() {
+        let gate = gate(4);
+        let patience = Duration::from_secs(2);
+        let first = gate.admit("h:443", patience).await.expect("room");
+        let second = gate.admit("h:443", patience).await.expect("room");
+        first.refused(Some(Duration::from_secs(1)));
+        let waiter = tokio::spawn({
+            let gate = Arc::clone(&gate);
+            async move { gate.admit("h:443", patience).await.is_ok() }
+        });
+        // The waiter begins waiting now.
+        tokio::task::yield_now().await;
+        // A later refusal pushes the pause to ~2.4 s after the waiter began:
+        // past its patience counted from then, but near from now.
+        tokio::time::advance(Duration::from_millis(900)).await;
+        second.refused(Some(Duration::from_millis(1500)));
+        assert!(
+            waiter.await.expect("joined"),
+            "the host said when to come back: wait, do not fail"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_room_gives_up_when_nothing_is_granted_for_the_patience() {
+        let gate = gate(1);
+        let _stuck = gate.admit("h:443", Duration::from_secs(30)).await.expect("room");
+        let started = Instant::now();
+        let err = gate.admit("h:443", Duration::from_secs(2)).await;
+        assert!(err.is_err(), "no room and no grant for the whole patience");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(2) && waited < Duration::from_millis(2100),
+            "{waited:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

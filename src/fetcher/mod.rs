@@ -89,16 +89,21 @@ impl Fetcher {
     ///
     /// `timeout` bounds the fetch from its first request, retries included.
     /// A host that refuses for being asked too often (429, or 503 with
-    /// `Retry-After`) is asked again when it says, through the host's gate;
-    /// such refusals do not use up the fetch's tries nor its time while the
-    /// host keeps granting other requests, and do once it grants nothing.
+    /// `Retry-After`) is asked again when it says, through the host's gate,
+    /// and the clock starts again when it admits the request: time spent
+    /// waiting for a rate-limited host is the gate's to bound (it gives up
+    /// once the host names a pause longer than `timeout`, or has granted
+    /// nothing to anyone for that long). Such refusals do not use up the
+    /// fetch's tries while the host keeps granting other requests, and do
+    /// once it grants nothing; a run of many fetches has its own deadline.
     pub async fn fetch(&self, profile: &Profile, secret: &SecretString) -> Result<Fetched, FetchError> {
         let url = profile.token_url();
         check_token_url(&url).map_err(|why| FetchError::InsecureUrl(url.clone(), why))?;
         let client = self.client_for(profile, &url)?;
         let host = gate::host_key(&url);
         let timeout = self.options.timeout;
-        let mut deadline: Option<Instant> = None;
+        // Set when a request is admitted; cleared by a refusal for asking too often.
+        let mut fetch_deadline: Option<Instant> = None;
         let (mut tries, mut sent) = (0, 0);
         let mut refused: Option<response::Failure> = None;
         loop {
@@ -114,7 +119,7 @@ impl Fetcher {
                     });
                 }
             };
-            let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+            let deadline = *fetch_deadline.get_or_insert_with(|| Instant::now() + timeout);
             sent += 1;
             tracing::debug!(profile = %profile.name, url = %url, attempt = sent, "token request");
             let started = Instant::now();
@@ -152,6 +157,8 @@ impl Fetcher {
                     }
                 }
                 refused = Some(failure);
+                // The wait for the host is not this request's exchange.
+                fetch_deadline = None;
                 continue;
             }
             drop(admission);
