@@ -311,3 +311,66 @@ fn the_interface_with_ten_thousand_profiles_takes_the_tokens_scripts_store() {
     assert_eq!(srv.token_requests(), 2, "the interface took the scripts' tokens");
     tmux.keys(&["q"]);
 }
+
+/// The `list --format json` entry of `name`.
+fn listed(sb: &Sandbox, name: &str) -> serde_json::Value {
+    let out = sb.run(&["list", "--format", "json"]).ok().stdout;
+    let all: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
+    all.into_iter()
+        .find(|entry| entry["name"] == name)
+        .expect("listed")
+}
+
+fn summary_key(sb: &Sandbox) -> String {
+    let text = std::fs::read_to_string(sb.cache_dir().join("summary").join("tokens")).expect("summary");
+    text.lines().nth(1).expect("key line").to_owned()
+}
+
+#[test]
+fn list_reads_one_summary_of_the_tokens_and_sees_every_change_at_once() {
+    let srv = server();
+    let sb = indexed_fleet(200, &srv.token_url());
+    sb.run(&["token", "p00007"]).ok();
+    assert_eq!(listed(&sb, "p00007")["state"], "valid");
+    assert_eq!(listed(&sb, "p00008")["state"], "none");
+    settle();
+    sb.run(&["list"]).ok();
+    assert_ne!(summary_key(&sb), "-", "keyed to the settled cache directory");
+    let before = listed(&sb, "p00007");
+
+    // A token stored by a script, one replaced, one forgotten, a file
+    // damaged: each is seen by the very next list.
+    sb.run(&["token", "p00150"]).ok();
+    assert_eq!(listed(&sb, "p00150")["state"], "valid");
+    std::thread::sleep(Duration::from_millis(1100));
+    sb.run(&["token", "--refresh", "p00007"]).ok();
+    let after = listed(&sb, "p00007");
+    assert_ne!(
+        after["expires_at"], before["expires_at"],
+        "the new token's expiry"
+    );
+    sb.run(&["token", "p00009"]).ok();
+    let dir = sb.cache_dir();
+    std::fs::write(dir.join(".damaged"), b"{\"version\": 1}").expect("write");
+    std::fs::rename(dir.join(".damaged"), dir.join("p00009.json")).expect("rename");
+    assert_eq!(listed(&sb, "p00009")["state"], "none");
+    sb.run(&["profile", "remove", "p00150"]).ok();
+    let out = sb.run(&["list", "--format", "json"]).ok().stdout;
+    assert!(!out.contains("p00150"), "{out}");
+
+    // What the summary says is what the token files say.
+    settle();
+    let from_summary = sb.run(&["list", "--format", "json"]).ok().stdout;
+    assert_ne!(summary_key(&sb), "-");
+    std::fs::remove_file(dir.join("summary").join("tokens")).expect("rm");
+    let from_files = sb.run(&["list", "--format", "json"]).ok().stdout;
+    let strip = |text: &str| -> Vec<serde_json::Value> {
+        let mut all: Vec<serde_json::Value> = serde_json::from_str(text).expect("json");
+        for entry in &mut all {
+            entry["seconds_left"] = serde_json::Value::Null;
+        }
+        all
+    };
+    assert_eq!(strip(&from_summary), strip(&from_files));
+    assert_eq!(srv.token_requests(), 4, "list never asks the server");
+}

@@ -60,28 +60,43 @@ pub enum EntryError {
 /// The token in `bytes`, if the entry is one wktui would have written for a
 /// profile with this `fingerprint`, checked as if it came from a server.
 pub fn decode(bytes: &[u8], fingerprint: &str, now: Timestamp) -> Result<Token, EntryError> {
-    let cached: CachedToken = serde_json::from_slice(bytes).map_err(|_| EntryError::NotAnEntry)?;
+    let (written_for, token) = decode_any(bytes, now)?;
+    if written_for != fingerprint {
+        return Err(EntryError::OtherProfile);
+    }
+    Ok(token)
+}
+
+/// The token in `bytes` and the fingerprint of the profile it was fetched
+/// for, whichever that is; every other check of `decode` applies.
+pub fn decode_any(bytes: &[u8], now: Timestamp) -> Result<(String, Token), EntryError> {
+    let mut cached: CachedToken = serde_json::from_slice(bytes).map_err(|_| EntryError::NotAnEntry)?;
     if cached.version != FORMAT_VERSION {
         return Err(EntryError::OtherVersion);
     }
-    if cached.fingerprint != fingerprint {
-        return Err(EntryError::OtherProfile);
-    }
     check_token_fields(&cached.access_token, &cached.token_type, &cached.scope)?;
-    if cached.expires_in > MAX_LIFETIME_SECS {
-        return Err(EntryError::ImplausibleLifetime);
-    }
-    if Timestamp(cached.obtained_at_ms) > now.plus(FUTURE_TOLERANCE) {
-        return Err(EntryError::FromTheFuture);
-    }
-    Ok(Token {
-        access_token: AccessToken::new(cached.access_token.clone()),
+    check_times(cached.obtained_at_ms, cached.expires_in, now)?;
+    let token = Token {
+        access_token: AccessToken::new(std::mem::take(&mut cached.access_token)),
         token_type: "Bearer".to_owned(),
         scopes: Scopes::parse(&cached.scope),
         scope_stated: cached.scope_stated,
         obtained_at: Timestamp(cached.obtained_at_ms),
         lifetime: Duration::from_secs(cached.expires_in),
-    })
+    };
+    Ok((std::mem::take(&mut cached.fingerprint), token))
+}
+
+/// A lifetime a server could give, and a time of issue that is not ahead of
+/// this machine's clock.
+pub fn check_times(obtained_at_ms: u64, expires_in: u64, now: Timestamp) -> Result<(), EntryError> {
+    if expires_in > MAX_LIFETIME_SECS {
+        return Err(EntryError::ImplausibleLifetime);
+    }
+    if Timestamp(obtained_at_ms) > now.plus(FUTURE_TOLERANCE) {
+        return Err(EntryError::FromTheFuture);
+    }
+    Ok(())
 }
 
 /// The file's bytes for `token`, in memory that is wiped when dropped.

@@ -13,6 +13,7 @@
 //! (see `platform::fs`), and its content passes the checks of `entry`.
 
 mod entry;
+mod summary;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ pub use entry::{EntryError, MAX_ENTRY_BYTES, decode as decode_entry, encode as e
 
 use crate::clock;
 use crate::config::{Durability, write_atomically};
-use crate::model::{Profile, Token};
+use crate::model::{Profile, Token, TokenFacts};
 use crate::platform::fs::{self as private, TrustError};
 
 /// Up to this many profiles, `load_many` opens their files one by one.
@@ -196,6 +197,41 @@ impl TokenCache {
         names
     }
 
+    /// What `wktui list` shows of each profile's cached token (in the same
+    /// order), from the cache's summary: a fleet of profiles is listed
+    /// without opening a file each (see `summary`). The same checks apply
+    /// as in `load`, to the summary and to every token file read for it.
+    pub fn facts_of_many(&self, profiles: &[&Profile]) -> Vec<Option<TokenFacts>> {
+        // A few files cost less than the summary; without inodes there is none.
+        if profiles.len() <= FEW || !cfg!(unix) {
+            return self
+                .load_many(profiles)
+                .iter()
+                .map(|t| t.as_ref().map(Token::facts))
+                .collect();
+        }
+        let Ok(dir) = self.usable_dir() else {
+            return vec![None; profiles.len()];
+        };
+        let summary = summary::current(self, dir);
+        let mut fingerprint = String::new();
+        profiles
+            .iter()
+            .map(|p| {
+                p.write_fingerprint(&mut fingerprint);
+                summary.facts_of(&p.name, &fingerprint)
+            })
+            .collect()
+    }
+
+    /// The bytes of a profile's token file, if it is there and trusted.
+    fn read_file(&self, name: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        private::read_trusted(&self.token_path(name), MAX_ENTRY_BYTES)
+            .ok()
+            .flatten()
+            .map(zeroize::Zeroizing::new)
+    }
+
     /// `load` for many profiles: the cached token of each (in the same
     /// order), opening only the files that exist, on two threads when there
     /// are many. The same checks apply to each file as in `load`.
@@ -234,10 +270,7 @@ impl TokenCache {
                 if !stored.contains(&profile.name) {
                     return None;
                 }
-                let bytes = private::read_trusted(&self.token_path(&profile.name), MAX_ENTRY_BYTES)
-                    .ok()
-                    .flatten()
-                    .map(zeroize::Zeroizing::new)?;
+                let bytes = self.read_file(&profile.name)?;
                 entry::decode(&bytes, &profile.fingerprint(), now).ok()
             })
             .collect()

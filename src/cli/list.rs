@@ -6,10 +6,10 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::args::{ListArgs, ListFormat};
-use super::output::{list_format, local_time, profile_json, render_rows, rfc3339};
+use super::output::{LocalTimes, list_format, profile_json, render_rows, rfc3339};
 use super::{CliError, Context, print};
 use crate::clock;
-use crate::model::{Endpoint, Profile, Timestamp, Token, TokenState, format_time_left};
+use crate::model::{Endpoint, Profile, Timestamp, TokenFacts, TokenState, format_time_left};
 
 const HEADER: [&str; 8] = [
     "NAME",
@@ -34,14 +34,14 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
             "wktui: warning: cached tokens cannot be read: {problem}; `wktui doctor` says how to fix it"
         );
     }
-    // One listing of the cache dir, then only the token files that exist.
-    let tokens = ctx.engine.cache().load_many(&profiles);
-    let entries: Vec<(&Profile, Option<Token>)> = profiles.into_iter().zip(tokens).collect();
+    // From the cache's summary: one file, not one a profile.
+    let tokens = ctx.engine.cache().facts_of_many(&profiles);
+    let entries: Vec<(&Profile, Option<TokenFacts>)> = profiles.into_iter().zip(tokens).collect();
     let format = list_format(args.format.format);
     if format == ListFormat::Json {
         let items: Vec<Value> = entries
             .iter()
-            .map(|(p, t)| json_entry(p, t.as_ref(), now, TokenState::of(t.as_ref(), now, margin)))
+            .map(|(p, t)| json_entry(p, t.as_ref(), now, state_of(t.as_ref(), now, margin)))
             .collect();
         return print(&format!("{}\n", Value::Array(items)));
     }
@@ -53,10 +53,11 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     // Cells borrow what they can: a fleet of 10,000 lists without copying
     // every name and client id.
     let dash = || Cow::Borrowed("-");
+    let times = LocalTimes::new(now);
     let rows: Vec<[Cow<'_, str>; 8]> = entries
         .iter()
         .map(|(p, t)| {
-            let state = TokenState::of(t.as_ref(), now, margin);
+            let state = state_of(t.as_ref(), now, margin);
             let endpoint = match &p.endpoint {
                 Endpoint::Region(region) => Cow::Borrowed(region.as_str()),
                 Endpoint::TokenUrl(_) => Cow::Owned(p.endpoint_label()),
@@ -66,14 +67,14 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
                 endpoint,
                 Cow::Borrowed(p.client_id.as_str()),
                 t.as_ref()
-                    .map(|t| t.scopes.to_string())
-                    .or_else(|| p.scope.as_ref().map(ToString::to_string))
+                    .map(|t| Cow::Borrowed(t.scope.as_str()))
+                    .or_else(|| p.scope.as_ref().map(|s| Cow::Owned(s.to_string())))
                     .filter(|s| !s.is_empty())
-                    .map_or_else(dash, Cow::Owned),
+                    .unwrap_or_else(dash),
                 t.as_ref()
-                    .map_or_else(dash, |t| Cow::Borrowed(t.token_type.as_str())),
+                    .map_or_else(dash, |_| Cow::Borrowed(TokenFacts::TOKEN_TYPE)),
                 t.as_ref()
-                    .map_or_else(dash, |t| Cow::Owned(local_time(t.expires_at(), now))),
+                    .map_or_else(dash, |t| Cow::Owned(times.format(t.expires_at()))),
                 // Words for people; plain seconds for scripts.
                 t.as_ref().map_or_else(dash, |t| {
                     Cow::Owned(match format {
@@ -88,10 +89,14 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     print(&render_rows(&HEADER, &rows, format))
 }
 
-fn json_entry(p: &Profile, t: Option<&Token>, now: Timestamp, state: TokenState) -> Value {
+fn state_of(facts: Option<&TokenFacts>, now: Timestamp, margin: std::time::Duration) -> TokenState {
+    facts.map_or(TokenState::None, |t| t.state(now, margin))
+}
+
+fn json_entry(p: &Profile, t: Option<&TokenFacts>, now: Timestamp, state: TokenState) -> Value {
     let mut entry = profile_json(p);
-    entry.insert("token_scope".into(), t.map(|t| t.scopes.to_string()).into());
-    entry.insert("token_type".into(), t.map(|t| t.token_type.clone()).into());
+    entry.insert("token_scope".into(), t.map(|t| t.scope.clone()).into());
+    entry.insert("token_type".into(), t.map(|_| TokenFacts::TOKEN_TYPE).into());
     entry.insert("expires_at".into(), t.map(|t| rfc3339(t.expires_at())).into());
     entry.insert(
         "seconds_left".into(),

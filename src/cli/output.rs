@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use chrono::{DateTime, Local, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Local, NaiveDate, SecondsFormat, Timelike, Utc};
 
 use super::args::ListFormat;
 use crate::model::{Profile, Timestamp};
@@ -98,18 +98,38 @@ pub fn rfc3339(t: Timestamp) -> String {
 
 /// Local clock time: `HH:MM:SS` today, with the date otherwise.
 pub fn local_time(t: Timestamp, now: Timestamp) -> String {
-    let at = DateTime::<Utc>::from_timestamp_millis(t.as_millis() as i64)
-        .unwrap_or_default()
-        .with_timezone(&Local);
-    let today = DateTime::<Utc>::from_timestamp_millis(now.as_millis() as i64)
+    LocalTimes::new(now).format(t)
+}
+
+/// `local_time` for many times against one `now`: today's date is worked
+/// out once, and each time is written without parsing a format string.
+pub struct LocalTimes {
+    today: NaiveDate,
+}
+
+impl LocalTimes {
+    pub fn new(now: Timestamp) -> Self {
+        LocalTimes {
+            today: to_local(now).date_naive(),
+        }
+    }
+
+    /// `HH:MM:SS` today, `YYYY-MM-DD HH:MM:SS` on any other day.
+    pub fn format(&self, t: Timestamp) -> String {
+        let at = to_local(t);
+        let time = format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second());
+        if at.date_naive() == self.today {
+            time
+        } else {
+            format!("{:04}-{:02}-{:02} {time}", at.year(), at.month(), at.day())
+        }
+    }
+}
+
+fn to_local(t: Timestamp) -> DateTime<Local> {
+    DateTime::<Utc>::from_timestamp_millis(t.as_millis() as i64)
         .unwrap_or_default()
         .with_timezone(&Local)
-        .date_naive();
-    if at.date_naive() == today {
-        at.format("%H:%M:%S").to_string()
-    } else {
-        at.format("%Y-%m-%d %H:%M:%S").to_string()
-    }
 }
 
 #[cfg(test)]

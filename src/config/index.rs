@@ -87,11 +87,11 @@ impl FileStamp {
     }
 
     /// Unchanged for a while: a later write gets a later change time.
-    fn settled(&self, now: SystemTime) -> bool {
+    pub fn settled(&self, now: SystemTime) -> bool {
         self.changed_ns + SETTLED.as_nanos() as i128 <= since_epoch_ns(now)
     }
 
-    fn encode(&self) -> String {
+    pub fn encode(&self) -> String {
         format!(
             "stamp {} {} {} {} {}",
             self.device, self.inode, self.len, self.modified_ns, self.changed_ns

@@ -17,5 +17,6 @@ pub use profile::{
 pub use scope::Scopes;
 pub use time::{Timestamp, format_ago, format_countdown, format_duration, format_time_left};
 pub use token::{
-    AccessToken, BearerToken, MAX_LIFETIME_SECS, Token, TokenError, TokenState, check_token_fields,
+    AccessToken, BearerToken, MAX_LIFETIME_SECS, Token, TokenError, TokenFacts, TokenState, check_scope_text,
+    check_token_fields,
 };

@@ -233,11 +233,22 @@ impl Profile {
     }
 
     pub fn token_url(&self) -> String {
+        let mut url = String::new();
+        self.write_token_url(&mut url);
+        url
+    }
+
+    fn write_token_url(&self, out: &mut String) {
         match &self.endpoint {
-            Endpoint::Region(_) => {
-                format!("{}{}", self.api_base_url(), self.api_version.token_path())
+            Endpoint::Region(region) => {
+                let base = match &self.base_url {
+                    Some(base) => base.trim_end_matches('/'),
+                    None => region.base_url(),
+                };
+                out.push_str(base);
+                out.push_str(self.api_version.token_path());
             }
-            Endpoint::TokenUrl(url) => url.clone(),
+            Endpoint::TokenUrl(url) => out.push_str(url),
         }
     }
 
@@ -270,13 +281,25 @@ impl Profile {
     /// Everything that changes which token the server would issue. A cached
     /// token is only reused while this is unchanged.
     pub fn fingerprint(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.token_url(),
-            self.client_id,
-            self.scope.as_ref().map(Scopes::to_string).unwrap_or_default(),
-            self.api_version
-        )
+        let mut fingerprint = String::new();
+        self.write_fingerprint(&mut fingerprint);
+        fingerprint
+    }
+
+    /// `fingerprint` into `out` (cleared first): a listing of many profiles
+    /// reuses one buffer.
+    pub fn write_fingerprint(&self, out: &mut String) {
+        use std::fmt::Write;
+        out.clear();
+        self.write_token_url(out);
+        out.push('|');
+        out.push_str(&self.client_id);
+        out.push('|');
+        if let Some(scope) = &self.scope {
+            let _ = write!(out, "{scope}");
+        }
+        out.push('|');
+        out.push_str(self.api_version.as_str());
     }
 }
 

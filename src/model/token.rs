@@ -4,7 +4,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use super::text::{TokenTextError, check_b64token, clean, is_clean};
+use super::text::{TokenTextError, check_b64token, clean, is_unsafe_char};
 use super::{Scopes, Timestamp};
 
 /// The token endpoint's success body, as the seed document describes it.
@@ -113,7 +113,14 @@ pub fn check_token_fields(access_token: &str, token_type: &str, scope: &str) -> 
         Err(TokenTextError::Empty) => return Err(TokenError::EmptyToken),
         Err(e) => return Err(TokenError::BadToken(e)),
     }
-    if scope.len() > MAX_SCOPE_LEN || !is_clean(&scope.replace(['\t', '\n', '\r'], " ")) {
+    check_scope_text(scope)
+}
+
+/// A scope as granted: bounded, and nothing in it but words and spaces.
+pub fn check_scope_text(scope: &str) -> Result<(), TokenError> {
+    // Whitespace separates scopes; any other control character is refused.
+    let unsafe_char = |c: char| !matches!(c, '\t' | '\n' | '\r') && is_unsafe_char(c);
+    if scope.len() > MAX_SCOPE_LEN || scope.chars().any(unsafe_char) {
         return Err(TokenError::UnsafeText("scope"));
     }
     Ok(())
@@ -212,14 +219,7 @@ impl Token {
     }
 
     pub fn state(&self, now: Timestamp, margin: Duration) -> TokenState {
-        let left = self.millis_left(now);
-        if left <= 0 {
-            TokenState::Expired
-        } else if (left as u128) <= margin.as_millis() {
-            TokenState::Expiring
-        } else {
-            TokenState::Valid
-        }
+        TokenState::at(self.millis_left(now), margin)
     }
 
     /// True when the token has more than `min_left` of life left at `now`.
@@ -235,9 +235,57 @@ impl Token {
         }
         (self.millis_left(now) as f64 / total).clamp(0.0, 1.0)
     }
+
+    /// What can be shown of it without the token itself.
+    pub fn facts(&self) -> TokenFacts {
+        TokenFacts {
+            scope: self.scopes.to_string(),
+            obtained_at: self.obtained_at,
+            lifetime: self.lifetime,
+        }
+    }
+}
+
+/// What `wktui list` shows of a token, without the token: its scope and
+/// when it expires. The cache keeps these of every token in one summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenFacts {
+    /// The granted scopes, joined by single spaces.
+    pub scope: String,
+    pub obtained_at: Timestamp,
+    pub lifetime: Duration,
+}
+
+impl TokenFacts {
+    /// Always "Bearer": no other kind of token is kept.
+    pub const TOKEN_TYPE: &'static str = "Bearer";
+
+    pub fn expires_at(&self) -> Timestamp {
+        self.obtained_at.plus(self.lifetime)
+    }
+
+    /// Whole seconds left, rounded down (negative once expired).
+    pub fn seconds_left(&self, now: Timestamp) -> i64 {
+        now.millis_until(self.expires_at()).div_euclid(1000)
+    }
+
+    pub fn state(&self, now: Timestamp, margin: Duration) -> TokenState {
+        TokenState::at(now.millis_until(self.expires_at()), margin)
+    }
 }
 
 impl TokenState {
+    /// The state of a token with `left` milliseconds to live.
+    fn at(left: i64, margin: Duration) -> TokenState {
+        if left <= 0 {
+            TokenState::Expired
+        } else if (left as u128) <= margin.as_millis() {
+            TokenState::Expiring
+        } else {
+            TokenState::Valid
+        }
+    }
+
     /// State of an optional token: `None` when there is none.
     pub fn of(token: Option<&Token>, now: Timestamp, margin: Duration) -> TokenState {
         token.map_or(TokenState::None, |t| t.state(now, margin))

@@ -188,6 +188,28 @@ pub fn each_file_name(dir: &Path, keep: impl FnMut(&[u8])) {
     imp::each_file_name(dir, keep)
 }
 
+/// A directory entry's version: its inode, change time (ns) and size. A
+/// replace by rename gives a new inode, any other change a new change time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryStamp {
+    pub inode: u64,
+    pub changed_ns: i128,
+    pub len: u64,
+}
+
+/// Calls `keep` with the name of every entry of `dir` that `wanted` accepts,
+/// and its stamp: `None` when it is not a regular file of the user's own
+/// that nobody else may write. Links are not followed; each entry costs one
+/// `stat` relative to the open directory. Nothing when `dir` cannot be read,
+/// or where the platform has no inodes (Windows).
+pub fn each_entry_stamp(
+    dir: &Path,
+    wanted: impl Fn(&[u8]) -> bool,
+    keep: impl FnMut(&[u8], Option<EntryStamp>),
+) {
+    imp::each_entry_stamp(dir, wanted, keep)
+}
+
 /// A config file (or its directory) that other users can write could hand
 /// wktui a `secret_command` to run: refuse it, as ssh does, saying how to fix it.
 pub fn check_config_file(path: &Path) -> Result<(), TrustError> {
@@ -281,6 +303,63 @@ mod imp {
                 keep(entry.file_name().to_bytes());
             }
         }
+    }
+
+    pub fn each_entry_stamp(
+        dir: &Path,
+        wanted: impl Fn(&[u8]) -> bool,
+        mut keep: impl FnMut(&[u8], Option<super::EntryStamp>),
+    ) {
+        /// From this many entries, two threads `stat` them.
+        const MANY: usize = 1024;
+        let Ok(fd) = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        ) else {
+            return;
+        };
+        let Ok(mut listing) = rustix::fs::Dir::read_from(&fd) else {
+            return;
+        };
+        let mut names = Vec::new();
+        while let Some(Ok(entry)) = listing.read() {
+            if wanted(entry.file_name().to_bytes()) {
+                names.push(entry.file_name().to_owned());
+            }
+        }
+        let stamp_all = |names: &[std::ffi::CString]| -> Vec<Option<super::EntryStamp>> {
+            names.iter().map(|name| entry_stamp(&fd, name)).collect()
+        };
+        let stamps = if names.len() < MANY {
+            stamp_all(&names)
+        } else {
+            let (first, second) = names.split_at(names.len() / 2);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| stamp_all(second));
+                let mut stamps = stamp_all(first);
+                // Nothing here panics; were it to, those entries are not trusted.
+                stamps.extend(other.join().unwrap_or_else(|_| vec![None; second.len()]));
+                stamps
+            })
+        };
+        for (name, stamp) in names.iter().zip(stamps) {
+            keep(name.to_bytes(), stamp);
+        }
+    }
+
+    /// The stamp of `name` in the open directory `dir`, without following a
+    /// link: `None` unless it is a regular file of the user's that nobody
+    /// else may write.
+    fn entry_stamp(dir: &rustix::fd::OwnedFd, name: &std::ffi::CStr) -> Option<super::EntryStamp> {
+        use rustix::fs::{AtFlags, FileType, statat};
+        let st = statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        let mine = st.st_uid == euid() && st.st_mode & 0o077 == 0;
+        (mine && FileType::from_raw_mode(st.st_mode) == FileType::RegularFile).then(|| super::EntryStamp {
+            inode: st.st_ino,
+            changed_ns: i128::from(st.st_ctime) * 1_000_000_000 + i128::from(st.st_ctime_nsec),
+            len: st.st_size as u64,
+        })
     }
 
     pub fn check_owner_and_mode(path: &Path, meta: &Metadata, fix: &'static str) -> Result<(), TrustError> {
@@ -419,6 +498,13 @@ mod imp {
                 keep(entry.file_name().as_encoded_bytes());
             }
         }
+    }
+
+    pub fn each_entry_stamp(
+        _: &Path,
+        _: impl Fn(&[u8]) -> bool,
+        _: impl FnMut(&[u8], Option<super::EntryStamp>),
+    ) {
     }
 
     pub fn check_owner_and_mode(_: &Path, _: &Metadata, _: &'static str) -> Result<(), TrustError> {
