@@ -1,8 +1,12 @@
 //! Following the config file: profiles added, edited or removed by another
 //! program (the CLI, an editor, another wktui) reach the open interface as
-//! `Action::ConfigReloaded`, at the cost of one `stat` every half second.
+//! `Action::ConfigReloaded`. The file's directory is watched
+//! (`platform::watch`: nothing runs while nothing changes), and the file is
+//! also looked at every few seconds, for what a watch cannot see (a change
+//! on a network file system, a link whose target moved).
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,15 +17,17 @@ use super::Action;
 use crate::cache::TokenCache;
 use crate::config::{self, Config, ConfigError, FileStamp};
 use crate::model::{Profile, SecretSource, Token};
+use crate::platform::watch::{DirWatch, Event};
 
-/// How often the config file is looked at for changes.
-const POLL: Duration = Duration::from_millis(500);
+/// How often the config file is looked at for changes its watch missed.
+const POLL: Duration = Duration::from_secs(5);
 /// A changed file must look the same this much later, and after it was
 /// read, before it counts: a program writing it in place (truncate, then
 /// write) is not caught halfway, with half of its profiles.
 const SETTLE: Duration = Duration::from_millis(50);
 
-/// Follows the config file at `path`: every `POLL` one `stat`; when the
+/// Follows the config file at `path`: on each change in its directory (or
+/// its link's target's) and every `POLL`, one `stat`; when the
 /// file changed (and settled) it is loaded on a blocking thread and sent as
 /// `ConfigReloaded`, with the shared cache's tokens for the profiles that are
 /// new or now ask for another token. A missing or invalid file is reported
@@ -48,11 +54,18 @@ pub(super) fn spawn<'a>(
             return;
         };
         let mut last_seen = shown;
+        let (mut watch, names) = watch_config(&path);
         let mut every = tokio::time::interval(POLL);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         every.tick().await; // the first tick is immediate
         loop {
             let forced = tokio::select! {
+                events = watch.next() => {
+                    if !events.iter().any(|e| concerns(e, &names)) {
+                        continue;
+                    }
+                    false
+                }
                 _ = every.tick() => false,
                 () = asked.notified() => true,
             };
@@ -94,6 +107,38 @@ pub(super) fn spawn<'a>(
         }
     });
     recheck
+}
+
+/// A watch of the config file's directory, and of its target's when the
+/// file is a link elsewhere; with the file's name in each.
+fn watch_config(path: &Path) -> (DirWatch, Vec<Option<OsString>>) {
+    let mut places: Vec<(PathBuf, Option<OsString>)> = Vec::new();
+    let mut add = |file: &Path| {
+        let dir = match file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !places.iter().any(|(d, _)| *d == dir) {
+            places.push((dir, file.file_name().map(OsString::from)));
+        }
+    };
+    add(path);
+    if let Ok(target) = std::fs::canonicalize(path) {
+        add(&target);
+    }
+    let (dirs, names) = places.into_iter().unzip();
+    (DirWatch::new(dirs), names)
+}
+
+/// Whether a change in a watched directory may be the config file's.
+fn concerns(event: &Event, names: &[Option<OsString>]) -> bool {
+    match event {
+        Event::Rescan { .. } => true,
+        Event::Changed { dir, name } => names
+            .get(*dir)
+            .and_then(Option::as_ref)
+            .is_none_or(|file| file.as_os_str() == name.as_str()),
+    }
 }
 
 /// What each profile asks the server for, by name, as a hash of its
@@ -143,6 +188,35 @@ fn reload_config(
 mod tests {
     use super::*;
     use crate::model::{AccessToken, Endpoint, Profile, Region, Scopes, Timestamp};
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_change_to_the_file_or_its_links_target_is_noticed_and_others_are_not() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let (home, dotfiles) = (root.path().join("home"), root.path().join("dotfiles"));
+        std::fs::create_dir_all(&home).expect("mkdir");
+        std::fs::create_dir_all(&dotfiles).expect("mkdir");
+        std::fs::write(dotfiles.join("wktui.toml"), "").expect("write");
+        let path = home.join("config.toml");
+        std::os::unix::fs::symlink(dotfiles.join("wktui.toml"), &path).expect("link");
+        let (mut watch, names) = watch_config(&path);
+        assert_eq!(names.len(), 2, "the link's directory and its target's");
+        // Another file in the target's directory: an event, but not the config's.
+        std::fs::write(dotfiles.join("other.toml"), "x").expect("write");
+        let events = watch.next().await;
+        assert!(!events.iter().any(|e| concerns(e, &names)), "{events:?}");
+        // The target written in place, as an editor saves it.
+        std::fs::write(dotfiles.join("wktui.toml"), "# edited").expect("write");
+        let noticed = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if watch.next().await.iter().any(|e| concerns(e, &names)) {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(noticed.is_ok(), "the edit of the link's target is noticed");
+    }
 
     fn profile_text(name: &str, client_id: &str) -> String {
         format!("[[profile]]\nname = \"{name}\"\nregion = \"us\"\nclient_id = \"{client_id}\"\n\n")
