@@ -6,7 +6,7 @@
 //!
 //! `cargo bench --bench tui_timing` (add `-- --idle-secs 10` for a quick run,
 //! `-- --fleet-only` for the 10,000-profile rows alone, `-- --idle-only` for
-//! idle CPU alone; `WKTUI_BENCH_BIN=PATH`
+//! idle CPU alone, `-- --quick-only` for the first frame and key presses alone; `WKTUI_BENCH_BIN=PATH`
 //! measures another build of wktui the same way).
 //! Prints a Markdown table; BENCHMARKS.md records the figures.
 
@@ -397,6 +397,24 @@ fn main() {
         println!(
             "| CPU while idle, 100 profiles counting down, {idle_secs} s | {} of CPU time = {percent:.3}% of one core | ≤ 0.3% |",
             ms(cpu)
+        );
+        return;
+    }
+    // The first frame and key presses alone, for the same kind of comparison.
+    if args.iter().any(|a| a == "--quick-only") {
+        let frames = first_frame(30, 100, true);
+        let keys = key_latency_with_refreshes_in_flight(200);
+        println!(
+            "| exec to first complete frame, 100 profiles (30 runs) | median {}, p90 {}, max {} | ≤ 25 ms |",
+            ms(percentile(&frames, 0.5)),
+            ms(percentile(&frames, 0.9)),
+            ms(percentile(&frames, 1.0))
+        );
+        println!(
+            "| key press to frame, 200 refreshes in flight (200 presses) | median {}, p99 {}, max {} | p99 ≤ 16 ms |",
+            ms(percentile(&keys, 0.5)),
+            ms(percentile(&keys, 0.99)),
+            ms(percentile(&keys, 1.0))
         );
         return;
     }
