@@ -718,12 +718,13 @@ async fn endpoint_check(profile: Profile, ca_file: Option<PathBuf>) -> Vec<Check
     let name = profile.name.clone();
     let p = Some(name.as_str());
     let url = profile.token_url();
-    let client = match http_client(ca_file.as_deref()) {
+    let client = match crate::fetcher::client_for_url(&url, ca_file.as_deref()) {
         Ok(client) => client,
-        Err(e) => return vec![Check::new("endpoint", p, Status::Fail, e)],
+        Err(e) => return vec![Check::new("endpoint", p, Status::Fail, e.to_string())],
     };
     let mut request = client
         .post(&url)
+        .timeout(CHECK_TIMEOUT)
         .header(reqwest::header::ACCEPT, "application/json")
         .form(&[("grant_type", "client_credentials")]);
     if let Some(version) = profile.api_version.version_header() {
@@ -850,22 +851,6 @@ pub fn clock_check(
 
 /// A client built as the fetcher builds its own: rustls with `ring`, the OS
 /// verifier plus an extra CA file, no redirects.
-fn http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("wktui/", env!("CARGO_PKG_VERSION"), " (doctor)"))
-        .connect_timeout(CHECK_TIMEOUT)
-        .timeout(CHECK_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(path) = ca_file {
-        let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let certs =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder.build().map_err(|e| e.to_string())
-}
-
 /// An error and its causes, as one line (reqwest's own text is terse).
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();

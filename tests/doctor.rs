@@ -358,3 +358,25 @@ fn the_secret_is_never_shown_by_doctor() {
         run.stdout
     );
 }
+
+#[test]
+fn the_endpoint_check_reaches_a_local_server_as_a_fetch_would_never_through_a_proxy() {
+    let srv = server();
+    let sb = Sandbox::new();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    // A proxy that refuses everything, and nothing exempting 127.0.0.1 from it.
+    let output = sb
+        .command(&["doctor", "--format", "json"])
+        .env_remove("NO_PROXY")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .output()
+        .expect("doctor");
+    let run = sb.checked(output);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let checks = v["checks"].as_array().expect("checks").clone();
+    let endpoint = find(&checks, "endpoint", Some("prod"));
+    assert_eq!(status(endpoint), "pass", "{endpoint}");
+    assert!(srv.token_requests() >= 1, "the server itself was asked");
+}

@@ -250,11 +250,7 @@ impl Fetcher {
     /// ever goes to this machine) never through a proxy.
     fn client_for(&self, profile: &Profile, url: &str) -> Result<reqwest::Client, FetchError> {
         let ca = profile.ca_file.clone().or_else(|| self.options.ca_file.clone());
-        let route = if url.trim_start().to_ascii_lowercase().starts_with("https:") {
-            Route::Tls
-        } else {
-            Route::Loopback
-        };
+        let route = Route::of(url);
         let key = (ca, route);
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(client) = clients.get(&key) {
@@ -275,6 +271,24 @@ enum Route {
     /// Plain http to this machine: never a proxy, which would see the
     /// client secret in clear text.
     Loopback,
+}
+
+impl Route {
+    fn of(url: &str) -> Route {
+        if url.trim_start().to_ascii_lowercase().starts_with("https:") {
+            Route::Tls
+        } else {
+            Route::Loopback
+        }
+    }
+}
+
+/// An HTTP client that reaches `url` the way token requests do (redirects
+/// refused, `localhost` pinned to this machine, plain http never through a
+/// proxy, the CA bundle added), for other looks at a token URL (`doctor`):
+/// what they find is what a fetch would meet.
+pub fn client_for_url(url: &str, ca_file: Option<&Path>) -> Result<reqwest::Client, FetchError> {
+    build_client(ca_file, Route::of(url))
 }
 
 fn build_request(
