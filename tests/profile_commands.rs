@@ -245,3 +245,50 @@ fn switching_a_profile_away_from_the_keyring_removes_its_entry() {
     assert_eq!(session.lookup("prod").as_deref(), Some(SECRET));
     assert!(sb.run(&["token", "prod"]).ok().stdout.starts_with("wk."));
 }
+
+#[test]
+fn add_and_edit_refuse_a_bad_value_naming_its_flag_and_write_nothing() {
+    let sb = Sandbox::new();
+    let bad: [(&[&str], &str); 5] = [
+        (&["--secret-env", ""], "--secret-env:"),
+        (&["--secret-env", "A=B"], "--secret-env:"),
+        (&["--secret-command", "  "], "--secret-command:"),
+        (&["--scope", "file:read\u{7}"], "--scope:"),
+        (&["--client-id", "id\u{1b}[2J"], "--client-id:"),
+    ];
+    for (flags, named) in bad {
+        let mut args = vec!["profile", "add", "p", "--region", "us"];
+        if flags[0] != "--client-id" {
+            args.extend_from_slice(&["--client-id", "id"]);
+        }
+        args.extend_from_slice(flags);
+        let run = sb.run(&args).fails_with(2);
+        run.says(&[named]);
+        assert!(
+            !run.stderr.contains("config.toml:"),
+            "no line of a file never written: {}",
+            run.stderr
+        );
+        assert!(!sb.config_path().exists(), "nothing written for {flags:?}");
+    }
+    sb.run(&[
+        "profile",
+        "add",
+        "p",
+        "--region",
+        "us",
+        "--client-id",
+        "id",
+        "--secret-env",
+        "X",
+    ])
+    .ok();
+    let before = std::fs::read_to_string(sb.config_path()).expect("config");
+    for (flags, named) in bad {
+        let mut args = vec!["profile", "edit", "p"];
+        args.extend_from_slice(flags);
+        sb.run(&args).fails_with(2).says(&[named]);
+    }
+    let after = std::fs::read_to_string(sb.config_path()).expect("config");
+    assert_eq!(before, after, "the file is as it was");
+}

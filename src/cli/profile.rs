@@ -92,7 +92,20 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
         (None, None) => SecretSource::Keyring,
     };
     profile.ca_file = args.ca_file.as_ref().map(absolute);
+    check_flags(&profile)?;
     Ok(profile)
+}
+
+/// The profile checked as the config file will check it, each complaint
+/// naming the flag that set the field.
+fn check_flags(profile: &Profile) -> Result<(), CliError> {
+    config::check_profile(profile).map_err(|(field, message)| {
+        CliError::usage(match field.as_deref() {
+            Some("name") => format!("profile name: {message}"),
+            Some(field) => format!("--{}: {message}", field.replace('_', "-")),
+            None => message,
+        })
+    })
 }
 
 fn absolute(path: &PathBuf) -> PathBuf {
@@ -370,7 +383,7 @@ fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
     ))
 }
 
-/// `old` with the fields `args` names replaced, each checked as `profile add` checks it.
+/// `old` with the fields `args` names replaced, checked as `profile add` checks them.
 fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
     let mut p = old.clone();
     if let Some(region) = &args.region {
@@ -408,20 +421,9 @@ fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
             .map_err(|e: crate::model::ParseEnumError| CliError::usage(e.to_string()))?;
     }
     if let Some(var) = &args.secret_env {
-        let var = var.trim();
-        if var.is_empty() || var.contains('=') || var.contains('\0') {
-            return Err(CliError::usage(
-                "--secret-env must be the name of an environment variable, e.g. WORKIVA_CLIENT_SECRET",
-            ));
-        }
-        p.secret_source = SecretSource::Env(var.to_owned());
+        p.secret_source = SecretSource::Env(var.trim().to_owned());
     }
     if let Some(cmd) = &args.secret_command {
-        if cmd.trim().is_empty() {
-            return Err(CliError::usage(
-                "--secret-command is empty; give a command that prints the secret, e.g. \"pass show workiva/prod\"",
-            ));
-        }
         p.secret_source = SecretSource::Command(cmd.trim().to_owned());
     }
     if args.keyring {
@@ -433,6 +435,7 @@ fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
     if args.no_ca_file {
         p.ca_file = None;
     }
+    check_flags(&p)?;
     Ok(p)
 }
 

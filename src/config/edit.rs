@@ -262,6 +262,22 @@ fn update_in_place(table: &mut Table, new: Table) {
     }
 }
 
+/// What is wrong with `profile`, checked alone as the config file would be
+/// checked with it in: the field (as the file names it) and why. For the
+/// command line, which can then name its own flag rather than a line of a
+/// file it never wrote.
+pub fn check_profile(profile: &Profile) -> Result<(), (Option<String>, String)> {
+    let mut profiles = ArrayOfTables::new();
+    profiles.push(profile_table(profile));
+    let mut doc = DocumentMut::new();
+    doc.insert("profile", Item::ArrayOfTables(profiles));
+    match super::parse(&doc.to_string(), Path::new("profile")) {
+        Ok(_) => Ok(()),
+        Err(ConfigError::Invalid { field, message, .. }) => Err((field, message)),
+        Err(other) => Err((None, other.to_string())),
+    }
+}
+
 fn profile_table(profile: &Profile) -> Table {
     let mut t = Table::new();
     t.insert("name", value(&profile.name));

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use crate::model::{Profile, Settings};
 
 pub use edit::{
-    Durability, EditLock, Editor, add_profile, lock, remove_profile, replace_profile, write_atomically,
+    Durability, EditLock, Editor, add_profile, check_profile, lock, remove_profile, replace_profile,
+    write_atomically,
 };
 pub use index::FileStamp;
 pub use raw::{check_name as check_profile_name, check_token_url};
