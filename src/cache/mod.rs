@@ -219,7 +219,10 @@ impl TokenCache {
             .iter()
             .map(|p| {
                 p.write_fingerprint(&mut fingerprint);
-                summary.facts_of(&p.name, &fingerprint)
+                // A damaged record: the token file itself says.
+                summary
+                    .facts_of(&p.name, &fingerprint)
+                    .unwrap_or_else(|_| self.load(p).as_ref().map(Token::facts))
             })
             .collect()
     }

@@ -47,11 +47,17 @@ const MANY: usize = 1024;
 /// How long a file must have stayed unchanged before its stamp is trusted.
 const SETTLED: Duration = Duration::from_secs(1);
 
-/// One line of the summary: a token file, its fields as ranges of the text.
+/// One line of the summary, a token file's, as ranges of the text: the
+/// rest of it is read, and checked, only when asked for.
 #[derive(Clone, Debug)]
 struct Record {
     line: Range<usize>,
     name: Range<usize>,
+}
+
+/// A record read and checked.
+#[derive(Clone, Debug)]
+struct Parsed {
     stamp: EntryStamp,
     /// `None` for a file that is not a usable token (damaged, planted).
     token: Option<TokenRecord>,
@@ -71,18 +77,38 @@ struct TokenRecord {
 pub(super) struct Summary {
     text: String,
     records: Vec<Record>,
+    /// When it was read, for the records' checks.
+    now: Timestamp,
 }
+
+/// A record that does not pass its checks: the token file is the answer.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Damaged;
 
 impl Summary {
     /// What `list` shows of the token cached for a profile with this name
-    /// and fingerprint, if there is one.
-    pub(super) fn facts_of(&self, name: &str, fingerprint: &str) -> Option<TokenFacts> {
-        let token = self.find(name)?.token.as_ref()?;
-        (self.text[token.fingerprint.clone()] == *fingerprint).then(|| TokenFacts {
-            scope: self.text[token.scope.clone()].to_owned(),
-            obtained_at: token.obtained_at,
-            lifetime: token.lifetime,
-        })
+    /// and fingerprint, if there is one. Records are checked when asked for:
+    /// a listing of 100 profiles reads 100 records, however many tokens
+    /// other configs keep in the same directory.
+    pub(super) fn facts_of(&self, name: &str, fingerprint: &str) -> Result<Option<TokenFacts>, Damaged> {
+        let Some(record) = self.find(name) else {
+            return Ok(None);
+        };
+        let parsed = self.parsed(record).ok_or(Damaged)?;
+        let Some(token) = parsed.token else {
+            return Ok(None);
+        };
+        Ok(
+            (self.text[token.fingerprint.clone()] == *fingerprint).then(|| TokenFacts {
+                scope: self.text[token.scope.clone()].to_owned(),
+                obtained_at: token.obtained_at,
+                lifetime: token.lifetime,
+            }),
+        )
+    }
+
+    fn parsed(&self, record: &Record) -> Option<Parsed> {
+        parse_record(&self.text[record.line.clone()], record.line.start, self.now)
     }
 
     fn find(&self, name: &str) -> Option<&Record> {
@@ -146,11 +172,12 @@ fn rebuild(cache: &TokenCache, dir: &Path, old: &Summary, now: SystemTime) -> (S
             };
             let settled = settled(stamp.changed_ns, now);
             all_settled &= settled;
-            match old.find(stem) {
-                Some(record) if record.stamp == stamp && settled => {
-                    lines.push((stem.to_owned(), Line::Kept(&old.text[record.line.clone()])));
-                }
-                _ => to_read.push((stem.to_owned(), stamp)),
+            let kept = old
+                .find(stem)
+                .filter(|record| settled && old.parsed(record).is_some_and(|p| p.stamp == stamp));
+            match kept {
+                Some(record) => lines.push((stem.to_owned(), Line::Kept(&old.text[record.line.clone()]))),
+                None => to_read.push((stem.to_owned(), stamp)),
             }
         },
     );
@@ -275,20 +302,24 @@ fn parse(text: String, now: Timestamp) -> Option<(Option<String>, Summary)> {
     };
     let mut records: Vec<Record> = Vec::new();
     for line in lines {
-        let offset = line.as_ptr() as usize - text.as_ptr() as usize;
-        let record = parse_record(line, offset, now)?;
+        let start = line.as_ptr() as usize - text.as_ptr() as usize;
+        let name = line.split_once('\t')?.0;
         // Sorted and unique, or it was not written by wktui.
         if let Some(last) = records.last()
-            && text[last.name.clone()] >= text[record.name.clone()]
+            && text[last.name.clone()] >= *name
         {
             return None;
         }
-        records.push(record);
+        records.push(Record {
+            line: start..start + line.len(),
+            name: start..start + name.len(),
+        });
     }
-    Some((key, Summary { text, records }))
+    Some((key, Summary { text, records, now }))
 }
 
-fn parse_record(line: &str, offset: usize, now: Timestamp) -> Option<Record> {
+/// One record line, read and checked; `offset` is where it starts in the text.
+fn parse_record(line: &str, offset: usize, now: Timestamp) -> Option<Parsed> {
     let range = |field: &str| {
         let start = offset + (field.as_ptr() as usize - line.as_ptr() as usize);
         start..start + field.len()
@@ -325,12 +356,7 @@ fn parse_record(line: &str, offset: usize, now: Timestamp) -> Option<Record> {
     if fields.next().is_some() {
         return None;
     }
-    Some(Record {
-        line: range(line),
-        name: range(name),
-        stamp,
-        token,
-    })
+    Some(Parsed { stamp, token })
 }
 
 #[cfg(all(test, unix))]
@@ -353,6 +379,11 @@ mod tests {
         Token::from_response(&response, None, clock::now()).expect("token")
     }
 
+    /// What the summary says of a token, its records sound.
+    fn facts(summary: &Summary, name: &str, fingerprint: &str) -> Option<TokenFacts> {
+        summary.facts_of(name, fingerprint).expect("a sound record")
+    }
+
     /// Change times cannot be set back: tests wait for stamps to be trusted.
     fn settle() {
         std::thread::sleep(SETTLED + Duration::from_millis(50));
@@ -373,16 +404,14 @@ mod tests {
         // Made fresh: not keyed yet, but every token is seen.
         let first = current(&cache, &dir);
         assert_eq!(
-            first.facts_of("a", &a.fingerprint()).map(|f| f.scope),
+            facts(&first, "a", &a.fingerprint()).map(|f| f.scope),
             Some("file:read".into())
         );
         assert!(summary_text(&dir).lines().nth(1) == Some("-"), "too fresh to key");
         settle();
         let second = current(&cache, &dir);
         assert_eq!(
-            second
-                .facts_of("b", &b.fingerprint())
-                .map(|f| f.lifetime.as_secs()),
+            facts(&second, "b", &b.fingerprint()).map(|f| f.lifetime.as_secs()),
             Some(900)
         );
         assert_ne!(summary_text(&dir).lines().nth(1), Some("-"), "keyed once settled");
@@ -393,11 +422,11 @@ mod tests {
         rewrite_keeping_dir_stamp(&path, &text);
         let third = current(&cache, &dir);
         assert_eq!(
-            third.facts_of("b", &b.fingerprint()).map(|f| f.scope),
+            facts(&third, "b", &b.fingerprint()).map(|f| f.scope),
             Some("file:forged".into())
         );
         // Another profile's fingerprint never matches.
-        assert_eq!(third.facts_of("a", &b.fingerprint()), None);
+        assert_eq!(facts(&third, "a", &b.fingerprint()), None);
     }
 
     /// Rewrites the summary in place: a write inside `summary/` leaves the
@@ -421,19 +450,19 @@ mod tests {
         cache.store(&b, &token(700, "x")).expect("store");
         let seen = current(&cache, &dir);
         assert_eq!(
-            seen.facts_of("b", &b.fingerprint()).map(|f| f.scope),
+            facts(&seen, "b", &b.fingerprint()).map(|f| f.scope),
             Some("x".into())
         );
         cache.store(&a, &token(800, "y")).expect("replace");
         let seen = current(&cache, &dir);
         assert_eq!(
-            seen.facts_of("a", &a.fingerprint()).map(|f| f.lifetime.as_secs()),
+            facts(&seen, "a", &a.fingerprint()).map(|f| f.lifetime.as_secs()),
             Some(800)
         );
         cache.remove("a").expect("remove");
         let seen = current(&cache, &dir);
-        assert_eq!(seen.facts_of("a", &a.fingerprint()), None);
-        assert!(seen.facts_of("b", &b.fingerprint()).is_some());
+        assert_eq!(facts(&seen, "a", &a.fingerprint()), None);
+        assert!(facts(&seen, "b", &b.fingerprint()).is_some());
     }
 
     #[test]
@@ -455,24 +484,58 @@ mod tests {
             good.replacen('\n', "\nextra\n", 2),
             good.replace(MAGIC, "wktui-token-summary 0"),
         ];
+        let believed = |text: &str| {
+            read_text(text, now).is_some_and(|s| matches!(s.facts_of("a", &a.fingerprint()), Ok(Some(_))))
+        };
         for text in forged {
-            assert!(read_text(&text, now).is_none(), "refused: {text:?}");
+            assert!(!believed(&text), "not believed: {text:?}");
         }
-        assert!(read_text(&good, now).is_some(), "the good one is read");
+        assert!(believed(&good), "the good one is");
         let future = good.replace(
             &format!("\t{} ", token_obtained(&good)),
             &format!("\t{} ", now.as_millis() + 86_400_000),
         );
-        assert!(read_text(&future, now).is_none(), "from the future: {future:?}");
+        assert!(!believed(&future), "from the future: {future:?}");
+        // A damaged record says so: the caller reads the token file instead.
+        let damaged = read_text(&forged_scope(&good), now).expect("the file is read");
+        assert_eq!(damaged.facts_of("a", &a.fingerprint()), Err(Damaged));
         // One others may write is not read at all: the files are read instead.
         use std::os::unix::fs::PermissionsExt;
         std::fs::write(&path, good.replace("file:read", "file:forged")).expect("write");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
         let seen = current(&cache, &dir);
         assert_eq!(
-            seen.facts_of("a", &a.fingerprint()).map(|f| f.scope),
+            facts(&seen, "a", &a.fingerprint()).map(|f| f.scope),
             Some("file:read".into())
         );
+    }
+
+    #[test]
+    fn a_damaged_record_is_answered_by_its_token_file() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(root.path().join("c"));
+        // More profiles than `load_many` reads one by one: the summary answers.
+        let fleet: Vec<Profile> = (0..70).map(|i| profile(&format!("p{i:02}"))).collect();
+        for p in &fleet {
+            cache.store(p, &token(600, "file:read")).expect("store");
+        }
+        let refs: Vec<&Profile> = fleet.iter().collect();
+        // The first makes the summary's directory, which changes the cache
+        // directory; once that has settled, the next is keyed.
+        assert!(cache.facts_of_many(&refs).iter().all(Option::is_some));
+        settle();
+        assert!(cache.facts_of_many(&refs).iter().all(Option::is_some));
+        let dir = cache.dir().to_path_buf();
+        assert_ne!(summary_text(&dir).lines().nth(1), Some("-"), "keyed");
+        let damaged = summary_text(&dir).replacen("file:read", "file:read\u{7}", 1);
+        rewrite_keeping_dir_stamp(&dir.join(DIR).join(FILE), &damaged);
+        let facts = cache.facts_of_many(&refs);
+        assert_eq!(facts[0].as_ref().map(|f| f.scope.as_str()), Some("file:read"));
+        assert!(facts.iter().all(Option::is_some));
+    }
+
+    fn forged_scope(good: &str) -> String {
+        good.replace("file:read", "file:read\u{1b}[2J")
     }
 
     fn token_obtained(text: &str) -> String {
@@ -504,10 +567,10 @@ mod tests {
         std::fs::write(dir.join("a.json"), b"{not json").expect("damage");
         settle();
         let seen = current(&cache, &dir);
-        assert_eq!(seen.facts_of("a", &a.fingerprint()), None);
+        assert_eq!(facts(&seen, "a", &a.fingerprint()), None);
         assert!(summary_text(&dir).contains("a\t"), "{}", summary_text(&dir));
         cache.store(&a, &token(600, "file:read")).expect("store");
         let seen = current(&cache, &dir);
-        assert!(seen.facts_of("a", &a.fingerprint()).is_some());
+        assert!(facts(&seen, "a", &a.fingerprint()).is_some());
     }
 }
