@@ -10,27 +10,16 @@
 # HOME, config, cache, D-Bus session and keyring are made for the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in hyperfine curl dbus-daemon gnome-keyring-daemon secret-tool rustc /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "compare.sh: needs $tool" >&2; exit 2; }
-done
+source benches/lib.sh
+needs hyperfine curl dbus-daemon gnome-keyring-daemon secret-tool rustc /usr/bin/time
 
 cargo build --release -q
 WKTUI=$PWD/target/release/wktui
 OUT=$PWD/benches/results
 mkdir -p "$OUT"
-WORK=$(mktemp -d)
 SHM=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)   # tokens live on tmpfs, as under $XDG_RUNTIME_DIR
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK" "$SHM"
-}
-trap cleanup EXIT
-
-# rustup finds its toolchains through HOME: pin them before HOME moves.
-export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
-export HOME=$WORK/home XDG_RUNTIME_DIR=$WORK/run NO_PROXY=127.0.0.1,localhost
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
+also_remove "$SHM"
+private_home
 
 # A private D-Bus session with an unlocked gnome-keyring.
 dbus-daemon --session --nofork --print-address=1 --address="unix:path=$WORK/bus" > "$WORK/bus.addr" 2>/dev/null &
@@ -49,17 +38,10 @@ client_id = "bench"
 client_secret = "$SECRET"
 TOML
 sed 's/^\[\[clients\]\]/latency_ms = 100\n\n[[clients]]/' "$WORK/fast.toml" > "$WORK/slow.toml"
-start_server() {  # name: serves $WORK/name.toml, its base URL lands in $WORK/name.url
-  mkfifo "$WORK/$1.in"
-  "$WKTUI" __token-server "$WORK/$1.toml" < "$WORK/$1.in" > "$WORK/$1.url" &
-  pids+=($!)
-  exec {holder}> "$WORK/$1.in"   # kept open: the server runs until this script ends
-  for _ in $(seq 100); do [ -s "$WORK/$1.url" ] && break; sleep 0.05; done
-}
-start_server fast
-start_server slow
-FAST=$(head -1 "$WORK/fast.url")
-SLOW=$(head -1 "$WORK/slow.url")
+start fast "$WKTUI" __token-server "$WORK/fast.toml"
+start slow "$WKTUI" __token-server "$WORK/slow.toml"
+FAST=$(head -1 "$WORK/fast.out")
+SLOW=$(head -1 "$WORK/slow.out")
 
 # Profile p: secret in the keyring. list100: 100 profiles. fleet500: 500 at 100 ms.
 export WKTUI_CACHE_DIR=$SHM/cache BENCH_SECRET=$SECRET

@@ -11,27 +11,16 @@
 # bucket of N requests refilled at N a second over all clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v curl >/dev/null || { echo "rate_limits.sh: needs curl" >&2; exit 2; }
+source benches/lib.sh
+needs curl
 cargo build --release -q
 WKTUI=$PWD/target/release/wktui
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export HOME=$WORK/home XDG_RUNTIME_DIR=$WORK/run NO_PROXY=127.0.0.1,localhost
+private_home
 export SECRET='wk_secret:bench:0123456789'
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
 
-start_server() {  # name, extra TOML: the base URL lands in $WORK/name.url
+start_server() {  # name, extra TOML: the base URL lands in $WORK/srv_name.out
   printf 'latency_ms = 100\n%s\n\n[[clients]]\nclient_id = "bench"\nclient_secret = "%s"\n' "$2" "$SECRET" > "$WORK/$1.toml"
-  mkfifo "$WORK/$1.in"
-  "$WKTUI" __token-server "$WORK/$1.toml" < "$WORK/$1.in" > "$WORK/$1.url" &
-  pids+=($!)
-  exec {holder}> "$WORK/$1.in"
-  for _ in $(seq 100); do [ -s "$WORK/$1.url" ] && break; sleep 0.05; done
+  start "srv_$1" "$WKTUI" __token-server "$WORK/$1.toml"
 }
 
 fleet() {  # name, base URL, concurrency -> $WORK/name.config.toml with 500 profiles
@@ -53,7 +42,7 @@ scenario() {  # name, limit (0: none), retry_after (empty: none), concurrency
     [ -n "$3" ] && extra="$extra"$'\n'"retry_after = $3"
   fi
   start_server "$1" "$extra"
-  local url; url=$(head -1 "$WORK/$1.url")
+  local url; url=$(head -1 "$WORK/srv_$1.out")
   fleet "$1" "$url" "$4"
   rm -rf "$XDG_RUNTIME_DIR/wktui"
   local started ended failed

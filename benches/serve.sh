@@ -14,26 +14,16 @@
 # HOME, config and runtime dir are made for the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 SECONDS_PER_RUN=${1:-10}
-for tool in wrk curl; do
-  command -v "$tool" >/dev/null || { echo "serve.sh: needs $tool" >&2; exit 2; }
-done
+needs wrk curl
 
 cargo build --release -q --bin wktui --example bare_hyper
 WKTUI=$PWD/target/release/wktui
 BARE=$PWD/target/release/examples/bare_hyper
 LUA=$PWD/benches/serve.lua
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
-export HOME=$WORK/home XDG_RUNTIME_DIR=$WORK/run XDG_CONFIG_HOME=$WORK/config NO_PROXY=127.0.0.1,localhost
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
+private_home
+export XDG_CONFIG_HOME=$WORK/config
 
 # The upstream: the crate's token server, with a 600 s grant and a 5 s one.
 export BENCH_REAL_SECRET='wk_secret:bench:0123456789'
@@ -48,15 +38,6 @@ client_id = "short"
 client_secret = "$BENCH_REAL_SECRET"
 token_lifetime_secs = 5
 TOML
-start() {  # name command...: runs it until this script ends; its first stdout line lands in $WORK/name.out
-  local name=$1; shift
-  mkfifo "$WORK/$name.in"
-  "$@" < "$WORK/$name.in" > "$WORK/$name.out" 2> "$WORK/$name.err" &
-  pids+=($!)
-  eval "${name}_pid=$!"
-  exec {holder}> "$WORK/$name.in"
-  for _ in $(seq 200); do [ -s "$WORK/$name.out" ] && break; sleep 0.05; done
-}
 start upstream "$WKTUI" __token-server "$WORK/upstream.toml"
 UPSTREAM=$(head -1 "$WORK/upstream.out")
 

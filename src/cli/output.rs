@@ -116,13 +116,20 @@ impl LocalTimes {
 
     /// `HH:MM:SS` today, `YYYY-MM-DD HH:MM:SS` on any other day.
     pub fn format(&self, t: Timestamp) -> String {
+        use std::fmt::Write;
         let at = to_local(t);
-        let time = format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second());
-        if at.date_naive() == self.today {
-            time
-        } else {
-            format!("{:04}-{:02}-{:02} {time}", at.year(), at.month(), at.day())
+        let mut text = String::with_capacity(19);
+        if at.date_naive() != self.today {
+            let _ = write!(text, "{:04}-{:02}-{:02} ", at.year(), at.month(), at.day());
         }
+        for (i, part) in [at.hour(), at.minute(), at.second()].into_iter().enumerate() {
+            if i > 0 {
+                text.push(':');
+            }
+            text.push(char::from(b'0' + (part / 10) as u8));
+            text.push(char::from(b'0' + (part % 10) as u8));
+        }
+        text
     }
 }
 
@@ -135,6 +142,21 @@ fn to_local(t: Timestamp) -> DateTime<Local> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_today_show_the_time_and_other_days_the_date_too_as_chrono_writes_them() {
+        let now = crate::clock::now();
+        let times = LocalTimes::new(now);
+        for t in [now, Timestamp(now.as_millis() - 3 * 86_400_000), Timestamp(1_000)] {
+            let at = to_local(t);
+            let expected = if at.date_naive() == to_local(now).date_naive() {
+                at.format("%H:%M:%S").to_string()
+            } else {
+                at.format("%Y-%m-%d %H:%M:%S").to_string()
+            };
+            assert_eq!(times.format(t), expected);
+        }
+    }
 
     #[test]
     fn tables_align_and_plain_is_tab_separated() {
