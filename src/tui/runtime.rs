@@ -139,6 +139,10 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.utc_offset_secs = local_utc_offset(now);
     app.secret_store = engine.secrets().source();
+    // Starts crossterm's event source (its SIGWINCH handler) before the
+    // size is read: a resize from here on is an event the input thread
+    // reads, not one lost before that thread first asks.
+    let _ = event::poll(Duration::ZERO);
     let size = terminal.size().map_err(|e| e.to_string())?;
     app.update(Action::Resize(size.width, size.height));
 
