@@ -13,6 +13,7 @@ pub mod demo;
 pub mod diagnose;
 pub mod engine;
 pub mod fetcher;
+pub mod halves;
 pub mod logging;
 pub mod model;
 pub mod platform;

@@ -185,11 +185,7 @@ impl TokenCache {
             return names;
         };
         let mut keep = |file_name: &[u8]| {
-            // Temporary files of a store in progress start with a dot.
-            if let Some(stem) = file_name.strip_suffix(b".json")
-                && !stem.starts_with(b".")
-                && let Ok(stem) = std::str::from_utf8(stem)
-            {
+            if let Some(stem) = token_file_stem(file_name) {
                 names.insert(stem.to_owned());
             }
         };
@@ -245,17 +241,8 @@ impl TokenCache {
         }
         let stored = self.stored_names();
         // Each file is a few system calls: with many, two threads read them.
-        if stored.len() < MANY {
-            return self.load_stored(profiles, &stored);
-        }
-        let (first, second) = profiles.split_at(profiles.len() / 2);
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| self.load_stored(second, &stored));
-            let mut tokens = Vec::with_capacity(profiles.len());
-            tokens.extend(self.load_stored(first, &stored));
-            // Nothing in a load panics; were it to, those rows show no token.
-            tokens.extend(other.join().unwrap_or_else(|_| vec![None; second.len()]));
-            tokens
+        crate::halves::in_halves(profiles, stored.len() >= MANY, None, |half| {
+            self.load_stored(half, &stored)
         })
     }
 
@@ -335,6 +322,14 @@ impl TokenCache {
             }
         }
     }
+}
+
+/// The profile name of a token file (`NAME.json`), or `None` for any other
+/// file: temporary files of a store in progress start with a dot, and no
+/// profile name does.
+fn token_file_stem(file_name: &[u8]) -> Option<&str> {
+    let stem = std::str::from_utf8(file_name.strip_suffix(b".json")?).ok()?;
+    (!stem.starts_with('.') && crate::config::check_profile_name(stem).is_ok()).then_some(stem)
 }
 
 #[cfg(test)]

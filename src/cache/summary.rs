@@ -30,8 +30,8 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::TokenCache;
 use super::entry::{self, decode_any};
+use super::{TokenCache, token_file_stem};
 use crate::config::{Durability, FileStamp, write_atomically};
 use crate::model::{Timestamp, TokenFacts, check_scope_text};
 use crate::platform::fs::{self as private, EntryStamp};
@@ -147,8 +147,8 @@ pub(super) fn current(cache: &TokenCache, dir: &Path) -> Summary {
     let summary_dir = dir.join(DIR);
     // Made before the directory's stamp is taken: making it changes the stamp.
     if private::ensure_private_dir(&summary_dir).is_err() {
-        let (text, _) = rebuild(cache, dir, &Summary::default(), now);
-        return parse(text, crate::clock::now())
+        let (lines, _) = rebuild(cache, dir, &Summary::default(), now);
+        return parse(file_text(None, &lines), crate::clock::now())
             .map(|(_, s)| s)
             .unwrap_or_default();
     }
@@ -164,10 +164,7 @@ pub(super) fn current(cache: &TokenCache, dir: &Path) -> Summary {
     // Keyed only if nothing changed while we looked and nothing was too fresh to trust.
     let key =
         (all_settled && before.settled(now) && FileStamp::of_path(dir) == Some(before)).then_some(before);
-    let text = format!(
-        "{MAGIC}\n{}\n{lines}",
-        key.map_or_else(|| "-".to_owned(), |k| k.encode())
-    );
+    let text = file_text(key, &lines);
     let _ = write_atomically(&file, text.as_bytes(), Durability::Cache);
     parse(text, crate::clock::now())
         .map(|(_, s)| s)
@@ -211,18 +208,7 @@ fn rebuild(cache: &TokenCache, dir: &Path, old: &Summary, now: SystemTime) -> (S
             })
             .collect()
     };
-    let fresh = if to_read.len() < MANY {
-        read_all(&to_read)
-    } else {
-        let (first, second) = to_read.split_at(to_read.len() / 2);
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| read_all(second));
-            let mut fresh = read_all(first);
-            // Nothing in a read panics; were it to, those files count as unusable.
-            fresh.extend(other.join().unwrap_or_else(|_| vec![None; second.len()]));
-            fresh
-        })
-    };
+    let fresh = crate::halves::in_halves(&to_read, to_read.len() >= MANY, None, read_all);
     for ((name, stamp), token) in to_read.into_iter().zip(fresh) {
         // A file too fresh to trust by its stamp is read again next time.
         let stamp = if settled(stamp.changed_ns, now) {
@@ -240,6 +226,13 @@ fn rebuild(cache: &TokenCache, dir: &Path, old: &Summary, now: SystemTime) -> (S
         text.push('\n');
     }
     (text, all_settled)
+}
+
+/// The summary file: its magic line, the directory stamp it answers for
+/// (`-`: none), then the record lines.
+fn file_text(key: Option<FileStamp>, lines: &str) -> String {
+    let key = key.map_or_else(|| "-".to_owned(), |k| k.encode());
+    format!("{MAGIC}\n{key}\n{lines}")
 }
 
 /// A stamp no file has: the record is read again next time.
@@ -262,13 +255,6 @@ impl Line<'_> {
             Line::Fresh(line) => line,
         }
     }
-}
-
-/// The profile name of a token file (`NAME.json`); temporary files of a
-/// store in progress start with a dot, and no profile name does.
-fn token_file_stem(file_name: &[u8]) -> Option<&str> {
-    let stem = std::str::from_utf8(file_name.strip_suffix(b".json")?).ok()?;
-    (!stem.starts_with('.') && crate::config::check_profile_name(stem).is_ok()).then_some(stem)
 }
 
 fn settled(changed_ns: i128, now: SystemTime) -> bool {
@@ -560,6 +546,26 @@ mod tests {
         let facts = cache.facts_of_many(&refs);
         assert_eq!(facts[0].as_ref().map(|f| f.scope.as_str()), Some("file:read"));
         assert!(facts.iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn without_a_place_for_the_summary_the_token_files_answer() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(root.path().join("c"));
+        let fleet: Vec<Profile> = (0..70).map(|i| profile(&format!("p{i:02}"))).collect();
+        for p in &fleet {
+            cache.store(p, &token(600, "file:read")).expect("store");
+        }
+        // A file where the summary's directory would be.
+        std::fs::write(cache.dir().join(DIR), b"in the way").expect("write");
+        let refs: Vec<&Profile> = fleet.iter().collect();
+        let facts = cache.facts_of_many(&refs);
+        assert!(
+            facts
+                .iter()
+                .all(|f| f.as_ref().is_some_and(|f| f.scope == "file:read")),
+            "{facts:?}"
+        );
     }
 
     fn forged_scope(good: &str) -> String {

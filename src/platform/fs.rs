@@ -328,21 +328,9 @@ mod imp {
                 names.push(entry.file_name().to_owned());
             }
         }
-        let stamp_all = |names: &[std::ffi::CString]| -> Vec<Option<super::EntryStamp>> {
-            names.iter().map(|name| entry_stamp(&fd, name)).collect()
-        };
-        let stamps = if names.len() < MANY {
-            stamp_all(&names)
-        } else {
-            let (first, second) = names.split_at(names.len() / 2);
-            std::thread::scope(|scope| {
-                let other = scope.spawn(|| stamp_all(second));
-                let mut stamps = stamp_all(first);
-                // Nothing here panics; were it to, those entries are not trusted.
-                stamps.extend(other.join().unwrap_or_else(|_| vec![None; second.len()]));
-                stamps
-            })
-        };
+        let stamps = crate::halves::in_halves(&names, names.len() >= MANY, None, |half| {
+            half.iter().map(|name| entry_stamp(&fd, name)).collect()
+        });
         for (name, stamp) in names.iter().zip(stamps) {
             keep(name.to_bytes(), stamp);
         }
