@@ -379,6 +379,28 @@ fn peak_rss_kib(profiles: usize) -> u64 {
     hwm
 }
 
+fn print_frame_and_keys(frames: &[Duration], keys: &[Duration]) {
+    println!(
+        "| exec to first complete frame, 100 profiles (30 runs) | median {}, p90 {}, max {} | ≤ 25 ms |",
+        ms(percentile(frames, 0.5)),
+        ms(percentile(frames, 0.9)),
+        ms(percentile(frames, 1.0))
+    );
+    println!(
+        "| key press to frame, 200 refreshes in flight (200 presses) | median {}, p99 {}, max {} | p99 ≤ 16 ms |",
+        ms(percentile(keys, 0.5)),
+        ms(percentile(keys, 0.99)),
+        ms(percentile(keys, 1.0))
+    );
+}
+
+fn print_idle(idle_secs: u64, cpu: Duration, percent: f64) {
+    println!(
+        "| CPU while idle, 100 profiles counting down, {idle_secs} s | {} of CPU time = {percent:.3}% of one core | ≤ 0.3% |",
+        ms(cpu)
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let idle_secs = args
@@ -394,28 +416,14 @@ fn main() {
     // Idle CPU alone, for comparing two builds (WKTUI_BENCH_BIN) back to back.
     if args.iter().any(|a| a == "--idle-only") {
         let (cpu, percent, _) = idle_cpu(idle_secs, 100, false);
-        println!(
-            "| CPU while idle, 100 profiles counting down, {idle_secs} s | {} of CPU time = {percent:.3}% of one core | ≤ 0.3% |",
-            ms(cpu)
-        );
+        print_idle(idle_secs, cpu, percent);
         return;
     }
     // The first frame and key presses alone, for the same kind of comparison.
     if args.iter().any(|a| a == "--quick-only") {
         let frames = first_frame(30, 100, true);
         let keys = key_latency_with_refreshes_in_flight(200);
-        println!(
-            "| exec to first complete frame, 100 profiles (30 runs) | median {}, p90 {}, max {} | ≤ 25 ms |",
-            ms(percentile(&frames, 0.5)),
-            ms(percentile(&frames, 0.9)),
-            ms(percentile(&frames, 1.0))
-        );
-        println!(
-            "| key press to frame, 200 refreshes in flight (200 presses) | median {}, p99 {}, max {} | p99 ≤ 16 ms |",
-            ms(percentile(&keys, 0.5)),
-            ms(percentile(&keys, 0.99)),
-            ms(percentile(&keys, 1.0))
-        );
+        print_frame_and_keys(&frames, &keys);
         return;
     }
     if !fleet_only {
@@ -423,22 +431,8 @@ fn main() {
         let keys = key_latency_with_refreshes_in_flight(200);
         let (cpu, percent, _) = idle_cpu(idle_secs, 100, false);
         let rss = peak_rss_kib(1000);
-        println!(
-            "| exec to first complete frame, 100 profiles (30 runs) | median {}, p90 {}, max {} | ≤ 25 ms |",
-            ms(percentile(&frames, 0.5)),
-            ms(percentile(&frames, 0.9)),
-            ms(percentile(&frames, 1.0))
-        );
-        println!(
-            "| key press to frame, 200 refreshes in flight (200 presses) | median {}, p99 {}, max {} | p99 ≤ 16 ms |",
-            ms(percentile(&keys, 0.5)),
-            ms(percentile(&keys, 0.99)),
-            ms(percentile(&keys, 1.0))
-        );
-        println!(
-            "| CPU while idle, 100 profiles counting down, {idle_secs} s | {} of CPU time = {percent:.3}% of one core | ≤ 0.3% |",
-            ms(cpu)
-        );
+        print_frame_and_keys(&frames, &keys);
+        print_idle(idle_secs, cpu, percent);
         println!(
             "| peak resident memory, 1,000 profiles | {:.1} MB (VmHWM {rss} KiB) | ≤ 20 MB |",
             rss as f64 / 1024.0
