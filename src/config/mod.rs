@@ -252,18 +252,22 @@ pub const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
 /// The file, opened, or `None` when there is none. A file that other users
 /// can write is refused: it could name a `secret_command` to run.
 fn open_config(path: &Path) -> Result<Option<std::fs::File>, ConfigError> {
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(ConfigError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    crate::platform::fs::check_config_file(path).map_err(|e| ConfigError::Untrusted(e.to_string()))?;
-    Ok(Some(file))
+    let file = open_if_there(path)?;
+    if file.is_some() {
+        crate::platform::fs::check_config_file(path).map_err(|e| ConfigError::Untrusted(e.to_string()))?;
+    }
+    Ok(file)
+}
+
+fn open_if_there(path: &Path) -> Result<Option<std::fs::File>, ConfigError> {
+    match std::fs::File::open(path) {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// The file's text, or `None` when there is no file (see `open_config`).
@@ -277,14 +281,9 @@ fn read_config_text(path: &Path) -> Result<Option<String>, ConfigError> {
 /// check (for `doctor`, which reports that check on its own, and `config
 /// edit`, which must open a file that does not load); `None` when missing.
 pub fn read_text(path: &Path) -> Result<Option<String>, ConfigError> {
-    match std::fs::File::open(path) {
-        Ok(file) => read_open_config(file, path).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+    open_if_there(path)?
+        .map(|file| read_open_config(file, path))
+        .transpose()
 }
 
 /// The file's text, read to its end but no further than the limit.
