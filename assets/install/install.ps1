@@ -49,10 +49,11 @@ try {
     Copy-Item -Force -Recurse (Join-Path $Unpacked 'completions') $InstallDir
 
     $UserPath = [Environment]::GetEnvironmentVariable('Path', 'User')
+    # @() keeps a one-entry PATH an array, so + appends instead of concatenating.
     $Parts = @()
-    if ($UserPath) { $Parts = $UserPath.Split(';') | Where-Object { $_ } }
+    if ($UserPath) { $Parts = @($UserPath.Split(';') | Where-Object { $_ }) }
     if ($Parts -notcontains $InstallDir) {
-        [Environment]::SetEnvironmentVariable('Path', (($Parts + $InstallDir) -join ';'), 'User')
+        [Environment]::SetEnvironmentVariable('Path', ((@($Parts) + $InstallDir) -join ';'), 'User')
         $env:Path = "$env:Path;$InstallDir"
         Write-Host "wktui installer: added $InstallDir to your PATH (new terminals see it)"
     }
