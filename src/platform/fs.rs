@@ -610,16 +610,26 @@ mod imp {
                 ),
             });
         }
-        check_link_owner(path, meta, kind)?;
+        check_link_owner(path, meta)?;
         if links >= MAX_LINKS {
             return Err(too_many_links(path));
         }
-        let target = std::fs::canonicalize(path).map_err(|e| TrustError::io(path, e))?;
+        let target = match std::fs::canonicalize(path) {
+            Ok(target) => target,
+            // Dangling, so no file; or a link with no path to its end (a
+            // pipe behind /dev/fd/N): say what it leads to.
+            Err(e) => {
+                return Err(match std::fs::metadata(path) {
+                    Ok(end) => describe(path, &end, kind).unwrap_or_else(|| TrustError::io(path, e)),
+                    Err(_) => TrustError::io(path, e),
+                });
+            }
+        };
         open_checked(&target, kind, append, links + 1)
     }
 
-    fn check_link_owner(path: &Path, meta: &Metadata, kind: Kind) -> Result<(), TrustError> {
-        if owner_ok(meta.uid(), kind) || meta.uid() == 0 {
+    fn check_link_owner(path: &Path, meta: &Metadata) -> Result<(), TrustError> {
+        if meta.uid() == euid() || meta.uid() == 0 {
             return Ok(());
         }
         Err(TrustError::NotOurs {
@@ -712,7 +722,7 @@ mod imp {
     fn check_dir(dir: &Path, kind: Kind, links: u32) -> Result<(), TrustError> {
         let meta = std::fs::symlink_metadata(dir).map_err(|e| TrustError::io(dir, e))?;
         if meta.file_type().is_symlink() {
-            check_link_owner(dir, &meta, kind)?;
+            check_link_owner(dir, &meta)?;
             if links >= MAX_LINKS {
                 return Err(too_many_links(dir));
             }
@@ -1018,6 +1028,15 @@ mod tests {
                 .expect_err("missing")
                 .is_not_found()
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_behind_dev_fd_is_a_fifo_not_a_missing_config() {
+        let (reader, _writer) = std::io::pipe().expect("pipe");
+        let path = PathBuf::from(format!("/dev/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&reader)));
+        let err = open_trusted(&path, Kind::Config).expect_err("a pipe");
+        assert!(matches!(err, TrustError::NotAFile { .. }), "{err}");
     }
 
     #[test]
