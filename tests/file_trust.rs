@@ -406,12 +406,17 @@ fn serve_log_that_is_not_the_users_private_file_is_refused_and_never_appended_to
     let mine = file_of(&sb.path().join("mine.log"), 0, 0o600, "mine\n");
     let link = link_of(&shared.join("link.log"), &mine, uid);
     let readable = file_of(&sb.path().join("readable.log"), 0, 0o644, "readable\n");
+    // A second name for our own file (where fs.protected_hardlinks is off,
+    // anyone can make one): the writes would land in a file they chose.
+    let second_name = shared.join("second-name.log");
+    std::fs::hard_link(&mine, &second_name).expect("hard link");
     let their_dir = dir_of(&sb.path().join("their-dir"), uid, 0o777);
     let cases = [
         ("theirs", theirs.clone(), "belongs to another user"),
         ("fifo", fifo, "is a FIFO (named pipe), not a regular file"),
         ("link", link, "is a symbolic link"),
         ("readable", readable.clone(), "can be read by other users"),
+        ("hard link", second_name, "has 2 names (hard links)"),
         (
             "in their dir",
             their_dir.join("serve.log"),
