@@ -161,6 +161,7 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
     checks.push(joined(keyring.await, "keyring"));
     checks.push(joined(clipboard.await, "clipboard"));
     checks.push(cache_check(&inputs.cache));
+    checks.push(log_check(crate::logging::default_path()));
     for (secret, network) in per_profile {
         checks.push(joined(secret.await, "secret"));
         match network.await {
@@ -249,40 +250,50 @@ fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
     (checks, config)
 }
 
+/// The checks wktui itself makes before it believes the config (see
+/// `platform::fs::Kind::Config`), in the words of its refusal.
 fn config_permissions(path: &Path) -> Check {
-    let mut problems = Vec::new();
-    let mut fixes = Vec::new();
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    for (what, p) in [("file", path.to_path_buf()), ("directory", dir)] {
-        let Ok(meta) = std::fs::metadata(&p) else { continue };
-        let Some(o) = private::ownership(&meta) else {
-            return Check::new("permissions", None, Status::Skip, "not checked on this platform");
-        };
-        // root's files are trusted, as ssh trusts them.
-        if !o.is_mine && o.owner != 0 {
-            problems.push(format!("the {what} {} belongs to uid {}", p.display(), o.owner));
-            fixes.push(format!("chown $(id -u) {}", p.display()));
-        }
-        // The rule wktui itself applies: a sticky directory (such as /tmp)
-        // keeps others from replacing the file in it.
-        if o.others_may_write(what == "directory") {
-            problems.push(format!(
-                "the {what} {} is writable by others (mode {:o})",
-                p.display(),
-                o.mode & 0o777
-            ));
-            fixes.push(format!("chmod go-w {}", p.display()));
-        }
-    }
-    if problems.is_empty() {
-        Check::new(
+    match private::check_trusted(path, private::Kind::Config) {
+        Ok(()) => Check::new(
             "permissions",
             None,
             Status::Pass,
-            "the config and its directory are writable only by you",
-        )
-    } else {
-        Check::new("permissions", None, Status::Fail, problems.join("; ")).fix(fixes.join("; "))
+            "the config and every directory above it can be changed only by you (or root)",
+        ),
+        Err(e) if e.is_not_found() => Check::new("permissions", None, Status::Skip, "no config file"),
+        Err(e) => {
+            let fix = e.fix();
+            Check::new("permissions", None, Status::Fail, e.to_string()).fix(fix)
+        }
+    }
+}
+
+/// The log (`wktui.log`), checked as it is before each write: a file wktui
+/// may not append to is skipped silently there, so it is said here.
+fn log_check(path: Option<PathBuf>) -> Check {
+    let Some(path) = path else {
+        return Check::new("log", None, Status::Skip, "no state directory for a log");
+    };
+    match private::check_trusted(&path, private::Kind::Log) {
+        Ok(()) => Check::new(
+            "log",
+            None,
+            Status::Pass,
+            format!("{} is yours and private", path.display()),
+        ),
+        Err(e) if e.is_not_found() => Check::new(
+            "log",
+            None,
+            Status::Pass,
+            format!(
+                "{} does not exist yet; it is made with mode 0600 when there is something to log",
+                path.display()
+            ),
+        ),
+        Err(e) => {
+            let fix = e.fix();
+            Check::new("log", None, Status::Fail, format!("nothing is logged: {e}")).fix(fix)
+        }
     }
 }
 
@@ -674,8 +685,9 @@ fn handshake(host: &str, addr: std::net::SocketAddr, ca_file: Option<&Path>) -> 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = match ca_file {
         Some(path) => {
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            let pem =
+                crate::fetcher::read_ca_file(path).map_err(|e| format!("cannot use the CA file: {e}"))?;
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
                 .collect::<Result<_, _>>()
                 .map_err(|e| format!("{} is not a PEM bundle: {e}", path.display()))?;
             if certs.is_empty() {

@@ -117,13 +117,14 @@ pub fn rotated(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Opens the log for appending: the directory 0700, the file 0600, and never
-/// through a symlink someone else planted.
+/// Opens the log for appending: the directory 0700, the file the user's own
+/// and private (0600), never a link, a FIFO or another user's file.
 fn open_private(path: &Path) -> io::Result<File> {
+    use crate::platform::fs::{Kind, ensure_private_dir, open_trusted};
     if let Some(dir) = path.parent() {
-        crate::platform::fs::ensure_private_dir(dir).map_err(io::Error::other)?;
+        ensure_private_dir(dir).map_err(io::Error::other)?;
     }
-    crate::platform::fs::open_private_append(path)
+    open_trusted(path, Kind::Log).map_err(io::Error::other)
 }
 
 /// One formatted event, written to the file in one piece when dropped.

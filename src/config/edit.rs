@@ -180,6 +180,9 @@ fn lock_for_edit(path: &Path, patience: Duration) -> Result<std::fs::File, Confi
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
+    // Nothing is made beside a config that could not be trusted.
+    crate::platform::fs::check_parent_dirs(path, crate::platform::fs::Kind::Config)
+        .map_err(|e| ConfigError::Untrusted(e.to_string()))?;
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let lock_path = dir.join(format!(".{name}.lock"));
     let file = std::fs::OpenOptions::new()

@@ -249,24 +249,27 @@ pub fn secret_variables(config: &Config) -> Vec<String> {
 /// No profiles file is this large (10,000 profiles take about 2 MB).
 pub const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The file, opened, or `None` when there is none. A file that other users
-/// can write is refused: it could name a `secret_command` to run.
+/// The file, opened, or `None` when there is none. It must be a file of the
+/// user's (or root's) that no one else can write, in directories no one
+/// else can change: it could name a `secret_command` to run.
 fn open_config(path: &Path) -> Result<Option<std::fs::File>, ConfigError> {
-    let file = open_if_there(path)?;
-    if file.is_some() {
-        crate::platform::fs::check_config_file(path).map_err(|e| ConfigError::Untrusted(e.to_string()))?;
+    use crate::platform::fs::{Kind, TrustError, open_trusted};
+    match open_trusted(path, Kind::Config) {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(TrustError::Io { path, source }) => Err(ConfigError::Read { path, source }),
+        Err(e) => Err(ConfigError::Untrusted(e.to_string())),
     }
-    Ok(file)
 }
 
+/// The file, opened without blocking if it is a regular file, or `None`.
 fn open_if_there(path: &Path) -> Result<Option<std::fs::File>, ConfigError> {
-    match std::fs::File::open(path) {
+    use crate::platform::fs::{TrustError, open_regular};
+    match open_regular(path) {
         Ok(file) => Ok(Some(file)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(TrustError::Io { path, source }) => Err(ConfigError::Read { path, source }),
+        Err(e) => Err(ConfigError::Untrusted(e.to_string())),
     }
 }
 

@@ -409,7 +409,7 @@ fn build_client(ca_file: Option<&Path>, route: Route) -> Result<reqwest::Client,
             path: path.to_path_buf(),
             reason,
         };
-        let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        let pem = read_ca_file(path).map_err(|e| fail(e.to_string()))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
         if certs.is_empty() {
             return Err(fail("it holds no PEM certificate".into()));
@@ -417,6 +417,15 @@ fn build_client(ca_file: Option<&Path>, route: Route) -> Result<reqwest::Client,
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().map_err(|e| FetchError::Client(e.to_string()))
+}
+
+/// No CA bundle is this large (the system's holds about 150 certificates in 200 KiB).
+const MAX_CA_BYTES: u64 = 16 * 1024 * 1024;
+
+/// An extra CA bundle, read only if it is trusted like the config (see
+/// `platform::fs::Kind::CaFile`): whoever can change it chooses the servers believed.
+pub fn read_ca_file(path: &Path) -> Result<Vec<u8>, crate::platform::fs::TrustError> {
+    crate::platform::fs::read_trusted_kind(path, crate::platform::fs::Kind::CaFile, MAX_CA_BYTES)
 }
 
 /// A token response body as the fetcher judges it: the token, or what is

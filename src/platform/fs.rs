@@ -7,6 +7,11 @@
 //! enter it (mode 0700); a file is trusted when it is a regular file the user
 //! owns that nobody else may write, opened without following a link and
 //! without blocking, and no larger than its reader allows.
+//!
+//! Files that steer wktui (the config, a CA file, a log, serve's
+//! credentials) go through one door, [`open_trusted`], with a policy per
+//! [`Kind`]: the opened descriptor is checked (never the path again), and so
+//! is every directory above it, as ssh's StrictModes does.
 
 use std::fs::File;
 use std::io::Read;
@@ -25,6 +30,14 @@ pub enum TrustError {
     WritableByOthers { path: PathBuf, mode: u32, fix: String },
     #[error("{} is not a {expected}", path.display())]
     WrongKind { path: PathBuf, expected: &'static str },
+    #[error("{} is {found}, not a regular file; wktui does not use it: remove it, or point wktui at a file of your own", path.display())]
+    NotAFile { path: PathBuf, found: &'static str },
+    #[error("{} is a symbolic link; {fix}", path.display())]
+    Symlink { path: PathBuf, fix: String },
+    #[error("{} can be read by other users (mode {mode:04o}); {fix}", path.display())]
+    NotPrivate { path: PathBuf, mode: u32, fix: String },
+    #[error("{} has {links} names (hard links), so wktui's writes would land in a file it does not control; remove it (wktui makes a new one)", path.display())]
+    HardLinked { path: PathBuf, links: u64 },
     #[error("{} is larger than {limit} bytes", path.display())]
     TooLarge { path: PathBuf, limit: u64 },
     #[error("{}: {source}", path.display())]
@@ -36,6 +49,22 @@ impl TrustError {
         TrustError::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    /// What to do about it, for `doctor`'s fix column.
+    pub fn fix(&self) -> String {
+        match self {
+            TrustError::NotOurs { fix, .. } => (*fix).to_owned(),
+            TrustError::WritableByOthers { fix, .. }
+            | TrustError::NotPrivate { fix, .. }
+            | TrustError::Symlink { fix, .. } => fix.clone(),
+            TrustError::WrongKind { .. } | TrustError::NotAFile { .. } | TrustError::HardLinked { .. } => {
+                "remove it, or point wktui at a regular file of your own".to_owned()
+            }
+            TrustError::TooLarge { .. } | TrustError::Io { .. } => {
+                "check the path and its permissions".to_owned()
+            }
         }
     }
 
@@ -123,12 +152,6 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
     imp::create_new_private(path)
 }
 
-/// A file opened for appending (a log), created 0600 when missing, never
-/// through a link someone planted in its place.
-pub fn open_private_append(path: &Path) -> std::io::Result<File> {
-    imp::open_append_no_follow(path)
-}
-
 /// Opens a file for reading without following a link and without waiting
 /// on a FIFO; what it is and who owns it is the caller's to check.
 pub fn open_no_follow(path: &Path) -> std::io::Result<File> {
@@ -210,10 +233,121 @@ pub fn each_entry_stamp(
     imp::each_entry_stamp(dir, wanted, keep)
 }
 
-/// A config file (or its directory) that other users can write could hand
-/// wktui a `secret_command` to run: refuse it, as ssh does, saying how to fix it.
-pub fn check_config_file(path: &Path) -> Result<(), TrustError> {
-    imp::check_config_file(path)
+/// What a file that steers wktui is for, which decides how it is trusted.
+/// Every such file is opened without blocking (a FIFO is an error at once),
+/// checked on the opened descriptor (a regular file, its owner, its mode)
+/// and trusted only if every directory above it belongs to the user or root
+/// and no one else may write it, unless it is sticky (as `/tmp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The profiles file: it may name a `secret_command` to run. The user's
+    /// or root's (`/etc`), writable by no one else; a link the user or root
+    /// made (dotfiles managers) is followed, and its target checked the same way.
+    Config,
+    /// An extra CA bundle (`ca_file`): it decides which servers are believed.
+    /// As a config; root's are normal (the system bundle and its links).
+    CaFile,
+    /// A log wktui appends to (`wktui.log`, `serve --log`), created 0600 when
+    /// missing: only the user's own private file with one name; never a link.
+    Log,
+    /// A secret wktui reads and replaces (`serve --credentials`): only the
+    /// user's own file with one name; never a link. Whether its content may
+    /// be reused (it is private) is for the caller to judge.
+    Credentials,
+}
+
+// The policy is applied in full where files have owners and modes (Unix).
+#[cfg_attr(not(unix), allow(dead_code))]
+impl Kind {
+    /// What it is called in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Config => "config file",
+            Kind::CaFile => "CA file",
+            Kind::Log => "log",
+            Kind::Credentials => "credentials file",
+        }
+    }
+
+    /// Root's files count as trusted (ssh trusts them too).
+    fn root_may_own(self) -> bool {
+        matches!(self, Kind::Config | Kind::CaFile)
+    }
+
+    /// A link the user or root made is followed; for the others, a link is refused.
+    fn follows_links(self) -> bool {
+        matches!(self, Kind::Config | Kind::CaFile)
+    }
+
+    /// Nobody else may read it either.
+    fn must_be_private(self) -> bool {
+        matches!(self, Kind::Log)
+    }
+
+    /// Written to: a second name (a hard link) would send the writes elsewhere.
+    fn single_name(self) -> bool {
+        matches!(self, Kind::Log | Kind::Credentials)
+    }
+
+    /// Opened for appending (and made when missing) rather than read.
+    fn appends(self) -> bool {
+        matches!(self, Kind::Log)
+    }
+
+    /// How to fix a file that belongs to someone else.
+    fn not_ours_fix(self) -> &'static str {
+        match self {
+            Kind::Config => "copy it to a file of your own, or point --config at one",
+            Kind::CaFile => "copy it to a file of your own and set ca_file to that",
+            Kind::Log => "remove it, or choose a file of your own",
+            Kind::Credentials => "remove it, or choose another file with --credentials",
+        }
+    }
+}
+
+/// Opens `path` as a file of `kind` (see [`Kind`]): for reading, or for
+/// appending (a log, created 0600 when missing). Nothing is read or written
+/// before every check has passed; a missing file is an `Io` error that
+/// [`TrustError::is_not_found`] recognises.
+pub fn open_trusted(path: &Path, kind: Kind) -> Result<File, TrustError> {
+    imp::open_trusted(path, kind, kind.appends())
+}
+
+/// [`open_trusted`], then at most `limit` bytes of it.
+pub fn read_trusted_kind(path: &Path, kind: Kind, limit: u64) -> Result<Vec<u8>, TrustError> {
+    let file = imp::open_trusted(path, kind, false)?;
+    let mut bytes = Vec::new();
+    (&file)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| TrustError::io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(TrustError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Opens a file for reading, following links but never blocking, and only
+/// if it is a regular file: for a file whose trust is judged separately
+/// (`doctor` shows a config's text and its checks apart; `config edit`).
+pub fn open_regular(path: &Path) -> Result<File, TrustError> {
+    imp::open_regular(path)
+}
+
+/// The checks of [`open_trusted`], changing nothing (a log is not made):
+/// for `doctor`, which reports them in the words the refusal uses.
+pub fn check_trusted(path: &Path, kind: Kind) -> Result<(), TrustError> {
+    imp::open_trusted(path, kind, false).map(drop)
+}
+
+/// Every directory above `path` belongs to the user or root and no one else
+/// may write it unless it is sticky: what [`open_trusted`] requires, for a
+/// file about to be made there (serve's credentials, by rename).
+pub fn check_parent_dirs(path: &Path, kind: Kind) -> Result<(), TrustError> {
+    imp::check_parent_dirs(path, kind)
 }
 
 #[cfg(unix)]
@@ -224,7 +358,7 @@ mod imp {
 
     use rustix::fs::OFlags;
 
-    use super::TrustError;
+    use super::{Kind, TrustError};
 
     pub const FILE_FIX: &str = "remove it (wktui makes a new one)";
 
@@ -236,8 +370,10 @@ mod imp {
     }
 
     fn no_follow_flags() -> i32 {
-        // O_NONBLOCK: opening a FIFO must not wait for a writer.
-        (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (or a
+        // reader: then it fails at once). O_NOCTTY: a terminal put in a
+        // file's place must not become wktui's controlling terminal.
+        (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY).bits() as i32
     }
 
     pub fn open_no_follow(path: &Path) -> std::io::Result<File> {
@@ -274,7 +410,7 @@ mod imp {
             .append(true)
             .create(true)
             .mode(0o600)
-            .custom_flags((OFlags::NOFOLLOW | OFlags::CLOEXEC).bits() as i32)
+            .custom_flags(no_follow_flags())
             .open(path)
     }
 
@@ -396,18 +532,155 @@ mod imp {
         })
     }
 
-    pub fn check_config_file(path: &Path) -> Result<(), TrustError> {
-        let meta = match std::fs::metadata(path) {
-            Ok(meta) => meta,
-            Err(e) => return Err(TrustError::io(path, e)),
-        };
-        let owner_ok = |m: &Metadata| m.uid() == euid() || m.uid() == 0;
-        if !owner_ok(&meta) {
-            return Err(TrustError::NotOurs {
+    /// Links followed on the way to one file before giving up (Linux's own limit).
+    const MAX_LINKS: u32 = 40;
+
+    /// Root's files count where the kind allows it (and always when wktui runs as root).
+    fn owner_ok(owner: u32, kind: Kind) -> bool {
+        owner == euid() || (owner == 0 && kind.root_may_own())
+    }
+
+    pub fn open_trusted(path: &Path, kind: Kind, append: bool) -> Result<File, TrustError> {
+        let path = std::path::absolute(path).map_err(|e| TrustError::io(path, e))?;
+        open_checked(&path, kind, append, 0)
+    }
+
+    pub fn open_regular(path: &Path) -> Result<File, TrustError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags((OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY).bits() as i32)
+            .open(path)
+            .map_err(|e| TrustError::io(path, e))?;
+        let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;
+        if !meta.is_file() {
+            return Err(TrustError::NotAFile {
                 path: path.to_path_buf(),
-                owner: meta.uid(),
-                fix: "copy it to a file of your own, or point --config at one",
+                found: file_kind(&meta),
             });
+        }
+        Ok(file)
+    }
+
+    pub fn check_parent_dirs(path: &Path, kind: Kind) -> Result<(), TrustError> {
+        let path = std::path::absolute(path).map_err(|e| TrustError::io(path, e))?;
+        check_dirs_above(&path, kind, 0)
+    }
+
+    /// The directories first (nothing is made in one that is not trusted),
+    /// then the file, opened without following a link or blocking, then
+    /// what the descriptor says it is.
+    fn open_checked(path: &Path, kind: Kind, append: bool, links: u32) -> Result<File, TrustError> {
+        check_dirs_above(path, kind, links)?;
+        let opened = if append {
+            open_append_no_follow(path)
+        } else {
+            open_no_follow(path)
+        };
+        match opened {
+            Ok(file) => {
+                check_opened(&file, path, kind)?;
+                Ok(file)
+            }
+            // Why it could not be opened, in words: a link, a FIFO with no
+            // reader (ENXIO), another user's file (EACCES)...
+            Err(e) => match std::fs::symlink_metadata(path) {
+                Ok(meta) if meta.file_type().is_symlink() => follow_link(path, &meta, kind, append, links),
+                Ok(meta) => Err(describe(path, &meta, kind).unwrap_or_else(|| TrustError::io(path, e))),
+                Err(_) => Err(TrustError::io(path, e)),
+            },
+        }
+    }
+
+    /// A link at the file's own name: followed only for kinds that allow it
+    /// and only when the user or root made it; its target is then checked
+    /// as if it had been named (its directories, the file).
+    fn follow_link(
+        path: &Path,
+        meta: &Metadata,
+        kind: Kind,
+        append: bool,
+        links: u32,
+    ) -> Result<File, TrustError> {
+        if !kind.follows_links() || append {
+            return Err(TrustError::Symlink {
+                path: path.to_path_buf(),
+                fix: format!(
+                    "wktui never follows a link for a {} (it could point anywhere): remove it, or give the real path",
+                    kind.noun()
+                ),
+            });
+        }
+        check_link_owner(path, meta)?;
+        if links >= MAX_LINKS {
+            return Err(too_many_links(path));
+        }
+        let target = match std::fs::canonicalize(path) {
+            Ok(target) => target,
+            // Dangling, so no file; or a link with no path to its end (a
+            // pipe behind /dev/fd/N): say what it leads to.
+            Err(e) => {
+                return Err(match std::fs::metadata(path) {
+                    Ok(end) => describe(path, &end, kind).unwrap_or_else(|| TrustError::io(path, e)),
+                    Err(_) => TrustError::io(path, e),
+                });
+            }
+        };
+        open_checked(&target, kind, append, links + 1)
+    }
+
+    fn check_link_owner(path: &Path, meta: &Metadata) -> Result<(), TrustError> {
+        if meta.uid() == euid() || meta.uid() == 0 {
+            return Ok(());
+        }
+        Err(TrustError::NotOurs {
+            path: path.to_path_buf(),
+            owner: meta.uid(),
+            fix: "it is a link another user made; wktui follows only links made by you or root",
+        })
+    }
+
+    fn too_many_links(path: &Path) -> TrustError {
+        TrustError::io(path, std::io::Error::other("too many levels of symbolic links"))
+    }
+
+    /// What is wrong with a file that could not be opened, if lstat can tell.
+    fn describe(path: &Path, meta: &Metadata, kind: Kind) -> Option<TrustError> {
+        if !meta.is_file() {
+            return Some(TrustError::NotAFile {
+                path: path.to_path_buf(),
+                found: file_kind(meta),
+            });
+        }
+        (!owner_ok(meta.uid(), kind)).then(|| TrustError::NotOurs {
+            path: path.to_path_buf(),
+            owner: meta.uid(),
+            fix: kind.not_ours_fix(),
+        })
+    }
+
+    fn file_kind(meta: &Metadata) -> &'static str {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_char_device() || t.is_block_device() {
+            "a device"
+        } else if t.is_dir() {
+            "a directory"
+        } else if t.is_symlink() {
+            "a symbolic link"
+        } else {
+            "something else"
+        }
+    }
+
+    /// The file as opened: one fstat, so a swap after the checks changes nothing.
+    fn check_opened(file: &File, path: &Path, kind: Kind) -> Result<(), TrustError> {
+        let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;
+        if let Some(wrong) = describe(path, &meta, kind) {
+            return Err(wrong);
         }
         let mode = meta.mode() & 0o7777;
         if mode & 0o022 != 0 {
@@ -417,21 +690,71 @@ mod imp {
                 fix: format!("fix its mode with: chmod go-w {}", path.display()),
             });
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Ok(dmeta) = std::fs::metadata(dir)
-        {
-            let dmode = dmeta.mode() & 0o7777;
-            // A sticky directory (such as /tmp) keeps others from replacing our file.
-            if dmode & 0o022 != 0 && dmode & 0o1000 == 0 {
-                return Err(TrustError::WritableByOthers {
-                    path: dir.to_path_buf(),
-                    mode: dmode,
-                    fix: format!(
-                        "others could replace the config file in it; fix with: chmod go-w {}",
-                        dir.display()
-                    ),
-                });
+        if kind.must_be_private() && mode & 0o077 != 0 {
+            return Err(TrustError::NotPrivate {
+                path: path.to_path_buf(),
+                mode,
+                fix: format!("make it private: chmod 600 {}", path.display()),
+            });
+        }
+        if kind.single_name() && meta.nlink() > 1 {
+            return Err(TrustError::HardLinked {
+                path: path.to_path_buf(),
+                links: meta.nlink(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every directory from the file's up to `/` (one lstat each): the
+    /// user's or root's, and writable by no one else unless sticky. A link
+    /// among them must be the user's or root's, and the directories it
+    /// leads to are checked the same way.
+    fn check_dirs_above(path: &Path, kind: Kind, links: u32) -> Result<(), TrustError> {
+        for dir in path.ancestors().skip(1) {
+            if !dir.as_os_str().is_empty() {
+                check_dir(dir, kind, links)?;
             }
+        }
+        Ok(())
+    }
+
+    fn check_dir(dir: &Path, kind: Kind, links: u32) -> Result<(), TrustError> {
+        let meta = std::fs::symlink_metadata(dir).map_err(|e| TrustError::io(dir, e))?;
+        if meta.file_type().is_symlink() {
+            check_link_owner(dir, &meta)?;
+            if links >= MAX_LINKS {
+                return Err(too_many_links(dir));
+            }
+            let target = std::fs::canonicalize(dir).map_err(|e| TrustError::io(dir, e))?;
+            check_dir(&target, kind, links + 1)?;
+            return check_dirs_above(&target, kind, links + 1);
+        }
+        if !meta.is_dir() {
+            return Err(TrustError::WrongKind {
+                path: dir.to_path_buf(),
+                expected: "directory",
+            });
+        }
+        if meta.uid() != euid() && meta.uid() != 0 {
+            return Err(TrustError::NotOurs {
+                path: dir.to_path_buf(),
+                owner: meta.uid(),
+                fix: "every directory above a file that steers wktui must be yours or root's; keep it in a directory of your own",
+            });
+        }
+        let mode = meta.mode() & 0o7777;
+        // A sticky directory (such as /tmp) keeps others from replacing our entries.
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            return Err(TrustError::WritableByOthers {
+                path: dir.to_path_buf(),
+                mode,
+                fix: format!(
+                    "others could replace the {} in this directory; fix with: chmod go-w {} (or keep it in a directory of your own)",
+                    kind.noun(),
+                    dir.display()
+                ),
+            });
         }
         Ok(())
     }
@@ -513,6 +836,34 @@ mod imp {
     pub fn check_config_file(_: &Path) -> Result<(), TrustError> {
         Ok(())
     }
+
+    pub fn open_trusted(path: &Path, kind: super::Kind, append: bool) -> Result<File, TrustError> {
+        let file = if append {
+            open_append_no_follow(path)
+        } else {
+            open_no_follow(path)
+        }
+        .map_err(|e| TrustError::io(path, e))?;
+        let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;
+        if !meta.is_file() {
+            return Err(TrustError::WrongKind {
+                path: path.to_path_buf(),
+                expected: "regular file",
+            });
+        }
+        if kind == super::Kind::Config {
+            check_config_file(path)?;
+        }
+        Ok(file)
+    }
+
+    pub fn check_parent_dirs(_: &Path, _: super::Kind) -> Result<(), TrustError> {
+        Ok(())
+    }
+
+    pub fn open_regular(path: &Path) -> Result<File, TrustError> {
+        open_trusted(path, super::Kind::CaFile, false)
+    }
 }
 
 #[cfg(all(test, unix))]
@@ -564,18 +915,22 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
         assert!(matches!(read_trusted(&link, 10), Err(TrustError::Io { .. })));
         let fifo = tmp.path().join("fifo");
+        mkfifo(&fifo);
+        assert!(matches!(
+            read_trusted(&fifo, 10),
+            Err(TrustError::WrongKind { .. })
+        ));
+    }
+
+    fn mkfifo(path: &Path) {
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &fifo,
+            path,
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o600),
             0,
         )
         .expect("mkfifo");
-        assert!(matches!(
-            read_trusted(&fifo, 10),
-            Err(TrustError::WrongKind { .. })
-        ));
     }
 
     #[test]
@@ -584,14 +939,140 @@ mod tests {
         let file = tmp.path().join("config.toml");
         std::fs::write(&file, "").expect("write");
         chmod(&file, 0o644);
-        check_config_file(&file).expect("0644 is fine");
+        check_trusted(&file, Kind::Config).expect("0644 is fine");
         chmod(&file, 0o666);
-        let err = check_config_file(&file).expect_err("refused").to_string();
+        let err = check_trusted(&file, Kind::Config)
+            .expect_err("refused")
+            .to_string();
         assert!(err.contains("chmod go-w"), "{err}");
         chmod(&file, 0o644);
         chmod(tmp.path(), 0o777);
-        let err = check_config_file(&file).expect_err("dir refused").to_string();
-        assert!(err.contains("chmod go-w"), "{err}");
+        let err = check_trusted(&file, Kind::Config)
+            .expect_err("dir refused")
+            .to_string();
+        assert!(err.contains("chmod go-w") && err.contains("directory"), "{err}");
+        chmod(tmp.path(), 0o1777);
+        check_trusted(&file, Kind::Config).expect("a sticky directory keeps others from replacing it");
         chmod(tmp.path(), 0o700);
+    }
+
+    #[test]
+    fn every_directory_above_counts_not_only_the_parent() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let deep = tmp.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        let file = deep.join("config.toml");
+        std::fs::write(&file, "").expect("write");
+        chmod(&file, 0o600);
+        check_trusted(&file, Kind::Config).expect("all private");
+        chmod(&tmp.path().join("a"), 0o777);
+        let err = check_trusted(&file, Kind::Config).expect_err("grandparent refused");
+        assert!(
+            matches!(&err, TrustError::WritableByOthers { path, .. } if path.ends_with("a")),
+            "{err}"
+        );
+        chmod(&tmp.path().join("a"), 0o755);
+    }
+
+    #[test]
+    fn a_fifo_is_a_clear_error_at_once_for_every_kind() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let fifo = tmp.path().join("pipe");
+        mkfifo(&fifo);
+        for kind in [Kind::Config, Kind::CaFile, Kind::Log, Kind::Credentials] {
+            let err = open_trusted(&fifo, kind).expect_err("a FIFO");
+            assert!(
+                matches!(err, TrustError::NotAFile { .. }) && err.to_string().contains("FIFO"),
+                "{kind:?}: {err}"
+            );
+        }
+        assert!(matches!(open_regular(&fifo), Err(TrustError::NotAFile { .. })));
+    }
+
+    #[test]
+    fn a_link_is_followed_for_a_config_but_never_for_a_log_or_credentials() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let real = tmp.path().join("dotfiles/config.toml");
+        std::fs::create_dir_all(real.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&real, "x = 1").expect("write");
+        chmod(&real, 0o600);
+        let link = tmp.path().join("config.toml");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let mut text = String::new();
+        open_trusted(&link, Kind::Config)
+            .expect("the user's own link")
+            .read_to_string(&mut text)
+            .expect("read");
+        assert_eq!(text, "x = 1");
+        // The target's own directories count: a wide one is refused.
+        chmod(real.parent().expect("dir"), 0o777);
+        assert!(matches!(
+            open_trusted(&link, Kind::Config),
+            Err(TrustError::WritableByOthers { .. })
+        ));
+        chmod(real.parent().expect("dir"), 0o700);
+        for kind in [Kind::Log, Kind::Credentials] {
+            let err = open_trusted(&link, kind).expect_err("never followed");
+            assert!(matches!(err, TrustError::Symlink { .. }), "{kind:?}: {err}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(&real).expect("read"),
+            "x = 1",
+            "never appended to"
+        );
+        // A dangling link is no file at all.
+        let dangling = tmp.path().join("gone.toml");
+        std::os::unix::fs::symlink(tmp.path().join("nothing"), &dangling).expect("symlink");
+        assert!(
+            open_trusted(&dangling, Kind::Config)
+                .expect_err("missing")
+                .is_not_found()
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_behind_dev_fd_is_a_fifo_not_a_missing_config() {
+        let (reader, _writer) = std::io::pipe().expect("pipe");
+        let path = PathBuf::from(format!("/dev/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&reader)));
+        let err = open_trusted(&path, Kind::Config).expect_err("a pipe");
+        assert!(matches!(err, TrustError::NotAFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_log_is_made_private_and_a_shared_or_linked_one_is_refused_unwritten() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let log = tmp.path().join("x.log");
+        assert!(
+            check_trusted(&log, Kind::Log)
+                .expect_err("not made by a check")
+                .is_not_found()
+        );
+        open_trusted(&log, Kind::Log).expect("made");
+        let mode = std::fs::metadata(&log).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        chmod(&log, 0o644);
+        assert!(matches!(
+            open_trusted(&log, Kind::Log),
+            Err(TrustError::NotPrivate { .. })
+        ));
+        chmod(&log, 0o600);
+        let second = tmp.path().join("second-name");
+        std::fs::hard_link(&log, &second).expect("hard link");
+        assert!(matches!(
+            open_trusted(&log, Kind::Log),
+            Err(TrustError::HardLinked { links: 2, .. })
+        ));
+        assert_eq!(std::fs::metadata(&log).expect("meta").len(), 0, "nothing written");
+    }
+
+    #[test]
+    fn a_relative_path_is_checked_from_the_working_directory_up() {
+        let err = check_parent_dirs(Path::new("no-such-dir/f"), Kind::Config).expect_err("missing dir");
+        assert!(
+            matches!(&err, TrustError::Io { path, .. } if path.is_absolute()),
+            "{err}"
+        );
+        assert!(err.is_not_found(), "{err}");
     }
 }

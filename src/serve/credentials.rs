@@ -81,6 +81,8 @@ pub enum CredentialsError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Random(String),
+    #[error("refusing the credentials file: {0}; nothing was written to it")]
+    Untrusted(String),
 }
 
 /// The secret to serve with: the one already in `path` when that file is
@@ -100,6 +102,8 @@ pub fn prepare(path: &Path, token_url: &str, profiles: &[String]) -> Result<Loca
             source: std::io::Error::other(e.to_string()),
         })?;
     }
+    private::check_parent_dirs(path, private::Kind::Credentials)
+        .map_err(|e| CredentialsError::Untrusted(e.to_string()))?;
     write_atomically(path, content.as_bytes(), Durability::Cache).map_err(|source| {
         CredentialsError::Write {
             path: path.to_owned(),
@@ -131,17 +135,17 @@ fn previous_secret(path: &Path) -> Result<Option<LocalSecret>, CredentialsError>
         path: path.to_owned(),
         source,
     };
-    match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(read_error(e)),
-        Ok(meta) if !meta.is_file() => {
+    let file = match private::open_trusted(path, private::Kind::Credentials) {
+        Ok(file) => file,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(private::TrustError::Io { source, .. }) => return Err(read_error(source)),
+        Err(private::TrustError::Symlink { .. } | private::TrustError::NotAFile { .. }) => {
             return Err(CredentialsError::NotOurs {
                 path: path.to_owned(),
             });
         }
-        Ok(_) => {}
-    }
-    let file = private::open_no_follow(path).map_err(read_error)?;
+        Err(e) => return Err(CredentialsError::Untrusted(e.to_string())),
+    };
     let meta = file.metadata().map_err(read_error)?;
     let mut bytes = Zeroizing::new(Vec::new());
     (&file)

@@ -14,7 +14,8 @@ const QUEUE: usize = 16 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogTarget {
     Stderr,
-    /// Appended to, created mode 0600.
+    /// Appended to, created mode 0600; an existing file must be the user's
+    /// own private file (see `platform::fs::Kind::Log`).
     File(PathBuf),
     /// Nothing (tests and benchmarks of the HTTP layer alone).
     Off,
@@ -37,7 +38,10 @@ impl RequestLog {
                 });
             }
             LogTarget::Stderr => Box::new(std::io::stderr()),
-            LogTarget::File(path) => Box::new(crate::platform::fs::open_private_append(path)?),
+            LogTarget::File(path) => Box::new(
+                crate::platform::fs::open_trusted(path, crate::platform::fs::Kind::Log)
+                    .map_err(std::io::Error::other)?,
+            ),
         };
         let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
