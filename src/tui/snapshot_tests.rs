@@ -42,7 +42,7 @@ fn profile(name: &str, region: Region) -> Profile {
 fn fleet() -> App {
     let mut sandbox = Profile::new(
         "sandbox",
-        Endpoint::TokenUrl("http://127.0.0.1:8080/oauth2/token".into()),
+        Endpoint::token_url("http://127.0.0.1:8080/oauth2/token").expect("url"),
         "sandbox-client",
     );
     sandbox.api_version = crate::model::ApiVersion::V2022_01_01;
@@ -420,7 +420,7 @@ fn no_color_draws_without_any_colour() {
 fn lifetimes() -> App {
     let mut proxy = Profile::new(
         "via-proxy",
-        Endpoint::TokenUrl("https://tokens.proxy.example:8443/oauth2/token".into()),
+        Endpoint::token_url("https://tokens.proxy.example:8443/oauth2/token").expect("url"),
         "proxy-client",
     );
     proxy.scope = Some(Scopes::parse("file:read"));
