@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use crate::cache::TokenCache;
 use crate::config::{self, Config};
 use crate::engine::Engine;
-use crate::model::SecretSource;
+use crate::model::{CheckedUrl, SecretSource};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::testserver::{Fault, ServerConfig, TokenServer};
 
@@ -52,10 +52,11 @@ pub fn start() -> Result<Demo, DemoError> {
 
     let server = TokenServer::start_in_background(server_config.clone()).map_err(DemoError::Server)?;
     server.push_fault_for(BUSY_CLIENT, Fault::TooManyRequests { retry_after: Some(2) });
+    let base = CheckedUrl::parse_base(&server.base_url()).map_err(|e| DemoError::Assets(e.to_string()))?;
 
     let secrets = MemoryStore::new();
     for profile in &mut config.profiles {
-        profile.base_url = Some(server.base_url());
+        profile.base_url = Some(base.clone());
         profile.secret_source = SecretSource::Memory;
         let grant = server_config
             .clients

@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use wktui::cache::decode_entry;
 use wktui::config;
 use wktui::fetcher::token_from_body;
-use wktui::model::Timestamp;
 use wktui::model::text::{check_b64token, is_clean};
+use wktui::model::{CheckedUrl, Timestamp};
 
 const NOW: Timestamp = Timestamp(1_800_000_000_000);
 
@@ -185,6 +185,117 @@ proptest! {
                     fields.iter().any(|f| message.contains(&format!("{f}:"))) || message.contains("invalid"),
                     "names no field: {}", message
                 );
+            }
+        }
+    }
+}
+
+/// URL-shaped text built from the pieces of every trick that makes text
+/// read as one host and parse as another: backslashes, user information,
+/// escapes in the host, other spellings of an address, letters outside
+/// ASCII, a missing `//`, dot segments; plus one stray piece anywhere.
+fn url_text() -> impl Strategy<Value = String> {
+    let pick = |options: &'static [&'static str]| prop::sample::select(options).prop_map(str::to_owned);
+    // Each part is harmless three times in four, so that many texts are
+    // accepted and the property has something to say about them.
+    let part = move |harmless: &'static [&'static str], tricks: &'static [&'static str]| prop_oneof![3 => pick(harmless), 1 => pick(tricks)];
+    let scheme = part(&["https", "http", "HTTPS", "hTTp"], &["ftp", "", "javascript"]);
+    let separator = part(&["://"], &[":/", ":", ":///", ":\\\\", ":/\\", "//"]);
+    let userinfo = part(&[""], &["@", "u@", "u:p@", ":@", "api.app.wdesk.com@", "a\\@"]);
+    let host = part(
+        &[
+            "api.app.wdesk.com",
+            "API.App.wdesk.com",
+            "127.0.0.1",
+            "[::1]",
+            "localhost",
+            "xn--80ak6aa92e.com",
+        ],
+        &[
+            "127.1",
+            "0x7f.1",
+            "2130706433",
+            "0177.0.0.1",
+            "127.0.0.1.",
+            "[0:0::1]",
+            "[::FFFF:127.0.0.1]",
+            "[::ffff:7f00:1]",
+            "[fe80::1%25lo]",
+            "LOCALHOST.",
+            "api%2eapp.wdesk.com",
+            "%61pi.app.wdesk.com",
+            "\u{430}pi.app.wdesk.com",
+            "\u{ff41}pi.app.wdesk.com",
+            "api.app.wdesk.com\u{3002}evil.example",
+            "api.app.wdesk.com.",
+            "evil.example\\",
+        ],
+    );
+    let port = part(&["", ":443", ":80", ":8080"], &[":0443", ":", ":65536", ":8o"]);
+    let path = part(
+        &["", "/", "/oauth2/token", "/@api.app.wdesk.com/t", "/t?x=1"],
+        &[
+            "\\oauth2\\token",
+            "/a/../t",
+            "/%2e%2e/t",
+            "/./t",
+            "?x=1",
+            "/t#f",
+            "/t x",
+            "/t\u{e9}",
+        ],
+    );
+    let stray = prop::option::weighted(
+        0.25,
+        (
+            pick(&[
+                "\\", "@", "%2e", "%40", "\t", "\n", "\u{3002}", "\u{ff0e}", "/", ":", "#", " ", "\u{202e}",
+            ]),
+            any::<prop::sample::Index>(),
+        ),
+    );
+    (scheme, separator, userinfo, host, port, path, stray).prop_map(|(s, sep, u, h, p, path, stray)| {
+        let mut text = format!("{s}{sep}{u}{h}{p}{path}");
+        if let Some((piece, at)) = stray {
+            let bounds: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            text.insert_str(bounds[at.index(bounds.len())], &piece);
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// Whatever is accepted reads as the host it goes to: the parser (which
+    /// reqwest uses on the text) and a person reading the authority see the
+    /// same host and port, and that is the host wktui shows. Whatever is
+    /// refused is refused with a message fit for a terminal.
+    #[test]
+    fn an_accepted_url_goes_to_the_host_its_text_names(text in url_text()) {
+        match CheckedUrl::parse(&text) {
+            Ok(checked) => {
+                let written = text.trim();
+                let parsed = url::Url::parse(written).expect("accepted text parses");
+                prop_assert_eq!(parsed.as_str(), checked.as_str(), "what is used is what is shown");
+                prop_assert_eq!(CheckedUrl::parse(checked.as_str()), Ok(checked.clone()));
+                let (scheme, rest) = written.split_once("://").expect("a person sees scheme://");
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest).to_ascii_lowercase();
+                let own_port = if scheme.eq_ignore_ascii_case("https") { ":443" } else { ":80" };
+                let shown = checked.host_port();
+                prop_assert!(
+                    authority == shown || authority == format!("{shown}{own_port}"),
+                    "{:?} reads as {} but is shown as {}", text, authority, shown
+                );
+                prop_assert!(
+                    shown.is_ascii() && !shown.contains(['%', '@', '\\']) && !shown.ends_with('.'),
+                    "{}", shown
+                );
+                prop_assert!(!checked.as_str().contains('\\') && is_clean(checked.as_str()));
+            }
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(!message.is_empty() && is_clean(&message), "{:?}", message);
             }
         }
     }

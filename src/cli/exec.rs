@@ -186,7 +186,7 @@ mod tests {
     fn sample() -> (Profile, Token) {
         let mut profile = Profile::new(
             "prod",
-            ProfileEndpoint::TokenUrl("https://example.test/oauth2/token".into()),
+            ProfileEndpoint::token_url("https://example.test/oauth2/token").expect("url"),
             "real-id",
         );
         profile.secret_source = SecretSource::Env("WORKIVA_CLIENT_SECRET".into());

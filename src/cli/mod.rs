@@ -297,12 +297,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
     };
     if let Command::Demo = command {
         let demo = crate::demo::start().map_err(|e| CliError::runtime(e.to_string()))?;
+        let base_url = crate::model::CheckedUrl::parse_base(&demo.server.base_url())
+            .map_err(|e| CliError::runtime(e.to_string()))?;
         return interactive(TuiContext {
             config_path: demo.config_path.clone(),
             config: demo.config.clone(),
             engine: Arc::clone(&demo.engine),
             refresh_at_start: true,
-            base_url_for_new: Some(demo.server.base_url()),
+            base_url_for_new: Some(base_url),
         });
     }
     if let Command::ClipboardServe { clear_after } = &command {

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::args::{AddArgs, EditArgs, FormatArg, ListFormat, ProfileCommand, ProfileListArgs, ShowFormat};
 use super::output::{list_format, profile_json, render_rows};
 use super::{CliError, Context, print};
-use crate::config::{self, check_token_url};
+use crate::config;
 use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource};
 use crate::profiles;
 
@@ -31,7 +31,7 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
         return Err(config::ConfigError::ProfileExists(profile.name).into());
     }
     if let Endpoint::TokenUrl(url) = &profile.endpoint
-        && let Some(advice) = crate::model::advice::token_url_without_path(url)
+        && let Some(advice) = crate::model::advice::token_url_without_path(url.as_str())
     {
         // Said before the secret prompt, so the user can stop and retype.
         super::eprint_safe!("wktui: warning: --token-url {advice}");
@@ -65,10 +65,7 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
         ));
     }
     let endpoint = match (&args.region, &args.token_url) {
-        (_, Some(url)) => {
-            check_token_url(url).map_err(|m| CliError::usage(format!("--token-url: {m}")))?;
-            Endpoint::TokenUrl(url.trim().to_owned())
-        }
+        (_, Some(url)) => token_url_flag(url)?,
         (Some(region), None) => Endpoint::Region(
             region
                 .parse::<Region>()
@@ -94,6 +91,11 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
     profile.ca_file = args.ca_file.as_ref().map(absolute);
     check_flags(&profile)?;
     Ok(profile)
+}
+
+/// `--token-url`, kept as parsed, or why not.
+fn token_url_flag(url: &str) -> Result<Endpoint, CliError> {
+    Endpoint::token_url(url).map_err(|e| CliError::usage(format!("--token-url: {e}")))
 }
 
 /// The profile checked as the config file will check it, each complaint
@@ -255,7 +257,10 @@ fn show(ctx: &Context, name: &str, format: ShowFormat) -> Result<(), CliError> {
         let mut entry = profile_json(profile);
         entry.insert("api_version".into(), profile.api_version.as_str().into());
         entry.insert("client_auth".into(), profile.client_auth.as_str().into());
-        entry.insert("base_url".into(), profile.base_url.clone().into());
+        entry.insert(
+            "base_url".into(),
+            profile.base_url.as_ref().map(|b| b.as_str().to_owned()).into(),
+        );
         entry.insert(
             "ca_file".into(),
             profile.ca_file.as_ref().map(|p| p.display().to_string()).into(),
@@ -302,7 +307,7 @@ fn show(ctx: &Context, name: &str, format: ShowFormat) -> Result<(), CliError> {
         ("Defined in", defined_in),
     ];
     if let Some(base) = &profile.base_url {
-        rows.insert(3, ("Base URL", base.clone()));
+        rows.insert(3, ("Base URL", base.to_string()));
     }
     rows.push((
         "Token",
@@ -394,8 +399,7 @@ fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
         );
     }
     if let Some(url) = &args.token_url {
-        check_token_url(url).map_err(|m| CliError::usage(format!("--token-url: {m}")))?;
-        p.endpoint = Endpoint::TokenUrl(url.trim().to_owned());
+        p.endpoint = token_url_flag(url)?;
         // base_url only goes with a region.
         p.base_url = None;
     }

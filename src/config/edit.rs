@@ -286,10 +286,10 @@ fn profile_table(profile: &Profile) -> Table {
     t.insert("name", value(&profile.name));
     match &profile.endpoint {
         Endpoint::Region(region) => t.insert("region", value(region.as_str())),
-        Endpoint::TokenUrl(url) => t.insert("token_url", value(url)),
+        Endpoint::TokenUrl(url) => t.insert("token_url", value(url.as_str())),
     };
     if let Some(base) = &profile.base_url {
-        t.insert("base_url", value(base));
+        t.insert("base_url", value(base.as_str()));
     }
     t.insert("client_id", value(&profile.client_id));
     if let Some(scope) = &profile.scope {

@@ -85,8 +85,7 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<EnvProfile, EnvP
                 .map_err(|e| EnvProfileError::Region(e.to_string()))?,
         ),
         (None, Some(url)) => {
-            super::check_token_url(&url).map_err(EnvProfileError::TokenUrl)?;
-            Endpoint::TokenUrl(url.trim().to_owned())
+            Endpoint::token_url(&url).map_err(|e| EnvProfileError::TokenUrl(e.to_string()))?
         }
         (None, None) => Endpoint::Region(Region::Us),
     };

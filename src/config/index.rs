@@ -31,7 +31,7 @@ use toml::Spanned;
 
 use super::raw::{self, Field, ProfileFields, RawSettings, UrlChecks};
 use super::{Config, Durability, write_atomically};
-use crate::model::{ClipboardMode, Endpoint, Profile, SecretSource, Settings};
+use crate::model::{CheckedUrl, ClipboardMode, Endpoint, Profile, SecretSource, Settings};
 use crate::platform::fs as private;
 
 /// The index's subdirectory of the cache dir.
@@ -460,7 +460,7 @@ fn encode_record(ordinal: usize, profile: &Profile) -> Option<String> {
         Some(name.as_str()),
         region,
         token_url,
-        base_url.as_deref(),
+        base_url.as_ref().map(CheckedUrl::as_str),
         Some(client_id.as_str()),
         scope.as_deref(),
         Some(api_version.as_str()),

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Config;
-use crate::model::text::{clean, is_clean};
-use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource, Settings};
+use crate::model::text::is_clean;
+use crate::model::{CheckedUrl, Endpoint, Profile, Region, Scopes, SecretSource, Settings};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,17 +102,17 @@ impl RawProfile {
     }
 }
 
-/// Token URLs checked so far in one load, and what the check said: a fleet
-/// of profiles shares a handful of URLs, and parsing one costs a microsecond.
+/// URLs checked so far in one load, and what the check said: a fleet of
+/// profiles shares a handful of URLs, and parsing one costs a microsecond.
 #[derive(Default)]
-pub(super) struct UrlChecks(HashMap<String, Result<(), String>>);
+pub(super) struct UrlChecks(HashMap<String, Result<CheckedUrl, String>>);
 
 impl UrlChecks {
-    fn check(&mut self, url: &str) -> Result<(), String> {
+    fn check(&mut self, url: &str) -> Result<CheckedUrl, String> {
         if let Some(known) = self.0.get(url) {
             return known.clone();
         }
-        let result = check_token_url(url);
+        let result = CheckedUrl::parse(url).map_err(|e| e.to_string());
         self.0.insert(url.to_owned(), result.clone());
         result
     }
@@ -276,10 +276,7 @@ pub(super) fn profile_from(raw: &ProfileFields<'_>, urls: &mut UrlChecks) -> Res
                 .parse::<Region>()
                 .map_err(|e| region.error("region", e.to_string()))?,
         ),
-        (None, Some(url)) => {
-            urls.check(url.text).map_err(|m| url.error("token_url", m))?;
-            Endpoint::TokenUrl(url.text.trim().to_owned())
-        }
+        (None, Some(url)) => Endpoint::TokenUrl(urls.check(url.text).map_err(|m| url.error("token_url", m))?),
         (None, None) => Endpoint::Region(Region::Us),
     };
     let mut profile = Profile::new(name, endpoint, client_id);
@@ -303,8 +300,11 @@ pub(super) fn profile_from(raw: &ProfileFields<'_>, urls: &mut UrlChecks) -> Res
                 "goes with region, not token_url (token_url is already a whole URL)",
             ));
         }
-        urls.check(base.text).map_err(|m| base.error("base_url", m))?;
-        profile.base_url = Some(base.text.trim().to_owned());
+        let checked = urls
+            .check(base.text)
+            .and_then(|url| CheckedUrl::parse_base(url.as_str()).map_err(|e| e.to_string()))
+            .map_err(|m| base.error("base_url", m))?;
+        profile.base_url = Some(checked);
     }
     profile.secret_source = secret_source_from(raw)?;
     profile.ca_file = raw.ca_file.map(|p| PathBuf::from(p.text));
@@ -357,38 +357,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
 
 /// A token URL must be https, or plain http only to this machine (a test or
 /// demo server): bearer tokens and client secrets never cross a network in
-/// clear. User information (`user:password@`) is refused: it would be sent
-/// as an extra credential and shown wherever the URL is.
+/// clear. It must read as the host it goes to, and hold no user information
+/// (`user:password@`), which would be sent as an extra credential
+/// (`CheckedUrl::parse` says why each is refused).
 pub fn check_token_url(url: &str) -> Result<(), String> {
-    let shown = clean(url, 200);
-    if !is_clean(url.trim()) {
-        return Err(format!(
-            "\"{shown}\" holds control or invisible characters; type the URL again"
-        ));
-    }
-    let parsed =
-        reqwest::Url::parse(url.trim()).map_err(|e| format!("\"{shown}\" is not a valid URL ({e})"))?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(
-            "the URL holds a user name or password (user:password@host); remove it: wktui sends only the profile's client id and secret"
-                .to_owned(),
-        );
-    }
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(&parsed) => Ok(()),
-        "http" => Err(format!(
-            "\"{shown}\" uses plain http to a host that is not this machine; use https (http is only allowed for 127.0.0.1, ::1 and localhost)"
-        )),
-        other => Err(format!("\"{shown}\" has scheme {other}; use https")),
-    }
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
+    CheckedUrl::parse(url).map(drop).map_err(|e| e.to_string())
 }

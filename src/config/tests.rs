@@ -145,7 +145,7 @@ fn add_and_remove_keep_comments_and_other_profiles() {
     let path = write(&dir, original);
     let mut p = Profile::new(
         "b",
-        Endpoint::TokenUrl("http://127.0.0.1:9/oauth2/token".into()),
+        Endpoint::token_url("http://127.0.0.1:9/oauth2/token").expect("url"),
         "y",
     );
     p.scope = Some(crate::model::Scopes::parse("file:read"));
@@ -256,7 +256,7 @@ fn an_edit_keeps_the_comments_inside_the_profile() {
     let mut renamed = edited.clone();
     renamed.name = "b".into();
     renamed.scope = None;
-    renamed.endpoint = Endpoint::TokenUrl("https://example.test/oauth2/token".into());
+    renamed.endpoint = Endpoint::token_url("https://example.test/oauth2/token").expect("url");
     replace_profile(&path, &edited, &renamed).expect("rename");
     let text = std::fs::read_to_string(&path).expect("read");
     assert!(!text.contains("scope") && !text.contains("region"), "{text}");

@@ -5,12 +5,14 @@
 //! expiry states are tested without sleeping.
 
 pub mod advice;
+mod checked_url;
 mod profile;
 mod scope;
 pub mod text;
 mod time;
 mod token;
 
+pub use checked_url::{CheckedUrl, UrlError};
 pub use profile::{
     ApiVersion, ClientAuth, ClipboardMode, Endpoint, ParseEnumError, Profile, Region, SecretSource, Settings,
 };

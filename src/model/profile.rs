@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::Scopes;
+use super::{CheckedUrl, Scopes, UrlError};
 
 /// A Workiva region and its API host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -195,7 +195,14 @@ impl fmt::Display for SecretSource {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     Region(Region),
-    TokenUrl(String),
+    TokenUrl(CheckedUrl),
+}
+
+impl Endpoint {
+    /// A token URL endpoint from text, checked as every token URL is.
+    pub fn token_url(text: &str) -> Result<Endpoint, UrlError> {
+        CheckedUrl::parse(text).map(Endpoint::TokenUrl)
+    }
 }
 
 /// One Workiva API grant.
@@ -213,7 +220,7 @@ pub struct Profile {
     pub ca_file: Option<PathBuf>,
     /// Replaces the region's API host (a proxy, or the demo's local server)
     /// while keeping the region's paths and label.
-    pub base_url: Option<String>,
+    pub base_url: Option<CheckedUrl>,
 }
 
 impl Profile {
@@ -242,22 +249,22 @@ impl Profile {
         match &self.endpoint {
             Endpoint::Region(region) => {
                 let base = match &self.base_url {
-                    Some(base) => base.trim_end_matches('/'),
+                    Some(base) => base.without_final_slash(),
                     None => region.base_url(),
                 };
                 out.push_str(base);
                 out.push_str(self.api_version.token_path());
             }
-            Endpoint::TokenUrl(url) => out.push_str(url),
+            Endpoint::TokenUrl(url) => out.push_str(url.as_str()),
         }
     }
 
     /// The API host other calls (such as `GET /permissions`) go to.
     pub fn api_base_url(&self) -> String {
         match (&self.endpoint, &self.base_url) {
-            (Endpoint::Region(_), Some(base)) => base.trim_end_matches('/').to_owned(),
+            (Endpoint::Region(_), Some(base)) => base.without_final_slash().to_owned(),
             (Endpoint::Region(region), None) => region.base_url().to_owned(),
-            (Endpoint::TokenUrl(url), _) => origin_of(url).to_owned(),
+            (Endpoint::TokenUrl(url), _) => url.origin(),
         }
     }
 
@@ -270,11 +277,12 @@ impl Profile {
     }
 
     /// Short text for where tokens come from: the region, or the token URL's
-    /// host (with its port), which is what tells two custom URLs apart.
+    /// host (with its port), which is what tells two custom URLs apart. Both
+    /// come from the parsed URL, never from the text as written.
     pub fn endpoint_label(&self) -> String {
         match &self.endpoint {
             Endpoint::Region(region) => region.as_str().to_owned(),
-            Endpoint::TokenUrl(url) => host_of(url).to_owned(),
+            Endpoint::TokenUrl(url) => url.host_port(),
         }
     }
 
@@ -301,24 +309,6 @@ impl Profile {
         out.push('|');
         out.push_str(self.api_version.as_str());
     }
-}
-
-/// `scheme://host[:port]` of a URL, or the whole text if it has no path.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(i) => &url[..after_scheme + i],
-        None => url,
-    }
-}
-
-/// The `host[:port]` of a URL: after the scheme and any user info, before the
-/// path. The whole text when it has no host.
-fn host_of(url: &str) -> &str {
-    let authority = origin_of(url).split_once("://").map_or(url, |(_, rest)| rest);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = host.split(['?', '#']).next().unwrap_or(host);
-    if host.is_empty() { url } else { host }
 }
 
 /// Settings that apply to every profile.
@@ -398,7 +388,7 @@ mod tests {
     #[test]
     fn base_url_replaces_the_host_but_keeps_region_paths() {
         let mut p = Profile::new("demo", Endpoint::Region(Region::Apac), "id");
-        p.base_url = Some("http://127.0.0.1:9/".into());
+        p.base_url = Some(CheckedUrl::parse_base("http://127.0.0.1:9/").expect("url"));
         assert_eq!(p.token_url(), "http://127.0.0.1:9/oauth2/token");
         assert_eq!(p.api_base_url(), "http://127.0.0.1:9");
         assert_eq!(p.endpoint_label(), "apac");
@@ -406,27 +396,27 @@ mod tests {
 
     #[test]
     fn custom_token_url_is_used_verbatim_and_gives_its_origin() {
-        let p = Profile::new(
-            "t",
-            Endpoint::TokenUrl("http://127.0.0.1:8080/oauth2/token".into()),
-            "id",
-        );
+        let endpoint = Endpoint::token_url("http://127.0.0.1:8080/oauth2/token").expect("url");
+        let p = Profile::new("t", endpoint, "id");
         assert_eq!(p.token_url(), "http://127.0.0.1:8080/oauth2/token");
         assert_eq!(p.api_base_url(), "http://127.0.0.1:8080");
     }
 
     #[test]
     fn a_custom_token_url_is_labelled_by_its_host() {
-        let label = |url: &str| Profile::new("t", Endpoint::TokenUrl(url.into()), "id").endpoint_label();
+        let label = |url: &str| {
+            let endpoint = Endpoint::token_url(url).expect("url");
+            Profile::new("t", endpoint, "id").endpoint_label()
+        };
         assert_eq!(label("http://127.0.0.1:8080/oauth2/token"), "127.0.0.1:8080");
         assert_eq!(
             label("https://sandbox.example.com/oauth2/token"),
             "sandbox.example.com"
         );
-        assert_eq!(label("https://user@proxy.example:8443"), "proxy.example:8443");
+        assert_eq!(label("https://proxy.example:8443"), "proxy.example:8443");
         assert_eq!(label("https://[::1]:9/t?x=1"), "[::1]:9");
-        assert_eq!(label("https://h.example?x=1"), "h.example");
-        assert_eq!(label("https://"), "https://");
+        assert_eq!(label("https://h.example/?x=1"), "h.example");
+        assert_eq!(label("https://H.Example:443/t"), "h.example");
     }
 
     #[test]

@@ -43,7 +43,11 @@ fn harness(config: ServerConfig, margin: Duration, scope: Option<&str>) -> Harne
         Arc::new(store),
         TokenCache::new(cache.path().join("c")),
     ));
-    let mut profile = Profile::new("prod", ProfileEndpoint::TokenUrl(upstream.token_url()), CLIENT);
+    let mut profile = Profile::new(
+        "prod",
+        ProfileEndpoint::token_url(&upstream.token_url()).expect("url"),
+        CLIENT,
+    );
     profile.secret_source = SecretSource::Memory;
     profile.scope = scope.map(Scopes::parse);
     let secret = LocalSecret::generate().expect("random");

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::config::{check_profile_name, check_token_url};
+use crate::config::check_profile_name;
 use crate::model::advice::token_url_without_path;
 use crate::model::{ApiVersion, ClientAuth, Endpoint, Profile, Region, Scopes, SecretSource};
 
@@ -275,7 +275,7 @@ impl ProfileForm {
             name: TextInput::new(profile.name.clone()),
             endpoint: TextInput::new(match &profile.endpoint {
                 Endpoint::Region(region) => region.as_str().to_owned(),
-                Endpoint::TokenUrl(url) => url.clone(),
+                Endpoint::TokenUrl(url) => url.to_string(),
             }),
             client_id: TextInput::new(profile.client_id.clone()),
             scope: TextInput::new(profile.scope.as_ref().map(Scopes::to_string).unwrap_or_default()),
@@ -413,10 +413,10 @@ impl ProfileForm {
         match &endpoint {
             Err(message) => self.fail(FormField::Endpoint, message.clone()),
             Ok(Endpoint::TokenUrl(url)) => {
-                if let Some(advice) = token_url_without_path(url)
+                if let Some(advice) = token_url_without_path(url.as_str())
                     && self.warned_url.as_deref() != Some(url.as_str())
                 {
-                    self.warned_url = Some(url.clone());
+                    self.warned_url = Some(url.to_string());
                     self.fail(
                         FormField::Endpoint,
                         format!("{advice}; Ctrl-S again keeps it as it is"),
@@ -481,9 +481,9 @@ fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
     }
     match text.parse::<Region>() {
         Ok(region) => Ok(Endpoint::Region(region)),
-        Err(_) if text.contains("://") => {
-            check_token_url(text)?;
-            Ok(Endpoint::TokenUrl(text.to_owned()))
+        // `https:host` and `http:\\host` are URLs to the parser: refused as such.
+        Err(_) if text.contains("://") || text.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("http")) => {
+            Endpoint::token_url(text).map_err(|e| e.to_string())
         }
         Err(not_a_region) => Err(format!("{not_a_region}, or a token URL (https://…)")),
     }
@@ -586,13 +586,39 @@ mod tests {
     fn token_urls_are_accepted_in_the_endpoint_field() {
         assert_eq!(
             parse_endpoint(" https://example.test/oauth2/token "),
-            Ok(Endpoint::TokenUrl("https://example.test/oauth2/token".into()))
+            Ok(Endpoint::token_url("https://example.test/oauth2/token").expect("url"))
         );
         assert_eq!(parse_endpoint("APAC"), Ok(Endpoint::Region(Region::Apac)));
         assert_eq!(
             parse_endpoint("ftp://x"),
             Err("\"ftp://x\" has scheme ftp; use https".into())
         );
+    }
+
+    /// The interface shows the host it sends to: text that reads as one
+    /// host and parses as another is refused on the field, saying why.
+    #[test]
+    fn a_url_that_reads_as_another_host_is_refused_on_its_field() {
+        for (typed, why) in [
+            (
+                r"http://127.0.0.9:19555\@127.0.0.1:43201/oauth2/token",
+                "backslash",
+            ),
+            ("https://\u{430}pi.app.wdesk.com/oauth2/token", "xn--"),
+            ("https:api.app.wdesk.com/oauth2/token", "//"),
+            (
+                "http://0x7f.1:8080/oauth2/token",
+                "read as \"http://127.0.0.1:8080/oauth2/token\"",
+            ),
+        ] {
+            let mut form = filled_add_form();
+            form.focus = FormField::Endpoint;
+            form.handle_key(ctrl('u'));
+            type_text(&mut form, typed);
+            assert!(form.submit(|_| false).is_none(), "{typed} was accepted");
+            let said = form.error(FormField::Endpoint).unwrap_or_default();
+            assert!(said.contains(why), "{typed}: {said}");
+        }
     }
 
     /// Every value the config file would refuse is refused on its field, in
@@ -645,7 +671,7 @@ mod tests {
         let sub = form.submit(|_| false).expect("the second save keeps it");
         assert_eq!(
             sub.profile.endpoint,
-            Endpoint::TokenUrl("https://api.app.wdesk.com".into())
+            Endpoint::token_url("https://api.app.wdesk.com").expect("url")
         );
     }
 
@@ -653,7 +679,7 @@ mod tests {
     fn a_token_url_is_edited_as_the_whole_url() {
         let profile = Profile::new(
             "t",
-            Endpoint::TokenUrl("https://h.example/oauth2/token".into()),
+            Endpoint::token_url("https://h.example/oauth2/token").expect("url"),
             "id",
         );
         let form = ProfileForm::edit(&profile);

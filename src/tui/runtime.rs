@@ -22,7 +22,7 @@ use crate::clipboard::{self, Method};
 use crate::clock;
 use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, Origin};
-use crate::model::{Endpoint, Profile, Timestamp, Token};
+use crate::model::{CheckedUrl, Endpoint, Profile, Timestamp, Token};
 use crate::platform::signals::EndSignals;
 use crate::profiles::{self, ProfileError};
 
@@ -35,7 +35,7 @@ pub struct TuiContext {
     pub refresh_at_start: bool,
     /// The host a profile added in the form gets its tokens from instead of
     /// its region's (the demo's local server); `None` for the real hosts.
-    pub base_url_for_new: Option<String>,
+    pub base_url_for_new: Option<CheckedUrl>,
 }
 
 /// How the interface ended, for the exit code.
@@ -359,7 +359,7 @@ struct Worker {
     /// Asks the config watcher to read the file now (after our own writes).
     recheck_config: Arc<tokio::sync::Notify>,
     /// Given to profiles saved from the form that name a region (the demo's server).
-    base_url_for_new: Option<String>,
+    base_url_for_new: Option<CheckedUrl>,
     /// By name, the App's own; shared with the tasks that read cached tokens.
     profiles: Arc<HashMap<String, Arc<Profile>>>,
     results: mpsc::UnboundedSender<Action>,

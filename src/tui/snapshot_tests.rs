@@ -42,7 +42,7 @@ fn profile(name: &str, region: Region) -> Profile {
 fn fleet() -> App {
     let mut sandbox = Profile::new(
         "sandbox",
-        Endpoint::TokenUrl("http://127.0.0.1:8080/oauth2/token".into()),
+        Endpoint::token_url("http://127.0.0.1:8080/oauth2/token").expect("url"),
         "sandbox-client",
     );
     sandbox.api_version = crate::model::ApiVersion::V2022_01_01;
@@ -420,7 +420,7 @@ fn no_color_draws_without_any_colour() {
 fn lifetimes() -> App {
     let mut proxy = Profile::new(
         "via-proxy",
-        Endpoint::TokenUrl("https://tokens.proxy.example:8443/oauth2/token".into()),
+        Endpoint::token_url("https://tokens.proxy.example:8443/oauth2/token").expect("url"),
         "proxy-client",
     );
     proxy.scope = Some(Scopes::parse("file:read"));
@@ -593,4 +593,25 @@ fn profiles_handed_out_by_serve_or_exec_are_marked_and_say_by_whom() {
     ]));
     assert_snapshot!("served_120x40", render(&mut app, 120, 40));
     assert_snapshot!("served_80x24", render(&mut app, 80, 24));
+}
+
+// --- issue 15: what is shown is where it goes ---
+
+/// The row and the details show the host and URL as parsed, not as typed.
+#[test]
+fn the_interface_shows_a_token_url_as_parsed() {
+    let custom = Profile::new(
+        "custom",
+        Endpoint::token_url("HTTPS://Tokens.Example:443/oauth2/token").expect("url"),
+        "custom-client",
+    );
+    let mut app = App::new(vec![custom], Settings::default(), vec![], now());
+    select(&mut app, "custom");
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains(" tokens.example "), "{screen}");
+    assert!(screen.contains("https://tokens.example/oauth2/token"), "{screen}");
+    assert!(
+        !screen.contains("Tokens.Example") && !screen.contains(":443"),
+        "{screen}"
+    );
 }

@@ -950,7 +950,7 @@ fn ticks_are_asked_for_only_while_something_counts_down_or_spins() {
 // --- hosts that ask to wait, and processes that hand out tokens ---
 
 fn on_host(name: &str, url: &str) -> Profile {
-    Profile::new(name, Endpoint::TokenUrl(url.into()), "client")
+    Profile::new(name, Endpoint::token_url(url).expect("url"), "client")
 }
 
 #[test]
@@ -1372,7 +1372,7 @@ fn the_list_columns_follow_the_longest_name_and_host_only_when_rows_change() {
     let mut app = app_with(&["ab"], vec![]);
     assert_eq!(app.label_widths(), LabelWidths { name: 2, endpoint: 2 });
     let mut custom = profile("a-much-longer-name");
-    custom.endpoint = Endpoint::TokenUrl("https://tokens.example:8443/oauth2/token".into());
+    custom.endpoint = Endpoint::token_url("https://tokens.example:8443/oauth2/token").expect("url");
     reload(&mut app, vec![profile("ab"), custom], vec![]);
     assert_eq!(
         app.label_widths(),
