@@ -4,6 +4,9 @@
 //! left anywhere in the process's writable memory. Read through
 //! /proc/PID/mem, which root may do even though wktui is non-dumpable.
 
+// Reads the process's memory through /proc (Linux).
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::io::{Read, Seek, SeekFrom};
