@@ -319,6 +319,20 @@ impl Tmux {
         (found, screen)
     }
 
+    /// The pid of the pane's program, the command `start` was given. tmux's
+    /// `#{pane_pid}` is the shell that records its status, its parent.
+    pub fn program_pid(&self) -> u32 {
+        let recorder = self.run(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+        let children = Command::new("ps")
+            .args(["-o", "pid=", "--ppid", recorder.trim()])
+            .output()
+            .expect("run ps");
+        let pids = String::from_utf8_lossy(&children.stdout);
+        pids.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("one program under the pane's shell {recorder}: {pids:?}"))
+    }
+
     /// `(dead, exit status)` of the pane's program; the status as a shell's
     /// `$?` gives it (130 after SIGINT, 143 after SIGTERM). Written before
     /// the pane dies, so a dead pane has it.
