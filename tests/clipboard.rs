@@ -5,9 +5,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::system::{Tmux, X_TOOLS, XvfbSession, tools_present, wait_for};
+use common::system::{Tmux, tools_present};
+// The X clipboard is the desktop clipboard on Linux; macOS and Windows have
+// their own, always reachable.
+#[cfg(target_os = "linux")]
+use common::system::{X_TOOLS, XvfbSession, wait_for};
 use common::{Sandbox, server};
 
+#[cfg(target_os = "linux")]
 #[test]
 fn copy_serves_the_token_after_wktui_exits_then_clears_it() {
     if !tools_present("X clipboard test", &X_TOOLS) {
@@ -46,6 +51,7 @@ fn copy_serves_the_token_after_wktui_exits_then_clears_it() {
     assert_eq!(x.clipboard().as_deref(), Some("the user's own text"));
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn copy_without_a_display_says_why() {
     let sb = Sandbox::new();
@@ -82,6 +88,7 @@ fn copy_over_osc52_lands_in_the_tmux_buffer() {
 }
 
 /// The `/proc` pids of clipboard helpers whose DISPLAY is `display`.
+#[cfg(target_os = "linux")]
 fn helpers_on(display: &str) -> Vec<u32> {
     let wanted = format!("DISPLAY={display}\0");
     std::fs::read_dir("/proc")
@@ -98,6 +105,7 @@ fn helpers_on(display: &str) -> Vec<u32> {
         .collect()
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_display_that_accepts_and_never_answers_does_not_hang_a_copy() {
     // A stand-in X server: it accepts connections and never says a word.

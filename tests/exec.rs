@@ -7,9 +7,13 @@ mod common;
 
 use common::{SECRET_VAR, Sandbox, oauth_python, python_script, server, server_with};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Stdio};
+// Running wktui in the background and signalling it: Unix.
+#[cfg(unix)]
+use std::{
+    io::{BufRead, BufReader, Read},
+    process::{Child, ChildStdout, Stdio},
+};
 use wktui::testserver::ServerConfig;
 
 fn json(text: &str) -> Value {
@@ -25,6 +29,7 @@ fn setup() -> (Sandbox, wktui::testserver::TokenServer) {
 }
 
 /// `wktui exec ARGS` running in the background, its stdout piped.
+#[cfg(unix)]
 fn spawn(sb: &Sandbox, args: &[&str]) -> (Child, BufReader<ChildStdout>) {
     let mut child = sb
         .command(args)
@@ -37,6 +42,7 @@ fn spawn(sb: &Sandbox, args: &[&str]) -> (Child, BufReader<ChildStdout>) {
     (child, stdout)
 }
 
+#[cfg(unix)]
 fn read_line(stdout: &mut BufReader<ChildStdout>) -> String {
     let mut line = String::new();
     stdout.read_line(&mut line).expect("read a line");
@@ -44,6 +50,7 @@ fn read_line(stdout: &mut BufReader<ChildStdout>) -> String {
 }
 
 /// Waits for `child`, checks what it printed for secrets, returns code and output.
+#[cfg(unix)]
 fn finish(sb: &Sandbox, mut child: Child, mut stdout: BufReader<ChildStdout>) -> (i32, String, String) {
     let mut out = String::new();
     let _ = stdout.read_to_string(&mut out);
@@ -57,6 +64,7 @@ fn finish(sb: &Sandbox, mut child: Child, mut stdout: BufReader<ChildStdout>) ->
     (status.code().unwrap_or(-1), out, err)
 }
 
+#[cfg(unix)]
 fn signal(pid: u32, signal: rustix::process::Signal) {
     let pid = rustix::process::Pid::from_raw(pid as i32).expect("pid");
     rustix::process::kill_process(pid, signal).expect("kill");
@@ -108,6 +116,7 @@ fn exit_codes_and_streams_pass_through() {
         .says(&["no profile named"]);
 }
 
+#[cfg(unix)]
 #[test]
 fn signals_sent_to_wktui_reach_the_child_once() {
     use rustix::process::Signal;

@@ -4,6 +4,9 @@
 //! token is meant to be), and the environment and argv of every child wktui
 //! started (a secret command, the clipboard helper).
 
+// Reads every child's argv and environment through /proc (Linux).
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::path::{Path, PathBuf};

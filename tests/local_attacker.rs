@@ -4,6 +4,9 @@
 //! of them, must never chmod them, and must not hang or eat memory on
 //! FIFOs, links to devices or huge files.
 
+// A second account made with `useradd`, Unix modes, FIFOs and device nodes (Linux).
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

@@ -4,6 +4,9 @@
 //! left anywhere in the process's writable memory. Read through
 //! /proc/PID/mem, which root may do even though wktui is non-dumpable.
 
+// Reads the process's memory through /proc (Linux).
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::io::{Read, Seek, SeekFrom};
@@ -69,11 +72,7 @@ fn no_copy_of_the_request_body_is_left_after_a_refresh() {
     let (refreshed, screen) = tmux.wait_for_text("refreshed", Duration::from_secs(10));
     assert!(refreshed, "{screen}");
     assert_eq!(srv.token_requests(), 1);
-    let pid: u32 = tmux
-        .run(&["display", "-p", "#{pane_pid}"])
-        .trim()
-        .parse()
-        .expect("pane pid");
+    let pid = tmux.program_pid();
     // The connection may still be open (keep-alive); the body is gone anyway.
     std::thread::sleep(Duration::from_millis(300));
     // The search must see the process at all: what the interface surely

@@ -135,31 +135,38 @@ fn tamper_index(sb: &Sandbox, change: impl Fn(&Path, &str)) {
     }
 }
 
-#[cfg(unix)]
+/// Writes `text` over `path` with `mode` (on Unix; the default access elsewhere).
 fn write_private(path: &Path, text: &str, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::remove_file(path);
     std::fs::write(path, text).expect("write");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
 }
 
 /// Something done to an indexed sandbox.
-#[cfg(unix)]
 type Tamper = Box<dyn Fn(&Sandbox)>;
 
+/// What a believed tampered index would say: another client, which the server refuses.
+fn planted(text: &str) -> String {
+    text.replace(&format!("\t={CLIENT_ID}\t"), "\t=planted-client\t")
+}
+
+/// Tamperings that need Unix modes and symbolic links.
 #[cfg(unix)]
-#[test]
-fn an_index_that_is_stale_planted_too_large_or_corrupt_is_not_believed() {
-    // What a believed tampered index would say: another client, which the server refuses.
-    let planted = |text: &str| text.replace(&format!("\t={CLIENT_ID}\t"), "\t=planted-client\t");
-    let cases: [(&str, Tamper); 5] = [
+fn unix_tamperings() -> Vec<(&'static str, Tamper)> {
+    vec![
         (
             "written by another hand: others may write it",
-            Box::new(move |sb| tamper_index(sb, |file, text| write_private(file, &planted(text), 0o666))),
+            Box::new(|sb| tamper_index(sb, |file, text| write_private(file, &planted(text), 0o666))),
         ),
         (
             "a link to elsewhere",
-            Box::new(move |sb| {
+            Box::new(|sb| {
                 tamper_index(sb, |file, text| {
                     let elsewhere = file.with_extension("elsewhere");
                     write_private(&elsewhere, &planted(text), 0o600);
@@ -168,9 +175,21 @@ fn an_index_that_is_stale_planted_too_large_or_corrupt_is_not_believed() {
                 })
             }),
         ),
+    ]
+}
+
+#[cfg(not(unix))]
+fn unix_tamperings() -> Vec<(&'static str, Tamper)> {
+    Vec::new()
+}
+
+#[test]
+fn an_index_that_is_stale_planted_too_large_or_corrupt_is_not_believed() {
+    let mut cases = unix_tamperings();
+    cases.extend::<[(&str, Tamper); 3]>([
         (
             "too large",
-            Box::new(move |sb| {
+            Box::new(|sb| {
                 tamper_index(sb, |file, text| {
                     write_private(file, &format!("{}{}", planted(text), " ".repeat(9 << 20)), 0o600)
                 })
@@ -191,7 +210,7 @@ fn an_index_that_is_stale_planted_too_large_or_corrupt_is_not_believed() {
                 sb.write_config(&text.replace(&format!("\"{CLIENT_ID}\""), "\"file-client\""));
             }),
         ),
-    ];
+    ]);
     for (what, tamper) in cases {
         let srv = if what.starts_with("stale") {
             server_with(ServerConfig {

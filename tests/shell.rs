@@ -4,12 +4,15 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-use clap::CommandFactory;
 use common::Sandbox;
-use common::system::{on_path, tools_present};
+// The shells and `man` these tests drive are Unix programs.
+#[cfg(unix)]
+use {
+    clap::CommandFactory,
+    common::system::{on_path, tools_present},
+    std::path::Path,
+    std::process::Command,
+};
 
 fn sandbox_with_profiles() -> Sandbox {
     let sb = Sandbox::new();
@@ -20,6 +23,7 @@ fn sandbox_with_profiles() -> Sandbox {
 }
 
 /// A shell command run with the sandbox's environment and wktui on PATH.
+#[cfg(unix)]
 fn shell(sb: &Sandbox, program: &str, script: &str) -> std::process::Output {
     let exe_dir = Path::new(env!("CARGO_BIN_EXE_wktui")).parent().expect("bin dir");
     let path = format!(
@@ -220,6 +224,7 @@ fn help_names_the_exit_codes() {
 }
 
 /// `wktui profile add`, `wktui token`...: every visible command without subcommands.
+#[cfg(unix)]
 fn leaf_commands(cmd: &clap::Command, path: &str) -> Vec<String> {
     let subs: Vec<_> = cmd
         .get_subcommands()

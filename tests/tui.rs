@@ -59,9 +59,9 @@ impl Session {
 
     /// The pid of wktui, the shell's child in the pane.
     fn wktui_pid(&self) -> String {
-        let shell = self.tmux.run(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+        let shell = self.tmux.program_pid().to_string();
         let children = std::process::Command::new("ps")
-            .args(["-o", "pid=", "--ppid", shell.trim()])
+            .args(["-o", "pid=", "--ppid", &shell])
             .output()
             .expect("ps");
         let pid = String::from_utf8_lossy(&children.stdout).trim().to_owned();

@@ -4,12 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::system::{Tmux, tools_present, wait_for};
-use common::{Sandbox, server, server_with};
+use common::{Sandbox, server_with};
 use wktui::testserver::{RateLimit, ServerConfig};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -32,8 +30,14 @@ fn wait_for_screen(tmux: &Tmux, what: &str, check: impl Fn(&str) -> bool) -> Str
     screen
 }
 
+/// Stops `serve` with SIGTERM, as a supervisor does (Unix).
+#[cfg(unix)]
 #[test]
 fn a_running_serve_marks_the_profiles_it_serves_until_it_stops() {
+    use common::server;
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
     if !tools_present("serve marker test", &["tmux"]) {
         return;
     }

@@ -454,14 +454,13 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
         assert!(cache.load(&profile).is_none());
         std::fs::remove_file(&path).expect("rm");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &path,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .expect("mkfifo");
+        // mkfifo(1), which every Unix has (rustix has no mknodat on macOS).
+        let made = std::process::Command::new("mkfifo")
+            .args(["-m", "600"])
+            .arg(&path)
+            .status()
+            .expect("run mkfifo");
+        assert!(made.success(), "mkfifo");
         assert!(cache.load(&profile).is_none(), "returns at once");
         cache.store(&profile, &token).expect("a store replaces it");
         assert_eq!(cache.load(&profile), Some(token));

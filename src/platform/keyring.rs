@@ -42,3 +42,33 @@ pub fn open_store() -> Result<Arc<CredentialStore>, String> {
 pub fn open_store() -> Result<Arc<CredentialStore>, String> {
     Err("this platform has no supported keyring".into())
 }
+
+#[cfg(test)]
+mod tests {
+    /// macOS keeps client secrets in the Keychain (not the protected store,
+    /// not an in-memory mock). Opening it touches no item.
+    #[cfg(target_os = "macos")]
+    #[test]
+    fn macos_opens_the_keychain() {
+        let store = super::open_store().expect("the Keychain store");
+        assert!(
+            store.vendor().starts_with("macOS Keychain Store"),
+            "{}",
+            store.vendor()
+        );
+        assert_eq!(super::BACKEND, "macOS Keychain");
+    }
+
+    /// Windows keeps client secrets in the Credential Manager.
+    #[cfg(target_os = "windows")]
+    #[test]
+    fn windows_opens_the_credential_manager() {
+        let store = super::open_store().expect("the Credential Manager store");
+        assert!(
+            store.vendor().starts_with("Windows Credential Manager"),
+            "{}",
+            store.vendor()
+        );
+        assert_eq!(super::BACKEND, "Windows Credential Manager");
+    }
+}

@@ -234,8 +234,19 @@ impl Drop for XvfbSession {
 /// the socket file behind), removed on drop too.
 pub struct Tmux {
     pub socket: String,
+    /// Where the pane's command leaves its exit status.
+    status_file: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
+
+/// Runs the command (`"$@"`) and writes its exit status, as a shell's `$?`
+/// says it (128 + the signal for one that killed it), to the file `$0`.
+/// tmux's own `#{pane_dead_status}` can be read empty after the pane is
+/// already dead (3.3a marks it dead when the terminal closes, before the
+/// process is reaped) and is empty for a signal's death. The trap is not an
+/// ignore: the command gets Ctrl-C with the default action, as under a shell,
+/// and this shell lives on to write the status.
+const RECORD_STATUS: &str = r#"trap : INT; "$@"; status=$?; echo "$status" > "$0""#;
 
 impl Tmux {
     /// Starts a detached session running `command` with exactly `env`.
@@ -245,7 +256,12 @@ impl Tmux {
             .tempdir()
             .expect("a directory for the tmux socket");
         let socket = dir.path().join("socket").to_string_lossy().into_owned();
-        let tmux = Tmux { socket, _dir: dir };
+        let status_file = dir.path().join("pane-status");
+        let tmux = Tmux {
+            socket,
+            status_file,
+            _dir: dir,
+        };
         let mut cmd = Command::new("tmux");
         cmd.env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -264,6 +280,8 @@ impl Tmux {
                 "t",
             ])
             .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .args(["sh", "-c", RECORD_STATUS])
+            .arg(&tmux.status_file)
             .args(command)
             .status()
             .expect("start tmux");
@@ -301,12 +319,30 @@ impl Tmux {
         (found, screen)
     }
 
-    /// `(dead, exit status)` of the pane's program.
+    /// The pid of the pane's program, the command `start` was given. tmux's
+    /// `#{pane_pid}` is the shell that records its status, its parent.
+    pub fn program_pid(&self) -> u32 {
+        let recorder = self.run(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+        let children = Command::new("ps")
+            .args(["-o", "pid=", "--ppid", recorder.trim()])
+            .output()
+            .expect("run ps");
+        let pids = String::from_utf8_lossy(&children.stdout);
+        pids.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("one program under the pane's shell {recorder}: {pids:?}"))
+    }
+
+    /// `(dead, exit status)` of the pane's program; the status as a shell's
+    /// `$?` gives it (130 after SIGINT, 143 after SIGTERM). Written before
+    /// the pane dies, so a dead pane has it.
     pub fn pane_status(&self) -> (bool, Option<i32>) {
-        let out = self.run(&["display", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}"]);
-        let mut parts = out.split_whitespace();
-        let dead = parts.next() == Some("1");
-        (dead, parts.next().and_then(|s| s.parse().ok()))
+        let out = self.run(&["display", "-p", "-t", "t", "#{pane_dead}"]);
+        let dead = out.trim() == "1";
+        let status = std::fs::read_to_string(&self.status_file)
+            .ok()
+            .and_then(|text| text.trim().parse().ok());
+        (dead, status)
     }
 }
 

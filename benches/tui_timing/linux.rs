@@ -1,14 +1,5 @@
-//! The interface measured as a user meets it, in a pseudo-terminal, with the
-//! release binary: exec to the first complete frame, a key press to the frame
-//! that shows it while refreshes are in flight, CPU while idle, peak memory;
-//! then the same with 10,000 profiles, and the CPU it takes while a script
-//! refreshes one token every two seconds.
-//!
-//! `cargo bench --bench tui_timing` (add `-- --idle-secs 10` for a quick run,
-//! `-- --fleet-only` for the 10,000-profile rows alone, `-- --idle-only` for
-//! idle CPU alone, `-- --quick-only` for the first frame and key presses alone; `WKTUI_BENCH_BIN=PATH`
-//! measures another build of wktui the same way).
-//! Prints a Markdown table; BENCHMARKS.md records the figures.
+//! The measurements themselves: a pseudo-terminal, and the child's CPU time
+//! and peak memory from /proc.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -401,7 +392,7 @@ fn print_idle(idle_secs: u64, cpu: Duration, percent: f64) {
     );
 }
 
-fn main() {
+pub fn main() {
     let args: Vec<String> = std::env::args().collect();
     let idle_secs = args
         .windows(2)
