@@ -7,7 +7,7 @@
 //! a log or credentials file that is not the user's own is never written.
 //! Run as root (CI is), a second account made with `useradd` owns what the
 //! attacker plants.
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 mod common;
 
