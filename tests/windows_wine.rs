@@ -38,7 +38,9 @@ struct WineSandbox {
 /// skips these. Once it is set, a missing exe or wine fails the test.
 fn wine_sandbox(test: &str) -> Option<WineSandbox> {
     let Some(exe) = std::env::var_os(EXE_VAR).filter(|v| !v.is_empty()) else {
-        eprintln!("SKIPPED {test}: {EXE_VAR} is not set; .ci/wine-tests builds wktui.exe and runs these under Wine");
+        eprintln!(
+            "SKIPPED {test}: {EXE_VAR} is not set; .ci/wine-tests builds wktui.exe and runs these under Wine"
+        );
         return None;
     };
     let exe = PathBuf::from(exe);
@@ -226,7 +228,9 @@ fn credential_manager_keeps_the_secret_through_add_set_secret_and_remove() {
     assert_eq!(srv.token_requests(), 2, "one refused, one granted");
     let shown = w.run(&["profile", "show", name]).ok();
     assert!(
-        shown.stdout.contains(&format!("OS keyring, service \"wktui\", user \"{name}\"")),
+        shown
+            .stdout
+            .contains(&format!("OS keyring, service \"wktui\", user \"{name}\"")),
         "{}",
         shown.stdout
     );
@@ -240,14 +244,14 @@ fn credential_manager_keeps_the_secret_through_add_set_secret_and_remove() {
     );
     let cached: Vec<PathBuf> = common::walk(&w.cache_dir());
     assert!(
-        cached.iter().all(|f| {
-            !String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).contains(&token)
-        }),
+        cached
+            .iter()
+            .all(|f| { !String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).contains(&token) }),
         "the cached token went with the profile: {cached:?}"
     );
     // The same profile put back by hand: Credential Manager no longer has its secret.
     std::fs::write(w.config_path(), &config).expect("restore the config");
-    let gone = w.run(&["token", name]).fails_with(2);
+    let gone = w.run(&["token", name]).fails_with(1);
     assert!(
         gone.stderr.contains("set-secret"),
         "says how to store the secret again: {}",
@@ -267,7 +271,11 @@ fn token_list_and_refresh_against_the_local_server() {
     w.add_env_profile("beta", &srv);
 
     let first = token_of(&w.run(&["token", "alpha"]).ok());
-    assert_eq!(token_of(&w.run(&["token", "alpha"]).ok()), first, "cached between runs");
+    assert_eq!(
+        token_of(&w.run(&["token", "alpha"]).ok()),
+        first,
+        "cached between runs"
+    );
     assert_eq!(srv.token_requests(), 1);
 
     w.run(&["refresh", "--all"]).ok();
@@ -323,7 +331,11 @@ fn exec_hands_the_child_its_variables_and_passes_exit_codes_through() {
     );
     let local_secret = var("WORKIVA_CLIENT_SECRET").expect("a local secret");
     assert_ne!(local_secret, SECRET);
-    assert_eq!(var(SECRET_VAR), None, "the real secret's variable is not passed on");
+    assert_eq!(
+        var(SECRET_VAR),
+        None,
+        "the real secret's variable is not passed on"
+    );
 
     // A Windows program as the child uses the endpoint: wktui itself, with
     // the `env` profile those variables make.
@@ -331,7 +343,12 @@ fn exec_hands_the_child_its_variables_and_passes_exit_codes_through() {
     let nested = w
         .run(&["exec", "prod", "--", &exe, "token", "env", "--format", "json"])
         .ok();
-    assert_eq!(json(&nested.stdout)["access_token"], token.as_str(), "{}", nested.stdout);
+    assert_eq!(
+        json(&nested.stdout)["access_token"],
+        token.as_str(),
+        "{}",
+        nested.stdout
+    );
 
     // Exit codes as cmd's %ERRORLEVEL% sees them: beyond 255, negative, and
     // the NTSTATUS of a program ended by Ctrl-C.
@@ -369,6 +386,76 @@ fn exec_hands_the_child_its_variables_and_passes_exit_codes_through() {
         .fails_with(42);
     assert_eq!(srv.token_requests(), 1, "every exec used the cached token");
     w.assert_no_secret_in_files();
+}
+
+/// The Linux pids of the Windows processes of `program` (`ping`: Wine
+/// shows `ping ARGS` or `C:\\windows\\system32\\ping.exe ARGS`) whose command
+/// line contains `marker`.
+fn pids_running(program: &str, marker: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let is_program = |word: &str| {
+        let name = word.rsplit(['\\', '/']).next().unwrap_or(word).to_lowercase();
+        name == program || name == format!("{program}.exe")
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            let first = cmdline.split(['\0', ' ']).next().unwrap_or_default();
+            is_program(first) && cmdline.contains(marker)
+        })
+        .collect()
+}
+
+#[test]
+fn exec_outlives_ctrl_c_and_returns_the_childs_code() {
+    let Some(w) = wine_sandbox("exec_outlives_ctrl_c_and_returns_the_childs_code") else {
+        return;
+    };
+    let srv = server();
+    w.add_env_profile("prod", &srv);
+    // The child: a few seconds of work (ping's pauses), then exit 5. Its
+    // address is the marker that finds it among the running processes.
+    let marker = "127.0.0.47";
+    let mut exec = w
+        .command(&[
+            "exec",
+            "prod",
+            "--",
+            "cmd",
+            "/c",
+            &format!("ping -n 4 {marker} >nul & exit 5"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wine wktui exec");
+    assert!(
+        common::system::wait_for(std::time::Duration::from_secs(30), || !pids_running(
+            "ping", marker
+        )
+        .is_empty()),
+        "the child never started"
+    );
+    // Ctrl-C as Wine delivers SIGINT: a console control event, to wktui.
+    let pid = rustix::process::Pid::from_raw(exec.id() as i32).expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT");
+    let mut stderr = String::new();
+    if let Some(mut pipe) = exec.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    let status = exec.wait().expect("wait");
+    w.sb.assert_no_secret_in(&stderr, "stderr");
+    assert!(
+        pids_running("ping", marker).is_empty(),
+        "wktui ended while its child still ran"
+    );
+    assert_eq!(status.code(), Some(5), "the child's code, after Ctrl-C: {stderr}");
 }
 
 /// A running `wine wktui.exe serve`, its banner read, its stderr collected.
@@ -416,7 +503,8 @@ fn start_serve(w: &WineSandbox, args: &[&str]) -> Serving {
             .find(|w| w.starts_with("http://127.0.0.1:"))
             .map(str::to_owned);
     }
-    let url = url.unwrap_or_else(|| panic!("no URL in the banner: {banner}\n{}", stderr.lock().expect("lock")));
+    let url =
+        url.unwrap_or_else(|| panic!("no URL in the banner: {banner}\n{}", stderr.lock().expect("lock")));
     // The rest of stdout is drained so that serve never blocks on it.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     Serving { child, url, stderr }
@@ -464,7 +552,10 @@ fn serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c() {
         .expect("a local secret in the credentials file");
     assert_ne!(local_secret, SECRET);
     env.retain(|(k, _)| k != "WORKIVA_TOKEN_URL" && k != "WORKIVA_CLIENT_ID");
-    env.push(("WORKIVA_TOKEN_URL".into(), format!("{}/oauth2/token", serving.url)));
+    env.push((
+        "WORKIVA_TOKEN_URL".into(),
+        format!("{}/oauth2/token", serving.url),
+    ));
     env.push(("WORKIVA_CLIENT_ID".into(), "alpha".into()));
     env.push(("NO_PROXY".into(), "127.0.0.1".into()));
     let client = |mode: &str, auth: &str| {
@@ -477,13 +568,20 @@ fn serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c() {
             .output()
             .expect("python");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         json(&stdout)
     };
     let body = client("once", "body");
     let basic = client("once", "basic");
     assert_eq!(body["token_type"], "Bearer", "{body}");
-    assert_eq!(body["access_token"], basic["access_token"], "one cached token for both");
+    assert_eq!(
+        body["access_token"], basic["access_token"],
+        "one cached token for both"
+    );
     let wrong = client("wrong", "body");
     assert_eq!(wrong["error"], "invalid_client", "{wrong}");
     assert_eq!(srv.token_requests(), 1);
@@ -494,8 +592,14 @@ fn serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c() {
     let status = serving.child.wait().expect("wait");
     let log = serving.stderr.lock().expect("lock").clone();
     w.sb.assert_no_secret_in(&log, "serve's stderr");
-    assert!(!log.contains(&local_secret), "the local secret is not logged: {log}");
-    assert!(status.code().is_some(), "serve ended by itself, not killed: {status:?}\n{log}");
+    assert!(
+        !log.contains(&local_secret),
+        "the local secret is not logged: {log}"
+    );
+    assert!(
+        status.code().is_some(),
+        "serve ended by itself, not killed: {status:?}\n{log}"
+    );
     w.assert_no_secret_in_files();
 }
 
