@@ -249,14 +249,21 @@ fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
     (checks, config)
 }
 
+const WRITABLE_ONLY_BY_YOU: &str = "the config and its directory are writable only by you";
+
 fn config_permissions(path: &Path) -> Check {
     let mut problems = Vec::new();
     let mut fixes = Vec::new();
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for (what, p) in [("file", path.to_path_buf()), ("directory", dir)] {
         let Ok(meta) = std::fs::metadata(&p) else { continue };
+        // Where there are no Unix owners and modes (Windows: the owner and
+        // the ACL), the check wktui applies when it loads the config.
         let Some(o) = private::ownership(&meta) else {
-            return Check::new("permissions", None, Status::Skip, "not checked on this platform");
+            return match private::check_config_file(path) {
+                Ok(()) => Check::new("permissions", None, Status::Pass, WRITABLE_ONLY_BY_YOU),
+                Err(e) => Check::new("permissions", None, Status::Fail, e.to_string()),
+            };
         };
         // root's files are trusted, as ssh trusts them.
         if !o.is_mine && o.owner != 0 {
@@ -275,12 +282,7 @@ fn config_permissions(path: &Path) -> Check {
         }
     }
     if problems.is_empty() {
-        Check::new(
-            "permissions",
-            None,
-            Status::Pass,
-            "the config and its directory are writable only by you",
-        )
+        Check::new("permissions", None, Status::Pass, WRITABLE_ONLY_BY_YOU)
     } else {
         Check::new("permissions", None, Status::Fail, problems.join("; ")).fix(fixes.join("; "))
     }
@@ -495,8 +497,10 @@ async fn tmux_check(why: &'static str) -> Check {
 fn cache_check(cache: &TokenCache) -> Check {
     let dir = cache.dir();
     if let Some(problem) = cache.problem() {
-        return Check::new("cache", None, Status::Fail, problem)
-            .fix("set WKTUI_CACHE_DIR to a directory of your own with mode 700 (or fix the one named)");
+        return Check::new("cache", None, Status::Fail, problem).fix(format!(
+            "set WKTUI_CACHE_DIR to {} (or fix the one named)",
+            crate::platform::privacy::OWN_DIRECTORY
+        ));
     }
     if !dir.exists() {
         return Check::new(
@@ -504,8 +508,9 @@ fn cache_check(cache: &TokenCache) -> Check {
             None,
             Status::Pass,
             format!(
-                "{} does not exist yet; it is made with mode 0700 on first use",
-                dir.display()
+                "{} does not exist yet; {}",
+                dir.display(),
+                crate::platform::privacy::MADE_ON_FIRST_USE
             ),
         );
     }
@@ -513,7 +518,11 @@ fn cache_check(cache: &TokenCache) -> Check {
         "cache",
         None,
         Status::Pass,
-        format!("{} is yours and private (mode 700)", dir.display()),
+        format!(
+            "{} is yours and {}",
+            dir.display(),
+            crate::platform::privacy::PRIVATE
+        ),
     )
 }
 

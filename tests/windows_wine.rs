@@ -646,3 +646,82 @@ fn powershell_completion_script_and_its_callback_work() {
     offered.sort();
     assert_eq!(offered, ["albatross", "alpha"], "{}", answer.stdout);
 }
+
+/// The Unix permission bits of `path`. Wine projects a file's DACL onto
+/// them: an ACE for Everyone is the "other" bits, and back.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn private_files_get_an_owner_only_acl_and_open_ones_are_refused() {
+    let Some(w) = wine_sandbox("private_files_get_an_owner_only_acl_and_open_ones_are_refused") else {
+        return;
+    };
+    let srv = server();
+    w.add_env_profile("alpha", &srv);
+    let token = token_of(&w.run(&["token", "alpha"]).ok());
+
+    // What wktui made: the cache dir and every file in it, and the config.
+    // Made by the test with the default umask, the config's directory shows
+    // what Everyone's access looks like.
+    assert_eq!(mode(w.config_path().parent().expect("dir")) & 0o007, 0o005);
+    let made: Vec<PathBuf> = [w.cache_dir(), w.config_path()]
+        .into_iter()
+        .chain(common::walk(&w.cache_dir()))
+        .collect();
+    assert!(made.len() > 2, "{made:?}");
+    for path in &made {
+        assert_eq!(
+            mode(path) & 0o007,
+            0,
+            "{} gives Everyone access (mode {:o})",
+            path.display(),
+            mode(path)
+        );
+    }
+
+    // A config other accounts may change is refused, with the fix.
+    chmod(&w.config_path(), 0o666);
+    let refused = w.run(&["token", "alpha"]).fails_with(2);
+    refused.says(&["can be changed by other accounts", "icacls"]);
+    assert!(!refused.stderr.contains("chmod"), "{}", refused.stderr);
+    chmod(&w.config_path(), 0o600);
+
+    // A token file others may read is not believed: a new token is fetched.
+    let token_files: Vec<PathBuf> = common::walk(&w.cache_dir())
+        .into_iter()
+        .filter(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).contains(&token))
+        .collect();
+    assert!(!token_files.is_empty(), "the token is cached");
+    for file in &token_files {
+        chmod(file, 0o644);
+    }
+    let fetched = srv.token_requests();
+    w.run(&["token", "alpha"]).ok();
+    assert_eq!(
+        srv.token_requests(),
+        fetched + 1,
+        "the open token file was not used"
+    );
+
+    // A cache directory open to others is refused, and doctor says why.
+    chmod(&w.cache_dir(), 0o777);
+    let report = w.run(&["doctor"]);
+    let text = format!("{}{}", report.stdout, report.stderr);
+    let cache_line = text
+        .lines()
+        .find(|l| l.contains("cache"))
+        .unwrap_or_else(|| panic!("no cache line: {text}"));
+    assert!(
+        cache_line.contains("open to other accounts") && cache_line.contains("icacls"),
+        "{text}"
+    );
+    chmod(&w.cache_dir(), 0o700);
+}

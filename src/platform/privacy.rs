@@ -1,0 +1,23 @@
+//! How a private directory is described to its user, in the platform's own
+//! terms: a mode on Unix, who has access on Windows (where modes mean nothing).
+
+/// A directory that is private, in a word and its reason.
+pub const PRIVATE: &str = if cfg!(windows) {
+    "private (only you have access)"
+} else {
+    "private (mode 700)"
+};
+
+/// How a private directory that does not exist yet is made.
+pub const MADE_ON_FIRST_USE: &str = if cfg!(windows) {
+    "it is made on first use, with access for you alone"
+} else {
+    "it is made with mode 0700 on first use"
+};
+
+/// What to point the cache at instead, for a fix.
+pub const OWN_DIRECTORY: &str = if cfg!(windows) {
+    "a folder of your own that only you can open"
+} else {
+    "a directory of your own with mode 700"
+};
