@@ -508,3 +508,104 @@ pub fn check_config_file(path: &Path) -> Result<(), TrustError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use windows_sys::Win32::Security::Authorization::SetNamedSecurityInfoW;
+
+    use super::*;
+
+    /// Replaces the DACL of `path` by the one in `sddl` (`%ME%` is the user).
+    fn set_dacl(path: &Path, sddl: &str) {
+        let sddl = sddl.replace("%ME%", &me().expect("identity").user.text());
+        let text: Vec<u16> = sddl.encode_utf16().chain(Some(0)).collect();
+        let mut sd: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
+        let mut present = 0;
+        let mut defaulted = 0;
+        let mut dacl: *mut ACL = std::ptr::null_mut();
+        let name = wide(path);
+        // SAFETY: test-only calls with valid, NUL-terminated inputs.
+        unsafe {
+            assert_ne!(
+                ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                    text.as_ptr(),
+                    1,
+                    &mut sd,
+                    std::ptr::null_mut()
+                ),
+                0
+            );
+            assert_ne!(
+                windows_sys::Win32::Security::GetSecurityDescriptorDacl(
+                    sd,
+                    &mut present,
+                    &mut dacl,
+                    &mut defaulted
+                ),
+                0
+            );
+            let status = SetNamedSecurityInfoW(
+                name.as_ptr(),
+                SE_FILE_OBJECT,
+                DACL_SECURITY_INFORMATION | windows_sys::Win32::Security::PROTECTED_DACL_SECURITY_INFORMATION,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                dacl,
+                std::ptr::null(),
+            );
+            LocalFree(sd);
+            assert_eq!(status, 0, "SetNamedSecurityInfoW");
+        }
+    }
+
+    #[test]
+    fn what_wktui_makes_is_the_users_alone() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("cache");
+        create_private_dir(&dir).expect("create dir");
+        let access = access_of(&dir).expect("read dir");
+        assert!(access.owner_is_me, "{access:?}");
+        assert_eq!((access.others_read, access.others_write), (None, None));
+        check_private_dir(&dir).expect("private dir");
+
+        let file = dir.join("token");
+        drop(create_new_private(&file).expect("create file"));
+        let access = access_of(&file).expect("read file");
+        assert!(access.owner_is_me, "{access:?}");
+        assert_eq!((access.others_read, access.others_write), (None, None));
+        assert!(create_new_private(&file).is_err(), "never opens what is there");
+        drop(open_append_no_follow(&dir.join("log")).expect("log"));
+        assert_eq!(access_of(&dir.join("log")).expect("log").others_read, None);
+    }
+
+    #[test]
+    fn what_others_may_read_or_change_is_refused_with_a_fix() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("d");
+        create_private_dir(&dir).expect("create dir");
+        let file = dir.join("config.toml");
+        drop(create_new_private(&file).expect("create"));
+        check_config_file(&file).expect("ours alone");
+
+        // Everyone may read: fine for a config, not for a private file.
+        set_dacl(&file, "D:P(A;;FA;;;%ME%)(A;;FR;;;WD)");
+        check_config_file(&file).expect("readable by others is fine");
+        let meta = std::fs::metadata(&file).expect("meta");
+        let err = check_owner_and_mode(&file, &meta, FILE_FIX).expect_err("not private");
+        assert!(err.to_string().contains("open to other accounts"), "{err}");
+
+        // Everyone may change it: refused, with the PowerShell fix.
+        set_dacl(&file, "D:P(A;;FA;;;%ME%)(A;;FA;;;WD)");
+        let err = check_config_file(&file)
+            .expect_err("writable by others")
+            .to_string();
+        assert!(
+            err.contains("can be changed by other accounts") && err.contains("icacls"),
+            "{err}"
+        );
+
+        set_dacl(&dir, "D:P(A;OICI;FA;;;%ME%)(A;OICI;FA;;;WD)");
+        let err = check_private_dir(&dir).expect_err("open dir").to_string();
+        assert!(err.contains("icacls") && !err.contains("chmod"), "{err}");
+    }
+}
