@@ -523,10 +523,10 @@ fn credentials(path: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c() {
-    let Some(python) = oauth_python("serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c") else {
+    let Some(w) = wine_sandbox("serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c") else {
         return;
     };
-    let Some(w) = wine_sandbox("serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c") else {
+    let Some(python) = oauth_python("serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c") else {
         return;
     };
     let srv = server();
