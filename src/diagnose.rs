@@ -258,7 +258,7 @@ fn config_permissions(path: &Path) -> Check {
             "permissions",
             None,
             Status::Pass,
-            "the config and every directory above it can be changed only by you (or root)",
+            crate::platform::privacy::CHANGED_ONLY_BY_YOU,
         ),
         Err(e) if e.is_not_found() => Check::new("permissions", None, Status::Skip, "no config file"),
         Err(e) => {
@@ -286,8 +286,9 @@ fn log_check(path: Option<PathBuf>) -> Check {
             None,
             Status::Pass,
             format!(
-                "{} does not exist yet; it is made with mode 0600 when there is something to log",
-                path.display()
+                "{} does not exist yet; it is {} when there is something to log",
+                path.display(),
+                crate::platform::privacy::FILE_MADE_PRIVATE
             ),
         ),
         Err(e) => {
@@ -506,8 +507,10 @@ async fn tmux_check(why: &'static str) -> Check {
 fn cache_check(cache: &TokenCache) -> Check {
     let dir = cache.dir();
     if let Some(problem) = cache.problem() {
-        return Check::new("cache", None, Status::Fail, problem)
-            .fix("set WKTUI_CACHE_DIR to a directory of your own with mode 700 (or fix the one named)");
+        return Check::new("cache", None, Status::Fail, problem).fix(format!(
+            "set WKTUI_CACHE_DIR to {} (or fix the one named)",
+            crate::platform::privacy::OWN_DIRECTORY
+        ));
     }
     if !dir.exists() {
         return Check::new(
@@ -515,8 +518,9 @@ fn cache_check(cache: &TokenCache) -> Check {
             None,
             Status::Pass,
             format!(
-                "{} does not exist yet; it is made with mode 0700 on first use",
-                dir.display()
+                "{} does not exist yet; {}",
+                dir.display(),
+                crate::platform::privacy::MADE_ON_FIRST_USE
             ),
         );
     }
@@ -524,7 +528,11 @@ fn cache_check(cache: &TokenCache) -> Check {
         "cache",
         None,
         Status::Pass,
-        format!("{} is yours and private (mode 700)", dir.display()),
+        format!(
+            "{} is yours and {}",
+            dir.display(),
+            crate::platform::privacy::PRIVATE
+        ),
     )
 }
 

@@ -37,7 +37,8 @@ use crate::tui::TuiContext;
 /// A failure to report: what went wrong, what to do, and the exit code.
 #[derive(Debug)]
 pub struct CliError {
-    pub code: u8,
+    /// 0..=255, except a child's code on Windows (`exec`), which is 32 bits.
+    pub code: i32,
     pub message: String,
     pub hint: Option<String>,
 }
@@ -60,7 +61,7 @@ impl CliError {
     }
 
     /// Exit with `code` and say nothing: the code is a child's (`exec`).
-    pub fn exit_code(code: u8) -> Self {
+    pub fn exit_code(code: i32) -> Self {
         CliError {
             code,
             message: String::new(),
@@ -224,7 +225,7 @@ pub fn main() -> ExitCode {
     });
     if let Err(e) = start_logging(cli.log_level.as_deref()) {
         report(&e);
-        return ExitCode::from(e.code);
+        return crate::platform::process::exit_code(e.code);
     }
     tracing::debug!(
         pid = std::process::id(),
@@ -235,7 +236,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);
-            ExitCode::from(e.code)
+            crate::platform::process::exit_code(e.code)
         }
     }
 }

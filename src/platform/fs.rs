@@ -760,10 +760,16 @@ mod imp {
     }
 }
 
-#[cfg(not(unix))]
+/// Windows: owner-only ACLs where Unix has modes 0600/0700, and trust
+/// checks that read the owner and the DACL.
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+
+#[cfg(not(any(unix, windows)))]
 mod imp {
-    //! Windows: files under the user's profile are protected by ACLs that
-    //! wktui does not inspect yet; links are not followed where the API allows.
+    //! Elsewhere: nothing is inspected; links are not followed where the API allows.
     use std::fs::{File, Metadata, OpenOptions};
     use std::path::Path;
 

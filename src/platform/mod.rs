@@ -6,6 +6,7 @@
 //! - `keyring`: which OS credential store holds client secrets;
 //! - `process`: the shell that runs a `secret_command`, process groups, the
 //!   environment children get, and keeping secrets out of core dumps;
+//! - `privacy`: the words that tell a user a directory is private;
 //! - `clipboard`: the desktop clipboard backend of the copy helper;
 //! - `signals`: running `exec`'s child with signals forwarded, and waiting
 //!   for the signal that stops `serve`;
@@ -18,6 +19,7 @@
 pub mod clipboard;
 pub mod fs;
 pub mod keyring;
+pub mod privacy;
 pub mod process;
 pub mod signals;
 pub mod watch;

@@ -62,6 +62,22 @@ pub fn kill_tree(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// The process's exit code: 0..=255 as it is. On Windows, where exit codes
+/// are 32 bits, any other value (a child's, passed through by `exec`: an
+/// NTSTATUS such as 0xC000013A, or `exit 300`) ends the process here with
+/// it, since std's `ExitCode` holds a byte; elsewhere its low byte, as a
+/// shell sees it.
+pub fn exit_code(code: i32) -> std::process::ExitCode {
+    match u8::try_from(code) {
+        Ok(byte) => std::process::ExitCode::from(byte),
+        // std::process::exit flushes stdout first; nothing else is left to drop.
+        #[cfg(windows)]
+        Err(_) => std::process::exit(code),
+        #[cfg(not(windows))]
+        Err(_) => std::process::ExitCode::from(code.to_le_bytes()[0]),
+    }
+}
+
 /// The variables a child that only needs a display (the clipboard helper)
 /// gets; nothing else of wktui's environment, which may hold a secret.
 pub const DISPLAY_ENV: &[&str] = &[
@@ -85,6 +101,13 @@ pub fn protect_from_dumps() {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_codes_beyond_a_byte_keep_their_low_byte() {
+        assert_eq!(exit_code(7), std::process::ExitCode::from(7));
+        assert_eq!(exit_code(300), std::process::ExitCode::from(44));
+        assert_eq!(exit_code(-1073741510), std::process::ExitCode::from(0x3a));
+    }
 
     #[cfg(target_os = "linux")]
     #[test]

@@ -12,13 +12,15 @@ pub enum ChildExit {
 }
 
 impl ChildExit {
-    /// What a shell would report: the code, or 128+N for signal N.
-    pub fn exit_code(self) -> u8 {
-        let code = match self {
+    /// What a shell would report: the code, or 128+N for signal N. On Unix
+    /// a code is a byte; on Windows it is 32 bits and passes unchanged (a
+    /// program Ctrl-C ended gives the NTSTATUS 0xC000013A, which cmd shows
+    /// as -1073741510), see `platform::process::exit_code`.
+    pub fn exit_code(self) -> i32 {
+        match self {
             ChildExit::Code(code) => code,
             ChildExit::Signal(signal) => 128 + signal,
-        };
-        u8::try_from(code & 0xff).unwrap_or(1)
+        }
     }
 }
 
@@ -171,15 +173,72 @@ mod other {
 
     use super::ChildExit;
 
-    /// Runs `command`; Ctrl-C reaches the child through the console.
+    /// Runs `command` in wktui's console. Ctrl-C and Ctrl-Break reach the
+    /// child through the console itself, as they reach every process
+    /// attached to it (and a Ctrl-Break sent to wktui's process group
+    /// reaches the child, which is in it); wktui lets them pass while the
+    /// child runs, so that it outlives the child and returns the child's
+    /// exit code unchanged, as cmd's %ERRORLEVEL% and PowerShell's
+    /// $LASTEXITCODE expect.
     pub fn run_forwarding_signals(mut command: Command) -> std::io::Result<ChildExit> {
+        #[cfg(windows)]
+        let _outlive = console::OutliveCtrlC::install();
         let status = command.status()?;
         Ok(ChildExit::Code(status.code().unwrap_or(1)))
     }
 
+    #[cfg(windows)]
+    mod console {
+        use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, CTRL_C_EVENT, SetConsoleCtrlHandler};
+        use windows_sys::core::BOOL;
+
+        /// Handles Ctrl-C and Ctrl-Break (doing nothing) while it lives. A
+        /// handler, not the inheritable "ignore" flag, so the child keeps the
+        /// default: Ctrl-C ends it. Closing the console still ends wktui.
+        pub struct OutliveCtrlC {
+            installed: bool,
+        }
+
+        unsafe extern "system" fn let_the_child_handle_it(event: u32) -> BOOL {
+            BOOL::from(event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT)
+        }
+
+        impl OutliveCtrlC {
+            pub fn install() -> OutliveCtrlC {
+                // SAFETY: the handler is a plain function that touches no state.
+                let installed = unsafe { SetConsoleCtrlHandler(Some(let_the_child_handle_it), 1) } != 0;
+                OutliveCtrlC { installed }
+            }
+        }
+
+        impl Drop for OutliveCtrlC {
+            fn drop(&mut self) {
+                if self.installed {
+                    // SAFETY: removes the handler `install` added.
+                    unsafe { SetConsoleCtrlHandler(Some(let_the_child_handle_it), 0) };
+                }
+            }
+        }
+    }
+
+    /// Resolves on Ctrl-C, or on Ctrl-Break (what a supervisor can send to
+    /// a process group), with its name.
     pub async fn stop_requested() -> &'static str {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
+        #[cfg(windows)]
+        {
+            use tokio::signal::windows::{ctrl_break, ctrl_c};
+            let (mut c, mut brk) = (ctrl_c().ok(), ctrl_break().ok());
+            tokio::select! {
+                Some(()) = async { c.as_mut()?.recv().await } => "Ctrl-C",
+                Some(()) = async { brk.as_mut()?.recv().await } => "Ctrl-Break",
+                else => std::future::pending().await,
+            }
+        }
+        #[cfg(not(windows))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 
     /// Ctrl-C from the console, reported as SIGINT.
@@ -209,6 +268,8 @@ mod tests {
         assert_eq!(ChildExit::Code(42).exit_code(), 42);
         assert_eq!(ChildExit::Signal(15).exit_code(), 143);
         assert_eq!(ChildExit::Signal(2).exit_code(), 130);
+        // A Windows child's NTSTATUS is not cut to a byte here.
+        assert_eq!(ChildExit::Code(0xC000_013Au32 as i32).exit_code(), -1073741510);
     }
 
     #[cfg(unix)]

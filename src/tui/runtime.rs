@@ -48,7 +48,7 @@ pub enum Ended {
 }
 
 impl Ended {
-    pub fn exit_code(self) -> u8 {
+    pub fn exit_code(self) -> i32 {
         match self {
             Ended::Quit => 0,
             Ended::Signal(number) => crate::platform::signals::ChildExit::Signal(number).exit_code(),
