@@ -492,6 +492,8 @@ fn an_edit_made_elsewhere_while_the_form_is_open_is_never_overwritten() {
         "the other change survived:\n{now}"
     );
     ui.key("Escape");
+    // The old form must be gone first, or the wait below could read it.
+    ui.wait_until_gone("Edit prod");
     ui.key("e");
     let screen = ui.wait_for("Edit prod");
     assert!(
