@@ -7,6 +7,8 @@
 //! - `process`: the shell that runs a `secret_command`, process groups, the
 //!   environment children get, and keeping secrets out of core dumps;
 //! - `clipboard`: the desktop clipboard backend of the copy helper;
+//! - `peer`: who owns the other end of a loopback connection (Linux), so
+//!   the local endpoint answers only its own user;
 //! - `signals`: running `exec`'s child with signals forwarded, and waiting
 //!   for the signal that stops `serve`;
 //! - `watch`: which files of a directory changed (inotify on Linux, a
@@ -18,6 +20,7 @@
 pub mod clipboard;
 pub mod fs;
 pub mod keyring;
+pub mod peer;
 pub mod process;
 pub mod signals;
 pub mod watch;
