@@ -17,6 +17,7 @@ const PREFIX: &str = "wktui_";
 /// 256 bits from the operating system's CSPRNG.
 const RANDOM_BYTES: usize = 32;
 /// Unpadded base64 of `RANDOM_BYTES`.
+#[cfg(test)]
 const ENCODED_LEN: usize = 43;
 
 /// A secret made for one `serve` or `exec`: only good against its endpoint.
@@ -33,6 +34,7 @@ impl LocalSecret {
     }
 
     /// A secret as `generate` writes it, or `None`.
+    #[cfg(test)]
     fn parse(text: &str) -> Option<LocalSecret> {
         let random = text.strip_prefix(PREFIX)?;
         let well_formed = random.len() == ENCODED_LEN
