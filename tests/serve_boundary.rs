@@ -289,3 +289,48 @@ fn the_request_log_never_holds_the_local_secret_whatever_field_it_is_in() {
     sb.secrets.push(SECRET.to_owned());
     sb.assert_no_secret_in(&log, "the request log");
 }
+
+/// `exec`'s private endpoint is the same boundary: another user's process
+/// holding the very secret the child was given gets no answer.
+#[test]
+fn execs_endpoint_answers_no_other_user_even_with_its_secret() {
+    let Some(uid) = attacker_uid() else { return };
+    let (sb, _srv) = sandbox();
+    let mut child = sb
+        .command(&[
+            "exec",
+            "alpha",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$WORKIVA_TOKEN_URL $WORKIVA_CLIENT_SECRET\"; sleep 5",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wktui exec");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the child's line");
+    let (url, secret) = line.trim().split_once(' ').expect("url and secret");
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/oauth2/token")
+        .parse()
+        .expect("address");
+    let body = format!("grant_type=client_credentials&client_id=alpha&client_secret={secret}");
+    let port = addr.port().to_string();
+    let replayed = attacker(uid, &["replay", "127.0.0.1", &port, &body])
+        .output()
+        .expect("replay");
+    assert_eq!(String::from_utf8_lossy(&replayed.stdout).trim(), "closed");
+    assert_eq!(
+        token(addr, "alpha", secret).0,
+        200,
+        "the user's own process is served"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
