@@ -144,10 +144,9 @@ fn write_lines(receiver: Receiver<String>, out: Box<dyn Write + Send>, counts: &
             Err(RecvTimeoutError::Timeout) => true,
             Err(RecvTimeoutError::Disconnected) => false,
         };
-        if !open || last_summary.is_none_or(|at| at.elapsed() >= SUMMARY_EVERY) {
-            if write_summary(&mut out, counts) {
-                last_summary = Some(Instant::now());
-            }
+        let due = !open || last_summary.is_none_or(|at| at.elapsed() >= SUMMARY_EVERY);
+        if due && write_summary(&mut out, counts) {
+            last_summary = Some(Instant::now());
         }
         let _ = out.flush();
         if !open {
