@@ -86,6 +86,7 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
         .max_headers(MAX_HEADERS)
         .max_buf_size(MAX_HEADER_BYTES)
         .keep_alive(true);
+    let mut said_unknown = false;
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -95,11 +96,20 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
                 continue;
             }
         };
-        if !from_this_user(&stream, peer) {
+        let owner = owner_of(&stream, peer);
+        if !owner.may_connect() {
             state.log.refused_connection();
             // A reset, so that a flood leaves no TIME_WAIT sockets behind.
             let _ = stream.set_zero_linger();
             continue;
+        }
+        if owner == peer::Owner::Unknown && !said_unknown {
+            said_unknown = true;
+            state.log.line(
+                "wktui serve: this system cannot say which user a connection comes from; \
+                 other users' processes are answered like yours (see SECURITY.md)"
+                    .to_owned(),
+            );
         }
         let slot = slots.admit().await;
         let connection = serve_connection(builder.clone(), stream, peer, Arc::clone(&state), &slot);
@@ -115,11 +125,11 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
     }
 }
 
-/// Whether the other end is a process of this user (or the platform cannot say).
-fn from_this_user(stream: &TcpStream, peer: SocketAddr) -> bool {
+/// Who is on the other end, as far as the platform can tell.
+fn owner_of(stream: &TcpStream, peer: SocketAddr) -> peer::Owner {
     match stream.local_addr() {
-        Ok(local) => peer::owner(local, peer).may_connect(),
-        Err(_) => false,
+        Ok(local) => peer::owner(local, peer),
+        Err(_) => peer::Owner::Gone,
     }
 }
 
