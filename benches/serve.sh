@@ -19,7 +19,8 @@ SECONDS_PER_RUN=${1:-10}
 needs wrk curl
 
 cargo build --release -q --bin wktui --example bare_hyper
-WKTUI=$PWD/target/release/wktui
+# WKTUI_BIN=path measures another build (an older commit's) the same way.
+WKTUI=${WKTUI_BIN:-$PWD/target/release/wktui}
 BARE=$PWD/target/release/examples/bare_hyper
 LUA=$PWD/benches/serve.lua
 private_home

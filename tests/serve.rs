@@ -239,7 +239,8 @@ fn serve_answers_in_workivas_format_with_a_local_secret() {
         (unknown.status, unknown.json()["error"].clone()),
         (401, "invalid_client".into())
     );
-    let with_real = client.token("alpha", SECRET);
+    // A failed attempt closes its connection: the next one is a new one.
+    let with_real = Client::connect(serving.addr).token("alpha", SECRET);
     assert_eq!(with_real.status, 401, "the real secret is not a local credential");
 
     let active = wktui::presence::active(&sb.cache_dir());
@@ -268,7 +269,10 @@ fn serve_answers_in_workivas_format_with_a_local_secret() {
         lines[2].contains("client=alpha 200 token (memory)") && lines[2].ends_with("ms"),
         "{log}"
     );
-    assert!(lines[3].contains("client=gamma 401 invalid_client"), "{log}");
+    assert!(
+        lines[3].contains("client=unknown (5 chars) 401 invalid_client"),
+        "only profile names are logged: {log}"
+    );
     assert!(log.contains("SIGTERM received, stopping"), "{log}");
     assert!(
         wktui::presence::active(&sb.cache_dir()).is_empty(),
@@ -404,13 +408,13 @@ fn hostile_clients_do_not_stop_the_right_one() {
         "no CORS"
     );
 
-    // 10,000 wrong secrets from 200 connections at once.
+    // 10,000 wrong secrets from 200 clients at once (a failed attempt
+    // closes its connection, so each is a new one).
     let wrong: Vec<_> = (0..200)
         .map(|i| {
             std::thread::spawn(move || {
-                let mut client = Client::connect(addr);
                 for j in 0..50 {
-                    let answer = client.token("alpha", &format!("wktui_guess{i}x{j}"));
+                    let answer = Client::connect(addr).token("alpha", &format!("wktui_guess{i}x{j}"));
                     assert_eq!(answer.status, 401);
                     assert_eq!(answer.json()["error"], "invalid_client");
                 }
@@ -435,16 +439,19 @@ fn hostile_clients_do_not_stop_the_right_one() {
     assert_eq!(srv.token_requests(), 1, "one upstream fetch in all");
 
     let log = serving.stop();
-    assert_eq!(
-        log.matches("invalid_client").count(),
-        10_000,
-        "every wrong secret is logged"
-    );
-    assert!(
-        log.contains("wrong Host \"evil.example:"),
-        "{}",
-        &log[..log.len().min(2000)]
-    );
+    // Every wrong secret is logged or counted, the flood in a few lines.
+    let counted: usize = log
+        .lines()
+        .filter(|l| l.contains("more failed requests not logged"))
+        .filter_map(|l| l.split_whitespace().nth(2)?.parse::<usize>().ok())
+        .sum();
+    let failures = log
+        .lines()
+        .filter(|l| [" 401 ", " 413 ", " 421 "].iter().any(|s| l.contains(s)))
+        .count();
+    // The wrong secrets, the big body and the foreign Host.
+    assert_eq!(failures + counted, 10_002, "{}", &log[..log.len().min(4000)]);
+    assert!(log.len() < 64 * 1024, "{} bytes of log", log.len());
     assert!(!log.contains(&secret) && !log.contains(SECRET));
 }
 

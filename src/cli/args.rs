@@ -387,7 +387,8 @@ pub enum Shell {
 #[derive(Args, Debug)]
 #[command(
     after_help = "Clients ask with grant_type=client_credentials, the profile name as client id and the \
-local secret from the credentials file, in the body or with HTTP Basic.\n\
+local secret from the credentials file, in the body or with HTTP Basic. The local secret is new \
+on every start: clients read the credentials file again after serve restarts.\n\
 Example: curl -d grant_type=client_credentials -u \"prod:$WORKIVA_CLIENT_SECRET\" http://127.0.0.1:8250/oauth2/token"
 )]
 pub struct ServeArgs {

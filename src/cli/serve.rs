@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<(), CliError> {
         "wktui serve: listening on {base_url} for {}\n\
          \x20 token URL    {token_url}  (legacy: {base_url}{LEGACY_TOKEN_PATH})\n\
          \x20 client id    the profile name\n\
-         \x20 secret       WORKIVA_CLIENT_SECRET in {} (a local secret, not your Workiva one)\n\
+         \x20 secret       WORKIVA_CLIENT_SECRET in {} (a local secret, new on every start; not your Workiva one)\n\
          \x20 health       {base_url}{}\n",
         names.join(", "),
         credentials.display(),

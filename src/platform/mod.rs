@@ -8,6 +8,8 @@
 //!   environment children get, and keeping secrets out of core dumps;
 //! - `privacy`: the words that tell a user a directory is private;
 //! - `clipboard`: the desktop clipboard backend of the copy helper;
+//! - `peer`: who owns the other end of a loopback connection (Linux), so
+//!   the local endpoint answers only its own user;
 //! - `signals`: running `exec`'s child with signals forwarded, and waiting
 //!   for the signal that stops `serve`;
 //! - `watch`: which files of a directory changed (inotify on Linux, a
@@ -19,6 +21,7 @@
 pub mod clipboard;
 pub mod fs;
 pub mod keyring;
+pub mod peer;
 pub mod privacy;
 pub mod process;
 pub mod signals;

@@ -17,6 +17,7 @@ const PREFIX: &str = "wktui_";
 /// 256 bits from the operating system's CSPRNG.
 const RANDOM_BYTES: usize = 32;
 /// Unpadded base64 of `RANDOM_BYTES`.
+#[cfg(test)]
 const ENCODED_LEN: usize = 43;
 
 /// A secret made for one `serve` or `exec`: only good against its endpoint.
@@ -33,6 +34,7 @@ impl LocalSecret {
     }
 
     /// A secret as `generate` writes it, or `None`.
+    #[cfg(test)]
     fn parse(text: &str) -> Option<LocalSecret> {
         let random = text.strip_prefix(PREFIX)?;
         let well_formed = random.len() == ENCODED_LEN
@@ -85,14 +87,13 @@ pub enum CredentialsError {
     Untrusted(String),
 }
 
-/// The secret to serve with: the one already in `path` when that file is
-/// ours and private (so clients configured earlier keep working), else a new
-/// one. The file is then written afresh, mode 0600, for `token_url`.
+/// A new secret for this run, written to `path` (mode 0600, replaced in one
+/// rename, for `token_url`). Never the secret of an earlier run: while serve
+/// was down another process may have held its port and been sent that one.
+/// A file at `path` that is not a credentials file is left alone.
 pub fn prepare(path: &Path, token_url: &str, profiles: &[String]) -> Result<LocalSecret, CredentialsError> {
-    let secret = match previous_secret(path)? {
-        Some(secret) => secret,
-        None => LocalSecret::generate().map_err(CredentialsError::Random)?,
-    };
+    check_replaceable(path)?;
+    let secret = LocalSecret::generate().map_err(CredentialsError::Random)?;
     let content = Zeroizing::new(file_content(token_url, profiles, &secret));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.exists()
@@ -129,15 +130,15 @@ fn file_content(token_url: &str, profiles: &[String], secret: &LocalSecret) -> S
     text
 }
 
-/// The secret of an earlier run, if `path` holds one we can trust.
-fn previous_secret(path: &Path) -> Result<Option<LocalSecret>, CredentialsError> {
+/// Whether `path` is absent or a credentials file an earlier run wrote.
+fn check_replaceable(path: &Path) -> Result<(), CredentialsError> {
     let read_error = |source| CredentialsError::Read {
         path: path.to_owned(),
         source,
     };
     let file = match private::open_trusted(path, private::Kind::Credentials) {
         Ok(file) => file,
-        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(()),
         Err(private::TrustError::Io { source, .. }) => return Err(read_error(source)),
         Err(private::TrustError::Symlink { .. } | private::TrustError::NotAFile { .. }) => {
             return Err(CredentialsError::NotOurs {
@@ -146,25 +147,17 @@ fn previous_secret(path: &Path) -> Result<Option<LocalSecret>, CredentialsError>
         }
         Err(e) => return Err(CredentialsError::Untrusted(e.to_string())),
     };
-    let meta = file.metadata().map_err(read_error)?;
     let mut bytes = Zeroizing::new(Vec::new());
     (&file)
         .take(MAX_FILE_LEN)
         .read_to_end(&mut bytes)
         .map_err(read_error)?;
-    let text = String::from_utf8_lossy(&bytes);
-    if !text.starts_with(MARKER) {
+    if !bytes.starts_with(MARKER.as_bytes()) {
         return Err(CredentialsError::NotOurs {
             path: path.to_owned(),
         });
     }
-    if !private::is_mine_and_private(&meta) {
-        return Ok(None);
-    }
-    Ok(text
-        .lines()
-        .find_map(|line| line.strip_prefix("WORKIVA_CLIENT_SECRET="))
-        .and_then(LocalSecret::parse))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -188,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn the_file_is_private_and_its_secret_is_kept_across_runs() {
+    fn the_file_is_private_and_each_run_has_a_new_secret() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("run/serve.env");
         let url = "http://127.0.0.1:8250/oauth2/token";
@@ -206,7 +199,12 @@ mod tests {
         }
         let other_url = "http://127.0.0.1:9999/oauth2/token";
         let second = prepare(&path, other_url, &["a".into(), "b".into()]).expect("second");
-        assert_eq!(second.expose(), first.expose(), "a restart keeps the secret");
+        assert_ne!(
+            second.expose(),
+            first.expose(),
+            "a restart never serves a secret that may have been sent elsewhere"
+        );
+        assert!(text_has_secret(&path, &second) && !text_has_secret(&path, &first));
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(
             text.contains(other_url) && !text.contains("WORKIVA_CLIENT_ID="),
@@ -214,21 +212,24 @@ mod tests {
         );
     }
 
+    fn text_has_secret(path: &Path, secret: &LocalSecret) -> bool {
+        let text = std::fs::read_to_string(path).expect("read");
+        text.contains(&format!("WORKIVA_CLIENT_SECRET={}\n", secret.expose()))
+    }
+
     #[cfg(unix)]
     #[test]
-    fn a_readable_file_gets_a_new_secret_and_a_foreign_file_is_left_alone() {
+    fn a_readable_file_is_replaced_private_and_a_foreign_file_is_left_alone() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("serve.env");
         let url = "http://127.0.0.1:1/oauth2/token";
-        let first = prepare(&path, url, &["p".into()]).expect("first");
+        prepare(&path, url, &["p".into()]).expect("first");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         let second = prepare(&path, url, &["p".into()]).expect("second");
-        assert_ne!(
-            second.expose(),
-            first.expose(),
-            "a secret others could read is replaced"
-        );
+        assert!(text_has_secret(&path, &second));
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "rewritten private");
 
         let notes = dir.path().join("notes.txt");
         std::fs::write(&notes, "my notes\n").expect("write");

@@ -1,7 +1,9 @@
 //! The HTTP side of `serve`: hyper on a loopback socket, with every limit a
 //! hostile client could push against (connections, header count and size,
 //! body size, idle and stalled connections), the `Host` check against DNS
-//! rebinding, and one log line per request.
+//! rebinding, and one log line per request. Where the platform can tell,
+//! only this user's processes are answered; connections from anyone else
+//! are closed before a byte is read.
 
 use std::convert::Infallible;
 use std::io;
@@ -20,16 +22,19 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use super::credentials::LocalSecret;
 use super::log::RequestLog;
+use super::slots::{Slot, SlotHandle, Slots};
 use super::tokens::{Source, Tokens};
 use super::wire::{self, HEALTH_PATH, LEGACY_TOKEN_PATH, Reply, TOKEN_PATH};
 use crate::clock;
 use crate::model::text;
+use crate::platform::peer;
 
-/// Connections served at once; more wait in the kernel's accept queue.
+/// Connections open at once. When all are taken, the one that has waited
+/// longest without an authenticated request is closed for a newcomer.
 pub const MAX_CONNECTIONS: usize = 256;
 /// A request's headers must arrive within this, and an idle keep-alive
 /// connection is closed after it (slowloris, forgotten connections).
@@ -73,7 +78,7 @@ pub fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
 
 /// Accepts connections until the future is dropped.
 pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::Receiver<bool>) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Slots::new(MAX_CONNECTIONS);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -81,10 +86,8 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
         .max_headers(MAX_HEADERS)
         .max_buf_size(MAX_HEADER_BYTES)
         .keep_alive(true);
+    let mut said_unknown = false;
     loop {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            return;
-        };
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             // Out of file descriptors: back off rather than spin.
@@ -93,15 +96,40 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
                 continue;
             }
         };
-        let connection = serve_connection(builder.clone(), stream, peer, Arc::clone(&state));
+        let owner = owner_of(&stream, peer);
+        if !owner.may_connect() {
+            state.log.refused_connection();
+            // A reset, so that a flood leaves no TIME_WAIT sockets behind.
+            let _ = stream.set_zero_linger();
+            continue;
+        }
+        if owner == peer::Owner::Unknown && !said_unknown {
+            said_unknown = true;
+            state.log.line(
+                "wktui serve: this system cannot say which user a connection comes from; \
+                 other users' processes are answered like yours (see SECURITY.md)"
+                    .to_owned(),
+            );
+        }
+        let slot = slots.admit().await;
+        let connection = serve_connection(builder.clone(), stream, peer, Arc::clone(&state), &slot);
         let stop = stop.clone();
         tokio::spawn(async move {
             tokio::select! {
                 () = connection => {}
+                () = slot.shed() => {}
                 () = stopped(stop) => {}
             }
-            drop(permit);
+            drop(slot);
         });
+    }
+}
+
+/// Who is on the other end, as far as the platform can tell.
+fn owner_of(stream: &TcpStream, peer: SocketAddr) -> peer::Owner {
+    match stream.local_addr() {
+        Ok(local) => peer::owner(local, peer),
+        Err(_) => peer::Owner::Gone,
     }
 }
 
@@ -110,34 +138,80 @@ pub async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
-async fn serve_connection(builder: http1::Builder, stream: TcpStream, peer: SocketAddr, state: Arc<State>) {
+fn serve_connection(
+    builder: http1::Builder,
+    stream: TcpStream,
+    peer: SocketAddr,
+    state: Arc<State>,
+    slot: &Slot,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(StallGuard::new(stream, STALL_TIMEOUT));
+    let working = slot.handle();
     let service = service_fn(move |request| {
         let state = Arc::clone(&state);
-        async move { Ok::<_, Infallible>(handle(request, &state, peer).await) }
+        let working = working.clone();
+        async move { Ok::<_, Infallible>(handle(request, &state, &working, peer).await) }
     });
-    let _ = builder.serve_connection(io, service).await;
+    async move {
+        let _ = builder.serve_connection(io, service).await;
+    }
 }
 
-async fn handle(request: Request<Incoming>, state: &State, peer: SocketAddr) -> Response<Full<Bytes>> {
+async fn handle(
+    request: Request<Incoming>,
+    state: &State,
+    slot: &SlotHandle,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    let method = request.method().clone();
-    let path = text::clean(request.uri().path(), 80);
-    let (reply, client) = route(request, state).await;
-    state.log.line(format!(
+    let method = log_method(request.method());
+    let path = log_path(request.uri().path());
+    let (reply, client) = route(request, state, slot).await;
+    let line = format!(
         "{} {peer} {method} {path} client={} {} {} {:.2}ms",
         chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"),
         client.as_deref().unwrap_or("-"),
         reply.status,
         reply.outcome,
         started.elapsed().as_secs_f64() * 1000.0,
-    ));
+    );
+    if reply.status < 400 {
+        state.log.line(line);
+    } else {
+        state.log.failure(line);
+    }
     to_response(reply)
 }
 
+/// A method as the log shows it: the standard ones by name; a client's own
+/// (any token is a valid method) could carry anything, a secret included.
+fn log_method(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other-method",
+    }
+}
+
+/// A path as the log shows it: this endpoint's paths; any other could carry
+/// anything, so only its length is written.
+fn log_path(path: &str) -> String {
+    match path {
+        TOKEN_PATH | LEGACY_TOKEN_PATH | HEALTH_PATH | "/" => path.to_owned(),
+        other => format!("unknown-path({}-chars)", other.chars().count()),
+    }
+}
+
 /// The answer and, for token requests, the client id as the log may show it.
-async fn route(request: Request<Incoming>, state: &State) -> (Reply, Option<String>) {
+async fn route(request: Request<Incoming>, state: &State, slot: &SlotHandle) -> (Reply, Option<String>) {
     if let Err(reply) = check_host(&request, &state.hosts) {
         return (reply, None);
     }
@@ -150,7 +224,7 @@ async fn route(request: Request<Incoming>, state: &State) -> (Reply, Option<Stri
     match (path, request.method()) {
         (HEALTH_PATH, &Method::GET | &Method::HEAD) => (Reply::health(), None),
         (HEALTH_PATH, _) => (Reply::method_not_allowed("GET"), None),
-        (TOKEN_PATH | LEGACY_TOKEN_PATH, &Method::POST) => token(request, state).await,
+        (TOKEN_PATH | LEGACY_TOKEN_PATH, &Method::POST) => token(request, state, slot).await,
         (TOKEN_PATH | LEGACY_TOKEN_PATH, _) => (Reply::method_not_allowed("POST"), None),
         _ => (Reply::not_found(), None),
     }
@@ -174,18 +248,15 @@ fn check_host(request: &Request<Incoming>, allowed: &[String]) -> Result<(), Rep
         allowed.first().map_or("", String::as_str)
     );
     let mut reply = Reply::iam_error(421, "invalid_request", &description);
-    let sent = request
-        .headers()
-        .get(header::HOST)
-        .map(|h| String::from_utf8_lossy(h.as_bytes()));
-    reply.outcome = format!(
-        "wrong Host {:?}",
-        text::clean(sent.as_deref().unwrap_or("(none)"), 64)
-    );
+    // Its length only: a client's header could hold anything, a secret included.
+    reply.outcome = match request.headers().get(header::HOST) {
+        Some(sent) => format!("wrong Host ({} bytes)", sent.len()),
+        None => "no Host".to_owned(),
+    };
     Err(reply)
 }
 
-async fn token(request: Request<Incoming>, state: &State) -> (Reply, Option<String>) {
+async fn token(request: Request<Incoming>, state: &State, slot: &SlotHandle) -> (Reply, Option<String>) {
     let legacy = request.uri().path() == LEGACY_TOKEN_PATH;
     let (parts, body) = request.into_parts();
     let body = match read_body(&parts.headers, body).await {
@@ -204,14 +275,18 @@ async fn token(request: Request<Incoming>, state: &State) -> (Reply, Option<Stri
         Ok(request) => request,
         Err(reply) => return (reply, None),
     };
-    let client = log_name(&request.client_id);
     // Both checks always run, so the time taken says nothing about which failed.
     let secret_ok = state.secret.matches(&request.secret);
     let profile = state.tokens.profile(&request.client_id);
+    let client = log_name(profile.map(|p| p.name.as_str()), &request.client_id);
     let Some(profile) = profile.filter(|_| secret_ok) else {
+        // The delay holds no slot a newcomer needs (the connection may be
+        // shed meanwhile), and the connection closes after it: a pipeline of
+        // guesses gets one answer.
         tokio::time::sleep(FAILED_AUTH_DELAY).await;
-        return (Reply::invalid_client(), Some(client));
+        return (Reply::invalid_client().with_close(), Some(client));
     };
+    let _working = slot.working();
     if let Some(scope) = &profile.scope
         && let Err(reply) = wire::check_scope(request.scope.as_ref(), scope, &profile.name)
     {
@@ -242,18 +317,13 @@ async fn token(request: Request<Incoming>, state: &State) -> (Reply, Option<Stri
     (reply, Some(client))
 }
 
-/// A client id as the log shows it: a profile name as it is, anything else
-/// quoted, so a client cannot write fields of its own into the line.
-fn log_name(client_id: &str) -> String {
-    let plain = !client_id.is_empty()
-        && client_id.len() <= 64
-        && client_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if plain {
-        client_id.to_owned()
-    } else {
-        format!("{:?}", text::clean(client_id, 64))
+/// A client id as the log shows it: the name of a profile this endpoint
+/// serves, or only its length: whatever else a client sends there could be
+/// anything, the local secret in the wrong field included.
+fn log_name(profile: Option<&str>, client_id: &str) -> String {
+    match profile {
+        Some(name) => name.to_owned(),
+        None => format!("unknown ({} chars)", client_id.chars().count()),
     }
 }
 
@@ -424,11 +494,16 @@ mod tests {
     }
 
     #[test]
-    fn client_ids_cannot_forge_log_fields() {
-        assert_eq!(log_name("prod-eu_1.x"), "prod-eu_1.x");
-        assert_eq!(log_name("x 200 token (memory)"), "\"x 200 token (memory)\"");
-        assert_eq!(log_name("a\nb\u{1b}[2J"), "\"a b [2J\"");
-        assert_eq!(log_name(""), "\"\"");
+    fn the_log_names_only_what_the_endpoint_knows() {
+        assert_eq!(log_name(Some("prod-eu_1.x"), "prod-eu_1.x"), "prod-eu_1.x");
+        assert_eq!(log_name(None, "x 200 token (memory)"), "unknown (20 chars)");
+        assert_eq!(log_name(None, "wktui_secret\u{e9}"), "unknown (13 chars)");
+        assert_eq!(log_name(None, ""), "unknown (0 chars)");
+        assert_eq!(log_path(TOKEN_PATH), TOKEN_PATH);
+        assert_eq!(log_path("/wktui_abc"), "unknown-path(10-chars)");
+        let own = Method::from_bytes(b"wktui_abc").expect("a token is a method");
+        assert_eq!(log_method(&own), "other-method");
+        assert_eq!(log_method(&Method::POST), "POST");
     }
 
     #[tokio::test]

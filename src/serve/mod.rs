@@ -11,6 +11,7 @@
 mod credentials;
 mod http;
 mod log;
+mod slots;
 mod tokens;
 mod wire;
 

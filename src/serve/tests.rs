@@ -491,3 +491,111 @@ fn only_loopback_addresses_are_accepted() {
     let message = parse_listen("0.0.0.0:1").expect_err("refused").to_string();
     assert!(message.contains("loopback"), "{message}");
 }
+
+/// A wrong-secret token request, as an attacker pipelines them.
+fn wrong_secret_request(addr: SocketAddr) -> String {
+    let body = "grant_type=client_credentials&client_id=prod&client_secret=wrong";
+    format!(
+        "POST /oauth2/token HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Asks for a token every 200 ms while `attack` runs, each on a new
+/// connection; the longest any of them took. Each must be answered 200.
+fn legitimate_client_under(
+    h: &Harness,
+    attack: impl FnOnce(Arc<std::sync::atomic::AtomicBool>) + Send + 'static,
+) -> Duration {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attacker = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || attack(stop))
+    };
+    // Let the attack take every slot first.
+    std::thread::sleep(Duration::from_millis(800));
+    let mut longest = Duration::ZERO;
+    for _ in 0..10 {
+        let started = Instant::now();
+        let answer = ask(h);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        longest = longest.max(started.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    attacker.join().expect("attacker");
+    longest
+}
+
+/// Keeps `count` connections open to `addr`, each made again when closed,
+/// each sending `each` (when not empty) every 100 ms without reading.
+fn hold_connections(addr: SocketAddr, count: usize, each: String, stop: &std::sync::atomic::AtomicBool) {
+    let connect = || {
+        let stream = TcpStream::connect(addr).ok()?;
+        stream.set_nonblocking(true).ok()?;
+        Some(stream)
+    };
+    let mut streams: Vec<Option<TcpStream>> = (0..count).map(|_| connect()).collect();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        for slot in &mut streams {
+            let alive = slot.as_mut().is_some_and(|s| {
+                let mut buf = [0u8; 4096];
+                let read_ok = match s.read(&mut buf) {
+                    Ok(0) => false,
+                    Ok(_) => true,
+                    Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+                };
+                read_ok && (each.is_empty() || s.write(each.as_bytes()).is_ok())
+            });
+            if !alive {
+                *slot = connect();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn pipelined_wrong_secrets_on_every_slot_do_not_shut_out_a_client() {
+    let h = harness(ServerConfig::default(), Duration::from_secs(60), None);
+    ask(&h);
+    let addr = h.endpoint.addr();
+    let longest = legitimate_client_under(&h, move |stop| {
+        let requests = wrong_secret_request(addr).repeat(4);
+        hold_connections(addr, MAX_CONNECTIONS, requests, &stop);
+    });
+    assert!(
+        longest < Duration::from_secs(2),
+        "a token took {longest:?} under the attack"
+    );
+}
+
+#[test]
+fn idle_connections_reopened_when_closed_do_not_shut_out_a_client() {
+    let h = harness(ServerConfig::default(), Duration::from_secs(60), None);
+    ask(&h);
+    let addr = h.endpoint.addr();
+    let longest = legitimate_client_under(&h, move |stop| {
+        hold_connections(addr, 400, String::new(), &stop);
+    });
+    assert!(
+        longest < Duration::from_secs(2),
+        "a token took {longest:?} under the attack"
+    );
+}
+
+#[test]
+fn a_failed_attempt_closes_the_connection_so_a_pipeline_gets_one_answer() {
+    let h = harness(ServerConfig::default(), Duration::from_secs(60), None);
+    let addr = h.endpoint.addr();
+    let answer = send(addr, &wrong_secret_request(addr).repeat(5));
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.header("connection").as_deref(), Some("close"));
+    assert_eq!(
+        answer.body.matches("invalid_client").count(),
+        1,
+        "one answer, then the connection closed: {}",
+        answer.body
+    );
+}

@@ -1,0 +1,191 @@
+//! Who is on the other end of a loopback TCP connection: this user's own
+//! process or another user's. `serve` and `exec` answer only their user.
+//!
+//! - Linux: the kernel is asked for the peer socket's owner (sock_diag
+//!   netlink, an exact lookup by address: a few microseconds, whatever the
+//!   number of sockets on the machine).
+//! - Elsewhere: not known (`Owner::Unknown`); the endpoint relies on its
+//!   other defences (see SECURITY.md).
+
+use std::net::SocketAddr;
+
+/// The owner of a connection's other end, as far as the platform can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// A process of the user this process runs as.
+    Us,
+    /// Another user's process.
+    Other,
+    /// The other end is gone already (the client closed it).
+    Gone,
+    /// This platform (or this sandbox) cannot say.
+    Unknown,
+}
+
+impl Owner {
+    /// Whether the connection may be served: ours, or not knowable here.
+    pub fn may_connect(self) -> bool {
+        matches!(self, Owner::Us | Owner::Unknown)
+    }
+}
+
+/// The owner of the socket at `peer` that is connected to our `local`.
+pub fn owner(local: SocketAddr, peer: SocketAddr) -> Owner {
+    imp::owner(local, peer)
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use std::io;
+    use std::net::{IpAddr, SocketAddr};
+    use std::time::Duration;
+
+    use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
+
+    use super::Owner;
+
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const NLMSG_ERROR: u16 = 2;
+    const NLM_F_REQUEST: u16 = 1;
+    const IPPROTO_TCP: u8 = 6;
+    const AF_INET: u8 = 2;
+    const AF_INET6: u8 = 10;
+    const NLMSG_HEADER: usize = 16;
+    /// `struct inet_diag_req_v2`.
+    const REQUEST_LEN: usize = 56;
+    /// `struct inet_diag_msg`; the owner's uid is at byte 64 of it.
+    const MESSAGE_LEN: usize = 72;
+    const UID_AT: usize = NLMSG_HEADER + 64;
+    /// The socket id (ports and addresses) in a request and in the reply.
+    const ID_IN_REQUEST: usize = NLMSG_HEADER + 8;
+    const ID_IN_MESSAGE: usize = NLMSG_HEADER + 4;
+    const ID_LEN: usize = 36;
+
+    pub fn owner(local: SocketAddr, peer: SocketAddr) -> Owner {
+        match peer_uid(local, peer) {
+            Ok(Some(uid)) if uid == rustix::process::geteuid().as_raw() => Owner::Us,
+            Ok(Some(_)) => Owner::Other,
+            Ok(None) => Owner::Gone,
+            Err(_) => Owner::Unknown,
+        }
+    }
+
+    /// The uid owning the socket whose own address is `peer` and whose
+    /// remote address is `local`; `None` when there is no such socket.
+    fn peer_uid(local: SocketAddr, peer: SocketAddr) -> io::Result<Option<u32>> {
+        let request = request(local, peer).ok_or_else(|| io::Error::other("not one address family"))?;
+        let fd = rustix::net::socket_with(
+            AddressFamily::NETLINK,
+            SocketType::DGRAM,
+            SocketFlags::CLOEXEC,
+            Some(rustix::net::netlink::SOCK_DIAG),
+        )?;
+        // The kernel answers while the request is sent; the limit is for a kernel that does not.
+        rustix::net::sockopt::set_socket_timeout(
+            &fd,
+            rustix::net::sockopt::Timeout::Recv,
+            Some(Duration::from_secs(1)),
+        )?;
+        rustix::net::send(&fd, &request, SendFlags::empty())?;
+        let mut reply = [0u8; 1024];
+        let (len, _) = rustix::net::recv(&fd, &mut reply[..], RecvFlags::empty())?;
+        read_reply(&reply[..len.min(reply.len())], &request)
+    }
+
+    /// A `SOCK_DIAG_BY_FAMILY` request for exactly one TCP socket.
+    fn request(local: SocketAddr, peer: SocketAddr) -> Option<[u8; NLMSG_HEADER + REQUEST_LEN]> {
+        let family = match (peer.ip(), local.ip()) {
+            (IpAddr::V4(_), IpAddr::V4(_)) => AF_INET,
+            (IpAddr::V6(_), IpAddr::V6(_)) => AF_INET6,
+            _ => return None,
+        };
+        let mut out = [0u8; NLMSG_HEADER + REQUEST_LEN];
+        out[0..4].copy_from_slice(&((NLMSG_HEADER + REQUEST_LEN) as u32).to_ne_bytes());
+        out[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        out[6..8].copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+        out[8..12].copy_from_slice(&1u32.to_ne_bytes());
+        let body = NLMSG_HEADER;
+        out[body] = family;
+        out[body + 1] = IPPROTO_TCP;
+        // Every state: the peer may be closing while we look.
+        out[body + 4..body + 8].copy_from_slice(&u32::MAX.to_ne_bytes());
+        let id = ID_IN_REQUEST;
+        out[id..id + 2].copy_from_slice(&peer.port().to_be_bytes());
+        out[id + 2..id + 4].copy_from_slice(&local.port().to_be_bytes());
+        write_ip(&mut out[id + 4..id + 20], peer.ip());
+        write_ip(&mut out[id + 20..id + 36], local.ip());
+        // No interface; no cookie (INET_DIAG_NOCOOKIE).
+        out[id + 40..id + 48].copy_from_slice(&[0xff; 8]);
+        Some(out)
+    }
+
+    fn write_ip(out: &mut [u8], ip: IpAddr) {
+        match ip {
+            IpAddr::V4(v4) => out[..4].copy_from_slice(&v4.octets()),
+            IpAddr::V6(v6) => out.copy_from_slice(&v6.octets()),
+        }
+    }
+
+    /// The uid in the kernel's answer, checked to be about the socket asked for.
+    fn read_reply(reply: &[u8], request: &[u8]) -> io::Result<Option<u32>> {
+        let u16_at = |at: usize| reply.get(at..at + 2).map(|b| u16::from_ne_bytes([b[0], b[1]]));
+        let u32_at = |at: usize| {
+            reply
+                .get(at..at + 4)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let malformed = || io::Error::other("a sock_diag answer of an unexpected shape");
+        match u16_at(4).ok_or_else(malformed)? {
+            NLMSG_ERROR => {
+                let errno = u32_at(NLMSG_HEADER).ok_or_else(malformed)? as i32;
+                if errno == -(rustix::io::Errno::NOENT.raw_os_error()) {
+                    Ok(None)
+                } else {
+                    Err(io::Error::from_raw_os_error(-errno))
+                }
+            }
+            SOCK_DIAG_BY_FAMILY if reply.len() >= NLMSG_HEADER + MESSAGE_LEN => {
+                let asked = &request[ID_IN_REQUEST..ID_IN_REQUEST + ID_LEN];
+                let answered = &reply[ID_IN_MESSAGE..ID_IN_MESSAGE + ID_LEN];
+                if asked != answered {
+                    return Err(io::Error::other("sock_diag answered for another socket"));
+                }
+                Ok(u32_at(UID_AT))
+            }
+            _ => Err(malformed()),
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    use std::net::SocketAddr;
+
+    use super::Owner;
+
+    pub fn owner(_: SocketAddr, _: SocketAddr) -> Owner {
+        Owner::Unknown
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_own_connections_are_ours_and_closed_ones_are_gone() {
+        for bind in ["127.0.0.1:0", "[::1]:0"] {
+            let Ok(listener) = std::net::TcpListener::bind(bind) else {
+                continue; // no IPv6 loopback here
+            };
+            let client = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+            let (server_side, peer) = listener.accept().expect("accept");
+            let local = server_side.local_addr().expect("local");
+            assert_eq!(owner(local, peer), Owner::Us, "{bind}");
+            // A port nobody uses: no such socket.
+            let nobody = SocketAddr::new(peer.ip(), 1);
+            assert_eq!(owner(local, nobody), Owner::Gone, "{bind}");
+            drop(client);
+        }
+    }
+}
