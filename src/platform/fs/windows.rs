@@ -469,16 +469,20 @@ pub fn check_private_dir(dir: &Path) -> Result<(), TrustError> {
     }
 }
 
-/// A config (or its directory) that other accounts can change could hand
-/// wktui a `secret_command` to run: refused, as on Unix; reading is fine.
-pub fn check_config_file(path: &Path) -> Result<(), TrustError> {
+/// The user's (or SYSTEM's and the administrators', as root's on Unix), and
+/// no other account may change it or replace it in its folder: a config or
+/// a CA file, which decide what runs and which servers are believed. (A
+/// config that others can change could hand wktui a `secret_command` to
+/// run; reading it is fine.)
+fn check_unchangeable_by_others(path: &Path, kind: super::Kind) -> Result<(), TrustError> {
     let access = access_of(path).map_err(|e| TrustError::io(path, e))?;
     if !access.owner_is_me && !access.owner_is_system_or_admins {
         return Err(refused(
             path,
             format!(
-                "belongs to another account ({}); wktui only trusts its own files: copy it to a file of your own, or point --config at one",
-                access.owner
+                "belongs to another account ({}); wktui only trusts its own files: {}",
+                access.owner,
+                kind.not_ours_fix()
             ),
         ));
     }
@@ -501,12 +505,63 @@ pub fn check_config_file(path: &Path) -> Result<(), TrustError> {
         return Err(refused(
             dir,
             format!(
-                "other accounts ({who}) could replace the config file in it; {}",
+                "other accounts ({who}) could replace the file in it; {}",
                 fix(dir)
             ),
         ));
     }
     Ok(())
+}
+
+/// Opens `path` as a file of `kind`: a config or CA file through links (the
+/// file opened is the one checked), a log or credentials file as a link
+/// never; then a regular file, checked on its owner and ACL. Folders above
+/// are not walked: Windows has no world-writable folder like Unix's `/tmp`
+/// (profiles and `%LOCALAPPDATA%` are the user's by their ACLs).
+pub fn open_trusted(path: &Path, kind: super::Kind, append: bool) -> Result<File, TrustError> {
+    use super::Kind;
+    let file = match (kind, append) {
+        (_, true) => open_append_no_follow(path),
+        (Kind::Config | Kind::CaFile, false) => File::open(path),
+        (Kind::Log | Kind::Credentials, false) => open_no_follow(path),
+    }
+    .map_err(|e| TrustError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(TrustError::WrongKind {
+            path: path.to_path_buf(),
+            expected: "regular file",
+        });
+    }
+    match kind {
+        Kind::Config | Kind::CaFile => check_unchangeable_by_others(path, kind)?,
+        Kind::Log | Kind::Credentials => check_private(path, kind.not_ours_fix(), &private_file_fix(path))?,
+    }
+    Ok(file)
+}
+
+/// See [`open_trusted`]: no folder walk on Windows.
+pub fn check_parent_dirs(_: &Path, _: super::Kind) -> Result<(), TrustError> {
+    Ok(())
+}
+
+pub fn open_regular(path: &Path) -> Result<File, TrustError> {
+    let file = File::open(path).map_err(|e| TrustError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(TrustError::WrongKind {
+            path: path.to_path_buf(),
+            expected: "regular file",
+        });
+    }
+    Ok(file)
+}
+
+fn private_file_fix(path: &Path) -> String {
+    format!(
+        "remove the others' access with: icacls '{}' /inheritance:r /grant:r \"${{env:USERNAME}}:F\"",
+        path.display()
+    )
 }
 
 #[cfg(test)]
@@ -585,18 +640,18 @@ mod tests {
         create_private_dir(&dir).expect("create dir");
         let file = dir.join("config.toml");
         drop(create_new_private(&file).expect("create"));
-        check_config_file(&file).expect("ours alone");
+        check_unchangeable_by_others(&file, super::super::Kind::Config).expect("ours alone");
 
         // Everyone may read: fine for a config, not for a private file.
         set_dacl(&file, "D:P(A;;FA;;;%ME%)(A;;FR;;;WD)");
-        check_config_file(&file).expect("readable by others is fine");
+        check_unchangeable_by_others(&file, super::super::Kind::Config).expect("readable by others is fine");
         let meta = std::fs::metadata(&file).expect("meta");
         let err = check_owner_and_mode(&file, &meta, FILE_FIX).expect_err("not private");
         assert!(err.to_string().contains("open to other accounts"), "{err}");
 
         // Everyone may change it: refused, with the PowerShell fix.
         set_dacl(&file, "D:P(A;;FA;;;%ME%)(A;;FA;;;WD)");
-        let err = check_config_file(&file)
+        let err = check_unchangeable_by_others(&file, super::super::Kind::Config)
             .expect_err("writable by others")
             .to_string();
         assert!(
