@@ -64,7 +64,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "General",
         &[
             ("?", "this help"),
-            ("Esc", "close, clear, then quit"),
+            ("Esc", "close or clear; never quits"),
             ("q  Ctrl-C", "quit"),
         ],
     ),
@@ -175,10 +175,11 @@ impl App {
             KeyCode::PageDown => self.move_selection(page),
             KeyCode::Home => self.select_position(0),
             KeyCode::End => self.select_position(usize::MAX),
-            // Esc closes what is open before it quits: a shown token, a filter.
+            // Esc closes what is open (a shown token, a filter) and never
+            // quits: pressed once too often, it must not end the session.
             KeyCode::Esc if self.revealed().is_some() => self.reveal = None,
             KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
-            KeyCode::Esc => return self.quit(),
+            KeyCode::Esc => self.info("nothing to close; q quits".into()),
             _ => {}
         }
         let Some(c) = typed_char(&key) else {

@@ -193,7 +193,7 @@ fn filter_narrows_live_and_enter_keeps_it() {
     key(&mut app, KeyCode::Enter);
     assert!(matches!(app.mode(), Mode::Normal));
     assert_eq!(app.list().filter(), "pro");
-    // Esc in normal mode clears a kept filter before it would quit.
+    // Esc in normal mode clears a kept filter.
     let effects = key(&mut app, KeyCode::Esc);
     assert!(effects.is_empty());
     assert_eq!(app.list().filter(), "");
@@ -756,10 +756,9 @@ fn help_opens_with_question_mark_and_closes_with_esc_or_q() {
 }
 
 #[test]
-fn q_esc_and_ctrl_c_quit() {
+fn q_and_ctrl_c_quit() {
     for quit in [
         KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE),
-        KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
         KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
     ] {
         let mut app = many(2);
@@ -1327,13 +1326,58 @@ fn ctrl_c_quits_as_an_interrupt_and_q_as_a_quit() {
 }
 
 #[test]
-fn esc_hides_a_shown_token_before_it_quits() {
+fn esc_hides_a_shown_token_and_never_quits() {
     let mut app = app_with(&["a"], vec![("a", token_left(300))]);
     ch(&mut app, 's');
     assert!(app.revealed().is_some());
     assert!(key(&mut app, KeyCode::Esc).is_empty());
     assert!(app.revealed().is_none());
-    assert!(is_quit(&key(&mut app, KeyCode::Esc)));
+    for _ in 0..3 {
+        assert!(key(&mut app, KeyCode::Esc).is_empty());
+        assert!(!app.should_quit(), "Esc on the main screen never quits");
+    }
+    assert_eq!(status(&app), Some("nothing to close; q quits"));
+    assert!(is_quit(&ch(&mut app, 'q')));
+}
+
+#[test]
+fn esc_closes_each_thing_that_is_open_and_leaves_the_main_screen_running() {
+    let mut app = app_with(&["a", "b"], vec![("a", token_left(300))]);
+    // help
+    ch(&mut app, '?');
+    key(&mut app, KeyCode::Esc);
+    assert!(app.mode().is_normal());
+    // form
+    ch(&mut app, 'a');
+    assert!(matches!(app.mode(), Mode::Form(_)));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.mode().is_normal());
+    // filter being typed, then a kept one
+    ch(&mut app, '/');
+    type_text(&mut app, "b");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.mode().is_normal());
+    assert_eq!(app.list().filter(), "");
+    ch(&mut app, '/');
+    type_text(&mut app, "b");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.list().filter(), "");
+    // the delete question
+    ch(&mut app, 'd');
+    assert!(matches!(app.mode(), Mode::ConfirmDelete(_)));
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    assert!(app.mode().is_normal());
+    // and with nothing open, Esc again and again stays
+    for _ in 0..5 {
+        assert!(key(&mut app, KeyCode::Esc).is_empty());
+    }
+    assert!(!app.should_quit());
+    assert_eq!(app.rows().len(), 2, "nothing was deleted");
+    // Ctrl-C quits from anywhere, as an interrupt
+    ch(&mut app, '?');
+    assert!(is_quit(&ctrl(&mut app, 'c')));
+    assert!(app.interrupted());
 }
 
 #[test]
