@@ -186,6 +186,36 @@ struct PendingSave {
     replacing: Option<String>,
 }
 
+/// What `R` set going, and how it went so far: its summary is said when
+/// the last answer is in.
+#[derive(Debug, Default)]
+struct RefreshAll {
+    /// Names still waiting for their answer.
+    waiting: Vec<String>,
+    refreshed: usize,
+    failed: Vec<String>,
+}
+
+impl RefreshAll {
+    /// `6 refreshed, 4 failed: a, b, c, d`, names sorted and cut with
+    /// `and N more` when they would not fit a status line.
+    fn summary(&self) -> String {
+        let mut failed = self.failed.clone();
+        failed.sort();
+        match failed.len() {
+            0 => format!("{} refreshed", self.refreshed),
+            n => format!(
+                "{} refreshed, {n} failed: {}",
+                self.refreshed,
+                names_within(&failed, SUMMARY_NAMES_CHARS)
+            ),
+        }
+    }
+}
+
+/// How much of a status line the failed names of `R` may take, in characters.
+const SUMMARY_NAMES_CHARS: usize = 60;
+
 /// The widest name and endpoint label among the profiles, in columns, so
 /// the list's columns fit them without measuring every row at every frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -214,6 +244,8 @@ pub struct App {
     tokens_pending: bool,
     /// `R` was pressed while they were: refresh what needs it once they are in.
     refresh_when_loaded: bool,
+    /// The refreshes `R` started, until the last one answers.
+    refresh_all: Option<RefreshAll>,
     /// Token hosts that asked to wait, and until when.
     paused_hosts: Vec<(String, Timestamp)>,
     /// Running `wktui serve` and `exec` processes.
@@ -263,6 +295,7 @@ impl App {
             config_error: None,
             tokens_pending: false,
             refresh_when_loaded: false,
+            refresh_all: None,
             paused_hosts: Vec::new(),
             active: Vec::new(),
             refreshing: 0,
@@ -567,6 +600,50 @@ impl App {
     }
 
     fn on_refreshed(&mut self, name: &str, result: Result<(Token, Duration), String>) -> Vec<Effect> {
+        // A profile deleted meanwhile is left out of `R`'s summary.
+        let ok = self.row_index(name).map(|_| result.is_ok());
+        let effects = self.apply_refreshed(name, result);
+        self.count_for_refresh_all(name, ok);
+        effects
+    }
+
+    /// Counts one answer of those `R` waits for (`ok` is `None` for a
+    /// profile that went away meanwhile), and says the summary after the last.
+    fn count_for_refresh_all(&mut self, name: &str, ok: Option<bool>) {
+        let Some(all) = &mut self.refresh_all else {
+            return;
+        };
+        let Some(at) = all.waiting.iter().position(|n| n == name) else {
+            return;
+        };
+        all.waiting.swap_remove(at);
+        match ok {
+            Some(true) => all.refreshed += 1,
+            Some(false) => all.failed.push(name.to_owned()),
+            None => {}
+        }
+        self.finish_refresh_all_if_done();
+    }
+
+    fn finish_refresh_all_if_done(&mut self) {
+        if !self.refresh_all.as_ref().is_some_and(|a| a.waiting.is_empty()) {
+            return;
+        }
+        let Some(all) = self.refresh_all.take() else {
+            return;
+        };
+        if all.refreshed == 0 && all.failed.is_empty() {
+            return;
+        }
+        let summary = all.summary();
+        if all.failed.is_empty() {
+            self.success(summary);
+        } else {
+            self.error(summary);
+        }
+    }
+
+    fn apply_refreshed(&mut self, name: &str, result: Result<(Token, Duration), String>) -> Vec<Effect> {
         // The profile may have been deleted while its token was on the way.
         let Some(i) = self.row_index(name) else {
             return Vec::new();
@@ -866,6 +943,7 @@ impl App {
     /// After the rows changed: the list again, and the widest labels.
     fn rows_changed(&mut self, prefer: Option<usize>) {
         self.rebuild_list(prefer);
+        self.forget_gone_in_refresh_all();
         self.refreshing = self.rows.iter().filter(|r| r.is_refreshing()).count();
         self.any_token = self.rows.iter().any(|r| r.token.is_some());
         self.label_widths = LabelWidths {
@@ -882,6 +960,19 @@ impl App {
                 .max()
                 .unwrap_or(0),
         };
+    }
+
+    /// Profiles removed while `R` waited for them are left out of its summary.
+    fn forget_gone_in_refresh_all(&mut self) {
+        let Some(all) = &mut self.refresh_all else {
+            return;
+        };
+        let rows = &self.rows;
+        all.waiting.retain(|name| {
+            rows.binary_search_by(|r| r.profile.name.as_str().cmp(name))
+                .is_ok()
+        });
+        self.finish_refresh_all_if_done();
     }
 
     fn rebuild_list(&mut self, prefer: Option<usize>) {
@@ -904,6 +995,16 @@ impl App {
             }
         }
         vec![Effect::Refresh(names)]
+    }
+
+    /// Refreshes for `R`: their answers are summed up when the last is in.
+    /// A second `R` before then adds to the same summary.
+    fn start_refresh_all(&mut self, names: Vec<String>) -> Vec<Effect> {
+        self.refresh_all
+            .get_or_insert_with(RefreshAll::default)
+            .waiting
+            .extend(names.iter().cloned());
+        self.start_refresh(names)
     }
 
     fn submit_form(&mut self) -> Vec<Effect> {
@@ -1001,6 +1102,32 @@ fn names_in_short(names: &[String]) -> String {
         names[..SHOWN - 1].join(", "),
         names.len() - (SHOWN - 1)
     )
+}
+
+/// `a, b, c`, as many whole names as fit in `room` characters, then `and N
+/// more` for the rest (at least one name is always shown).
+fn names_within(names: &[String], room: usize) -> String {
+    let all = names.join(", ");
+    if all.chars().count() <= room {
+        return all;
+    }
+    let mut text = String::new();
+    for (n, name) in names.iter().enumerate() {
+        let rest = names.len() - n - 1;
+        let sep = if text.is_empty() { "" } else { ", " };
+        let more = if rest > 0 {
+            format!(" and {rest} more")
+        } else {
+            String::new()
+        };
+        let fits = text.chars().count() + sep.len() + name.chars().count() + more.len() <= room;
+        if !fits && !text.is_empty() {
+            return format!("{text} and {} more", names.len() - n);
+        }
+        text.push_str(sep);
+        text.push_str(name);
+    }
+    text
 }
 
 /// `312 ms` below a second, `1.4 s` above.

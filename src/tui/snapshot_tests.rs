@@ -216,6 +216,27 @@ fn status_message_replaces_the_hints() {
     assert_snapshot!("status_copied_80x24", status);
 }
 
+#[test]
+fn the_summary_of_shift_r_in_the_status_line() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('R'));
+    for (name, result) in [
+        ("staging-eu", Ok(())),
+        ("dev-apac", Err("invalid_client")),
+        ("sandbox", Err("connection refused")),
+    ] {
+        app.update(Action::Refreshed {
+            name: name.into(),
+            result: result
+                .map(|()| (token("wk.new", 600, 600, "file:read"), Duration::from_millis(40)))
+                .map_err(str::to_owned),
+        });
+    }
+    let screen = render(&mut app, 80, 24);
+    let status = screen.lines().last().unwrap_or_default().to_owned();
+    assert_snapshot!("status_refresh_all_summary_80x24", status);
+}
+
 // --- overlays and modes ---
 
 #[test]

@@ -373,11 +373,11 @@ impl App {
             }
             1 => {
                 self.info(format!("refreshing {}…", names[0]));
-                self.start_refresh(names)
+                self.start_refresh_all(names)
             }
             n => {
                 self.info(format!("refreshing {n} profiles…"));
-                self.start_refresh(names)
+                self.start_refresh_all(names)
             }
         }
     }

@@ -1482,3 +1482,87 @@ fn the_file_read_after_a_save_has_the_last_word() {
     assert_eq!(app.row("a").map(|r| r.profile.client_id.as_str()), Some("v2"));
     assert_eq!(status(&app), Some("config file changed: edited a"));
 }
+
+// --- the summary of R ---
+
+#[test]
+fn shift_r_ends_with_a_summary_of_what_refreshed_and_what_failed_by_name() {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "ok"];
+    let mut app = app_with(&names, vec![("ok", token_left(500))]);
+    let effects = ch(&mut app, 'R');
+    assert_eq!(refresh_names(&effects)[0].len(), 10);
+    // Answers come back in any order; failures are named sorted.
+    for name in ["j", "a", "c", "b", "i", "d"] {
+        refreshed(&mut app, name, Ok(token_left(600)));
+    }
+    for name in ["h", "e", "g"] {
+        refreshed(&mut app, name, Err("invalid_client"));
+    }
+    assert!(
+        status(&app).is_some_and(|s| s.contains("g: refresh failed")),
+        "each answer is said as it comes: {:?}",
+        status(&app)
+    );
+    refreshed(&mut app, "f", Err("timed out"));
+    assert_eq!(status(&app), Some("6 refreshed, 4 failed: e, f, g, h"));
+    assert_eq!(app.status().map(|s| s.kind), Some(StatusKind::Error));
+    // A lone refresh afterwards is not summed up again.
+    ch(&mut app, 'k');
+    ch(&mut app, 'r');
+    refreshed(&mut app, "j", Ok(token_left(600)));
+    assert!(status(&app).is_some_and(|s| s.starts_with("refreshed j in")));
+}
+
+#[test]
+fn shift_r_with_all_refreshed_says_so_and_a_deleted_profile_is_left_out() {
+    let mut app = app_with(&["a", "b", "c"], vec![]);
+    ch(&mut app, 'R');
+    refreshed(&mut app, "a", Ok(token_left(600)));
+    // c is deleted while its token is on the way.
+    app.update(Action::ProfileDeleted {
+        name: "c".into(),
+        result: Ok(()),
+    });
+    refreshed(&mut app, "b", Ok(token_left(600)));
+    assert_eq!(status(&app), Some("2 refreshed"));
+    assert_eq!(app.status().map(|s| s.kind), Some(StatusKind::Success));
+    // Its late answer changes nothing.
+    refreshed(&mut app, "c", Ok(token_left(600)));
+    assert_eq!(status(&app), Some("2 refreshed"));
+}
+
+#[test]
+fn a_long_list_of_failures_is_cut_with_and_n_more() {
+    let names: Vec<String> = (0..40).map(|i| format!("profile-{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut app = app_with(&refs, vec![]);
+    ch(&mut app, 'R');
+    for name in names.iter().rev() {
+        refreshed(&mut app, name, Err("refused"));
+    }
+    let text = status(&app).expect("a summary");
+    assert!(
+        text.starts_with("0 refreshed, 40 failed: profile-00, profile-01, "),
+        "{text}"
+    );
+    assert!(text.ends_with(" more"), "{text}");
+    assert!(text.chars().count() <= 100, "fits a status line: {text}");
+    let shown = text.matches("profile-").count();
+    assert!(text.ends_with(&format!(" and {} more", 40 - shown)), "{text}");
+}
+
+#[test]
+fn names_within_keeps_whole_names_and_counts_the_rest() {
+    let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(names_within(&names(&["a", "b", "c"]), 60), "a, b, c");
+    assert_eq!(
+        names_within(&names(&["aaaa", "bbbb", "cccc"]), 12),
+        "aaaa and 2 more"
+    );
+    assert_eq!(
+        names_within(&names(&["aaaa", "bbbb", "cccc"]), 16),
+        "aaaa, bbbb, cccc"
+    );
+    assert_eq!(names_within(&names(&["a-very-long-name"]), 4), "a-very-long-name");
+    assert_eq!(names_within(&[], 10), "");
+}
