@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use ratatui::layout::Rect;
 
-use super::action::{Action, Effect};
+use super::action::{Action, CopyAs, Effect};
 use super::form::{FormField, ProfileForm, Submission};
 use super::layout;
 use super::list::ProfileList;
@@ -78,7 +78,7 @@ pub struct ProfileRow {
     pub verification: Option<Verification>,
     /// Copy the token as soon as the refresh in flight brings it, and what to
     /// say then about why it was fetched first.
-    copy_when_refreshed: Option<&'static str>,
+    copy_when_refreshed: Option<(&'static str, CopyAs)>,
     /// The copy in flight follows such a fetch: its message says both.
     copy_after_fetch: Option<&'static str>,
     /// auto_refresh already asked to replace the current token (once per token).
@@ -516,8 +516,8 @@ impl App {
                 self.active = active;
                 Vec::new()
             }
-            Action::Copied { name, result } => {
-                self.on_copied(&name, result);
+            Action::Copied { name, what, result } => {
+                self.on_copied(&name, what, result);
                 Vec::new()
             }
             Action::Verified { name, result } => {
@@ -658,10 +658,11 @@ impl App {
             Ok((token, latency)) => {
                 row.last_latency = Some(latency);
                 row.last_error = None;
-                row.copy_after_fetch = copy;
-                let copy_effect = copy.map(|_| Effect::Copy {
+                row.copy_after_fetch = copy.map(|(why, _)| why);
+                let copy_effect = copy.map(|(_, what)| Effect::Copy {
                     name: name.to_owned(),
                     token: token.access_token.clone(),
+                    what,
                 });
                 row.set_token(token);
                 self.any_token = true;
@@ -686,7 +687,7 @@ impl App {
         }
     }
 
-    fn on_copied(&mut self, name: &str, result: Result<String, String>) {
+    fn on_copied(&mut self, name: &str, what: CopyAs, result: Result<String, String>) {
         let after_fetch = self
             .row_index(name)
             .and_then(|i| self.rows[i].copy_after_fetch.take());
@@ -700,11 +701,11 @@ impl App {
                     "clipboard" => String::new(),
                     other => format!(" via {other}"),
                 };
-                let what = match after_fetch {
+                let done = match after_fetch {
                     Some(why) => format!("{name} {why}"),
                     None => format!("copied {name}"),
                 };
-                self.success(format!("{what}{how}"));
+                self.success(format!("{done}{}{how}", what.suffix()));
             }
             Err(error) => self.error(format!("could not copy {name}: {error}")),
         }

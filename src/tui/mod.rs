@@ -17,7 +17,7 @@ mod view;
 #[cfg(test)]
 mod snapshot_tests;
 
-pub use action::{Action, Effect};
+pub use action::{Action, CopyAs, Effect};
 pub use app::{
     Activity, App, HELP, Hint, Indicator, LabelWidths, Mode, ProfileRow, REVEAL_FOR, StatusKind,
     StatusMessage, Verification, format_latency, help_line_count, hints,

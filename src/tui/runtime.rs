@@ -17,7 +17,7 @@ use secrecy::SecretString;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::cache_watch::CacheNews;
-use super::{Action, App, Effect, draw as draw_view};
+use super::{Action, App, CopyAs, Effect, draw as draw_view};
 use crate::clipboard::{self, Method};
 use crate::clock;
 use crate::config::{Config, ConfigError};
@@ -379,7 +379,7 @@ impl Worker {
         for effect in effects {
             match effect {
                 Effect::Refresh(names) => names.into_iter().for_each(|n| self.refresh(n)),
-                Effect::Copy { name, token } => self.copy(name, token, terminal),
+                Effect::Copy { name, token, what } => self.copy(name, what.text(&token), what, terminal),
                 Effect::Verify { name, token } => self.verify(name, token),
                 Effect::SaveProfile {
                     profile,
@@ -483,7 +483,7 @@ impl Worker {
         });
     }
 
-    fn copy(&self, name: String, token: crate::model::AccessToken, terminal: &mut Term) {
+    fn copy(&self, name: String, token: crate::model::AccessToken, what: CopyAs, terminal: &mut Term) {
         let settings = self.engine.settings();
         match clipboard::method_for(settings.clipboard) {
             Method::Osc52 => {
@@ -492,7 +492,7 @@ impl Worker {
                 let result = clipboard::copy_osc52(backend, token.expose())
                     .map(|()| "OSC 52".to_owned())
                     .map_err(|e| e.to_string());
-                let _ = self.results.send(Action::Copied { name, result });
+                let _ = self.results.send(Action::Copied { name, what, result });
             }
             Method::System => {
                 let clear_after = settings.clipboard_clear_after;
@@ -501,7 +501,7 @@ impl Worker {
                     let result = clipboard::copy_system(token.expose(), clear_after)
                         .map(|()| "clipboard".to_owned())
                         .map_err(|e| e.to_string());
-                    let _ = results.send(Action::Copied { name, result });
+                    let _ = results.send(Action::Copied { name, what, result });
                 });
             }
         }

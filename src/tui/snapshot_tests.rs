@@ -209,6 +209,7 @@ fn status_message_replaces_the_hints() {
     let mut app = fleet();
     app.update(Action::Copied {
         name: "prod".into(),
+        what: super::CopyAs::Token,
         result: Ok("clipboard".into()),
     });
     let screen = render(&mut app, 80, 24);

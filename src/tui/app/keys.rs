@@ -7,7 +7,7 @@ use crossterm::event::{
 
 use super::{App, Mode, REVEAL_FOR, Reveal};
 use crate::model::TokenState;
-use crate::tui::action::Effect;
+use crate::tui::action::{CopyAs, Effect};
 use crate::tui::form::{FormOutcome, ProfileForm};
 
 /// Every key, grouped, for the help overlay. The first three groups form
@@ -46,6 +46,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("r", "refresh the token"),
             ("R", "refresh all that need it"),
             ("c  y", "copy (renews if expired)"),
+            ("H", "copy as Authorization header"),
             ("v", "verify against the API"),
             ("s", "show the token for 10 s"),
         ],
@@ -90,6 +91,7 @@ pub fn hints(app: &App) -> &'static [Hint] {
             ("/", "filter"),
             ("s", "show"),
             ("v", "verify"),
+            ("H", "copy header"),
             ("R", "refresh stale"),
             ("a", "add"),
             ("e", "edit"),
@@ -195,7 +197,8 @@ impl App {
             'q' => return self.quit(),
             'r' => return self.refresh_selected(),
             'R' => return self.refresh_stale(),
-            'c' | 'y' => return self.copy_selected(),
+            'c' | 'y' => return self.copy_selected(CopyAs::Token),
+            'H' => return self.copy_selected(CopyAs::AuthorizationHeader),
             'v' => return self.verify_selected(),
             's' => self.toggle_reveal(),
             'a' => {
@@ -382,7 +385,7 @@ impl App {
         }
     }
 
-    fn copy_selected(&mut self) -> Vec<Effect> {
+    fn copy_selected(&mut self, what: CopyAs) -> Vec<Effect> {
         let (now, margin) = (self.now, self.settings.refresh_margin);
         let Some(i) = self.list.selected_row() else {
             self.info("no profile selected to copy".into());
@@ -398,7 +401,7 @@ impl App {
         match usable {
             Some(token) => {
                 let token = token.access_token.clone();
-                vec![Effect::Copy { name, token }]
+                vec![Effect::Copy { name, token, what }]
             }
             None => {
                 // Nothing usable to copy: fetch one and copy it when it
@@ -408,7 +411,7 @@ impl App {
                 } else {
                     ("has no token yet", "had no token: fetched one and copied it")
                 };
-                row.copy_when_refreshed = Some(done);
+                row.copy_when_refreshed = Some((done, what));
                 let refreshing = row.is_refreshing();
                 self.info(format!(
                     "{name} {why}: refreshing, will copy when the new token arrives"

@@ -91,7 +91,7 @@ fn copies(effects: &[Effect]) -> Vec<(String, String)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Copy { name, token } => Some((name.clone(), token.expose().to_owned())),
+            Effect::Copy { name, token, what } => Some((name.clone(), what.text(token).expose().to_owned())),
             _ => None,
         })
         .collect()
@@ -347,6 +347,7 @@ fn copying_an_expired_token_refreshes_first_then_copies_once() {
     // The copy's message says both what was fetched and that it was copied.
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("clipboard".into()),
     });
     assert_eq!(
@@ -358,6 +359,7 @@ fn copying_an_expired_token_refreshes_first_then_copies_once() {
     assert!(copies(&refreshed(&mut app, "prod", Ok(token_left(600)))).is_empty());
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("OSC 52".into()),
     });
     assert_eq!(status(&app), Some("copied prod via OSC 52"));
@@ -382,17 +384,20 @@ fn copy_results_say_how_and_when_it_clears() {
     let mut app = app_with(&["prod"], vec![]);
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("clipboard".into()),
     });
     assert_eq!(status(&app), Some("copied prod, clears in 30 s"));
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("OSC 52".into()),
     });
     // An OSC 52 copy lives in the terminal: nothing can clear it later.
     assert_eq!(status(&app), Some("copied prod via OSC 52"));
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Err("no clipboard".into()),
     });
     assert_eq!(status(&app), Some("could not copy prod: no clipboard"));
@@ -1395,6 +1400,7 @@ fn copying_without_a_token_says_it_fetched_one_in_the_copy_message() {
     app.settings.clipboard_clear_after = Duration::ZERO;
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("clipboard".into()),
     });
     assert_eq!(status(&app), Some("prod had no token: fetched one and copied it"));
@@ -1565,4 +1571,59 @@ fn names_within_keeps_whole_names_and_counts_the_rest() {
     );
     assert_eq!(names_within(&names(&["a-very-long-name"]), 4), "a-very-long-name");
     assert_eq!(names_within(&[], 10), "");
+}
+
+// --- copy as a header ---
+
+#[test]
+fn shift_h_copies_an_authorization_header_through_the_same_copy_effect() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(300))]);
+    let effects = ch(&mut app, 'H');
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Copy {
+            what: CopyAs::AuthorizationHeader,
+            ..
+        }]
+    ));
+    assert_eq!(
+        copies(&effects),
+        [("prod".into(), "Authorization: Bearer wk.token-300".into())]
+    );
+    app.update(Action::Copied {
+        name: "prod".into(),
+        what: CopyAs::AuthorizationHeader,
+        result: Ok("clipboard".into()),
+    });
+    assert_eq!(
+        status(&app),
+        Some("copied prod as an Authorization header, clears in 30 s")
+    );
+    // c still copies the bare token.
+    assert_eq!(
+        copies(&ch(&mut app, 'c')),
+        [("prod".into(), "wk.token-300".into())]
+    );
+}
+
+#[test]
+fn shift_h_on_an_expired_token_renews_it_then_copies_the_header() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(-10))]);
+    let effects = ch(&mut app, 'H');
+    assert_eq!(refresh_names(&effects), [vec!["prod".to_owned()]]);
+    assert!(copies(&effects).is_empty());
+    let effects = refreshed(&mut app, "prod", Ok(token_left(600)));
+    assert_eq!(
+        copies(&effects),
+        [("prod".into(), "Authorization: Bearer wk.token-600".into())]
+    );
+    app.update(Action::Copied {
+        name: "prod".into(),
+        what: CopyAs::AuthorizationHeader,
+        result: Ok("OSC 52".into()),
+    });
+    assert_eq!(
+        status(&app),
+        Some("prod had expired: renewed it and copied the new token as an Authorization header via OSC 52")
+    );
 }
