@@ -139,6 +139,32 @@ impl ProfileRow {
     }
 }
 
+/// The order of the list (`o` cycles it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Order {
+    #[default]
+    Name,
+    /// Soonest to expire first; profiles without a token before all.
+    TimeLeft,
+}
+
+impl Order {
+    pub fn next(self) -> Order {
+        match self {
+            Order::Name => Order::TimeLeft,
+            Order::TimeLeft => Order::Name,
+        }
+    }
+
+    /// `by name`, as the list's title says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Order::Name => "by name",
+            Order::TimeLeft => "by time left",
+        }
+    }
+}
+
 /// Which screen has the keyboard.
 #[derive(Debug)]
 pub enum Mode {
@@ -255,6 +281,7 @@ pub struct App {
     refreshing: usize,
     any_token: bool,
     label_widths: LabelWidths,
+    order: Order,
     /// First help line shown, when the help does not fit the screen.
     help_scroll: usize,
     now: Timestamp,
@@ -301,6 +328,7 @@ impl App {
             refreshing: 0,
             any_token: false,
             label_widths: LabelWidths::default(),
+            order: Order::default(),
             help_scroll: 0,
             now,
             size: (80, 24),
@@ -380,6 +408,10 @@ impl App {
 
     pub fn label_widths(&self) -> LabelWidths {
         self.label_widths
+    }
+
+    pub fn order(&self) -> Order {
+        self.order
     }
 
     /// The rows the list shows now, top to bottom: whose cached tokens the
@@ -505,6 +537,7 @@ impl App {
             Action::Refreshed { name, result } => self.on_refreshed(&name, result),
             Action::TokenFromCache { name, token } => {
                 self.on_token_from_cache(&name, token);
+                self.tokens_changed();
                 Vec::new()
             }
             Action::CachedTokens { tokens, rest_pending } => self.on_cached_tokens(tokens, rest_pending),
@@ -592,6 +625,7 @@ impl App {
         for (name, token) in tokens {
             self.on_token_from_cache(&name, token);
         }
+        self.tokens_changed();
         self.tokens_pending = rest_pending;
         if !rest_pending && std::mem::take(&mut self.refresh_when_loaded) {
             return self.refresh_stale();
@@ -603,6 +637,7 @@ impl App {
         // A profile deleted meanwhile is left out of `R`'s summary.
         let ok = self.row_index(name).map(|_| result.is_ok());
         let effects = self.apply_refreshed(name, result);
+        self.tokens_changed();
         self.count_for_refresh_all(name, ok);
         effects
     }
@@ -977,8 +1012,34 @@ impl App {
     }
 
     fn rebuild_list(&mut self, prefer: Option<usize>) {
-        self.list
-            .rebuild(self.rows.iter().map(|r| r.profile.name.as_str()), prefer);
+        let rows = &self.rows;
+        let names = rows.iter().map(|r| r.profile.name.as_str());
+        match self.order {
+            Order::Name => self.list.rebuild_with(names, |_| true, |_| (), prefer),
+            Order::TimeLeft => self.list.rebuild_with(
+                names,
+                |_| true,
+                |i| rows[i].token.as_ref().map(Token::expires_at),
+                prefer,
+            ),
+        }
+    }
+
+    /// Tokens came or went: an order by time left follows, keeping the
+    /// same profile selected. In name order nothing moves.
+    fn tokens_changed(&mut self) {
+        if self.order != Order::Name {
+            let prefer = self.list.selected_row();
+            self.rebuild_list(prefer);
+        }
+    }
+
+    /// `o`: the next order, with the same profile selected.
+    fn cycle_order(&mut self) {
+        self.order = self.order.next();
+        let prefer = self.list.selected_row();
+        self.rebuild_list(prefer);
+        self.info(format!("sorted {}", self.order.label()));
     }
 
     fn list_rows_area(&self) -> Option<Rect> {

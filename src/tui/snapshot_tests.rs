@@ -238,6 +238,13 @@ fn the_summary_of_shift_r_in_the_status_line() {
     assert_snapshot!("status_refresh_all_summary_80x24", status);
 }
 
+#[test]
+fn sorted_by_time_left() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('o'));
+    assert_snapshot!("sorted_by_time_left_80x24", render(&mut app, 80, 24));
+}
+
 // --- overlays and modes ---
 
 #[test]

@@ -28,6 +28,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "Filter",
         &[
             ("/", "filter by name"),
+            ("o", "order: by name / time left"),
             ("Enter", "keep the filter"),
             ("Esc", "clear the filter"),
         ],
@@ -92,6 +93,7 @@ pub fn hints(app: &App) -> &'static [Hint] {
             ("s", "show"),
             ("v", "verify"),
             ("H", "copy header"),
+            ("o", "sort"),
             ("R", "refresh stale"),
             ("a", "add"),
             ("e", "edit"),
@@ -199,6 +201,7 @@ impl App {
             'R' => return self.refresh_stale(),
             'c' | 'y' => return self.copy_selected(CopyAs::Token),
             'H' => return self.copy_selected(CopyAs::AuthorizationHeader),
+            'o' => self.cycle_order(),
             'v' => return self.verify_selected(),
             's' => self.toggle_reveal(),
             'a' => {

@@ -1627,3 +1627,60 @@ fn shift_h_on_an_expired_token_renews_it_then_copies_the_header() {
         Some("prod had expired: renewed it and copied the new token as an Authorization header via OSC 52")
     );
 }
+
+// --- order ---
+
+#[test]
+fn o_sorts_by_time_left_and_back_keeping_the_same_profile_selected() {
+    let mut app = app_with(
+        &["a-late", "b-none", "c-soon", "d-gone"],
+        vec![
+            ("a-late", token_left(500)),
+            ("c-soon", token_left(30)),
+            ("d-gone", token_left(-20)),
+        ],
+    );
+    let order = |app: &App| -> Vec<String> {
+        app.list()
+            .visible()
+            .iter()
+            .map(|&i| app.rows()[i].name().to_owned())
+            .collect()
+    };
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    assert_eq!(selected(&app), Some("c-soon"));
+    assert_eq!(app.order(), Order::Name);
+    ch(&mut app, 'o');
+    assert_eq!(app.order(), Order::TimeLeft);
+    assert_eq!(status(&app), Some("sorted by time left"));
+    assert_eq!(order(&app), ["b-none", "d-gone", "c-soon", "a-late"]);
+    assert_eq!(
+        selected(&app),
+        Some("c-soon"),
+        "the selection follows the profile"
+    );
+    // A refresh moves c-soon to the end; it stays selected.
+    ch(&mut app, 'r');
+    refreshed(&mut app, "c-soon", Ok(token_left(600)));
+    assert_eq!(order(&app), ["b-none", "d-gone", "a-late", "c-soon"]);
+    assert_eq!(selected(&app), Some("c-soon"));
+    // So does a token that another process put in the cache.
+    app.update(Action::TokenFromCache {
+        name: "b-none".into(),
+        token: token_left(550),
+    });
+    assert_eq!(order(&app), ["d-gone", "a-late", "b-none", "c-soon"]);
+    // Moving goes by what is shown.
+    ch(&mut app, 'g');
+    assert_eq!(selected(&app), Some("d-gone"));
+    // The name filter works within the order.
+    ch(&mut app, '/');
+    type_text(&mut app, "-");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(order(&app), ["d-gone", "a-late", "b-none", "c-soon"]);
+    ch(&mut app, 'o');
+    assert_eq!(app.order(), Order::Name);
+    assert_eq!(order(&app), ["a-late", "b-none", "c-soon", "d-gone"]);
+    assert_eq!(selected(&app), Some("d-gone"));
+}

@@ -98,7 +98,7 @@ pub fn render(frame: &mut Frame, panes: &Panes, app: &App, theme: Theme) {
     let mut block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(theme.border())
-        .title(Line::styled(" Profiles ", theme.title()))
+        .title(title(app, theme))
         .title(Line::styled(count, theme.dim()).right_aligned());
     let typing = matches!(app.mode(), Mode::Filter);
     if typing || !list.filter().is_empty() {
@@ -136,6 +136,14 @@ pub fn render(frame: &mut Frame, panes: &Panes, app: &App, theme: Theme) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), panes.list_rows);
+}
+
+/// ` Profiles · by name `: what the list holds and in which order.
+fn title(app: &App, theme: Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(" Profiles ", theme.title()),
+        Span::styled(format!("· {} ", app.order().label()), theme.dim()),
+    ])
 }
 
 fn header(columns: Columns) -> String {
