@@ -165,6 +165,73 @@ impl Order {
     }
 }
 
+/// Which profiles the list shows by their state (`f` cycles it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StateFilter {
+    #[default]
+    All,
+    Expiring,
+    Expired,
+    /// The last refresh failed.
+    Failed,
+    NoToken,
+}
+
+impl StateFilter {
+    pub fn next(self) -> StateFilter {
+        match self {
+            StateFilter::All => StateFilter::Expiring,
+            StateFilter::Expiring => StateFilter::Expired,
+            StateFilter::Expired => StateFilter::Failed,
+            StateFilter::Failed => StateFilter::NoToken,
+            StateFilter::NoToken => StateFilter::All,
+        }
+    }
+
+    /// What the list's title says it holds: `Profiles`, `Expiring`…
+    pub fn title(self) -> &'static str {
+        match self {
+            StateFilter::All => "Profiles",
+            StateFilter::Expiring => "Expiring",
+            StateFilter::Expired => "Expired",
+            StateFilter::Failed => "Failed",
+            StateFilter::NoToken => "No token",
+        }
+    }
+
+    /// What the list says when this filter leaves it empty.
+    pub fn when_none(self) -> &'static str {
+        match self {
+            StateFilter::All => "no profiles",
+            StateFilter::Expiring => "nothing expiring",
+            StateFilter::Expired => "nothing expired",
+            StateFilter::Failed => "no failed refresh",
+            StateFilter::NoToken => "none without a token",
+        }
+    }
+
+    /// `showing expiring profiles`, for the status line.
+    fn describe(self) -> &'static str {
+        match self {
+            StateFilter::All => "showing every profile",
+            StateFilter::Expiring => "showing the profiles whose token is expiring",
+            StateFilter::Expired => "showing the profiles whose token has expired",
+            StateFilter::Failed => "showing the profiles whose last refresh failed",
+            StateFilter::NoToken => "showing the profiles without a token",
+        }
+    }
+
+    pub fn keeps(self, row: &ProfileRow, now: Timestamp, margin: Duration) -> bool {
+        match self {
+            StateFilter::All => true,
+            StateFilter::Expiring => row.state(now, margin) == TokenState::Expiring,
+            StateFilter::Expired => row.state(now, margin) == TokenState::Expired,
+            StateFilter::Failed => row.last_error.is_some(),
+            StateFilter::NoToken => row.state(now, margin) == TokenState::None,
+        }
+    }
+}
+
 /// Which screen has the keyboard.
 #[derive(Debug)]
 pub enum Mode {
@@ -282,6 +349,7 @@ pub struct App {
     any_token: bool,
     label_widths: LabelWidths,
     order: Order,
+    state_filter: StateFilter,
     /// First help line shown, when the help does not fit the screen.
     help_scroll: usize,
     now: Timestamp,
@@ -329,6 +397,7 @@ impl App {
             any_token: false,
             label_widths: LabelWidths::default(),
             order: Order::default(),
+            state_filter: StateFilter::default(),
             help_scroll: 0,
             now,
             size: (80, 24),
@@ -412,6 +481,10 @@ impl App {
 
     pub fn order(&self) -> Order {
         self.order
+    }
+
+    pub fn state_filter(&self) -> StateFilter {
+        self.state_filter
     }
 
     /// The rows the list shows now, top to bottom: whose cached tokens the
@@ -581,6 +654,10 @@ impl App {
             self.reveal = None;
         }
         self.paused_hosts.retain(|(_, until)| *until > now);
+        // A token that crossed into expiring or expired joins its filter.
+        if self.state_filter != StateFilter::All {
+            self.tokens_changed();
+        }
         if !self.settings.auto_refresh {
             return Vec::new();
         }
@@ -1014,21 +1091,24 @@ impl App {
     fn rebuild_list(&mut self, prefer: Option<usize>) {
         let rows = &self.rows;
         let names = rows.iter().map(|r| r.profile.name.as_str());
+        let (state, now, margin) = (self.state_filter, self.now, self.settings.refresh_margin);
+        let keep = |i: usize| state.keeps(&rows[i], now, margin);
         match self.order {
-            Order::Name => self.list.rebuild_with(names, |_| true, |_| (), prefer),
+            Order::Name => self.list.rebuild_with(names, keep, |_| (), prefer),
             Order::TimeLeft => self.list.rebuild_with(
                 names,
-                |_| true,
+                keep,
                 |i| rows[i].token.as_ref().map(Token::expires_at),
                 prefer,
             ),
         }
     }
 
-    /// Tokens came or went: an order by time left follows, keeping the
-    /// same profile selected. In name order nothing moves.
+    /// Tokens came or went, or time passed: an order by time left and a
+    /// filter by state follow, keeping the same profile selected while it
+    /// is shown. In name order with every state shown nothing moves.
     fn tokens_changed(&mut self) {
-        if self.order != Order::Name {
+        if self.order != Order::Name || self.state_filter != StateFilter::All {
             let prefer = self.list.selected_row();
             self.rebuild_list(prefer);
         }
@@ -1040,6 +1120,18 @@ impl App {
         let prefer = self.list.selected_row();
         self.rebuild_list(prefer);
         self.info(format!("sorted {}", self.order.label()));
+    }
+
+    /// `f`: the next filter by state. When the selected profile is left
+    /// out, the selection stays at its place in the list, on the row now
+    /// there.
+    fn cycle_state_filter(&mut self) {
+        self.state_filter = self.state_filter.next();
+        let prefer = self.list.selected_row();
+        self.rebuild_list(prefer);
+        self.hide_reveal_of_others();
+        let shown = self.list.visible().len();
+        self.info(format!("{} ({shown})", self.state_filter.describe()));
     }
 
     fn list_rows_area(&self) -> Option<Rect> {

@@ -19,8 +19,8 @@ mod snapshot_tests;
 
 pub use action::{Action, CopyAs, Effect};
 pub use app::{
-    Activity, App, HELP, Hint, Indicator, LabelWidths, Mode, ProfileRow, REVEAL_FOR, StatusKind,
-    StatusMessage, Verification, format_latency, help_line_count, hints,
+    Activity, App, HELP, Hint, Indicator, LabelWidths, Mode, Order, ProfileRow, REVEAL_FOR, StateFilter,
+    StatusKind, StatusMessage, Verification, format_latency, help_line_count, hints,
 };
 pub use form::{FormField, ProfileForm};
 pub use layout::{MIN_HEIGHT, MIN_WIDTH, Panes, TWO_COLUMNS_FROM, panes};

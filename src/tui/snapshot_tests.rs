@@ -245,6 +245,16 @@ fn sorted_by_time_left() {
     assert_snapshot!("sorted_by_time_left_80x24", render(&mut app, 80, 24));
 }
 
+#[test]
+fn filtered_by_state() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('f'));
+    assert_snapshot!("state_expiring_80x24", render(&mut app, 80, 24));
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('f'));
+    assert_snapshot!("state_failed_none_80x24", render(&mut app, 80, 24));
+}
+
 // --- overlays and modes ---
 
 #[test]

@@ -28,6 +28,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "Filter",
         &[
             ("/", "filter by name"),
+            ("f", "filter by state (cycles)"),
             ("o", "order: by name / time left"),
             ("Enter", "keep the filter"),
             ("Esc", "clear the filter"),
@@ -94,6 +95,7 @@ pub fn hints(app: &App) -> &'static [Hint] {
             ("v", "verify"),
             ("H", "copy header"),
             ("o", "sort"),
+            ("f", "state"),
             ("R", "refresh stale"),
             ("a", "add"),
             ("e", "edit"),
@@ -202,6 +204,7 @@ impl App {
             'c' | 'y' => return self.copy_selected(CopyAs::Token),
             'H' => return self.copy_selected(CopyAs::AuthorizationHeader),
             'o' => self.cycle_order(),
+            'f' => self.cycle_state_filter(),
             'v' => return self.verify_selected(),
             's' => self.toggle_reveal(),
             'a' => {
@@ -323,7 +326,7 @@ impl App {
     }
 
     /// A revealed token hides as soon as another profile is selected.
-    fn hide_reveal_of_others(&mut self) {
+    pub(super) fn hide_reveal_of_others(&mut self) {
         let still_selected = match (&self.reveal, self.selected()) {
             (Some(reveal), Some(row)) => reveal.name == row.profile.name,
             _ => false,

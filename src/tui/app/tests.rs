@@ -1684,3 +1684,88 @@ fn o_sorts_by_time_left_and_back_keeping_the_same_profile_selected() {
     assert_eq!(order(&app), ["a-late", "b-none", "c-soon", "d-gone"]);
     assert_eq!(selected(&app), Some("d-gone"));
 }
+
+// --- filter by state ---
+
+fn shown(app: &App) -> Vec<String> {
+    app.list()
+        .visible()
+        .iter()
+        .map(|&i| app.rows()[i].name().to_owned())
+        .collect()
+}
+
+#[test]
+fn f_cycles_the_state_filter_and_the_selection_stays_sensible() {
+    let mut app = app_with(
+        &[
+            "a-valid",
+            "b-expiring",
+            "c-expired",
+            "d-none",
+            "e-failed",
+            "f-expiring",
+        ],
+        vec![
+            ("a-valid", token_left(500)),
+            ("b-expiring", token_left(30)),
+            ("c-expired", token_left(-20)),
+            ("e-failed", token_left(400)),
+            ("f-expiring", token_left(40)),
+        ],
+    );
+    ch(&mut app, 'G');
+    ch(&mut app, 'k');
+    ch(&mut app, 'r');
+    refreshed(&mut app, "e-failed", Err("invalid_client"));
+    assert_eq!(selected(&app), Some("e-failed"));
+
+    ch(&mut app, 'f');
+    assert_eq!(app.state_filter(), StateFilter::Expiring);
+    assert_eq!(shown(&app), ["b-expiring", "f-expiring"]);
+    assert_eq!(
+        status(&app),
+        Some("showing the profiles whose token is expiring (2)")
+    );
+    // e-failed is left out: the selection clamps to a row that is shown.
+    assert_eq!(selected(&app), Some("f-expiring"));
+    ch(&mut app, 'f');
+    assert_eq!(shown(&app), ["c-expired"]);
+    assert_eq!(selected(&app), Some("c-expired"));
+    ch(&mut app, 'f');
+    assert_eq!(app.state_filter(), StateFilter::Failed);
+    assert_eq!(shown(&app), ["e-failed"]);
+    ch(&mut app, 'f');
+    assert_eq!(shown(&app), ["d-none"]);
+    ch(&mut app, 'f');
+    assert_eq!(app.state_filter(), StateFilter::All);
+    assert_eq!(shown(&app).len(), 6);
+    assert_eq!(selected(&app), Some("d-none"), "the last selection is kept");
+}
+
+#[test]
+fn the_state_filter_follows_refreshes_and_time() {
+    let mut app = app_with(&["a", "b"], vec![("a", token_left(100)), ("b", token_left(-5))]);
+    ch(&mut app, 'f');
+    ch(&mut app, 'f'); // expired
+    assert_eq!(shown(&app), ["b"]);
+    // b is refreshed: it leaves the list; nothing is selected.
+    ch(&mut app, 'r');
+    refreshed(&mut app, "b", Ok(token_left(600)));
+    assert!(shown(&app).is_empty());
+    assert_eq!(selected(&app), None);
+    assert!(
+        ch(&mut app, 'r').is_empty(),
+        "nothing to refresh when nothing is shown"
+    );
+    // Time passes: a expires and appears, selected.
+    app.update(Action::Tick(at(101)));
+    assert_eq!(shown(&app), ["a"]);
+    assert_eq!(selected(&app), Some("a"));
+    // The name filter narrows within the state.
+    ch(&mut app, '/');
+    type_text(&mut app, "zz");
+    assert!(shown(&app).is_empty());
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(shown(&app), ["a"]);
+}
