@@ -70,6 +70,12 @@ pub enum Action {
         name: String,
         result: Result<(), String>,
     },
+    /// A new client secret typed at `S` was stored (or not), the way
+    /// `wktui profile set-secret` stores it.
+    SecretStored {
+        name: String,
+        result: Result<(), String>,
+    },
     /// The config file changed on disk (another `wktui`, an editor): the
     /// profiles it holds now, or why it does not load. `cached` has the
     /// shared cache's tokens for profiles the App did not know as they are.
@@ -104,6 +110,9 @@ pub enum Effect {
     },
     /// Remove the profile; answer with `ProfileDeleted`.
     DeleteProfile(String),
+    /// Store a new client secret for the profile, as `wktui profile
+    /// set-secret` does; answer with `SecretStored`.
+    SetSecret { name: String, secret: SecretString },
     /// Restore the terminal and exit.
     Quit,
 }

@@ -18,6 +18,7 @@ use super::action::{Action, CopyAs, Effect};
 use super::form::{FormField, ProfileForm, Submission};
 use super::layout;
 use super::list::ProfileList;
+use super::secret_prompt::SecretPrompt;
 use crate::config::Config;
 use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 use crate::presence::Active;
@@ -242,6 +243,8 @@ pub enum Mode {
     Form(Box<ProfileForm>),
     /// Waiting for y/n before deleting this profile.
     ConfirmDelete(String),
+    /// Typing a new client secret for a profile (`S`).
+    SetSecret(Box<SecretPrompt>),
 }
 
 impl Mode {
@@ -638,6 +641,10 @@ impl App {
                 self.on_deleted(&name, result);
                 Vec::new()
             }
+            Action::SecretStored { name, result } => {
+                self.on_secret_stored(&name, result);
+                Vec::new()
+            }
             Action::ConfigReloaded { result, cached } => {
                 self.on_config_reloaded(result, cached);
                 Vec::new()
@@ -911,6 +918,30 @@ impl App {
         self.rows_changed(prefer);
     }
 
+    fn on_secret_stored(&mut self, name: &str, result: Result<(), String>) {
+        let prompt_waiting = matches!(&self.mode, Mode::SetSecret(p) if p.name() == name && p.is_storing());
+        match result {
+            Ok(()) => {
+                if prompt_waiting {
+                    self.mode = Mode::Normal;
+                }
+                let place = match self.secret_store {
+                    SecretSource::Memory => "in memory (demo)",
+                    _ => "in the keyring",
+                };
+                self.success(format!(
+                    "stored a new client secret for {name} {place}; r fetches a token with it"
+                ));
+            }
+            Err(error) => {
+                self.error(format!("could not store the secret of {name}: {error}"));
+                if let (true, Mode::SetSecret(prompt)) = (prompt_waiting, &mut self.mode) {
+                    prompt.failed(error);
+                }
+            }
+        }
+    }
+
     fn on_deleted(&mut self, name: &str, result: Result<(), String>) {
         self.pending_deletes.retain(|n| n != name);
         match result {
@@ -1017,6 +1048,14 @@ impl App {
     /// A question or form about a profile that changed on disk says so.
     fn follow_mode_after_reload(&mut self, changes: &ConfigChanges) {
         match &self.mode {
+            Mode::SetSecret(prompt) if self.row_index(prompt.name()).is_none() => {
+                let text = format!(
+                    "{} was removed from the config file by another program; no secret was stored",
+                    prompt.name()
+                );
+                self.mode = Mode::Normal;
+                self.info(text);
+            }
             Mode::ConfirmDelete(name) if self.row_index(name).is_none() => {
                 let text = format!("{name} was removed from the config file by another program");
                 self.mode = Mode::Normal;

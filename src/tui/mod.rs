@@ -11,6 +11,7 @@ mod form;
 mod layout;
 mod list;
 mod runtime;
+mod secret_prompt;
 mod theme;
 mod view;
 
@@ -26,4 +27,5 @@ pub use form::{FormField, ProfileForm};
 pub use layout::{MIN_HEIGHT, MIN_WIDTH, Panes, TWO_COLUMNS_FROM, panes};
 pub use list::ProfileList;
 pub use runtime::{Ended, TuiContext, run};
+pub use secret_prompt::SecretPrompt;
 pub use view::draw;

@@ -387,6 +387,7 @@ impl Worker {
                     replacing,
                 } => self.save(profile, secret, replacing.map(|p| *p)),
                 Effect::DeleteProfile(name) => self.delete(name),
+                Effect::SetSecret { name, secret } => self.set_secret(name, secret),
                 Effect::Quit => quit = true,
             }
         }
@@ -620,6 +621,19 @@ impl Worker {
         });
     }
 
+    /// The same core call as `wktui profile set-secret`, off the render path.
+    fn set_secret(&self, name: String, secret: SecretString) {
+        let engine = Arc::clone(&self.engine);
+        let path = self.config_path.clone();
+        let results = self.results.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = profiles::set_secret(&path, &name, &secret, engine.secrets().as_ref())
+                .map_err(|e| e.to_string());
+            drop(secret);
+            let _ = results.send(Action::SecretStored { name, result });
+        });
+    }
+
     fn delete(&mut self, name: String) {
         let Some(profile) = self.profiles.get(&name).cloned() else {
             return;
@@ -738,5 +752,40 @@ mod tests {
             result: fetched(),
         });
         assert!(matches!(out, Action::Refreshed { result: Ok(_), .. }));
+    }
+
+    #[tokio::test]
+    async fn a_secret_typed_at_shift_s_is_stored_through_the_same_call_as_set_secret() {
+        use secrecy::ExposeSecret;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = Profile::new("p", Endpoint::Region(Region::Us), "client");
+        let mut w = worker(dir.path(), std::slice::from_ref(&p));
+        let (results, mut answers) = mpsc::unbounded_channel();
+        w.results = results;
+        let store = w.engine.secrets().clone();
+        profiles::add(
+            &w.config_path,
+            &p,
+            Some(&SecretString::from("old")),
+            store.as_ref(),
+        )
+        .expect("add");
+
+        w.set_secret("p".into(), SecretString::from("the-new-one"));
+        let answer = answers.recv().await.expect("an answer");
+        assert!(
+            matches!(&answer, Action::SecretStored { name, result: Ok(()) } if name == "p"),
+            "{answer:?}"
+        );
+        assert_eq!(store.get("p").expect("stored").expose_secret(), "the-new-one");
+
+        // A profile that is not in the file: the core call's own words.
+        w.set_secret("gone".into(), SecretString::from("x"));
+        let answer = answers.recv().await.expect("an answer");
+        assert!(
+            matches!(&answer, Action::SecretStored { result: Err(e), .. } if e.contains("gone")),
+            "{answer:?}"
+        );
+        assert!(!format!("{answer:?}").contains("the-new-one"));
     }
 }

@@ -258,6 +258,25 @@ fn filtered_by_state() {
 // --- overlays and modes ---
 
 #[test]
+fn set_secret_prompt_shows_dots_never_the_secret() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('S'));
+    assert_snapshot!("set_secret_empty_80x24", render(&mut app, 80, 24));
+    type_text(&mut app, "Sup3r-s3cret");
+    let screen = render(&mut app, 80, 24);
+    assert!(!screen.contains("Sup3r"), "{screen}");
+    assert_snapshot!("set_secret_typed_80x24", screen);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::SecretStored {
+        name: "prod".into(),
+        result: Err("the keyring is locked; unlock it and try again".into()),
+    });
+    let screen = render(&mut app, 80, 24);
+    assert!(!screen.contains("Sup3r"), "{screen}");
+    assert_snapshot!("set_secret_failed_80x24", screen);
+}
+
+#[test]
 fn help_overlay() {
     let mut app = fleet();
     press(&mut app, KeyCode::Char('?'));
@@ -374,8 +393,18 @@ fn tiny_terminals_say_they_are_too_small() {
 
 #[test]
 fn never_panics_at_any_size_in_any_mode() {
-    let setups: [fn(&mut App); 7] = [
+    let setups: [fn(&mut App); 9] = [
         |_| {},
+        |app| press(app, KeyCode::Char('S')),
+        |app| {
+            press(app, KeyCode::Char('S'));
+            type_text(app, "a-secret-typed-long-enough-to-fill-the-whole-line-and-more");
+            press(app, KeyCode::Enter);
+            app.update(Action::SecretStored {
+                name: "prod".into(),
+                result: Err("the keyring is locked; unlock it and try again".into()),
+            });
+        },
         |app| press(app, KeyCode::Char('?')),
         |app| press(app, KeyCode::Char('a')),
         |app| press(app, KeyCode::Char('e')),

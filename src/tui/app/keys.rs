@@ -7,8 +7,10 @@ use crossterm::event::{
 
 use super::{App, Mode, REVEAL_FOR, Reveal};
 use crate::model::TokenState;
+use crate::profiles::ProfileError;
 use crate::tui::action::{CopyAs, Effect};
 use crate::tui::form::{FormOutcome, ProfileForm};
+use crate::tui::secret_prompt::{PromptOutcome, SecretPrompt};
 
 /// Every key, grouped, for the help overlay. The first three groups form
 /// the left column when the help is shown in two.
@@ -40,6 +42,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("a", "add a profile"),
             ("e", "edit the profile"),
             ("d", "delete (asks first)"),
+            ("S", "set a new client secret"),
         ],
     ),
     (
@@ -117,6 +120,11 @@ pub fn hints(app: &App) -> &'static [Hint] {
             ("Esc", "cancel"),
         ],
         Mode::ConfirmDelete(_) => &[("y", "delete"), ("n", "keep")],
+        Mode::SetSecret(_) => &[
+            ("type", "the secret (hidden)"),
+            ("Enter", "store"),
+            ("Esc", "cancel"),
+        ],
     }
 }
 
@@ -169,6 +177,21 @@ impl App {
                 let name = name.clone();
                 self.confirm_delete_key(key, name)
             }
+            Mode::SetSecret(prompt) => match prompt.handle_key(key) {
+                PromptOutcome::Continue => Vec::new(),
+                PromptOutcome::Cancel => {
+                    let text = format!("kept {}'s secret as it was", prompt.name());
+                    self.mode = Mode::Normal;
+                    self.info(text);
+                    Vec::new()
+                }
+                PromptOutcome::Submit => {
+                    let name = prompt.name().to_owned();
+                    let secret = prompt.submit();
+                    self.info(format!("storing the secret of {name}…"));
+                    vec![Effect::SetSecret { name, secret }]
+                }
+            },
         }
     }
 
@@ -205,6 +228,7 @@ impl App {
             'H' => return self.copy_selected(CopyAs::AuthorizationHeader),
             'o' => self.cycle_order(),
             'f' => self.cycle_state_filter(),
+            'S' => self.open_secret_prompt(),
             'v' => return self.verify_selected(),
             's' => self.toggle_reveal(),
             'a' => {
@@ -428,6 +452,27 @@ impl App {
                     self.start_refresh(vec![name])
                 }
             }
+        }
+    }
+
+    /// `S`: a prompt for a new client secret, for a profile whose secret
+    /// wktui stores; one read from elsewhere is changed there, and the words
+    /// for that are those of `wktui profile set-secret`.
+    fn open_secret_prompt(&mut self) {
+        let Some(row) = self.selected() else {
+            self.info("no profile selected to set a secret for".into());
+            return;
+        };
+        let profile = &row.profile;
+        if profile.secret_source.is_stored() {
+            let prompt = SecretPrompt::new(profile.name.clone(), self.secret_store.clone());
+            self.mode = Mode::SetSecret(Box::new(prompt));
+        } else {
+            let refusal = ProfileError::SecretNotStored {
+                name: profile.name.clone(),
+                from: profile.secret_source.to_string(),
+            };
+            self.error(refusal.to_string());
         }
     }
 

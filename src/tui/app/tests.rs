@@ -1769,3 +1769,108 @@ fn the_state_filter_follows_refreshes_and_time() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(shown(&app), ["a"]);
 }
+
+// --- a new secret from the interface ---
+
+const TYPED_SECRET: &str = "Typed-S3cret-value";
+
+fn set_secrets(effects: &[Effect]) -> Vec<(String, String)> {
+    use secrecy::ExposeSecret;
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SetSecret { name, secret } => Some((name.clone(), secret.expose_secret().to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn shift_s_takes_a_secret_masked_and_hands_it_to_the_store_once() {
+    let mut app = app_with(&["dev", "prod"], vec![]);
+    ch(&mut app, 'j');
+    ch(&mut app, 'S');
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.name() == "prod"));
+    // Keys are typed into the prompt, not taken as commands.
+    type_text(&mut app, TYPED_SECRET);
+    assert!(!app.should_quit());
+    assert!(app.mode().is_normal() == false);
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(set_secrets(&effects), [("prod".into(), TYPED_SECRET.into())]);
+    assert_eq!(status(&app), Some("storing the secret of prod…"));
+    // The secret is nowhere in what could be printed or logged.
+    for text in [
+        format!("{app:?}"),
+        format!("{effects:?}"),
+        format!("{:?}", app.status()),
+    ] {
+        assert!(!text.contains(TYPED_SECRET), "{text}");
+        assert!(!text.contains("S3cret"), "{text}");
+    }
+    // Enter again while it is stored sends nothing more.
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    app.update(Action::SecretStored {
+        name: "prod".into(),
+        result: Ok(()),
+    });
+    assert!(app.mode().is_normal());
+    assert_eq!(
+        status(&app),
+        Some("stored a new client secret for prod in the keyring; r fetches a token with it")
+    );
+}
+
+#[test]
+fn a_refused_secret_keeps_the_prompt_open_with_the_reason_and_esc_cancels() {
+    let mut app = app_with(&["prod"], vec![]);
+    ch(&mut app, 'S');
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "an empty secret is not sent"
+    );
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.error().is_some_and(|e| e.contains("empty"))));
+    type_text(&mut app, TYPED_SECRET);
+    key(&mut app, KeyCode::Enter);
+    app.update(Action::SecretStored {
+        name: "prod".into(),
+        result: Err("the keyring is locked".into()),
+    });
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.error() == Some("the keyring is locked")));
+    assert_eq!(
+        status(&app),
+        Some("could not store the secret of prod: the keyring is locked")
+    );
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    assert!(app.mode().is_normal());
+    assert!(!app.should_quit());
+    assert_eq!(status(&app), Some("kept prod's secret as it was"));
+}
+
+#[test]
+fn a_profile_whose_secret_comes_from_elsewhere_is_refused_in_the_cli_words() {
+    let mut env = profile("ci");
+    env.secret_source = SecretSource::Env("WORKIVA_SECRET".into());
+    let mut app = App::new(vec![env], Settings::default(), vec![], at(0));
+    assert!(ch(&mut app, 'S').is_empty());
+    assert!(app.mode().is_normal());
+    assert_eq!(
+        status(&app),
+        Some(
+            "profile ci reads its secret from env $WORKIVA_SECRET, not the keyring; change that source instead"
+        )
+    );
+    assert_eq!(app.status().map(|s| s.kind), Some(StatusKind::Error));
+}
+
+#[test]
+fn the_secret_prompt_closes_when_its_profile_is_removed_elsewhere() {
+    let mut app = app_with(&["a", "b"], vec![]);
+    ch(&mut app, 'S');
+    type_text(&mut app, "half");
+    reload(&mut app, vec![profile("b")], vec![]);
+    assert!(app.mode().is_normal());
+    assert_eq!(
+        status(&app),
+        Some("a was removed from the config file by another program; no secret was stored")
+    );
+}
