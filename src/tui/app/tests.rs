@@ -1794,7 +1794,7 @@ fn shift_s_takes_a_secret_masked_and_hands_it_to_the_store_once() {
     // Keys are typed into the prompt, not taken as commands.
     type_text(&mut app, TYPED_SECRET);
     assert!(!app.should_quit());
-    assert!(app.mode().is_normal() == false);
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.typed() == TYPED_SECRET.chars().count()));
     let effects = key(&mut app, KeyCode::Enter);
     assert_eq!(set_secrets(&effects), [("prod".into(), TYPED_SECRET.into())]);
     assert_eq!(status(&app), Some("storing the secret of prod…"));
