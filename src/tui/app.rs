@@ -1161,6 +1161,14 @@ impl App {
         self.info(format!("sorted {}", self.order.label()));
     }
 
+    /// Esc: every state shown again, the selection kept.
+    fn show_every_state(&mut self) {
+        self.state_filter = StateFilter::All;
+        let prefer = self.list.selected_row();
+        self.rebuild_list(prefer);
+        self.info(StateFilter::All.describe().into());
+    }
+
     /// `f`: the next filter by state. When the selected profile is left
     /// out, the selection stays at its place in the list, on the row now
     /// there.

@@ -5,7 +5,7 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::{App, Mode, REVEAL_FOR, Reveal};
+use super::{App, Mode, REVEAL_FOR, Reveal, StateFilter};
 use crate::model::TokenState;
 use crate::profiles::ProfileError;
 use crate::tui::action::{CopyAs, Effect};
@@ -27,13 +27,13 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "Filter",
+        "Filter and order",
         &[
             ("/", "filter by name"),
-            ("f", "filter by state (cycles)"),
-            ("o", "order: by name / time left"),
             ("Enter", "keep the filter"),
             ("Esc", "clear the filter"),
+            ("f", "filter by state (cycles)"),
+            ("o", "order: by name / time left"),
         ],
     ),
     (
@@ -204,10 +204,12 @@ impl App {
             KeyCode::PageDown => self.move_selection(page),
             KeyCode::Home => self.select_position(0),
             KeyCode::End => self.select_position(usize::MAX),
-            // Esc closes what is open (a shown token, a filter) and never
-            // quits: pressed once too often, it must not end the session.
+            // Esc closes what is open (a shown token, a filter by name,
+            // then one by state) and never quits: pressed once too often,
+            // it must not end the session.
             KeyCode::Esc if self.revealed().is_some() => self.reveal = None,
             KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
+            KeyCode::Esc if self.state_filter != StateFilter::All => self.show_every_state(),
             KeyCode::Esc => self.info("nothing to close; q quits".into()),
             _ => {}
         }

@@ -1741,6 +1741,22 @@ fn f_cycles_the_state_filter_and_the_selection_stays_sensible() {
     assert_eq!(app.state_filter(), StateFilter::All);
     assert_eq!(shown(&app).len(), 6);
     assert_eq!(selected(&app), Some("d-none"), "the last selection is kept");
+    // Esc clears a filter by state too, after one by name, keeping the selection.
+    ch(&mut app, 'f');
+    ch(&mut app, 'f');
+    ch(&mut app, '/');
+    type_text(&mut app, "c-");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(shown(&app), ["c-expired"]);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.state_filter(), StateFilter::Expired);
+    assert_eq!(shown(&app), ["c-expired"]);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.state_filter(), StateFilter::All);
+    assert_eq!(selected(&app), Some("c-expired"));
+    assert_eq!(status(&app), Some("showing every profile"));
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.should_quit());
 }
 
 #[test]
