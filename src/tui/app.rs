@@ -353,6 +353,8 @@ pub struct App {
     label_widths: LabelWidths,
     order: Order,
     state_filter: StateFilter,
+    /// The profile that was selected when a filter left it out.
+    hidden_selection: Option<String>,
     /// First help line shown, when the help does not fit the screen.
     help_scroll: usize,
     now: Timestamp,
@@ -401,6 +403,7 @@ impl App {
             label_widths: LabelWidths::default(),
             order: Order::default(),
             state_filter: StateFilter::default(),
+            hidden_selection: None,
             help_scroll: 0,
             now,
             size: (80, 24),
@@ -1143,29 +1146,42 @@ impl App {
         }
     }
 
+    /// The list again after a filter or the order changed, with the same
+    /// profile selected. When a filter leaves it out, it is remembered and
+    /// selected again as soon as it is shown (the filter cleared), unless
+    /// another one was chosen meanwhile.
+    fn rebuild_keeping_selection(&mut self) {
+        let remembered = self.hidden_selection.as_deref().and_then(|n| self.row_index(n));
+        let prefer = remembered.or(self.list.selected_row());
+        self.rebuild_list(prefer);
+        self.hidden_selection = match prefer {
+            Some(row) if self.list.selected_row() != Some(row) => {
+                self.rows.get(row).map(|r| r.profile.name.clone())
+            }
+            _ => None,
+        };
+    }
+
     /// Tokens came or went, or time passed: an order by time left and a
     /// filter by state follow, keeping the same profile selected while it
     /// is shown. In name order with every state shown nothing moves.
     fn tokens_changed(&mut self) {
         if self.order != Order::Name || self.state_filter != StateFilter::All {
-            let prefer = self.list.selected_row();
-            self.rebuild_list(prefer);
+            self.rebuild_keeping_selection();
         }
     }
 
     /// `o`: the next order, with the same profile selected.
     fn cycle_order(&mut self) {
         self.order = self.order.next();
-        let prefer = self.list.selected_row();
-        self.rebuild_list(prefer);
+        self.rebuild_keeping_selection();
         self.info(format!("sorted {}", self.order.label()));
     }
 
     /// Esc: every state shown again, the selection kept.
     fn show_every_state(&mut self) {
         self.state_filter = StateFilter::All;
-        let prefer = self.list.selected_row();
-        self.rebuild_list(prefer);
+        self.rebuild_keeping_selection();
         self.info(StateFilter::All.describe().into());
     }
 
@@ -1174,8 +1190,7 @@ impl App {
     /// there.
     fn cycle_state_filter(&mut self) {
         self.state_filter = self.state_filter.next();
-        let prefer = self.list.selected_row();
-        self.rebuild_list(prefer);
+        self.rebuild_keeping_selection();
         self.hide_reveal_of_others();
         let shown = self.list.visible().len();
         self.info(format!("{} ({shown})", self.state_filter.describe()));

@@ -343,11 +343,13 @@ impl App {
 
     fn move_selection(&mut self, delta: isize) {
         self.list.move_by(delta);
+        self.hidden_selection = None;
         self.hide_reveal_of_others();
     }
 
     fn select_position(&mut self, position: usize) {
         self.list.select_position(position);
+        self.hidden_selection = None;
         self.hide_reveal_of_others();
     }
 
@@ -363,9 +365,8 @@ impl App {
     }
 
     fn set_filter(&mut self, filter: String) {
-        let prefer = self.list.selected_row();
         self.list.set_filter(filter);
-        self.rebuild_list(prefer);
+        self.rebuild_keeping_selection();
         self.hide_reveal_of_others();
     }
 

@@ -1740,7 +1740,11 @@ fn f_cycles_the_state_filter_and_the_selection_stays_sensible() {
     ch(&mut app, 'f');
     assert_eq!(app.state_filter(), StateFilter::All);
     assert_eq!(shown(&app).len(), 6);
-    assert_eq!(selected(&app), Some("d-none"), "the last selection is kept");
+    assert_eq!(
+        selected(&app),
+        Some("e-failed"),
+        "the profile selected before the filters, never moved from by hand"
+    );
     // Esc clears a filter by state too, after one by name, keeping the selection.
     ch(&mut app, 'f');
     ch(&mut app, 'f');
@@ -1753,10 +1757,35 @@ fn f_cycles_the_state_filter_and_the_selection_stays_sensible() {
     assert_eq!(shown(&app), ["c-expired"]);
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.state_filter(), StateFilter::All);
-    assert_eq!(selected(&app), Some("c-expired"));
+    assert_eq!(selected(&app), Some("e-failed"));
     assert_eq!(status(&app), Some("showing every profile"));
     key(&mut app, KeyCode::Esc);
     assert!(!app.should_quit());
+}
+
+#[test]
+fn a_profile_left_out_by_a_filter_is_selected_again_when_the_filter_goes() {
+    let mut app = app_with(
+        &["a", "b", "c"],
+        vec![
+            ("a", token_left(500)),
+            ("b", token_left(500)),
+            ("c", token_left(30)),
+        ],
+    );
+    ch(&mut app, 'j');
+    assert_eq!(selected(&app), Some("b"));
+    ch(&mut app, 'f'); // expiring: only c
+    assert_eq!(selected(&app), Some("c"));
+    ch(&mut app, 'f'); // expired: nothing
+    assert_eq!(selected(&app), None);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(selected(&app), Some("b"), "b again, not the first row");
+    // Chosen by hand meanwhile: that choice stays.
+    ch(&mut app, 'f');
+    ch(&mut app, 'g');
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(selected(&app), Some("c"));
 }
 
 #[test]
