@@ -393,8 +393,10 @@ fn tiny_terminals_say_they_are_too_small() {
 
 #[test]
 fn never_panics_at_any_size_in_any_mode() {
-    let setups: [fn(&mut App); 9] = [
+    let setups: [fn(&mut App); 11] = [
         |_| {},
+        |app| press(app, KeyCode::Char('o')),
+        |app| type_text(app, "fff"),
         |app| press(app, KeyCode::Char('S')),
         |app| {
             press(app, KeyCode::Char('S'));
