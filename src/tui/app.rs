@@ -4,7 +4,9 @@
 //! comes in through `Action::Tick`; work goes out as `Effect`s for the
 //! runtime, whose results come back as actions.
 
+mod arrange;
 mod keys;
+mod refresh_all;
 #[cfg(test)]
 mod tests;
 
@@ -23,7 +25,9 @@ use crate::config::Config;
 use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 use crate::presence::Active;
 
+pub use arrange::{Order, StateFilter};
 pub use keys::{HELP, Hint, help_line_count, hints};
+use refresh_all::RefreshAll;
 
 /// How long `s` shows the whole token.
 pub const REVEAL_FOR: Duration = Duration::from_secs(10);
@@ -140,99 +144,6 @@ impl ProfileRow {
     }
 }
 
-/// The order of the list (`o` cycles it).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Order {
-    #[default]
-    Name,
-    /// Soonest to expire first; profiles without a token before all.
-    TimeLeft,
-}
-
-impl Order {
-    pub fn next(self) -> Order {
-        match self {
-            Order::Name => Order::TimeLeft,
-            Order::TimeLeft => Order::Name,
-        }
-    }
-
-    /// `by name`, as the list's title says it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Order::Name => "by name",
-            Order::TimeLeft => "by time left",
-        }
-    }
-}
-
-/// Which profiles the list shows by their state (`f` cycles it).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum StateFilter {
-    #[default]
-    All,
-    Expiring,
-    Expired,
-    /// The last refresh failed.
-    Failed,
-    NoToken,
-}
-
-impl StateFilter {
-    pub fn next(self) -> StateFilter {
-        match self {
-            StateFilter::All => StateFilter::Expiring,
-            StateFilter::Expiring => StateFilter::Expired,
-            StateFilter::Expired => StateFilter::Failed,
-            StateFilter::Failed => StateFilter::NoToken,
-            StateFilter::NoToken => StateFilter::All,
-        }
-    }
-
-    /// What the list's title says it holds: `Profiles`, `Expiring`…
-    pub fn title(self) -> &'static str {
-        match self {
-            StateFilter::All => "Profiles",
-            StateFilter::Expiring => "Expiring",
-            StateFilter::Expired => "Expired",
-            StateFilter::Failed => "Failed",
-            StateFilter::NoToken => "No token",
-        }
-    }
-
-    /// What the list says when this filter leaves it empty.
-    pub fn when_none(self) -> &'static str {
-        match self {
-            StateFilter::All => "no profiles",
-            StateFilter::Expiring => "nothing expiring",
-            StateFilter::Expired => "nothing expired",
-            StateFilter::Failed => "no failed refresh",
-            StateFilter::NoToken => "none without a token",
-        }
-    }
-
-    /// `showing expiring profiles`, for the status line.
-    fn describe(self) -> &'static str {
-        match self {
-            StateFilter::All => "showing every profile",
-            StateFilter::Expiring => "showing the profiles whose token is expiring",
-            StateFilter::Expired => "showing the profiles whose token has expired",
-            StateFilter::Failed => "showing the profiles whose last refresh failed",
-            StateFilter::NoToken => "showing the profiles without a token",
-        }
-    }
-
-    pub fn keeps(self, row: &ProfileRow, now: Timestamp, margin: Duration) -> bool {
-        match self {
-            StateFilter::All => true,
-            StateFilter::Expiring => row.state(now, margin) == TokenState::Expiring,
-            StateFilter::Expired => row.state(now, margin) == TokenState::Expired,
-            StateFilter::Failed => row.last_error.is_some(),
-            StateFilter::NoToken => row.state(now, margin) == TokenState::None,
-        }
-    }
-}
-
 /// Which screen has the keyboard.
 #[derive(Debug)]
 pub enum Mode {
@@ -281,36 +192,6 @@ struct PendingSave {
     name: String,
     replacing: Option<String>,
 }
-
-/// What `R` set going, and how it went so far: its summary is said when
-/// the last answer is in.
-#[derive(Debug, Default)]
-struct RefreshAll {
-    /// Names still waiting for their answer.
-    waiting: Vec<String>,
-    refreshed: usize,
-    failed: Vec<String>,
-}
-
-impl RefreshAll {
-    /// `6 refreshed, 4 failed: a, b, c, d`, names sorted and cut with
-    /// `and N more` when they would not fit a status line.
-    fn summary(&self) -> String {
-        let mut failed = self.failed.clone();
-        failed.sort();
-        match failed.len() {
-            0 => format!("{} refreshed", self.refreshed),
-            n => format!(
-                "{} refreshed, {n} failed: {}",
-                self.refreshed,
-                names_within(&failed, SUMMARY_NAMES_CHARS)
-            ),
-        }
-    }
-}
-
-/// How much of a status line the failed names of `R` may take, in characters.
-const SUMMARY_NAMES_CHARS: usize = 60;
 
 /// The widest name and endpoint label among the profiles, in columns, so
 /// the list's columns fit them without measuring every row at every frame.
@@ -732,36 +613,27 @@ impl App {
     /// Counts one answer of those `R` waits for (`ok` is `None` for a
     /// profile that went away meanwhile), and says the summary after the last.
     fn count_for_refresh_all(&mut self, name: &str, ok: Option<bool>) {
-        let Some(all) = &mut self.refresh_all else {
-            return;
-        };
-        let Some(at) = all.waiting.iter().position(|n| n == name) else {
-            return;
-        };
-        all.waiting.swap_remove(at);
-        match ok {
-            Some(true) => all.refreshed += 1,
-            Some(false) => all.failed.push(name.to_owned()),
-            None => {}
+        if let Some(all) = &mut self.refresh_all
+            && all.answered(name, ok)
+        {
+            self.finish_refresh_all_if_done();
         }
-        self.finish_refresh_all_if_done();
     }
 
     fn finish_refresh_all_if_done(&mut self) {
-        if !self.refresh_all.as_ref().is_some_and(|a| a.waiting.is_empty()) {
+        if !self.refresh_all.as_ref().is_some_and(RefreshAll::is_done) {
             return;
         }
         let Some(all) = self.refresh_all.take() else {
             return;
         };
-        if all.refreshed == 0 && all.failed.is_empty() {
+        if !all.has_news() {
             return;
         }
-        let summary = all.summary();
-        if all.failed.is_empty() {
-            self.success(summary);
+        if all.any_failed() {
+            self.error(all.summary());
         } else {
-            self.error(summary);
+            self.success(all.summary());
         }
     }
 
@@ -1123,7 +995,7 @@ impl App {
             return;
         };
         let rows = &self.rows;
-        all.waiting.retain(|name| {
+        all.forget_unless(|name| {
             rows.binary_search_by(|r| r.profile.name.as_str().cmp(name))
                 .is_ok()
         });
@@ -1218,8 +1090,7 @@ impl App {
     fn start_refresh_all(&mut self, names: Vec<String>) -> Vec<Effect> {
         self.refresh_all
             .get_or_insert_with(RefreshAll::default)
-            .waiting
-            .extend(names.iter().cloned());
+            .wait_for(&names);
         self.start_refresh(names)
     }
 
@@ -1318,32 +1189,6 @@ fn names_in_short(names: &[String]) -> String {
         names[..SHOWN - 1].join(", "),
         names.len() - (SHOWN - 1)
     )
-}
-
-/// `a, b, c`, as many whole names as fit in `room` characters, then `and N
-/// more` for the rest (at least one name is always shown).
-fn names_within(names: &[String], room: usize) -> String {
-    let all = names.join(", ");
-    if all.chars().count() <= room {
-        return all;
-    }
-    let mut text = String::new();
-    for (n, name) in names.iter().enumerate() {
-        let rest = names.len() - n - 1;
-        let sep = if text.is_empty() { "" } else { ", " };
-        let more = if rest > 0 {
-            format!(" and {rest} more")
-        } else {
-            String::new()
-        };
-        let fits = text.chars().count() + sep.len() + name.chars().count() + more.len() <= room;
-        if !fits && !text.is_empty() {
-            return format!("{text} and {} more", names.len() - n);
-        }
-        text.push_str(sep);
-        text.push_str(name);
-    }
-    text
 }
 
 /// `312 ms` below a second, `1.4 s` above.

@@ -4,6 +4,7 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
+use super::refresh_all::names_within;
 use super::*;
 use crate::model::{AccessToken, Endpoint, Region, Scopes};
 use crate::presence::Active;
