@@ -603,3 +603,44 @@ fn tmux_test_servers_leave_no_socket_behind() {
     assert!(!socket.exists(), "{} is left behind", socket.display());
     assert!(socket.parent().is_some_and(|dir| !dir.exists()));
 }
+
+/// Issue 18: after `invalid_client`, a new secret typed at `S` goes to the
+/// real keyring the way `wktui profile set-secret` puts it there, never on
+/// screen; the next refresh works; `Esc` never quits; `q` does.
+#[test]
+fn a_secret_set_from_the_interface_fixes_invalid_client_and_esc_never_quits() {
+    if !tools_present("TUI set-secret test", &["tmux"])
+        || !tools_present("TUI set-secret test", &KEYRING_TOOLS)
+    {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    let keyring = sb.use_keyring();
+    let srv = server();
+    let mut args = vec!["profile", "add", "prod", "--client-id", CLIENT_ID];
+    let url = srv.token_url();
+    args.extend_from_slice(&["--token-url", &url]);
+    sb.run_with_stdin(&args, "an-old-revoked-secret\n").ok();
+
+    let ui = open(&sb);
+    ui.key("r");
+    ui.wait_for("invalid_client");
+    ui.key("S");
+    ui.wait_for("Set secret");
+    ui.tmux.keys(&["-l", SECRET]);
+    sb.assert_no_secret_in(&ui.tmux.screen(), "the prompt (the secret is typed masked)");
+    ui.key("Enter");
+    let screen = ui.wait_for("stored a new client secret for prod in the keyring");
+    sb.assert_no_secret_in(&screen, "the screen after storing");
+    assert_eq!(keyring.lookup("prod").as_deref(), Some(SECRET), "in the keyring");
+    ui.key("r");
+    ui.wait_for("● valid");
+    for _ in 0..3 {
+        ui.key("Escape");
+    }
+    ui.wait_for("nothing to close; q quits");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+    let log = std::fs::read_to_string(sb.log_path()).unwrap_or_default();
+    sb.assert_no_secret_in(&log, "the log");
+}

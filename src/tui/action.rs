@@ -52,6 +52,7 @@ pub enum Action {
     /// the error in words.
     Copied {
         name: String,
+        what: CopyAs,
         result: Result<String, String>,
     },
     /// The API accepted (`true`) or refused (`false`) the token, or could not
@@ -66,6 +67,12 @@ pub enum Action {
         result: Result<(), String>,
     },
     ProfileDeleted {
+        name: String,
+        result: Result<(), String>,
+    },
+    /// A new client secret typed at `S` was stored (or not), the way
+    /// `wktui profile set-secret` stores it.
+    SecretStored {
         name: String,
         result: Result<(), String>,
     },
@@ -84,8 +91,12 @@ pub enum Effect {
     /// Fetch new tokens for these profiles (the runtime caps concurrency);
     /// answer with one `Refreshed` per name.
     Refresh(Vec<String>),
-    /// Put the token on the clipboard; answer with `Copied`.
-    Copy { name: String, token: AccessToken },
+    /// Put the token, as `what` says, on the clipboard; answer with `Copied`.
+    Copy {
+        name: String,
+        token: AccessToken,
+        what: CopyAs,
+    },
     /// Ask the API whether it accepts the token; answer with `Verified`.
     Verify { name: String, token: AccessToken },
     /// Store the profile, and the secret when one was typed (`None` keeps the
@@ -99,6 +110,60 @@ pub enum Effect {
     },
     /// Remove the profile; answer with `ProfileDeleted`.
     DeleteProfile(String),
+    /// Store a new client secret for the profile, as `wktui profile
+    /// set-secret` does; answer with `SecretStored`.
+    SetSecret { name: String, secret: SecretString },
     /// Restore the terminal and exit.
     Quit,
+}
+
+/// What a copy puts on the clipboard: the bare token (`c`), or a whole
+/// `Authorization: Bearer …` header line to paste into a request (`H`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CopyAs {
+    #[default]
+    Token,
+    AuthorizationHeader,
+}
+
+impl CopyAs {
+    /// The text to copy. Still a credential, so kept in an `AccessToken`:
+    /// never in `Debug` output, wiped on drop. The token was validated when
+    /// it arrived (no control character), so the header is one clean line.
+    pub fn text(self, token: &AccessToken) -> AccessToken {
+        match self {
+            CopyAs::Token => token.clone(),
+            CopyAs::AuthorizationHeader => {
+                AccessToken::new(format!("Authorization: Bearer {}", token.expose()))
+            }
+        }
+    }
+
+    /// How the status line names it after the profile: `copied prod` or
+    /// `copied prod as an Authorization header`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            CopyAs::Token => "",
+            CopyAs::AuthorizationHeader => " as an Authorization header",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_copy_is_the_whole_header_line_and_never_shown_by_debug() {
+        let token = AccessToken::new("wk.abc-123_x".into());
+        assert_eq!(CopyAs::Token.text(&token).expose(), "wk.abc-123_x");
+        let header = CopyAs::AuthorizationHeader.text(&token);
+        assert_eq!(header.expose(), "Authorization: Bearer wk.abc-123_x");
+        let effect = Effect::Copy {
+            name: "prod".into(),
+            token: header,
+            what: CopyAs::AuthorizationHeader,
+        };
+        assert!(!format!("{effect:?}").contains("wk.abc"), "{effect:?}");
+    }
 }

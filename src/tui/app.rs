@@ -4,7 +4,9 @@
 //! comes in through `Action::Tick`; work goes out as `Effect`s for the
 //! runtime, whose results come back as actions.
 
+mod arrange;
 mod keys;
+mod refresh_all;
 #[cfg(test)]
 mod tests;
 
@@ -14,15 +16,18 @@ use std::time::Duration;
 
 use ratatui::layout::Rect;
 
-use super::action::{Action, Effect};
+use super::action::{Action, CopyAs, Effect};
 use super::form::{FormField, ProfileForm, Submission};
 use super::layout;
 use super::list::ProfileList;
+use super::secret_prompt::SecretPrompt;
 use crate::config::Config;
 use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 use crate::presence::Active;
 
+pub use arrange::{Order, StateFilter};
 pub use keys::{HELP, Hint, help_line_count, hints};
+use refresh_all::RefreshAll;
 
 /// How long `s` shows the whole token.
 pub const REVEAL_FOR: Duration = Duration::from_secs(10);
@@ -78,7 +83,7 @@ pub struct ProfileRow {
     pub verification: Option<Verification>,
     /// Copy the token as soon as the refresh in flight brings it, and what to
     /// say then about why it was fetched first.
-    copy_when_refreshed: Option<&'static str>,
+    copy_when_refreshed: Option<(&'static str, CopyAs)>,
     /// The copy in flight follows such a fetch: its message says both.
     copy_after_fetch: Option<&'static str>,
     /// auto_refresh already asked to replace the current token (once per token).
@@ -149,6 +154,8 @@ pub enum Mode {
     Form(Box<ProfileForm>),
     /// Waiting for y/n before deleting this profile.
     ConfirmDelete(String),
+    /// Typing a new client secret for a profile (`S`).
+    SetSecret(Box<SecretPrompt>),
 }
 
 impl Mode {
@@ -214,6 +221,8 @@ pub struct App {
     tokens_pending: bool,
     /// `R` was pressed while they were: refresh what needs it once they are in.
     refresh_when_loaded: bool,
+    /// The refreshes `R` started, until the last one answers.
+    refresh_all: Option<RefreshAll>,
     /// Token hosts that asked to wait, and until when.
     paused_hosts: Vec<(String, Timestamp)>,
     /// Running `wktui serve` and `exec` processes.
@@ -223,6 +232,10 @@ pub struct App {
     refreshing: usize,
     any_token: bool,
     label_widths: LabelWidths,
+    order: Order,
+    state_filter: StateFilter,
+    /// The profile that was selected when a filter left it out.
+    hidden_selection: Option<String>,
     /// First help line shown, when the help does not fit the screen.
     help_scroll: usize,
     now: Timestamp,
@@ -263,11 +276,15 @@ impl App {
             config_error: None,
             tokens_pending: false,
             refresh_when_loaded: false,
+            refresh_all: None,
             paused_hosts: Vec::new(),
             active: Vec::new(),
             refreshing: 0,
             any_token: false,
             label_widths: LabelWidths::default(),
+            order: Order::default(),
+            state_filter: StateFilter::default(),
+            hidden_selection: None,
             help_scroll: 0,
             now,
             size: (80, 24),
@@ -347,6 +364,14 @@ impl App {
 
     pub fn label_widths(&self) -> LabelWidths {
         self.label_widths
+    }
+
+    pub fn order(&self) -> Order {
+        self.order
+    }
+
+    pub fn state_filter(&self) -> StateFilter {
+        self.state_filter
     }
 
     /// The rows the list shows now, top to bottom: whose cached tokens the
@@ -472,6 +497,7 @@ impl App {
             Action::Refreshed { name, result } => self.on_refreshed(&name, result),
             Action::TokenFromCache { name, token } => {
                 self.on_token_from_cache(&name, token);
+                self.tokens_changed();
                 Vec::new()
             }
             Action::CachedTokens { tokens, rest_pending } => self.on_cached_tokens(tokens, rest_pending),
@@ -483,8 +509,8 @@ impl App {
                 self.active = active;
                 Vec::new()
             }
-            Action::Copied { name, result } => {
-                self.on_copied(&name, result);
+            Action::Copied { name, what, result } => {
+                self.on_copied(&name, what, result);
                 Vec::new()
             }
             Action::Verified { name, result } => {
@@ -497,6 +523,10 @@ impl App {
             }
             Action::ProfileDeleted { name, result } => {
                 self.on_deleted(&name, result);
+                Vec::new()
+            }
+            Action::SecretStored { name, result } => {
+                self.on_secret_stored(&name, result);
                 Vec::new()
             }
             Action::ConfigReloaded { result, cached } => {
@@ -515,6 +545,10 @@ impl App {
             self.reveal = None;
         }
         self.paused_hosts.retain(|(_, until)| *until > now);
+        // A token that crossed into expiring or expired joins its filter.
+        if self.state_filter != StateFilter::All {
+            self.tokens_changed();
+        }
         if !self.settings.auto_refresh {
             return Vec::new();
         }
@@ -559,6 +593,7 @@ impl App {
         for (name, token) in tokens {
             self.on_token_from_cache(&name, token);
         }
+        self.tokens_changed();
         self.tokens_pending = rest_pending;
         if !rest_pending && std::mem::take(&mut self.refresh_when_loaded) {
             return self.refresh_stale();
@@ -567,6 +602,42 @@ impl App {
     }
 
     fn on_refreshed(&mut self, name: &str, result: Result<(Token, Duration), String>) -> Vec<Effect> {
+        // A profile deleted meanwhile is left out of `R`'s summary.
+        let ok = self.row_index(name).map(|_| result.is_ok());
+        let effects = self.apply_refreshed(name, result);
+        self.tokens_changed();
+        self.count_for_refresh_all(name, ok);
+        effects
+    }
+
+    /// Counts one answer of those `R` waits for (`ok` is `None` for a
+    /// profile that went away meanwhile), and says the summary after the last.
+    fn count_for_refresh_all(&mut self, name: &str, ok: Option<bool>) {
+        if let Some(all) = &mut self.refresh_all
+            && all.answered(name, ok)
+        {
+            self.finish_refresh_all_if_done();
+        }
+    }
+
+    fn finish_refresh_all_if_done(&mut self) {
+        if !self.refresh_all.as_ref().is_some_and(RefreshAll::is_done) {
+            return;
+        }
+        let Some(all) = self.refresh_all.take() else {
+            return;
+        };
+        if !all.has_news() {
+            return;
+        }
+        if all.any_failed() {
+            self.error(all.summary());
+        } else {
+            self.success(all.summary());
+        }
+    }
+
+    fn apply_refreshed(&mut self, name: &str, result: Result<(Token, Duration), String>) -> Vec<Effect> {
         // The profile may have been deleted while its token was on the way.
         let Some(i) = self.row_index(name) else {
             return Vec::new();
@@ -581,10 +652,11 @@ impl App {
             Ok((token, latency)) => {
                 row.last_latency = Some(latency);
                 row.last_error = None;
-                row.copy_after_fetch = copy;
-                let copy_effect = copy.map(|_| Effect::Copy {
+                row.copy_after_fetch = copy.map(|(why, _)| why);
+                let copy_effect = copy.map(|(_, what)| Effect::Copy {
                     name: name.to_owned(),
                     token: token.access_token.clone(),
+                    what,
                 });
                 row.set_token(token);
                 self.any_token = true;
@@ -609,7 +681,7 @@ impl App {
         }
     }
 
-    fn on_copied(&mut self, name: &str, result: Result<String, String>) {
+    fn on_copied(&mut self, name: &str, what: CopyAs, result: Result<String, String>) {
         let after_fetch = self
             .row_index(name)
             .and_then(|i| self.rows[i].copy_after_fetch.take());
@@ -623,11 +695,11 @@ impl App {
                     "clipboard" => String::new(),
                     other => format!(" via {other}"),
                 };
-                let what = match after_fetch {
+                let done = match after_fetch {
                     Some(why) => format!("{name} {why}"),
                     None => format!("copied {name}"),
                 };
-                self.success(format!("{what}{how}"));
+                self.success(format!("{done}{}{how}", what.suffix()));
             }
             Err(error) => self.error(format!("could not copy {name}: {error}")),
         }
@@ -719,6 +791,30 @@ impl App {
         };
         let prefer = follow.and_then(|n| self.row_index(&n));
         self.rows_changed(prefer);
+    }
+
+    fn on_secret_stored(&mut self, name: &str, result: Result<(), String>) {
+        let prompt_waiting = matches!(&self.mode, Mode::SetSecret(p) if p.name() == name && p.is_storing());
+        match result {
+            Ok(()) => {
+                if prompt_waiting {
+                    self.mode = Mode::Normal;
+                }
+                let place = match self.secret_store {
+                    SecretSource::Memory => "in memory (demo)",
+                    _ => "in the keyring",
+                };
+                self.success(format!(
+                    "stored a new client secret for {name} {place}; r fetches a token with it"
+                ));
+            }
+            Err(error) => {
+                self.error(format!("could not store the secret of {name}: {error}"));
+                if let (true, Mode::SetSecret(prompt)) = (prompt_waiting, &mut self.mode) {
+                    prompt.failed(error);
+                }
+            }
+        }
     }
 
     fn on_deleted(&mut self, name: &str, result: Result<(), String>) {
@@ -827,6 +923,14 @@ impl App {
     /// A question or form about a profile that changed on disk says so.
     fn follow_mode_after_reload(&mut self, changes: &ConfigChanges) {
         match &self.mode {
+            Mode::SetSecret(prompt) if self.row_index(prompt.name()).is_none() => {
+                let text = format!(
+                    "{} was removed from the config file by another program; no secret was stored",
+                    prompt.name()
+                );
+                self.mode = Mode::Normal;
+                self.info(text);
+            }
             Mode::ConfirmDelete(name) if self.row_index(name).is_none() => {
                 let text = format!("{name} was removed from the config file by another program");
                 self.mode = Mode::Normal;
@@ -866,6 +970,7 @@ impl App {
     /// After the rows changed: the list again, and the widest labels.
     fn rows_changed(&mut self, prefer: Option<usize>) {
         self.rebuild_list(prefer);
+        self.forget_gone_in_refresh_all();
         self.refreshing = self.rows.iter().filter(|r| r.is_refreshing()).count();
         self.any_token = self.rows.iter().any(|r| r.token.is_some());
         self.label_widths = LabelWidths {
@@ -884,9 +989,83 @@ impl App {
         };
     }
 
+    /// Profiles removed while `R` waited for them are left out of its summary.
+    fn forget_gone_in_refresh_all(&mut self) {
+        let Some(all) = &mut self.refresh_all else {
+            return;
+        };
+        let rows = &self.rows;
+        all.forget_unless(|name| {
+            rows.binary_search_by(|r| r.profile.name.as_str().cmp(name))
+                .is_ok()
+        });
+        self.finish_refresh_all_if_done();
+    }
+
     fn rebuild_list(&mut self, prefer: Option<usize>) {
-        self.list
-            .rebuild(self.rows.iter().map(|r| r.profile.name.as_str()), prefer);
+        let rows = &self.rows;
+        let names = rows.iter().map(|r| r.profile.name.as_str());
+        let (state, now, margin) = (self.state_filter, self.now, self.settings.refresh_margin);
+        let keep = |i: usize| state.keeps(&rows[i], now, margin);
+        match self.order {
+            Order::Name => self.list.rebuild_with(names, keep, |_| (), prefer),
+            Order::TimeLeft => self.list.rebuild_with(
+                names,
+                keep,
+                |i| rows[i].token.as_ref().map(Token::expires_at),
+                prefer,
+            ),
+        }
+    }
+
+    /// The list again after a filter or the order changed, with the same
+    /// profile selected. When a filter leaves it out, it is remembered and
+    /// selected again as soon as it is shown (the filter cleared), unless
+    /// another one was chosen meanwhile.
+    fn rebuild_keeping_selection(&mut self) {
+        let remembered = self.hidden_selection.as_deref().and_then(|n| self.row_index(n));
+        let prefer = remembered.or(self.list.selected_row());
+        self.rebuild_list(prefer);
+        self.hidden_selection = match prefer {
+            Some(row) if self.list.selected_row() != Some(row) => {
+                self.rows.get(row).map(|r| r.profile.name.clone())
+            }
+            _ => None,
+        };
+    }
+
+    /// Tokens came or went, or time passed: an order by time left and a
+    /// filter by state follow, keeping the same profile selected while it
+    /// is shown. In name order with every state shown nothing moves.
+    fn tokens_changed(&mut self) {
+        if self.order != Order::Name || self.state_filter != StateFilter::All {
+            self.rebuild_keeping_selection();
+        }
+    }
+
+    /// `o`: the next order, with the same profile selected.
+    fn cycle_order(&mut self) {
+        self.order = self.order.next();
+        self.rebuild_keeping_selection();
+        self.info(format!("sorted {}", self.order.label()));
+    }
+
+    /// Esc: every state shown again, the selection kept.
+    fn show_every_state(&mut self) {
+        self.state_filter = StateFilter::All;
+        self.rebuild_keeping_selection();
+        self.info(StateFilter::All.describe().into());
+    }
+
+    /// `f`: the next filter by state. When the selected profile is left
+    /// out, the selection stays at its place in the list, on the row now
+    /// there.
+    fn cycle_state_filter(&mut self) {
+        self.state_filter = self.state_filter.next();
+        self.rebuild_keeping_selection();
+        self.hide_reveal_of_others();
+        let shown = self.list.visible().len();
+        self.info(format!("{} ({shown})", self.state_filter.describe()));
     }
 
     fn list_rows_area(&self) -> Option<Rect> {
@@ -904,6 +1083,15 @@ impl App {
             }
         }
         vec![Effect::Refresh(names)]
+    }
+
+    /// Refreshes for `R`: their answers are summed up when the last is in.
+    /// A second `R` before then adds to the same summary.
+    fn start_refresh_all(&mut self, names: Vec<String>) -> Vec<Effect> {
+        self.refresh_all
+            .get_or_insert_with(RefreshAll::default)
+            .wait_for(&names);
+        self.start_refresh(names)
     }
 
     fn submit_form(&mut self) -> Vec<Effect> {

@@ -153,7 +153,7 @@ impl SecretInput {
         self.buf.push(c);
     }
 
-    fn edit(&mut self, key: KeyEvent) -> bool {
+    pub(super) fn edit(&mut self, key: KeyEvent) -> bool {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Char('u') if ctrl => self.buf = Zeroizing::default(),
@@ -168,7 +168,7 @@ impl SecretInput {
 
     /// A copy for handing over; `SecretString::from(&str)` allocates exactly
     /// once, so no unwiped copy is left by a reallocation.
-    fn to_secret(&self) -> SecretString {
+    pub(super) fn to_secret(&self) -> SecretString {
         SecretString::from(self.buf.as_str())
     }
 }

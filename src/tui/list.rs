@@ -46,17 +46,32 @@ impl ProfileList {
         self.filter = filter;
     }
 
-    /// Recomputes the visible rows from every row's name. Keeps `prefer`
-    /// selected when it is still visible; otherwise keeps the position,
-    /// clamped to the new length.
+    /// Recomputes the visible rows from every row's name, in row order.
+    /// Keeps `prefer` selected when it is still visible; otherwise keeps the
+    /// position, clamped to the new length.
     pub fn rebuild<'a>(&mut self, names: impl Iterator<Item = &'a str>, prefer: Option<usize>) {
+        self.rebuild_with(names, |_| true, |_| (), prefer);
+    }
+
+    /// As `rebuild`, showing only the rows `keep` accepts (besides the
+    /// name filter), ordered by `key` (rows with equal keys stay in row
+    /// order).
+    pub fn rebuild_with<'a, K: Ord>(
+        &mut self,
+        names: impl Iterator<Item = &'a str>,
+        keep: impl Fn(usize) -> bool,
+        key: impl Fn(usize) -> K,
+        prefer: Option<usize>,
+    ) {
         let needle = self.filter.to_lowercase();
         self.visible = names
             .enumerate()
             .filter(|(_, name)| needle.is_empty() || name.to_lowercase().contains(&needle))
             .map(|(index, _)| index)
+            .filter(|&index| keep(index))
             .collect();
-        match prefer.and_then(|row| self.visible.binary_search(&row).ok()) {
+        self.visible.sort_by_cached_key(|&index| key(index));
+        match prefer.and_then(|row| self.visible.iter().position(|&i| i == row)) {
             Some(position) => self.selected = position,
             None => self.selected = self.selected.min(self.visible.len().saturating_sub(1)),
         }
@@ -157,6 +172,24 @@ mod tests {
         l.rebuild(names.iter().copied(), Some(1));
         assert_eq!(l.selected_row(), None);
         assert_eq!(l.selected_position(), 0);
+    }
+
+    #[test]
+    fn rebuild_with_orders_and_keeps_the_same_row_selected() {
+        let names = ["a", "b", "c", "d"];
+        let left = [30, 10, 20, 10];
+        let mut l = list(&names, 10);
+        l.select_position(2); // c
+        l.rebuild_with(names.iter().copied(), |_| true, |i| left[i], Some(2));
+        assert_eq!(l.visible(), [1, 3, 2, 0], "ties stay in name order");
+        assert_eq!(l.selected_row(), Some(2));
+        assert_eq!(l.selected_position(), 2);
+        // c is left out: the position stays, on what is now there.
+        l.rebuild_with(names.iter().copied(), |i| i != 2, |i| left[i], Some(2));
+        assert_eq!(l.visible(), [1, 3, 0]);
+        assert_eq!(l.selected_row(), Some(0));
+        l.rebuild_with(names.iter().copied(), |i| i == 9, |i| left[i], Some(0));
+        assert_eq!(l.selected_row(), None);
     }
 
     #[test]

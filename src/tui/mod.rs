@@ -11,19 +11,21 @@ mod form;
 mod layout;
 mod list;
 mod runtime;
+mod secret_prompt;
 mod theme;
 mod view;
 
 #[cfg(test)]
 mod snapshot_tests;
 
-pub use action::{Action, Effect};
+pub use action::{Action, CopyAs, Effect};
 pub use app::{
-    Activity, App, HELP, Hint, Indicator, LabelWidths, Mode, ProfileRow, REVEAL_FOR, StatusKind,
-    StatusMessage, Verification, format_latency, help_line_count, hints,
+    Activity, App, HELP, Hint, Indicator, LabelWidths, Mode, Order, ProfileRow, REVEAL_FOR, StateFilter,
+    StatusKind, StatusMessage, Verification, format_latency, help_line_count, hints,
 };
 pub use form::{FormField, ProfileForm};
 pub use layout::{MIN_HEIGHT, MIN_WIDTH, Panes, TWO_COLUMNS_FROM, panes};
 pub use list::ProfileList;
 pub use runtime::{Ended, TuiContext, run};
+pub use secret_prompt::SecretPrompt;
 pub use view::draw;

@@ -17,7 +17,7 @@ use secrecy::SecretString;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::cache_watch::CacheNews;
-use super::{Action, App, Effect, draw as draw_view};
+use super::{Action, App, CopyAs, Effect, draw as draw_view};
 use crate::clipboard::{self, Method};
 use crate::clock;
 use crate::config::{Config, ConfigError};
@@ -379,7 +379,7 @@ impl Worker {
         for effect in effects {
             match effect {
                 Effect::Refresh(names) => names.into_iter().for_each(|n| self.refresh(n)),
-                Effect::Copy { name, token } => self.copy(name, token, terminal),
+                Effect::Copy { name, token, what } => self.copy(name, what.text(&token), what, terminal),
                 Effect::Verify { name, token } => self.verify(name, token),
                 Effect::SaveProfile {
                     profile,
@@ -387,6 +387,7 @@ impl Worker {
                     replacing,
                 } => self.save(profile, secret, replacing.map(|p| *p)),
                 Effect::DeleteProfile(name) => self.delete(name),
+                Effect::SetSecret { name, secret } => self.set_secret(name, secret),
                 Effect::Quit => quit = true,
             }
         }
@@ -483,7 +484,7 @@ impl Worker {
         });
     }
 
-    fn copy(&self, name: String, token: crate::model::AccessToken, terminal: &mut Term) {
+    fn copy(&self, name: String, token: crate::model::AccessToken, what: CopyAs, terminal: &mut Term) {
         let settings = self.engine.settings();
         match clipboard::method_for(settings.clipboard) {
             Method::Osc52 => {
@@ -492,7 +493,7 @@ impl Worker {
                 let result = clipboard::copy_osc52(backend, token.expose())
                     .map(|()| "OSC 52".to_owned())
                     .map_err(|e| e.to_string());
-                let _ = self.results.send(Action::Copied { name, result });
+                let _ = self.results.send(Action::Copied { name, what, result });
             }
             Method::System => {
                 let clear_after = settings.clipboard_clear_after;
@@ -501,7 +502,7 @@ impl Worker {
                     let result = clipboard::copy_system(token.expose(), clear_after)
                         .map(|()| "clipboard".to_owned())
                         .map_err(|e| e.to_string());
-                    let _ = results.send(Action::Copied { name, result });
+                    let _ = results.send(Action::Copied { name, what, result });
                 });
             }
         }
@@ -617,6 +618,19 @@ impl Worker {
             let _ = results.send(Action::ProfileSaved { profile, result });
             // The file as it is now comes after this answer: it has the last word.
             recheck.notify_one();
+        });
+    }
+
+    /// The same core call as `wktui profile set-secret`, off the render path.
+    fn set_secret(&self, name: String, secret: SecretString) {
+        let engine = Arc::clone(&self.engine);
+        let path = self.config_path.clone();
+        let results = self.results.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = profiles::set_secret(&path, &name, &secret, engine.secrets().as_ref())
+                .map_err(|e| e.to_string());
+            drop(secret);
+            let _ = results.send(Action::SecretStored { name, result });
         });
     }
 
@@ -738,5 +752,40 @@ mod tests {
             result: fetched(),
         });
         assert!(matches!(out, Action::Refreshed { result: Ok(_), .. }));
+    }
+
+    #[tokio::test]
+    async fn a_secret_typed_at_shift_s_is_stored_through_the_same_call_as_set_secret() {
+        use secrecy::ExposeSecret;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = Profile::new("p", Endpoint::Region(Region::Us), "client");
+        let mut w = worker(dir.path(), std::slice::from_ref(&p));
+        let (results, mut answers) = mpsc::unbounded_channel();
+        w.results = results;
+        let store = w.engine.secrets().clone();
+        profiles::add(
+            &w.config_path,
+            &p,
+            Some(&SecretString::from("old")),
+            store.as_ref(),
+        )
+        .expect("add");
+
+        w.set_secret("p".into(), SecretString::from("the-new-one"));
+        let answer = answers.recv().await.expect("an answer");
+        assert!(
+            matches!(&answer, Action::SecretStored { name, result: Ok(()) } if name == "p"),
+            "{answer:?}"
+        );
+        assert_eq!(store.get("p").expect("stored").expose_secret(), "the-new-one");
+
+        // A profile that is not in the file: the core call's own words.
+        w.set_secret("gone".into(), SecretString::from("x"));
+        let answer = answers.recv().await.expect("an answer");
+        assert!(
+            matches!(&answer, Action::SecretStored { result: Err(e), .. } if e.contains("gone")),
+            "{answer:?}"
+        );
+        assert!(!format!("{answer:?}").contains("the-new-one"));
     }
 }

@@ -209,6 +209,7 @@ fn status_message_replaces_the_hints() {
     let mut app = fleet();
     app.update(Action::Copied {
         name: "prod".into(),
+        what: super::CopyAs::Token,
         result: Ok("clipboard".into()),
     });
     let screen = render(&mut app, 80, 24);
@@ -216,7 +217,64 @@ fn status_message_replaces_the_hints() {
     assert_snapshot!("status_copied_80x24", status);
 }
 
+#[test]
+fn the_summary_of_shift_r_in_the_status_line() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('R'));
+    for (name, result) in [
+        ("staging-eu", Ok(())),
+        ("dev-apac", Err("invalid_client")),
+        ("sandbox", Err("connection refused")),
+    ] {
+        app.update(Action::Refreshed {
+            name: name.into(),
+            result: result
+                .map(|()| (token("wk.new", 600, 600, "file:read"), Duration::from_millis(40)))
+                .map_err(str::to_owned),
+        });
+    }
+    let screen = render(&mut app, 80, 24);
+    let status = screen.lines().last().unwrap_or_default().to_owned();
+    assert_snapshot!("status_refresh_all_summary_80x24", status);
+}
+
+#[test]
+fn sorted_by_time_left() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('o'));
+    assert_snapshot!("sorted_by_time_left_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn filtered_by_state() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('f'));
+    assert_snapshot!("state_expiring_80x24", render(&mut app, 80, 24));
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('f'));
+    assert_snapshot!("state_failed_none_80x24", render(&mut app, 80, 24));
+}
+
 // --- overlays and modes ---
+
+#[test]
+fn set_secret_prompt_shows_dots_never_the_secret() {
+    let mut app = fleet();
+    press(&mut app, KeyCode::Char('S'));
+    assert_snapshot!("set_secret_empty_80x24", render(&mut app, 80, 24));
+    type_text(&mut app, "Sup3r-s3cret");
+    let screen = render(&mut app, 80, 24);
+    assert!(!screen.contains("Sup3r"), "{screen}");
+    assert_snapshot!("set_secret_typed_80x24", screen);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::SecretStored {
+        name: "prod".into(),
+        result: Err("the keyring is locked; unlock it and try again".into()),
+    });
+    let screen = render(&mut app, 80, 24);
+    assert!(!screen.contains("Sup3r"), "{screen}");
+    assert_snapshot!("set_secret_failed_80x24", screen);
+}
 
 #[test]
 fn help_overlay() {
@@ -335,8 +393,20 @@ fn tiny_terminals_say_they_are_too_small() {
 
 #[test]
 fn never_panics_at_any_size_in_any_mode() {
-    let setups: [fn(&mut App); 7] = [
+    let setups: [fn(&mut App); 11] = [
         |_| {},
+        |app| press(app, KeyCode::Char('o')),
+        |app| type_text(app, "fff"),
+        |app| press(app, KeyCode::Char('S')),
+        |app| {
+            press(app, KeyCode::Char('S'));
+            type_text(app, "a-secret-typed-long-enough-to-fill-the-whole-line-and-more");
+            press(app, KeyCode::Enter);
+            app.update(Action::SecretStored {
+                name: "prod".into(),
+                result: Err("the keyring is locked; unlock it and try again".into()),
+            });
+        },
         |app| press(app, KeyCode::Char('?')),
         |app| press(app, KeyCode::Char('a')),
         |app| press(app, KeyCode::Char('e')),

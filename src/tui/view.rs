@@ -5,6 +5,7 @@ mod bigtext;
 mod details;
 mod list;
 mod overlays;
+mod secret_prompt;
 mod status_bar;
 mod text;
 
@@ -50,5 +51,6 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Mode::Help => overlays::help(frame, body, app, theme),
         Mode::Form(form) => overlays::form(frame, body, form, theme),
         Mode::ConfirmDelete(name) => overlays::confirm_delete(frame, body, name, theme),
+        Mode::SetSecret(prompt) => secret_prompt::render(frame, body, prompt, theme),
     }
 }

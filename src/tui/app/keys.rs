@@ -5,10 +5,12 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::{App, Mode, REVEAL_FOR, Reveal};
+use super::{App, Mode, REVEAL_FOR, Reveal, StateFilter};
 use crate::model::TokenState;
-use crate::tui::action::Effect;
+use crate::profiles::ProfileError;
+use crate::tui::action::{CopyAs, Effect};
 use crate::tui::form::{FormOutcome, ProfileForm};
+use crate::tui::secret_prompt::{PromptOutcome, SecretPrompt};
 
 /// Every key, grouped, for the help overlay. The first three groups form
 /// the left column when the help is shown in two.
@@ -25,11 +27,13 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "Filter",
+        "Filter and order",
         &[
             ("/", "filter by name"),
             ("Enter", "keep the filter"),
             ("Esc", "clear the filter"),
+            ("f", "filter by state (cycles)"),
+            ("o", "order: by name / time left"),
         ],
     ),
     (
@@ -38,6 +42,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("a", "add a profile"),
             ("e", "edit the profile"),
             ("d", "delete (asks first)"),
+            ("S", "set a new client secret"),
         ],
     ),
     (
@@ -46,6 +51,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("r", "refresh the token"),
             ("R", "refresh all that need it"),
             ("c  y", "copy (renews if expired)"),
+            ("H", "copy as Authorization header"),
             ("v", "verify against the API"),
             ("s", "show the token for 10 s"),
         ],
@@ -64,7 +70,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "General",
         &[
             ("?", "this help"),
-            ("Esc", "close, clear, then quit"),
+            ("Esc", "close or clear; never quits"),
             ("q  Ctrl-C", "quit"),
         ],
     ),
@@ -90,6 +96,9 @@ pub fn hints(app: &App) -> &'static [Hint] {
             ("/", "filter"),
             ("s", "show"),
             ("v", "verify"),
+            ("H", "copy header"),
+            ("o", "sort"),
+            ("f", "state"),
             ("R", "refresh stale"),
             ("a", "add"),
             ("e", "edit"),
@@ -111,6 +120,11 @@ pub fn hints(app: &App) -> &'static [Hint] {
             ("Esc", "cancel"),
         ],
         Mode::ConfirmDelete(_) => &[("y", "delete"), ("n", "keep")],
+        Mode::SetSecret(_) => &[
+            ("type", "the secret (hidden)"),
+            ("Enter", "store"),
+            ("Esc", "cancel"),
+        ],
     }
 }
 
@@ -163,6 +177,21 @@ impl App {
                 let name = name.clone();
                 self.confirm_delete_key(key, name)
             }
+            Mode::SetSecret(prompt) => match prompt.handle_key(key) {
+                PromptOutcome::Continue => Vec::new(),
+                PromptOutcome::Cancel => {
+                    let text = format!("kept {}'s secret as it was", prompt.name());
+                    self.mode = Mode::Normal;
+                    self.info(text);
+                    Vec::new()
+                }
+                PromptOutcome::Submit => {
+                    let name = prompt.name().to_owned();
+                    let secret = prompt.submit();
+                    self.info(format!("storing the secret of {name}…"));
+                    vec![Effect::SetSecret { name, secret }]
+                }
+            },
         }
     }
 
@@ -175,10 +204,13 @@ impl App {
             KeyCode::PageDown => self.move_selection(page),
             KeyCode::Home => self.select_position(0),
             KeyCode::End => self.select_position(usize::MAX),
-            // Esc closes what is open before it quits: a shown token, a filter.
+            // Esc closes what is open (a shown token, a filter by name,
+            // then one by state) and never quits: pressed once too often,
+            // it must not end the session.
             KeyCode::Esc if self.revealed().is_some() => self.reveal = None,
             KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
-            KeyCode::Esc => return self.quit(),
+            KeyCode::Esc if self.state_filter != StateFilter::All => self.show_every_state(),
+            KeyCode::Esc => self.info("nothing to close; q quits".into()),
             _ => {}
         }
         let Some(c) = typed_char(&key) else {
@@ -194,7 +226,11 @@ impl App {
             'q' => return self.quit(),
             'r' => return self.refresh_selected(),
             'R' => return self.refresh_stale(),
-            'c' | 'y' => return self.copy_selected(),
+            'c' | 'y' => return self.copy_selected(CopyAs::Token),
+            'H' => return self.copy_selected(CopyAs::AuthorizationHeader),
+            'o' => self.cycle_order(),
+            'f' => self.cycle_state_filter(),
+            'S' => self.open_secret_prompt(),
             'v' => return self.verify_selected(),
             's' => self.toggle_reveal(),
             'a' => {
@@ -307,16 +343,18 @@ impl App {
 
     fn move_selection(&mut self, delta: isize) {
         self.list.move_by(delta);
+        self.hidden_selection = None;
         self.hide_reveal_of_others();
     }
 
     fn select_position(&mut self, position: usize) {
         self.list.select_position(position);
+        self.hidden_selection = None;
         self.hide_reveal_of_others();
     }
 
     /// A revealed token hides as soon as another profile is selected.
-    fn hide_reveal_of_others(&mut self) {
+    pub(super) fn hide_reveal_of_others(&mut self) {
         let still_selected = match (&self.reveal, self.selected()) {
             (Some(reveal), Some(row)) => reveal.name == row.profile.name,
             _ => false,
@@ -327,9 +365,8 @@ impl App {
     }
 
     fn set_filter(&mut self, filter: String) {
-        let prefer = self.list.selected_row();
         self.list.set_filter(filter);
-        self.rebuild_list(prefer);
+        self.rebuild_keeping_selection();
         self.hide_reveal_of_others();
     }
 
@@ -372,16 +409,16 @@ impl App {
             }
             1 => {
                 self.info(format!("refreshing {}…", names[0]));
-                self.start_refresh(names)
+                self.start_refresh_all(names)
             }
             n => {
                 self.info(format!("refreshing {n} profiles…"));
-                self.start_refresh(names)
+                self.start_refresh_all(names)
             }
         }
     }
 
-    fn copy_selected(&mut self) -> Vec<Effect> {
+    fn copy_selected(&mut self, what: CopyAs) -> Vec<Effect> {
         let (now, margin) = (self.now, self.settings.refresh_margin);
         let Some(i) = self.list.selected_row() else {
             self.info("no profile selected to copy".into());
@@ -397,7 +434,7 @@ impl App {
         match usable {
             Some(token) => {
                 let token = token.access_token.clone();
-                vec![Effect::Copy { name, token }]
+                vec![Effect::Copy { name, token, what }]
             }
             None => {
                 // Nothing usable to copy: fetch one and copy it when it
@@ -407,7 +444,7 @@ impl App {
                 } else {
                     ("has no token yet", "had no token: fetched one and copied it")
                 };
-                row.copy_when_refreshed = Some(done);
+                row.copy_when_refreshed = Some((done, what));
                 let refreshing = row.is_refreshing();
                 self.info(format!(
                     "{name} {why}: refreshing, will copy when the new token arrives"
@@ -418,6 +455,27 @@ impl App {
                     self.start_refresh(vec![name])
                 }
             }
+        }
+    }
+
+    /// `S`: a prompt for a new client secret, for a profile whose secret
+    /// wktui stores; one read from elsewhere is changed there, and the words
+    /// for that are those of `wktui profile set-secret`.
+    fn open_secret_prompt(&mut self) {
+        let Some(row) = self.selected() else {
+            self.info("no profile selected to set a secret for".into());
+            return;
+        };
+        let profile = &row.profile;
+        if profile.secret_source.is_stored() {
+            let prompt = SecretPrompt::new(profile.name.clone(), self.secret_store.clone());
+            self.mode = Mode::SetSecret(Box::new(prompt));
+        } else {
+            let refusal = ProfileError::SecretNotStored {
+                name: profile.name.clone(),
+                from: profile.secret_source.to_string(),
+            };
+            self.error(refusal.to_string());
         }
     }
 

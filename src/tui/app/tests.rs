@@ -4,6 +4,7 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
+use super::refresh_all::names_within;
 use super::*;
 use crate::model::{AccessToken, Endpoint, Region, Scopes};
 use crate::presence::Active;
@@ -91,7 +92,7 @@ fn copies(effects: &[Effect]) -> Vec<(String, String)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Copy { name, token } => Some((name.clone(), token.expose().to_owned())),
+            Effect::Copy { name, token, what } => Some((name.clone(), what.text(token).expose().to_owned())),
             _ => None,
         })
         .collect()
@@ -193,7 +194,7 @@ fn filter_narrows_live_and_enter_keeps_it() {
     key(&mut app, KeyCode::Enter);
     assert!(matches!(app.mode(), Mode::Normal));
     assert_eq!(app.list().filter(), "pro");
-    // Esc in normal mode clears a kept filter before it would quit.
+    // Esc in normal mode clears a kept filter.
     let effects = key(&mut app, KeyCode::Esc);
     assert!(effects.is_empty());
     assert_eq!(app.list().filter(), "");
@@ -347,6 +348,7 @@ fn copying_an_expired_token_refreshes_first_then_copies_once() {
     // The copy's message says both what was fetched and that it was copied.
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("clipboard".into()),
     });
     assert_eq!(
@@ -358,6 +360,7 @@ fn copying_an_expired_token_refreshes_first_then_copies_once() {
     assert!(copies(&refreshed(&mut app, "prod", Ok(token_left(600)))).is_empty());
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("OSC 52".into()),
     });
     assert_eq!(status(&app), Some("copied prod via OSC 52"));
@@ -382,17 +385,20 @@ fn copy_results_say_how_and_when_it_clears() {
     let mut app = app_with(&["prod"], vec![]);
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("clipboard".into()),
     });
     assert_eq!(status(&app), Some("copied prod, clears in 30 s"));
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("OSC 52".into()),
     });
     // An OSC 52 copy lives in the terminal: nothing can clear it later.
     assert_eq!(status(&app), Some("copied prod via OSC 52"));
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Err("no clipboard".into()),
     });
     assert_eq!(status(&app), Some("could not copy prod: no clipboard"));
@@ -756,10 +762,9 @@ fn help_opens_with_question_mark_and_closes_with_esc_or_q() {
 }
 
 #[test]
-fn q_esc_and_ctrl_c_quit() {
+fn q_and_ctrl_c_quit() {
     for quit in [
         KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE),
-        KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
         KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
     ] {
         let mut app = many(2);
@@ -1327,13 +1332,58 @@ fn ctrl_c_quits_as_an_interrupt_and_q_as_a_quit() {
 }
 
 #[test]
-fn esc_hides_a_shown_token_before_it_quits() {
+fn esc_hides_a_shown_token_and_never_quits() {
     let mut app = app_with(&["a"], vec![("a", token_left(300))]);
     ch(&mut app, 's');
     assert!(app.revealed().is_some());
     assert!(key(&mut app, KeyCode::Esc).is_empty());
     assert!(app.revealed().is_none());
-    assert!(is_quit(&key(&mut app, KeyCode::Esc)));
+    for _ in 0..3 {
+        assert!(key(&mut app, KeyCode::Esc).is_empty());
+        assert!(!app.should_quit(), "Esc on the main screen never quits");
+    }
+    assert_eq!(status(&app), Some("nothing to close; q quits"));
+    assert!(is_quit(&ch(&mut app, 'q')));
+}
+
+#[test]
+fn esc_closes_each_thing_that_is_open_and_leaves_the_main_screen_running() {
+    let mut app = app_with(&["a", "b"], vec![("a", token_left(300))]);
+    // help
+    ch(&mut app, '?');
+    key(&mut app, KeyCode::Esc);
+    assert!(app.mode().is_normal());
+    // form
+    ch(&mut app, 'a');
+    assert!(matches!(app.mode(), Mode::Form(_)));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.mode().is_normal());
+    // filter being typed, then a kept one
+    ch(&mut app, '/');
+    type_text(&mut app, "b");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.mode().is_normal());
+    assert_eq!(app.list().filter(), "");
+    ch(&mut app, '/');
+    type_text(&mut app, "b");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.list().filter(), "");
+    // the delete question
+    ch(&mut app, 'd');
+    assert!(matches!(app.mode(), Mode::ConfirmDelete(_)));
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    assert!(app.mode().is_normal());
+    // and with nothing open, Esc again and again stays
+    for _ in 0..5 {
+        assert!(key(&mut app, KeyCode::Esc).is_empty());
+    }
+    assert!(!app.should_quit());
+    assert_eq!(app.rows().len(), 2, "nothing was deleted");
+    // Ctrl-C quits from anywhere, as an interrupt
+    ch(&mut app, '?');
+    assert!(is_quit(&ctrl(&mut app, 'c')));
+    assert!(app.interrupted());
 }
 
 #[test]
@@ -1351,6 +1401,7 @@ fn copying_without_a_token_says_it_fetched_one_in_the_copy_message() {
     app.settings.clipboard_clear_after = Duration::ZERO;
     app.update(Action::Copied {
         name: "prod".into(),
+        what: CopyAs::Token,
         result: Ok("clipboard".into()),
     });
     assert_eq!(status(&app), Some("prod had no token: fetched one and copied it"));
@@ -1437,4 +1488,435 @@ fn the_file_read_after_a_save_has_the_last_word() {
     reload(&mut app, vec![theirs], vec![]);
     assert_eq!(app.row("a").map(|r| r.profile.client_id.as_str()), Some("v2"));
     assert_eq!(status(&app), Some("config file changed: edited a"));
+}
+
+// --- the summary of R ---
+
+#[test]
+fn shift_r_ends_with_a_summary_of_what_refreshed_and_what_failed_by_name() {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "ok"];
+    let mut app = app_with(&names, vec![("ok", token_left(500))]);
+    let effects = ch(&mut app, 'R');
+    assert_eq!(refresh_names(&effects)[0].len(), 10);
+    // Answers come back in any order; failures are named sorted.
+    for name in ["j", "a", "c", "b", "i", "d"] {
+        refreshed(&mut app, name, Ok(token_left(600)));
+    }
+    for name in ["h", "e", "g"] {
+        refreshed(&mut app, name, Err("invalid_client"));
+    }
+    assert!(
+        status(&app).is_some_and(|s| s.contains("g: refresh failed")),
+        "each answer is said as it comes: {:?}",
+        status(&app)
+    );
+    refreshed(&mut app, "f", Err("timed out"));
+    assert_eq!(status(&app), Some("6 refreshed, 4 failed: e, f, g, h"));
+    assert_eq!(app.status().map(|s| s.kind), Some(StatusKind::Error));
+    // A lone refresh afterwards is not summed up again.
+    ch(&mut app, 'k');
+    ch(&mut app, 'r');
+    refreshed(&mut app, "j", Ok(token_left(600)));
+    assert!(status(&app).is_some_and(|s| s.starts_with("refreshed j in")));
+}
+
+#[test]
+fn shift_r_with_all_refreshed_says_so_and_a_deleted_profile_is_left_out() {
+    let mut app = app_with(&["a", "b", "c"], vec![]);
+    ch(&mut app, 'R');
+    refreshed(&mut app, "a", Ok(token_left(600)));
+    // c is deleted while its token is on the way.
+    app.update(Action::ProfileDeleted {
+        name: "c".into(),
+        result: Ok(()),
+    });
+    refreshed(&mut app, "b", Ok(token_left(600)));
+    assert_eq!(status(&app), Some("2 refreshed"));
+    assert_eq!(app.status().map(|s| s.kind), Some(StatusKind::Success));
+    // Its late answer changes nothing.
+    refreshed(&mut app, "c", Ok(token_left(600)));
+    assert_eq!(status(&app), Some("2 refreshed"));
+}
+
+#[test]
+fn a_long_list_of_failures_is_cut_with_and_n_more() {
+    let names: Vec<String> = (0..40).map(|i| format!("profile-{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut app = app_with(&refs, vec![]);
+    ch(&mut app, 'R');
+    for name in names.iter().rev() {
+        refreshed(&mut app, name, Err("refused"));
+    }
+    let text = status(&app).expect("a summary");
+    assert!(
+        text.starts_with("0 refreshed, 40 failed: profile-00, profile-01, "),
+        "{text}"
+    );
+    assert!(text.ends_with(" more"), "{text}");
+    assert!(text.chars().count() <= 100, "fits a status line: {text}");
+    let shown = text.matches("profile-").count();
+    assert!(text.ends_with(&format!(" and {} more", 40 - shown)), "{text}");
+}
+
+#[test]
+fn names_within_keeps_whole_names_and_counts_the_rest() {
+    let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(names_within(&names(&["a", "b", "c"]), 60), "a, b, c");
+    assert_eq!(
+        names_within(&names(&["aaaa", "bbbb", "cccc"]), 12),
+        "aaaa and 2 more"
+    );
+    assert_eq!(
+        names_within(&names(&["aaaa", "bbbb", "cccc"]), 16),
+        "aaaa, bbbb, cccc"
+    );
+    assert_eq!(names_within(&names(&["a-very-long-name"]), 4), "a-very-long-name");
+    assert_eq!(names_within(&[], 10), "");
+}
+
+// --- copy as a header ---
+
+#[test]
+fn shift_h_copies_an_authorization_header_through_the_same_copy_effect() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(300))]);
+    let effects = ch(&mut app, 'H');
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Copy {
+            what: CopyAs::AuthorizationHeader,
+            ..
+        }]
+    ));
+    assert_eq!(
+        copies(&effects),
+        [("prod".into(), "Authorization: Bearer wk.token-300".into())]
+    );
+    app.update(Action::Copied {
+        name: "prod".into(),
+        what: CopyAs::AuthorizationHeader,
+        result: Ok("clipboard".into()),
+    });
+    assert_eq!(
+        status(&app),
+        Some("copied prod as an Authorization header, clears in 30 s")
+    );
+    // c still copies the bare token.
+    assert_eq!(
+        copies(&ch(&mut app, 'c')),
+        [("prod".into(), "wk.token-300".into())]
+    );
+}
+
+#[test]
+fn shift_h_on_an_expired_token_renews_it_then_copies_the_header() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(-10))]);
+    let effects = ch(&mut app, 'H');
+    assert_eq!(refresh_names(&effects), [vec!["prod".to_owned()]]);
+    assert!(copies(&effects).is_empty());
+    let effects = refreshed(&mut app, "prod", Ok(token_left(600)));
+    assert_eq!(
+        copies(&effects),
+        [("prod".into(), "Authorization: Bearer wk.token-600".into())]
+    );
+    app.update(Action::Copied {
+        name: "prod".into(),
+        what: CopyAs::AuthorizationHeader,
+        result: Ok("OSC 52".into()),
+    });
+    assert_eq!(
+        status(&app),
+        Some("prod had expired: renewed it and copied the new token as an Authorization header via OSC 52")
+    );
+}
+
+// --- order ---
+
+#[test]
+fn o_sorts_by_time_left_and_back_keeping_the_same_profile_selected() {
+    let mut app = app_with(
+        &["a-late", "b-none", "c-soon", "d-gone"],
+        vec![
+            ("a-late", token_left(500)),
+            ("c-soon", token_left(30)),
+            ("d-gone", token_left(-20)),
+        ],
+    );
+    let order = |app: &App| -> Vec<String> {
+        app.list()
+            .visible()
+            .iter()
+            .map(|&i| app.rows()[i].name().to_owned())
+            .collect()
+    };
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    assert_eq!(selected(&app), Some("c-soon"));
+    assert_eq!(app.order(), Order::Name);
+    ch(&mut app, 'o');
+    assert_eq!(app.order(), Order::TimeLeft);
+    assert_eq!(status(&app), Some("sorted by time left"));
+    assert_eq!(order(&app), ["b-none", "d-gone", "c-soon", "a-late"]);
+    assert_eq!(
+        selected(&app),
+        Some("c-soon"),
+        "the selection follows the profile"
+    );
+    // A refresh moves c-soon to the end; it stays selected.
+    ch(&mut app, 'r');
+    refreshed(&mut app, "c-soon", Ok(token_left(600)));
+    assert_eq!(order(&app), ["b-none", "d-gone", "a-late", "c-soon"]);
+    assert_eq!(selected(&app), Some("c-soon"));
+    // So does a token that another process put in the cache.
+    app.update(Action::TokenFromCache {
+        name: "b-none".into(),
+        token: token_left(550),
+    });
+    assert_eq!(order(&app), ["d-gone", "a-late", "b-none", "c-soon"]);
+    // Moving goes by what is shown.
+    ch(&mut app, 'g');
+    assert_eq!(selected(&app), Some("d-gone"));
+    // The name filter works within the order.
+    ch(&mut app, '/');
+    type_text(&mut app, "-");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(order(&app), ["d-gone", "a-late", "b-none", "c-soon"]);
+    ch(&mut app, 'o');
+    assert_eq!(app.order(), Order::Name);
+    assert_eq!(order(&app), ["a-late", "b-none", "c-soon", "d-gone"]);
+    assert_eq!(selected(&app), Some("d-gone"));
+}
+
+// --- filter by state ---
+
+fn shown(app: &App) -> Vec<String> {
+    app.list()
+        .visible()
+        .iter()
+        .map(|&i| app.rows()[i].name().to_owned())
+        .collect()
+}
+
+#[test]
+fn f_cycles_the_state_filter_and_the_selection_stays_sensible() {
+    let mut app = app_with(
+        &[
+            "a-valid",
+            "b-expiring",
+            "c-expired",
+            "d-none",
+            "e-failed",
+            "f-expiring",
+        ],
+        vec![
+            ("a-valid", token_left(500)),
+            ("b-expiring", token_left(30)),
+            ("c-expired", token_left(-20)),
+            ("e-failed", token_left(400)),
+            ("f-expiring", token_left(40)),
+        ],
+    );
+    ch(&mut app, 'G');
+    ch(&mut app, 'k');
+    ch(&mut app, 'r');
+    refreshed(&mut app, "e-failed", Err("invalid_client"));
+    assert_eq!(selected(&app), Some("e-failed"));
+
+    ch(&mut app, 'f');
+    assert_eq!(app.state_filter(), StateFilter::Expiring);
+    assert_eq!(shown(&app), ["b-expiring", "f-expiring"]);
+    assert_eq!(
+        status(&app),
+        Some("showing the profiles whose token is expiring (2)")
+    );
+    // e-failed is left out: the selection clamps to a row that is shown.
+    assert_eq!(selected(&app), Some("f-expiring"));
+    ch(&mut app, 'f');
+    assert_eq!(shown(&app), ["c-expired"]);
+    assert_eq!(selected(&app), Some("c-expired"));
+    ch(&mut app, 'f');
+    assert_eq!(app.state_filter(), StateFilter::Failed);
+    assert_eq!(shown(&app), ["e-failed"]);
+    ch(&mut app, 'f');
+    assert_eq!(shown(&app), ["d-none"]);
+    ch(&mut app, 'f');
+    assert_eq!(app.state_filter(), StateFilter::All);
+    assert_eq!(shown(&app).len(), 6);
+    assert_eq!(
+        selected(&app),
+        Some("e-failed"),
+        "the profile selected before the filters, never moved from by hand"
+    );
+    // Esc clears a filter by state too, after one by name, keeping the selection.
+    ch(&mut app, 'f');
+    ch(&mut app, 'f');
+    ch(&mut app, '/');
+    type_text(&mut app, "c-");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(shown(&app), ["c-expired"]);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.state_filter(), StateFilter::Expired);
+    assert_eq!(shown(&app), ["c-expired"]);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.state_filter(), StateFilter::All);
+    assert_eq!(selected(&app), Some("e-failed"));
+    assert_eq!(status(&app), Some("showing every profile"));
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.should_quit());
+}
+
+#[test]
+fn a_profile_left_out_by_a_filter_is_selected_again_when_the_filter_goes() {
+    let mut app = app_with(
+        &["a", "b", "c"],
+        vec![
+            ("a", token_left(500)),
+            ("b", token_left(500)),
+            ("c", token_left(30)),
+        ],
+    );
+    ch(&mut app, 'j');
+    assert_eq!(selected(&app), Some("b"));
+    ch(&mut app, 'f'); // expiring: only c
+    assert_eq!(selected(&app), Some("c"));
+    ch(&mut app, 'f'); // expired: nothing
+    assert_eq!(selected(&app), None);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(selected(&app), Some("b"), "b again, not the first row");
+    // Chosen by hand meanwhile: that choice stays.
+    ch(&mut app, 'f');
+    ch(&mut app, 'g');
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(selected(&app), Some("c"));
+}
+
+#[test]
+fn the_state_filter_follows_refreshes_and_time() {
+    let mut app = app_with(&["a", "b"], vec![("a", token_left(100)), ("b", token_left(-5))]);
+    ch(&mut app, 'f');
+    ch(&mut app, 'f'); // expired
+    assert_eq!(shown(&app), ["b"]);
+    // b is refreshed: it leaves the list; nothing is selected.
+    ch(&mut app, 'r');
+    refreshed(&mut app, "b", Ok(token_left(600)));
+    assert!(shown(&app).is_empty());
+    assert_eq!(selected(&app), None);
+    assert!(
+        ch(&mut app, 'r').is_empty(),
+        "nothing to refresh when nothing is shown"
+    );
+    // Time passes: a expires and appears, selected.
+    app.update(Action::Tick(at(101)));
+    assert_eq!(shown(&app), ["a"]);
+    assert_eq!(selected(&app), Some("a"));
+    // The name filter narrows within the state.
+    ch(&mut app, '/');
+    type_text(&mut app, "zz");
+    assert!(shown(&app).is_empty());
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(shown(&app), ["a"]);
+}
+
+// --- a new secret from the interface ---
+
+const TYPED_SECRET: &str = "Typed-S3cret-value";
+
+fn set_secrets(effects: &[Effect]) -> Vec<(String, String)> {
+    use secrecy::ExposeSecret;
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SetSecret { name, secret } => Some((name.clone(), secret.expose_secret().to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn shift_s_takes_a_secret_masked_and_hands_it_to_the_store_once() {
+    let mut app = app_with(&["dev", "prod"], vec![]);
+    ch(&mut app, 'j');
+    ch(&mut app, 'S');
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.name() == "prod"));
+    // Keys are typed into the prompt, not taken as commands.
+    type_text(&mut app, TYPED_SECRET);
+    assert!(!app.should_quit());
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.typed() == TYPED_SECRET.chars().count()));
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(set_secrets(&effects), [("prod".into(), TYPED_SECRET.into())]);
+    assert_eq!(status(&app), Some("storing the secret of prod…"));
+    // The secret is nowhere in what could be printed or logged.
+    for text in [
+        format!("{app:?}"),
+        format!("{effects:?}"),
+        format!("{:?}", app.status()),
+    ] {
+        assert!(!text.contains(TYPED_SECRET), "{text}");
+        assert!(!text.contains("S3cret"), "{text}");
+    }
+    // Enter again while it is stored sends nothing more.
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    app.update(Action::SecretStored {
+        name: "prod".into(),
+        result: Ok(()),
+    });
+    assert!(app.mode().is_normal());
+    assert_eq!(
+        status(&app),
+        Some("stored a new client secret for prod in the keyring; r fetches a token with it")
+    );
+}
+
+#[test]
+fn a_refused_secret_keeps_the_prompt_open_with_the_reason_and_esc_cancels() {
+    let mut app = app_with(&["prod"], vec![]);
+    ch(&mut app, 'S');
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "an empty secret is not sent"
+    );
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.error().is_some_and(|e| e.contains("empty"))));
+    type_text(&mut app, TYPED_SECRET);
+    key(&mut app, KeyCode::Enter);
+    app.update(Action::SecretStored {
+        name: "prod".into(),
+        result: Err("the keyring is locked".into()),
+    });
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.error() == Some("the keyring is locked")));
+    assert_eq!(
+        status(&app),
+        Some("could not store the secret of prod: the keyring is locked")
+    );
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    assert!(app.mode().is_normal());
+    assert!(!app.should_quit());
+    assert_eq!(status(&app), Some("kept prod's secret as it was"));
+}
+
+#[test]
+fn a_profile_whose_secret_comes_from_elsewhere_is_refused_in_the_cli_words() {
+    let mut env = profile("ci");
+    env.secret_source = SecretSource::Env("WORKIVA_SECRET".into());
+    let mut app = App::new(vec![env], Settings::default(), vec![], at(0));
+    assert!(ch(&mut app, 'S').is_empty());
+    assert!(app.mode().is_normal());
+    assert_eq!(
+        status(&app),
+        Some(
+            "profile ci reads its secret from env $WORKIVA_SECRET, not the keyring; change that source instead"
+        )
+    );
+    assert_eq!(app.status().map(|s| s.kind), Some(StatusKind::Error));
+}
+
+#[test]
+fn the_secret_prompt_closes_when_its_profile_is_removed_elsewhere() {
+    let mut app = app_with(&["a", "b"], vec![]);
+    ch(&mut app, 'S');
+    type_text(&mut app, "half");
+    reload(&mut app, vec![profile("b")], vec![]);
+    assert!(app.mode().is_normal());
+    assert_eq!(
+        status(&app),
+        Some("a was removed from the config file by another program; no secret was stored")
+    );
 }

@@ -13,7 +13,7 @@ use super::details::token_indicator;
 use super::text::{pad, pad_left};
 use crate::model::{TokenState, format_duration};
 use crate::presence::Kind;
-use crate::tui::app::{App, LabelWidths, Mode, ProfileRow};
+use crate::tui::app::{App, LabelWidths, Mode, ProfileRow, StateFilter};
 use crate::tui::layout::Panes;
 use crate::tui::list::window_start;
 use crate::tui::theme::{self, Theme};
@@ -90,7 +90,7 @@ impl Columns {
 pub fn render(frame: &mut Frame, panes: &Panes, app: &App, theme: Theme) {
     let list = app.list();
     let shown = list.visible().len();
-    let count = if list.filter().is_empty() {
+    let count = if list.filter().is_empty() && app.state_filter() == StateFilter::All {
         format!(" {shown} ")
     } else {
         format!(" {shown} of {} ", app.rows().len())
@@ -98,7 +98,7 @@ pub fn render(frame: &mut Frame, panes: &Panes, app: &App, theme: Theme) {
     let mut block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(theme.border())
-        .title(Line::styled(" Profiles ", theme.title()))
+        .title(title(app, theme))
         .title(Line::styled(count, theme.dim()).right_aligned());
     let typing = matches!(app.mode(), Mode::Filter);
     if typing || !list.filter().is_empty() {
@@ -116,10 +116,11 @@ pub fn render(frame: &mut Frame, panes: &Panes, app: &App, theme: Theme) {
 
     let height = usize::from(panes.list_rows.height);
     if shown == 0 {
-        let note = if list.filter().is_empty() {
-            String::new()
-        } else {
-            format!("  no profile matches “{}”", list.filter())
+        let note = match (list.filter(), app.state_filter()) {
+            ("", StateFilter::All) => String::new(),
+            (text, StateFilter::All) => format!("  no profile matches “{text}”"),
+            ("", state) => format!("  {}; f shows all", state.when_none()),
+            (text, state) => format!("  {} matching “{text}”; f shows all", state.when_none()),
         };
         frame.render_widget(Paragraph::new(Line::styled(note, theme.dim())), panes.list_rows);
         return;
@@ -136,6 +137,21 @@ pub fn render(frame: &mut Frame, panes: &Panes, app: &App, theme: Theme) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), panes.list_rows);
+}
+
+/// ` Profiles · by name `, ` Expired · by time left `: what the list
+/// holds and in which order.
+fn title(app: &App, theme: Theme) -> Line<'static> {
+    let state = app.state_filter();
+    let what = if state == StateFilter::All {
+        theme.title()
+    } else {
+        theme.focus()
+    };
+    Line::from(vec![
+        Span::styled(format!(" {} ", state.title()), what),
+        Span::styled(format!("· {} ", app.order().label()), theme.dim()),
+    ])
 }
 
 fn header(columns: Columns) -> String {

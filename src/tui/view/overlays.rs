@@ -15,7 +15,7 @@ use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH};
 use crate::tui::theme::Theme;
 
 /// A `width`×`height` rectangle centred in `area`, shrunk to fit it.
-fn centered(area: Rect, width: usize, height: usize) -> Rect {
+pub(super) fn centered(area: Rect, width: usize, height: usize) -> Rect {
     let width = u16::try_from(width).unwrap_or(u16::MAX).min(area.width);
     let height = u16::try_from(height).unwrap_or(u16::MAX).min(area.height);
     Rect {
@@ -26,7 +26,7 @@ fn centered(area: Rect, width: usize, height: usize) -> Rect {
     }
 }
 
-fn overlay_block(title: &str, theme: Theme) -> Block<'static> {
+pub(super) fn overlay_block(title: &str, theme: Theme) -> Block<'static> {
     Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(theme.focus())
@@ -519,7 +519,7 @@ pub fn token(frame: &mut Frame, area: Rect, row: &ProfileRow, theme: Theme) {
 
 /// Clears `rect`, draws the overlay's frame, and returns the area inside it
 /// with a column of padding on the left.
-fn open_overlay(frame: &mut Frame, rect: Rect, block: Block) -> Rect {
+pub(super) fn open_overlay(frame: &mut Frame, rect: Rect, block: Block) -> Rect {
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
