@@ -29,6 +29,7 @@ pub use args::Cli;
 use args::Command;
 
 use crate::cache::TokenCache;
+use crate::config::default_profile::DefaultProfile;
 use crate::config::{self, Config, ConfigError};
 use crate::engine::{Engine, EngineError};
 use crate::secrets::{KeyringStore, SecretError};
@@ -190,6 +191,12 @@ impl Context {
         Ok(())
     }
 
+    /// The profile `name`, or with none the default one (`WKTUI_PROFILE`,
+    /// else `default_profile`).
+    pub(crate) fn chosen(&self, name: Option<&str>) -> Result<&crate::model::Profile, CliError> {
+        Ok(self.config.chosen(name, DefaultProfile::env_value())?)
+    }
+
     /// Prints a confirmation or progress line, unless `--quiet`.
     pub(crate) fn say(&self, text: &str) -> Result<(), CliError> {
         if self.quiet { Ok(()) } else { print(text) }
@@ -287,12 +294,14 @@ fn without_hidden_suggestions(mut error: clap::Error) -> clap::Error {
 fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
         let ctx = Context::load(cli.config.as_deref(), false, config::Want::All)?;
+        let default_profile = DefaultProfile::find(&ctx.config.settings, DefaultProfile::env_value());
         return interactive(TuiContext {
             config_path: ctx.config_path,
             config: ctx.config,
             engine: ctx.engine,
             refresh_at_start: false,
             base_url_for_new: None,
+            default_profile,
         });
     };
     if let Command::Demo = command {
@@ -303,6 +312,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             engine: Arc::clone(&demo.engine),
             refresh_at_start: true,
             base_url_for_new: Some(demo.server.base_url()),
+            default_profile: None,
         });
     }
     if let Command::ClipboardServe { clear_after } = &command {
@@ -322,9 +332,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
         _ => {}
     }
     let creates_config = matches!(&command, Command::Profile(args::ProfileCommand::Add(_)));
-    // `wktui token NAME`, the command scripts call, reads one profile.
+    // `wktui token NAME`, the command scripts call, reads one profile; with
+    // no name, the default one (`WKTUI_PROFILE` is known before the file).
+    let env_default = DefaultProfile::from_env(DefaultProfile::env_value());
     let want = match &command {
-        Command::Token(args) => config::Want::Profile(&args.name),
+        Command::Token(args) => match args.name.as_deref().or(env_default.as_deref()) {
+            Some(name) => config::Want::Profile(name),
+            None => config::Want::Default,
+        },
         _ => config::Want::All,
     };
     let mut ctx = Context::load(cli.config.as_deref(), creates_config, want)?;
@@ -335,7 +350,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::List(args) => list::run(&ctx, &args),
         Command::Refresh(args) => refresh::run(&ctx, &args),
         Command::Copy(args) => copy::copy(&ctx, &args),
-        Command::Verify { name } => copy::verify(&ctx, &name),
+        Command::Verify { name } => copy::verify(&ctx, name.as_deref()),
         Command::Exec(args) => exec::run(&ctx, &args),
         Command::Env(args) => env::run(&ctx, &args),
         Command::Serve(args) => serve::run(&ctx, &args),

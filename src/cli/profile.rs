@@ -17,7 +17,7 @@ pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
     match cmd {
         ProfileCommand::Add(args) => add(ctx, &args),
         ProfileCommand::List(args) => list_or_names(ctx, &args),
-        ProfileCommand::Show { name, format } => show(ctx, &name, format),
+        ProfileCommand::Show { name, format } => show(ctx, name.as_deref(), format),
         ProfileCommand::Edit(args) => edit(ctx, &args),
         ProfileCommand::Rename { old, new } => rename(ctx, &old, &new),
         ProfileCommand::Remove { name } => remove(ctx, &name),
@@ -239,8 +239,8 @@ fn list_or_names(ctx: &Context, args: &ProfileListArgs) -> Result<(), CliError> 
 }
 
 /// Everything about a profile except its secret, and where that secret lives.
-fn show(ctx: &Context, name: &str, format: ShowFormat) -> Result<(), CliError> {
-    let profile = ctx.config.profile(name)?;
+fn show(ctx: &Context, name: Option<&str>, format: ShowFormat) -> Result<(), CliError> {
+    let profile = ctx.chosen(name)?;
     let from_env = ctx.env_profile && config::env_profile::is_env_profile(profile);
     let defined_in = if from_env {
         "environment (WORKIVA_* variables)".to_owned()

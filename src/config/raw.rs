@@ -32,6 +32,7 @@ pub(super) struct RawSettings {
     pub auto_refresh: Option<bool>,
     pub ca_file: Option<Spanned<String>>,
     pub clipboard: Option<Spanned<String>>,
+    pub default_profile: Option<Spanned<String>>,
 }
 
 /// One `[[profile]]` as written.
@@ -220,6 +221,12 @@ pub(super) fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
     check_clean(raw.ca_file.as_ref(), "ca_file")?;
     check_clean(raw.clipboard.as_ref(), "clipboard")?;
     s.ca_file = raw.ca_file.map(|p| PathBuf::from(p.into_inner()));
+    if let Some(v) = &raw.default_profile {
+        let name = v.get_ref().trim();
+        check_name(name)
+            .map_err(|m| RawError::at(v, "default_profile", format!("{m}; name one of the profiles")))?;
+        s.default_profile = Some(name.to_owned());
+    }
     Ok(s)
 }
 

@@ -370,3 +370,64 @@ fn concurrent_edits_do_not_lose_each_other() {
     }
     assert_eq!(load(&path).expect("valid").profiles.len(), 8);
 }
+
+const TWO: &str = "[settings]\ndefault_profile = \"dev\"\n\n[[profile]]\nname = \"prod\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"dev\"\nclient_id = \"y\"\n";
+
+#[test]
+fn no_name_means_the_default_and_the_environment_wins() {
+    let config = parse(TWO, Path::new("c")).expect("valid");
+    assert_eq!(config.chosen(None, None).expect("default").name, "dev");
+    assert_eq!(
+        config.chosen(None, Some("prod".into())).expect("env").name,
+        "prod"
+    );
+    // A name given wins over both.
+    assert_eq!(
+        config
+            .chosen(Some("prod"), Some("dev".into()))
+            .expect("named")
+            .name,
+        "prod"
+    );
+}
+
+#[test]
+fn an_unknown_default_says_where_it_was_named() {
+    let config = parse(TWO, Path::new("c")).expect("valid");
+    let msg = config
+        .chosen(None, Some("stage".into()))
+        .expect_err("unknown")
+        .to_string();
+    assert!(
+        msg.contains("the default profile \"stage\" (from $WKTUI_PROFILE) is not configured"),
+        "{msg}"
+    );
+    assert!(msg.contains("configured profiles: dev, prod"), "{msg}");
+    assert!(msg.contains("unset WKTUI_PROFILE"), "{msg}");
+    let text = TWO.replace("default_profile = \"dev\"", "default_profile = \"stage\"");
+    let config = parse(&text, Path::new("c")).expect("an unknown default still loads");
+    let msg = config.chosen(None, None).expect_err("unknown").to_string();
+    assert!(msg.contains("(from default_profile in the config file)"), "{msg}");
+    assert!(msg.contains("wktui config edit"), "{msg}");
+}
+
+#[test]
+fn no_name_and_no_default_says_how_to_set_one() {
+    let text = TWO.replace("default_profile = \"dev\"\n", "");
+    let config = parse(&text, Path::new("c")).expect("valid");
+    let msg = config.chosen(None, None).expect_err("none").to_string();
+    assert!(msg.contains("name one of dev, prod"), "{msg}");
+    assert!(
+        msg.contains("WKTUI_PROFILE or default_profile under [settings]"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_default_profile_that_cannot_be_a_name_is_refused_with_its_line() {
+    let msg = err_text("[settings]\ndefault_profile = \"my prod\"\n");
+    assert!(
+        msg.starts_with("/cfg/config.toml:2:19: default_profile: "),
+        "{msg}"
+    );
+}

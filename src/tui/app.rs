@@ -19,6 +19,7 @@ use super::form::{FormField, ProfileForm, Submission};
 use super::layout;
 use super::list::ProfileList;
 use crate::config::Config;
+use crate::config::default_profile::DefaultProfile;
 use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 use crate::presence::Active;
 
@@ -285,6 +286,23 @@ impl App {
         app.list.set_height(layout::list_height(80, 24));
         app.rows_changed(None);
         app
+    }
+
+    /// Selects the default profile at start and says so, or says that it
+    /// names no profile (the selection stays on the first row).
+    pub fn select_default(&mut self, default: Option<&DefaultProfile>) {
+        let Some(default) = default else { return };
+        let name = crate::model::text::clean(&default.name, 64);
+        match self.row_index(&default.name) {
+            Some(i) => {
+                self.rebuild_list(Some(i));
+                self.info(format!("{name} is the default profile (from {})", default.source));
+            }
+            None => self.error(format!(
+                "the default profile \"{name}\" (from {}) is not configured",
+                default.source
+            )),
+        }
     }
 
     // --- reading the state (for the view and the runtime) ---

@@ -1438,3 +1438,36 @@ fn the_file_read_after_a_save_has_the_last_word() {
     assert_eq!(app.row("a").map(|r| r.profile.client_id.as_str()), Some("v2"));
     assert_eq!(status(&app), Some("config file changed: edited a"));
 }
+
+#[test]
+fn the_default_profile_is_selected_at_start_and_said() {
+    use crate::config::default_profile::DefaultSource;
+    let mut app = app_with(&["alpha", "beta", "gamma"], Vec::new());
+    app.select_default(Some(&DefaultProfile {
+        name: "gamma".into(),
+        source: DefaultSource::Env,
+    }));
+    assert_eq!(app.selected().expect("a row").profile.name, "gamma");
+    let status = app.status().expect("said");
+    assert_eq!(status.text, "gamma is the default profile (from $WKTUI_PROFILE)");
+
+    let mut app = app_with(&["alpha", "beta"], Vec::new());
+    app.select_default(Some(&DefaultProfile {
+        name: "stage".into(),
+        source: DefaultSource::Config,
+    }));
+    assert_eq!(app.selected().expect("a row").profile.name, "alpha");
+    let status = app.status().expect("said");
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(
+        status
+            .text
+            .contains("\"stage\" (from default_profile in the config file) is not configured"),
+        "{}",
+        status.text
+    );
+
+    let mut app = app_with(&["alpha", "beta"], Vec::new());
+    app.select_default(None);
+    assert!(app.status().is_none());
+}
