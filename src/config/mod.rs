@@ -5,6 +5,7 @@ pub mod default_profile;
 mod edit;
 pub mod env_profile;
 mod index;
+pub mod nearest;
 mod raw;
 
 use std::fmt;
@@ -163,7 +164,8 @@ fn no_such_profile(name: &str, known: &[String]) -> String {
         )
     } else {
         format!(
-            "no profile named \"{name}\"; configured profiles: {}",
+            "no profile named \"{name}\"; {}configured profiles: {}",
+            nearest::did_you_mean(name, known),
             known.join(", ")
         )
     }
@@ -195,7 +197,11 @@ fn no_such_default(name: &str, from: DefaultSource, known: &[String]) -> String 
     let configured = if known.is_empty() {
         "no profiles are configured".to_owned()
     } else {
-        format!("configured profiles: {}", known.join(", "))
+        format!(
+            "{}configured profiles: {}",
+            nearest::did_you_mean(&name, known),
+            known.join(", ")
+        )
     };
     format!(
         "the default profile \"{name}\" (from {from}) is not configured; {configured}; {fix}, or name a profile"

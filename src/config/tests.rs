@@ -431,3 +431,29 @@ fn a_default_profile_that_cannot_be_a_name_is_refused_with_its_line() {
         "{msg}"
     );
 }
+
+#[test]
+fn an_unknown_name_suggests_the_nearest_configured_ones_sorted() {
+    let text = "[[profile]]\nname = \"prod-us\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"dev\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"prod-eu\"\nclient_id = \"x\"\n";
+    let config = parse(text, Path::new("c")).expect("valid");
+    let msg = config.profile("prod-us2").expect_err("none").to_string();
+    assert_eq!(
+        msg,
+        "no profile named \"prod-us2\"; did you mean prod-us? configured profiles: dev, prod-eu, prod-us"
+    );
+    let msg = config.profile("prod-u").expect_err("none").to_string();
+    assert!(msg.contains("did you mean prod-eu or prod-us?"), "{msg}");
+    let msg = config.profile("zzz").expect_err("none").to_string();
+    assert_eq!(
+        msg,
+        "no profile named \"zzz\"; configured profiles: dev, prod-eu, prod-us"
+    );
+    let msg = config
+        .chosen(None, Some("Dev".into()))
+        .expect_err("case matters")
+        .to_string();
+    assert!(
+        msg.contains("(from $WKTUI_PROFILE) is not configured; did you mean dev? configured"),
+        "{msg}"
+    );
+}

@@ -1,7 +1,8 @@
-//! The default profile, through the real binary: `WKTUI_PROFILE` and
-//! `default_profile` under `[settings]`, the environment winning, for
-//! `wktui token` with no name (its fast path included), doctor and the
-//! interface's selection at start.
+//! Which profile a command uses, through the real binary: the default one
+//! (`WKTUI_PROFILE` and `default_profile` under `[settings]`, the
+//! environment winning) for `wktui token` with no name (its fast path
+//! included), doctor and the interface's selection at start; and a
+//! mistyped name answered with the nearest configured ones.
 
 mod common;
 
@@ -168,4 +169,28 @@ fn the_interface_starts_on_the_default_profile_and_says_so() {
         "{screen}"
     );
     tmux.keys(&["q"]);
+}
+
+#[test]
+fn a_mistyped_name_gets_the_nearest_configured_ones() {
+    let srv = server();
+    let sb = Sandbox::new();
+    for name in ["prod-us", "prod-eu", "dev"] {
+        sb.add_profile(name, &srv.token_url(), &[]);
+    }
+    // The fast path (`token NAME`) and clap's path say the same.
+    for args in [
+        &["token", "prod-uss"][..],
+        &["token", "prod-uss", "--format", "json"],
+    ] {
+        sb.run(args).fails_with(2).says(&[
+            "no profile named \"prod-uss\"; did you mean prod-us? configured profiles: dev, prod-eu, prod-us",
+        ]);
+    }
+    sb.run(&["copy", "prod-u"])
+        .fails_with(2)
+        .says(&["did you mean prod-eu or prod-us?"]);
+    let far = sb.run(&["verify", "staging"]).fails_with(2);
+    assert!(!far.stderr.contains("did you mean"), "{}", far.stderr);
+    assert_eq!(srv.token_requests(), 0);
 }
