@@ -14,7 +14,7 @@ use secrecy::SecretString;
 
 use crate::cache::TokenCache;
 use crate::config::{ConfigError, Editor};
-use crate::model::Profile;
+use crate::model::{Profile, SecretSource};
 use crate::secrets::{SecretError, SecretStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +113,24 @@ pub fn replace(
         let _ = cache.remove(&profile.name);
     }
     Ok(())
+}
+
+/// What removing `profile` destroys, said the same by `profile remove` and
+/// the interface's `d`: a stored secret is gone for good, because Workiva
+/// shows a client secret once, when the grant is made.
+pub fn removal_warning(profile: &Profile) -> String {
+    const ONCE: &str = "and cannot be recovered: Workiva shows a client secret only once (a new one means a new secret from Workiva).";
+    match &profile.secret_source {
+        SecretSource::Keyring => format!("Its client secret is deleted from the keyring {ONCE}"),
+        SecretSource::Memory => format!("Its client secret is deleted {ONCE}"),
+        SecretSource::Env(var) => {
+            format!("Its client secret stays in ${var}; the config entry and cached token go.")
+        }
+        SecretSource::Command(_) => {
+            "Its client secret stays where its secret_command reads it; the config entry and cached token go."
+                .to_owned()
+        }
+    }
 }
 
 /// Removes the config entry first, then the secret and the cached token: a

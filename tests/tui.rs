@@ -450,7 +450,7 @@ fn the_open_interface_follows_the_config_file() {
 
     // Removed from the CLI: the row goes; the form cannot be fooled into a
     // name it no longer shows, and a name added elsewhere is refused on the form.
-    sb.run(&["profile", "remove", "longtok"]).ok();
+    sb.run(&["profile", "remove", "longtok", "--yes"]).ok();
     let screen = ui.wait_until_gone("longtok");
     assert!(countdown(&screen, "prod").is_some(), "{screen}");
     sb.add_profile("other", &srv.token_url(), &[]);

@@ -144,11 +144,15 @@ pub enum ProfileCommand {
         /// Its new name: letters, digits, '-', '_', '.'
         new: String,
     },
-    /// Remove a profile, its keyring entry and its cached token
+    /// Remove a profile, its keyring entry and its cached token; asks first
+    /// on a terminal (a keyring secret cannot be recovered), else needs --yes
     Remove {
         /// Profile name
         #[arg(add = ArgValueCompleter::new(profile_names))]
         name: String,
+        /// Remove without asking (needed without a terminal)
+        #[arg(long, short)]
+        yes: bool,
     },
     /// Replace the client secret stored in the keyring for a profile
     SetSecret {

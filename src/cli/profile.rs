@@ -20,7 +20,7 @@ pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
         ProfileCommand::Show { name, format } => show(ctx, name.as_deref(), format),
         ProfileCommand::Edit(args) => edit(ctx, &args),
         ProfileCommand::Rename { old, new } => rename(ctx, &old, &new),
-        ProfileCommand::Remove { name } => remove(ctx, &name),
+        ProfileCommand::Remove { name, yes } => remove(ctx, &name, yes),
         ProfileCommand::SetSecret { name } => set_secret(ctx, &name),
     }
 }
@@ -186,9 +186,12 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
     ))
 }
 
-fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
+fn remove(ctx: &Context, name: &str, yes: bool) -> Result<(), CliError> {
     ctx.changeable(name)?;
     let profile = ctx.config.profile(name)?;
+    if !yes {
+        confirm_removal(profile)?;
+    }
     let removed = profiles::remove(
         &ctx.config_path,
         profile,
@@ -206,6 +209,34 @@ fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
     ctx.say(&format!(
         "Removed profile {name}{secret_note} and its cached token.\n"
     ))
+}
+
+/// Asks y/N on a terminal, saying what cannot be undone; without one, a
+/// script must say `--yes`, so that nothing is destroyed by accident.
+fn confirm_removal(profile: &Profile) -> Result<(), CliError> {
+    let warning = profiles::removal_warning(profile);
+    let name = &profile.name;
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(CliError {
+            hint: Some(format!("wktui profile remove {name} --yes")),
+            ..CliError::usage(format!(
+                "not removing profile {name} without a terminal to ask on: pass --yes to remove it. {warning}"
+            ))
+        });
+    }
+    super::eprint_safe!("{warning}");
+    eprint!("Remove profile {}? [y/N] ", super::terminal_safe(name));
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::runtime(format!("cannot read the answer from the terminal: {e}")))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        return Ok(());
+    }
+    Err(CliError::runtime(format!(
+        "kept profile {name}; nothing was removed"
+    )))
 }
 
 fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
