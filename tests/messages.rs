@@ -1,0 +1,48 @@
+//! Messages that said something other than what happened (issue 18, the
+//! second hour): each checked through the real binary.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{CLIENT_ID, SECRET_VAR, Sandbox, server};
+
+/// `n` profiles of the test server, one request at a time, 1 s per fetch.
+fn slow_fleet(sb: &Sandbox, url: &str, n: usize) {
+    let mut text = String::from("[settings]\nfetch_timeout = 1\nconcurrency = 1\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "\n[[profile]]\nname = \"p{i}\"\ntoken_url = \"{url}\"\nclient_id = \"{CLIENT_ID}\"\nsecret_env = \"{SECRET_VAR}\"\n"
+        ));
+    }
+    sb.write_config(&text);
+}
+
+#[test]
+fn refresh_of_a_server_that_never_answers_says_so_not_that_it_asked_for_fewer_requests() {
+    let srv = server();
+    srv.set_latency(Duration::from_secs(30));
+    let sb = Sandbox::new();
+    slow_fleet(&sb, &srv.token_url(), 3);
+    let run = sb.run(&["refresh", "--all"]).fails_with(1);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("wktui: error: p"))
+        .collect();
+    assert_eq!(errors.len(), 3, "{}", run.stderr);
+    for error in &errors {
+        assert!(
+            error.contains("no answer") || error.contains("while earlier requests went unanswered"),
+            "{error}"
+        );
+    }
+    assert!(
+        errors[0].contains("no answer"),
+        "the first was sent: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("fewer requests"), "{}", run.stderr);
+    assert!(!run.stderr.contains("limits requests"), "{}", run.stderr);
+    assert_eq!(srv.rate_limited_requests(), 0);
+}
