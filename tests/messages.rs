@@ -46,3 +46,28 @@ fn refresh_of_a_server_that_never_answers_says_so_not_that_it_asked_for_fewer_re
     assert!(!run.stderr.contains("limits requests"), "{}", run.stderr);
     assert_eq!(srv.rate_limited_requests(), 0);
 }
+
+#[test]
+fn the_env_profile_without_its_secret_names_the_missing_variable() {
+    let mut sb = Sandbox::new();
+    sb.set_env("WORKIVA_CLIENT_ID", "ci-client");
+    // As GitHub Actions passes a secret to a pull request from a fork: empty.
+    sb.set_env("WORKIVA_CLIENT_SECRET", "");
+    for args in [
+        &["token", "env"][..],
+        &["exec", "env", "--", "true"],
+        &["env", "env"],
+    ] {
+        let run = sb.run(args).fails_with(2);
+        run.says(&[
+            "$WORKIVA_CLIENT_ID is set but $WORKIVA_CLIENT_SECRET is missing or empty",
+            "pull requests from forks",
+        ]);
+        assert!(!run.stderr.contains("add one"), "{}", run.stderr);
+    }
+    // The same when env is the default profile.
+    sb.set_env("WKTUI_PROFILE", "env");
+    sb.run(&["token"])
+        .fails_with(2)
+        .says(&["$WORKIVA_CLIENT_SECRET is missing or empty"]);
+}

@@ -193,8 +193,21 @@ impl Context {
 
     /// The profile `name`, or with none the default one (`WKTUI_PROFILE`,
     /// else `default_profile`).
+    /// Asked for `env` and there is none: which variable is missing.
     pub(crate) fn chosen(&self, name: Option<&str>) -> Result<&crate::model::Profile, CliError> {
-        Ok(self.config.chosen(name, DefaultProfile::env_value())?)
+        self.config
+            .chosen(name, DefaultProfile::env_value())
+            .map_err(|e| match &e {
+                ConfigError::NoSuchProfile { name, .. } | ConfigError::NoSuchDefault { name, .. }
+                    if name == config::env_profile::ENV_PROFILE =>
+                {
+                    match config::env_profile::why_absent(|v| std::env::var(v).ok()) {
+                        Some(why) => CliError::usage(why),
+                        None => e.into(),
+                    }
+                }
+                _ => e.into(),
+            })
     }
 
     /// Prints a confirmation or progress line, unless `--quiet`.
