@@ -115,6 +115,15 @@ pub fn replace(
     Ok(())
 }
 
+/// Whether the secret store answers, before a secret is asked for: a
+/// lookup of the profile's entry, where "not found" is an answer too.
+pub fn check_store(secrets: &dyn SecretStore, name: &str) -> Result<(), SecretError> {
+    match secrets.get(name) {
+        Ok(_) | Err(SecretError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// What removing `profile` destroys, said the same by `profile remove` and
 /// the interface's `d`: a stored secret is gone for good, because Workiva
 /// shows a client secret once, when the grant is made.

@@ -71,3 +71,77 @@ fn the_env_profile_without_its_secret_names_the_missing_variable() {
         .fails_with(2)
         .says(&["$WORKIVA_CLIENT_SECRET is missing or empty"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn profile_add_says_no_keyring_is_reachable_before_asking_for_the_secret() {
+    use common::system::{Tmux, tools_present};
+    if !tools_present(
+        "profile_add_says_no_keyring_is_reachable_before_asking",
+        &["tmux"],
+    ) {
+        return;
+    }
+    let srv = server();
+    // The sandbox points D-Bus at a bus that does not exist: no keyring.
+    let sb = Sandbox::new();
+    let config = format!(
+        "[[profile]]\nname = \"kr\"\ntoken_url = \"{0}\"\nclient_id = \"c\"\n\n[[profile]]\nname = \"ci\"\ntoken_url = \"{0}\"\nclient_id = \"c\"\nsecret_env = \"{SECRET_VAR}\"\n",
+        srv.token_url()
+    );
+    sb.write_config(&config);
+    let exe = env!("CARGO_BIN_EXE_wktui");
+    let tmux = Tmux::start(160, 20, &["sh"], &sb.env_list());
+    for command in [
+        format!(
+            "{exe} profile add kr2 --client-id c --token-url {}",
+            srv.token_url()
+        ),
+        format!("{exe} profile set-secret kr"),
+        format!("{exe} profile edit ci --keyring"),
+    ] {
+        tmux.keys(&["-l", &format!("clear; {command}; echo done-$?")]);
+        tmux.keys(&["Enter"]);
+        let mut screen = String::new();
+        let done = common::system::wait_for(Duration::from_secs(15), || {
+            screen = tmux.screen();
+            screen.lines().any(|l| l.starts_with("done-"))
+        });
+        assert!(done, "{screen}");
+        assert!(
+            !screen.contains("Client secret for"),
+            "asked for a secret first:\n{screen}"
+        );
+        assert!(
+            screen.contains("no OS keyring is reachable"),
+            "{command}:\n{screen}"
+        );
+        assert!(screen.contains("done-1"), "{screen}");
+    }
+    // Without a terminal too: the secret on stdin is not read, nothing is written.
+    let add = sb
+        .run_with_stdin(
+            &[
+                "profile",
+                "add",
+                "kr2",
+                "--client-id",
+                "c",
+                "--token-url",
+                &srv.token_url(),
+            ],
+            "",
+        )
+        .fails_with(1);
+    assert!(
+        add.stderr.contains("no OS keyring is reachable"),
+        "{}",
+        add.stderr
+    );
+    assert!(
+        !add.stderr.contains("secret is empty"),
+        "the secret was not read: {}",
+        add.stderr
+    );
+    assert_eq!(std::fs::read_to_string(sb.config_path()).expect("config"), config);
+}

@@ -37,7 +37,7 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
         super::eprint_safe!("wktui: warning: --token-url {advice}");
     }
     let secret = match profile.secret_source.is_stored() {
-        true => Some(read_secret_input(&profile.name)?),
+        true => Some(read_secret_to_store(ctx, &profile.name)?),
         false => None,
     };
     profiles::add(
@@ -110,6 +110,14 @@ fn check_flags(profile: &Profile) -> Result<(), CliError> {
 
 fn absolute(path: &PathBuf) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.clone())
+}
+
+/// A secret for the store, asked for only once the store answers: typing
+/// a secret shown once and then hearing that no keyring is reachable would
+/// leave the user with a secret on the clipboard and nowhere to put it.
+fn read_secret_to_store(ctx: &Context, name: &str) -> Result<SecretString, CliError> {
+    profiles::check_store(ctx.engine.secrets().as_ref(), name)?;
+    read_secret_input(name)
 }
 
 /// The client secret: typed without echo on a terminal, else one line of stdin.
@@ -249,7 +257,7 @@ fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
         }
         .into());
     }
-    let secret = read_secret_input(name)?;
+    let secret = read_secret_to_store(ctx, name)?;
     profiles::set_secret(&ctx.config_path, name, &secret, ctx.engine.secrets().as_ref())?;
     ctx.say(&format!(
         "Stored a new client secret for {name} in the keyring.\n"
@@ -385,7 +393,7 @@ fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
         ));
     }
     let secret = match (old.secret_source.is_stored(), new.secret_source.is_stored()) {
-        (false, true) => Some(read_secret_input(&new.name)?),
+        (false, true) => Some(read_secret_to_store(ctx, &new.name)?),
         _ => None,
     };
     let secrets = ctx.engine.secrets();
