@@ -145,3 +145,23 @@ fn profile_add_says_no_keyring_is_reachable_before_asking_for_the_secret() {
     );
     assert_eq!(std::fs::read_to_string(sb.config_path()).expect("config"), config);
 }
+
+#[test]
+fn profile_edit_without_a_field_is_a_usage_error_naming_the_flags() {
+    let srv = server();
+    let sb = Sandbox::new();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    let before = std::fs::read_to_string(sb.config_path()).expect("config");
+    let run = sb.run(&["profile", "edit", "prod"]).fails_with(2);
+    run.says(&[
+        "profile edit prod needs at least one field to change: --region, --token-url, --client-id",
+        "hint: to edit the file itself, with its comments: wktui config edit",
+    ]);
+    assert!(!run.stdout.contains("nothing changed"), "{}", run.stdout);
+    assert_eq!(std::fs::read_to_string(sb.config_path()).expect("config"), before);
+    // A flag that asks for what is there already is still an answer, not an error.
+    let run = sb
+        .run(&["profile", "edit", "prod", "--client-id", CLIENT_ID])
+        .ok();
+    assert!(run.stdout.contains("already says that"), "{}", run.stdout);
+}

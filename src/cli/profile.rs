@@ -383,6 +383,15 @@ fn secret_location(profile: &Profile) -> String {
 
 /// Changes only the fields given on the command line.
 fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
+    if nothing_to_change(args) {
+        return Err(CliError {
+            hint: Some("to edit the file itself, with its comments: wktui config edit".to_owned()),
+            ..CliError::usage(format!(
+                "profile edit {} needs at least one field to change: --region, --token-url, --client-id, --scope, --api-version, --client-auth, --secret-env, --secret-command, --keyring, --ca-file or --no-ca-file",
+                args.name
+            ))
+        });
+    }
     ctx.changeable(&args.name)?;
     let old = ctx.config.profile(&args.name)?;
     let new = edited(old, args)?;
@@ -420,6 +429,39 @@ fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
         new.name,
         changed_fields(old, &new).join(", ")
     ))
+}
+
+/// No flag given: nothing was asked for (not the same as asking for what is there).
+fn nothing_to_change(args: &EditArgs) -> bool {
+    let EditArgs {
+        name: _,
+        region,
+        token_url,
+        client_id,
+        scope,
+        api_version,
+        client_auth,
+        secret_env,
+        secret_command,
+        keyring,
+        ca_file,
+        no_ca_file,
+    } = args;
+    [
+        region,
+        token_url,
+        client_id,
+        scope,
+        api_version,
+        client_auth,
+        secret_env,
+        secret_command,
+    ]
+    .iter()
+    .all(|v| v.is_none())
+        && ca_file.is_none()
+        && !keyring
+        && !no_ca_file
 }
 
 /// `old` with the fields `args` names replaced, checked as `profile add` checks them.
