@@ -165,3 +165,29 @@ fn profile_edit_without_a_field_is_a_usage_error_naming_the_flags() {
         .ok();
     assert!(run.stdout.contains("already says that"), "{}", run.stdout);
 }
+
+#[test]
+fn exec_without_the_double_dash_shows_the_line_as_it_should_be() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["exec", "prod", "env"]).fails_with(2);
+    run.says(&[
+        "unexpected argument 'env'",
+        "tip: the command to run goes after --: `wktui exec prod -- env`",
+    ]);
+    let run = sb
+        .run(&[
+            "--log-level",
+            "warn",
+            "exec",
+            "--min-ttl",
+            "5",
+            "prod",
+            "python",
+            "my file.py",
+        ])
+        .fails_with(2);
+    run.says(&["`wktui --log-level warn exec --min-ttl 5 prod -- python 'my file.py'`"]);
+    // Another command's unexpected argument gets no exec tip.
+    let run = sb.run(&["token", "exec", "foo"]).fails_with(2);
+    assert!(!run.stderr.contains("tip: the command to run"), "{}", run.stderr);
+}

@@ -240,7 +240,8 @@ pub fn main() -> ExitCode {
     }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = fast_args::parse(&args).unwrap_or_else(|| {
-        Cli::try_parse_from(args).unwrap_or_else(|e| without_hidden_suggestions(e).exit())
+        Cli::try_parse_from(&args)
+            .unwrap_or_else(|e| with_exec_tip(without_hidden_suggestions(e), &args).exit())
     });
     if let Err(e) = start_logging(cli.log_level.as_deref()) {
         report(&e);
@@ -302,6 +303,65 @@ fn without_hidden_suggestions(mut error: clap::Error) -> clap::Error {
         }
     }
     error
+}
+
+/// `wktui exec prod env` (no `--`) is refused by clap as an unexpected
+/// argument: say where the command goes, with the line as it should be.
+fn with_exec_tip(mut error: clap::Error, args: &[std::ffi::OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument || args.iter().any(|a| a == "--") {
+        return error;
+    }
+    let Some(ContextValue::String(unexpected)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    // The subcommand: the first word that is neither a flag nor a global flag's value.
+    let mut exec_at = None;
+    for i in 1..args.len() {
+        let value_of_flag = i > 1 && (args[i - 1] == "--config" || args[i - 1] == "--log-level");
+        if args[i].to_string_lossy().starts_with('-') || value_of_flag {
+            continue;
+        }
+        exec_at = (args[i] == "exec").then_some(i);
+        break;
+    }
+    let Some(exec_at) = exec_at else {
+        return error;
+    };
+    let Some(at) = args
+        .iter()
+        .skip(exec_at + 1)
+        .position(|a| a.to_string_lossy() == *unexpected)
+    else {
+        return error;
+    };
+    let at = exec_at + 1 + at;
+    let mut words: Vec<String> = vec!["wktui".to_owned()];
+    words.extend(args[1..at].iter().map(|a| shell_word(&a.to_string_lossy())));
+    words.push("--".to_owned());
+    words.extend(args[at..].iter().map(|a| shell_word(&a.to_string_lossy())));
+    let tip = format!(
+        "the command to run goes after --: `{}`",
+        terminal_safe(&words.join(" "))
+    );
+    error.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![clap::builder::StyledStr::from(tip)]),
+    );
+    error
+}
+
+/// A word as a POSIX shell would need it typed.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
