@@ -178,6 +178,8 @@ pub struct StatusMessage {
 struct Reveal {
     name: String,
     until: Timestamp,
+    /// The status line that announced it, taken back when it hides.
+    said: String,
 }
 
 /// A save sent to the runtime, to apply when its answer arrives.
@@ -530,7 +532,7 @@ impl App {
             self.status = None;
         }
         if self.reveal.as_ref().is_some_and(|r| r.until <= now) {
-            self.reveal = None;
+            self.hide_reveal();
         }
         self.paused_hosts.retain(|(_, until)| *until > now);
         if !self.settings.auto_refresh {
@@ -721,7 +723,7 @@ impl App {
                 row.verification = old.verification;
             }
             if self.reveal.as_ref().is_some_and(|r| r.name == old.profile.name) {
-                self.reveal = None;
+                self.hide_reveal();
             }
         }
         let name = row.profile.name.clone();
@@ -748,7 +750,7 @@ impl App {
                     self.rows.remove(i);
                 }
                 if self.reveal.as_ref().is_some_and(|r| r.name == name) {
-                    self.reveal = None;
+                    self.hide_reveal();
                 }
                 let prefer = selected.and_then(|n| self.row_index(&n));
                 self.rows_changed(prefer);
@@ -813,7 +815,7 @@ impl App {
 
         let gone_or_changed = |name: &str| changes.removed.iter().chain(&changes.edited).any(|n| n == name);
         if self.reveal.as_ref().is_some_and(|r| gone_or_changed(&r.name)) {
-            self.reveal = None;
+            self.hide_reveal();
         }
         let prefer = selected.and_then(|n| self.row_index(&n));
         self.rows_changed(prefer);
@@ -973,6 +975,17 @@ impl App {
 
     fn error(&mut self, text: String) {
         self.set_status(text, StatusKind::Error, ERROR_FOR);
+    }
+
+    /// Hides a shown token, however that comes about (`s` again, Esc,
+    /// another row, its time up, its profile gone), and with it the status
+    /// line that announced it: "showing ... for 10 s" is no longer true.
+    fn hide_reveal(&mut self) {
+        if let Some(reveal) = self.reveal.take()
+            && self.status.as_ref().is_some_and(|s| s.text == reveal.said)
+        {
+            self.status = None;
+        }
     }
 
     fn set_status(&mut self, text: String, kind: StatusKind, stays: Duration) {

@@ -176,7 +176,7 @@ impl App {
             KeyCode::Home => self.select_position(0),
             KeyCode::End => self.select_position(usize::MAX),
             // Esc closes what is open before it quits: a shown token, a filter.
-            KeyCode::Esc if self.revealed().is_some() => self.reveal = None,
+            KeyCode::Esc if self.revealed().is_some() => self.hide_reveal(),
             KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
             KeyCode::Esc => return self.quit(),
             _ => {}
@@ -322,7 +322,7 @@ impl App {
             _ => false,
         };
         if !still_selected {
-            self.reveal = None;
+            self.hide_reveal();
         }
     }
 
@@ -456,13 +456,15 @@ impl App {
         if row.token.is_none() {
             self.info(format!("{name} has no token to show; press r to get one"));
         } else if self.is_revealed(&name) {
-            self.reveal = None;
+            self.hide_reveal();
         } else {
+            let said = format!("showing {name}'s token for {} s", REVEAL_FOR.as_secs());
             self.reveal = Some(Reveal {
                 until: self.now.plus(REVEAL_FOR),
-                name: name.clone(),
+                name,
+                said: said.clone(),
             });
-            self.info(format!("showing {name}'s token for {} s", REVEAL_FOR.as_secs()));
+            self.info(said);
         }
     }
 }
