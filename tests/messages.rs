@@ -191,3 +191,17 @@ fn exec_without_the_double_dash_shows_the_line_as_it_should_be() {
     let run = sb.run(&["token", "exec", "foo"]).fails_with(2);
     assert!(!run.stderr.contains("tip: the command to run"), "{}", run.stderr);
 }
+
+#[test]
+fn a_config_value_of_the_wrong_type_names_the_field_and_line_and_the_fix() {
+    let sb = Sandbox::new();
+    sb.write_config("[settings]\nrefresh_margin = \"soon\"\n");
+    let path = sb.config_path();
+    sb.run(&["token", "prod"]).fails_with(2).says(&[
+        &format!(
+            "{}:2:18: refresh_margin: invalid type: string \"soon\", expected a whole number",
+            path.display()
+        ),
+        "hint: correct it with `wktui config edit`",
+    ]);
+}

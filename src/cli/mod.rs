@@ -76,10 +76,12 @@ impl From<ConfigError> for CliError {
             ConfigError::Read { .. } | ConfigError::Write { .. } => 1,
             _ => 2,
         };
+        let hint = matches!(e, ConfigError::Invalid { .. })
+            .then(|| "correct it with `wktui config edit` (it is saved only once it loads)".to_owned());
         CliError {
             code,
             message: e.to_string(),
-            hint: None,
+            hint,
         }
     }
 }

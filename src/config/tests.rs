@@ -457,3 +457,22 @@ fn an_unknown_name_suggests_the_nearest_configured_ones_sorted() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_field_and_line() {
+    let msg = err_text("[settings]\nrefresh_margin = \"soon\"\n");
+    assert_eq!(
+        msg,
+        "/cfg/config.toml:2:18: refresh_margin: invalid type: string \"soon\", expected a whole number"
+    );
+    let msg = err_text("[[profile]]\nname = \"a\"\n  client_id    =   5\n");
+    assert!(
+        msg.starts_with("/cfg/config.toml:3:20: client_id: invalid type: integer"),
+        "{msg}"
+    );
+    let msg = err_text("[settings]\nauto_refresh = \"yes\"\n");
+    assert!(msg.contains(":2:16: auto_refresh: invalid type"), "{msg}");
+    // Not a type error: no field is guessed.
+    let msg = err_text("[settings]\nrefresh_margin = \n");
+    assert!(!msg.contains("refresh_margin:"), "{msg}");
+}
