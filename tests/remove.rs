@@ -3,9 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::system::{Tmux, tools_present};
 use common::{Sandbox, server};
 
 /// A profile `prod` whose secret lives in the keyring (none is reached:
@@ -46,6 +43,9 @@ fn without_a_terminal_remove_needs_yes_and_says_what_is_lost() {
 #[cfg(unix)]
 #[test]
 fn on_a_terminal_remove_asks_and_only_yes_removes() {
+    use std::time::Duration;
+
+    use common::system::{Tmux, tools_present};
     if !tools_present("on_a_terminal_remove_asks_and_only_yes_removes", &["tmux"]) {
         return;
     }
