@@ -205,3 +205,30 @@ fn a_config_value_of_the_wrong_type_names_the_field_and_line_and_the_fix() {
         "hint: correct it with `wktui config edit`",
     ]);
 }
+
+#[test]
+fn the_interface_stops_saying_showing_once_the_token_is_hidden() {
+    use common::system::{Tmux, tools_present, wait_for};
+    if !tools_present("the_interface_stops_saying_showing", &["tmux"]) {
+        return;
+    }
+    let srv = server();
+    let sb = Sandbox::new();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    sb.run(&["token", "prod"]).ok();
+    let tmux = Tmux::start(120, 30, &[env!("CARGO_BIN_EXE_wktui")], &sb.env_list());
+    let (shown, screen) = tmux.wait_for_text("prod", Duration::from_secs(15));
+    assert!(shown, "{screen}");
+    tmux.keys(&["s"]);
+    let (said, screen) = tmux.wait_for_text("showing prod's token for 10 s", Duration::from_secs(15));
+    assert!(said, "{screen}");
+    tmux.keys(&["s"]);
+    let mut screen = String::new();
+    // Well before the status line's own 5 s are up.
+    let gone = wait_for(Duration::from_secs(2), || {
+        screen = tmux.screen();
+        !screen.contains("showing prod's token")
+    });
+    assert!(gone, "still says it is shown after s hid it:\n{screen}");
+    tmux.keys(&["q"]);
+}
