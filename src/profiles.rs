@@ -240,6 +240,16 @@ mod tests {
     use crate::model::{Endpoint, Region};
     use crate::secrets::MemoryStore;
 
+    #[test]
+    fn the_store_is_asked_before_a_secret_and_what_removal_destroys_is_said() {
+        let store = MemoryStore::new();
+        check_store(&store, "new").expect("not found is an answer");
+        let mut profile = Profile::new("p", Endpoint::Region(Region::Us), "c");
+        assert!(removal_warning(&profile).contains("deleted from the keyring and cannot be recovered"));
+        profile.secret_source = SecretSource::Env("VAR".into());
+        assert!(removal_warning(&profile).contains("stays in $VAR"));
+    }
+
     fn setup() -> (tempfile::TempDir, std::path::PathBuf, MemoryStore, TokenCache) {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("config.toml");

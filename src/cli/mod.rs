@@ -194,8 +194,8 @@ impl Context {
     }
 
     /// The profile `name`, or with none the default one (`WKTUI_PROFILE`,
-    /// else `default_profile`).
-    /// Asked for `env` and there is none: which variable is missing.
+    /// else `default_profile`). Asked for `env` when there is none, the
+    /// error says which WORKIVA_* variable is missing.
     pub(crate) fn chosen(&self, name: Option<&str>) -> Result<&crate::model::Profile, CliError> {
         self.config
             .chosen(name, DefaultProfile::env_value())
