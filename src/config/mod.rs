@@ -166,9 +166,22 @@ fn no_such_profile(name: &str, known: &[String]) -> String {
         format!(
             "no profile named \"{name}\"; {}configured profiles: {}",
             nearest::did_you_mean(name, known),
-            known.join(", ")
+            listed(known)
         )
     }
+}
+
+/// Names for a message: the first 20 (a fleet has thousands), then how many more.
+fn listed(known: &[String]) -> String {
+    const SHOWN: usize = 20;
+    if known.len() <= SHOWN {
+        return known.join(", ");
+    }
+    format!(
+        "{}, and {} more (wktui profile list)",
+        known[..SHOWN].join(", "),
+        known.len() - SHOWN
+    )
 }
 
 fn no_profile_named(known: &[String]) -> String {
@@ -183,7 +196,7 @@ fn no_profile_named(known: &[String]) -> String {
     } else {
         format!(
             "no profile named and no default profile; name one of {}, {set}",
-            known.join(", ")
+            listed(known)
         )
     }
 }
@@ -200,7 +213,7 @@ fn no_such_default(name: &str, from: DefaultSource, known: &[String]) -> String 
         format!(
             "{}configured profiles: {}",
             nearest::did_you_mean(&name, known),
-            known.join(", ")
+            listed(known)
         )
     };
     format!(

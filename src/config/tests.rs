@@ -476,3 +476,14 @@ fn a_value_of_the_wrong_type_names_its_field_and_line() {
     let msg = err_text("[settings]\nrefresh_margin = \n");
     assert!(!msg.contains("refresh_margin:"), "{msg}");
 }
+
+#[test]
+fn a_fleet_is_not_listed_whole_in_a_message() {
+    let mut text = String::new();
+    for i in 0..25 {
+        text.push_str(&format!("[[profile]]\nname = \"p{i:02}\"\nclient_id = \"x\"\n\n"));
+    }
+    let config = parse(&text, Path::new("c")).expect("valid");
+    let msg = config.profile("nope").expect_err("none").to_string();
+    assert!(msg.ends_with("p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, and 5 more (wktui profile list)"), "{msg}");
+}
