@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::cache::TokenCache;
 use crate::clipboard::{self, Method};
+use crate::config::default_profile::{self, DefaultProfile, DefaultSource};
 use crate::config::env_profile::{self, EnvProfile};
 use crate::config::{self, Config};
 use crate::model::text::clean;
@@ -122,6 +123,7 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
             Check::new("env", None, Status::Fail, e.to_string()).fix("correct the WORKIVA_* variables"),
         ),
     }
+    checks.extend(default_check(&config, env(default_profile::PROFILE_ENV)));
     let profiles: Vec<Profile> = match &inputs.only {
         Some(name) => match config.profile(name) {
             Ok(p) => vec![p.clone()],
@@ -175,6 +177,34 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
         }
     }
     checks
+}
+
+/// Which profile a command without a name uses, and whether it exists.
+fn default_check(config: &Config, env: Option<String>) -> Option<Check> {
+    let default = DefaultProfile::find(&config.settings, env.clone())?;
+    Some(match config.chosen(None, env) {
+        Ok(profile) => Check::new(
+            "default",
+            None,
+            Status::Pass,
+            format!(
+                "commands without a profile name use {} (from {})",
+                profile.name, default.source
+            ),
+        ),
+        Err(e) => {
+            let fix = match default.source {
+                DefaultSource::Env => format!(
+                    "export {}=NAME with a configured NAME, or unset it",
+                    default_profile::PROFILE_ENV
+                ),
+                DefaultSource::Config => {
+                    "name a configured profile in default_profile (`wktui config edit`)".to_owned()
+                }
+            };
+            Check::new("default", None, Status::Fail, e.to_string()).fix(fix)
+        }
+    })
 }
 
 /// A check's future, cut off after `CHECK_TIMEOUT`.

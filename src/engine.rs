@@ -23,13 +23,38 @@ pub enum EngineError {
         lifetime.as_secs(), asked.as_secs(), lifetime.as_secs() / 2
     )]
     TooShort { lifetime: Duration, asked: Duration },
-    #[error(
-        "left undone: the run reached its time limit ({} s) before this profile's turn (the server was asking for fewer requests)",
-        after.as_secs()
-    )]
-    LeftUndone { after: Duration },
+    #[error("{}", left_undone(*after, *stage))]
+    LeftUndone { after: Duration, stage: Undone },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// How far a profile of a `refresh_many` run got before the run's time ran
+/// out, so that the words say what happened (a server that never answered
+/// is not one that asked for fewer requests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undone {
+    /// Its request was sent (or being prepared) and no answer came.
+    NoAnswer,
+    /// It waited for its turn behind the run's other requests.
+    NotStarted,
+    /// It waited for a server that refused requests as too many.
+    RateLimited,
+}
+
+fn left_undone(after: Duration, stage: Undone) -> String {
+    let secs = after.as_secs();
+    match stage {
+        Undone::NoAnswer => format!(
+            "no answer within {secs} s, the run's time limit; the server or the network is slow (raise fetch_timeout in [settings] if this is expected)"
+        ),
+        Undone::NotStarted => format!(
+            "left undone: the run reached its time limit ({secs} s) before this profile's turn, while earlier requests went unanswered"
+        ),
+        Undone::RateLimited => format!(
+            "left undone: the run reached its time limit ({secs} s) before this profile's turn (the server was asking for fewer requests)"
+        ),
+    }
 }
 
 /// How much life a token handed out must have left.
@@ -263,13 +288,17 @@ impl Engine {
             concurrency = self.settings.concurrency,
             "refreshing several profiles"
         );
-        let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
+        let names: Vec<(String, String)> = profiles.iter().map(|p| (p.name.clone(), p.token_url())).collect();
         let mut tasks = Vec::with_capacity(profiles.len());
+        let mut started = Vec::with_capacity(profiles.len());
         for profile in profiles {
             let engine = Arc::clone(self);
             let permits = Arc::clone(&permits);
+            let turn = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            started.push(Arc::clone(&turn));
             tasks.push(tokio::spawn(async move {
                 let _permit = permits.acquire_owned().await;
+                turn.store(true, std::sync::atomic::Ordering::Relaxed);
                 let result = engine.refresh(&profile, None).await;
                 (profile.name, result)
             }));
@@ -279,14 +308,24 @@ impl Engine {
         let budget = self.run_budget(names.len());
         let deadline = tokio::time::Instant::now() + budget;
         let mut results = Vec::with_capacity(tasks.len());
-        for (task, name) in tasks.into_iter().zip(names) {
+        for ((task, (name, url)), turn) in tasks.into_iter().zip(names).zip(started) {
             let abort = task.abort_handle();
             match tokio::time::timeout_at(deadline, task).await {
                 Ok(Ok(done)) => results.push(done),
                 Ok(Err(e)) => results.push((name, Err(EngineError::Internal(e.to_string())))),
                 Err(_) => {
                     abort.abort();
-                    results.push((name, Err(EngineError::LeftUndone { after: budget })));
+                    // A host that refused requests as too many holds its
+                    // requests back (started or not); else a started one
+                    // was waiting for an answer.
+                    let stage = if self.fetcher.get().is_some_and(|f| f.host_refused(&url)) {
+                        Undone::RateLimited
+                    } else if turn.load(std::sync::atomic::Ordering::Relaxed) {
+                        Undone::NoAnswer
+                    } else {
+                        Undone::NotStarted
+                    };
+                    results.push((name, Err(EngineError::LeftUndone { after: budget, stage })));
                 }
             }
         }

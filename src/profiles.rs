@@ -14,7 +14,7 @@ use secrecy::SecretString;
 
 use crate::cache::TokenCache;
 use crate::config::{ConfigError, Editor};
-use crate::model::Profile;
+use crate::model::{Profile, SecretSource};
 use crate::secrets::{SecretError, SecretStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +115,33 @@ pub fn replace(
     Ok(())
 }
 
+/// Whether the secret store answers, before a secret is asked for: a
+/// lookup of the profile's entry, where "not found" is an answer too.
+pub fn check_store(secrets: &dyn SecretStore, name: &str) -> Result<(), SecretError> {
+    match secrets.get(name) {
+        Ok(_) | Err(SecretError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// What removing `profile` destroys, said the same by `profile remove` and
+/// the interface's `d`: a stored secret is gone for good, because Workiva
+/// shows a client secret once, when the grant is made.
+pub fn removal_warning(profile: &Profile) -> String {
+    const ONCE: &str = "and cannot be recovered: Workiva shows a client secret only once (a new one means a new secret from Workiva).";
+    match &profile.secret_source {
+        SecretSource::Keyring => format!("Its client secret is deleted from the keyring {ONCE}"),
+        SecretSource::Memory => format!("Its client secret is deleted {ONCE}"),
+        SecretSource::Env(var) => {
+            format!("Its client secret stays in ${var}; the config entry and cached token go.")
+        }
+        SecretSource::Command(_) => {
+            "Its client secret stays where its secret_command reads it; the config entry and cached token go."
+                .to_owned()
+        }
+    }
+}
+
 /// Removes the config entry first, then the secret and the cached token: a
 /// leftover keyring entry can be cleared later, a lost secret cannot.
 pub fn remove(
@@ -212,6 +239,16 @@ mod tests {
     use crate::config;
     use crate::model::{Endpoint, Region};
     use crate::secrets::MemoryStore;
+
+    #[test]
+    fn the_store_is_asked_before_a_secret_and_what_removal_destroys_is_said() {
+        let store = MemoryStore::new();
+        check_store(&store, "new").expect("not found is an answer");
+        let mut profile = Profile::new("p", Endpoint::Region(Region::Us), "c");
+        assert!(removal_warning(&profile).contains("deleted from the keyring and cannot be recovered"));
+        profile.secret_source = SecretSource::Env("VAR".into());
+        assert!(removal_warning(&profile).contains("stays in $VAR"));
+    }
 
     fn setup() -> (tempfile::TempDir, std::path::PathBuf, MemoryStore, TokenCache) {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -407,7 +407,7 @@ fn profile_remove_forgets_the_cached_token() {
     sb.add_profile("test", &srv.token_url(), &[]);
     sb.run(&["token", "test"]).ok();
     assert!(sb.cache_dir().join("test.json").exists());
-    let run = sb.run(&["profile", "remove", "test"]).ok();
+    let run = sb.run(&["profile", "remove", "test", "--yes"]).ok();
     assert!(run.stdout.contains("Removed profile test"), "{}", run.stdout);
     assert!(!sb.cache_dir().join("test.json").exists());
     let run = sb.run(&["token", "test"]).fails_with(2);

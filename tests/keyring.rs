@@ -35,7 +35,7 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
         .ok();
     assert_eq!(session.lookup("prod").as_deref(), Some("wk_secret:rotated:1"));
 
-    let run = sb.run(&["profile", "remove", "prod"]).ok();
+    let run = sb.run(&["profile", "remove", "prod", "--yes"]).ok();
     assert!(run.stdout.contains("keyring entry"), "{}", run.stdout);
     assert_eq!(session.lookup("prod"), None, "gone from the keyring");
     let run = sb.run(&["profile", "list", "--format", "json"]).ok();

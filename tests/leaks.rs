@@ -195,7 +195,7 @@ fn no_secret_or_token_shows_up_where_it_does_not_belong() {
         sb.run_with_stdin(&["profile", "set-secret", "kr"], &format!("{SECRET}\n"))
             .ok(),
     );
-    keep("remove", sb.run(&["profile", "remove", "env"]).ok());
+    keep("remove", sb.run(&["profile", "remove", "env", "--yes"]).ok());
 
     // Every token wktui handed out or cached.
     let cache = sb.cache_dir();

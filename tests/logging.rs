@@ -119,7 +119,7 @@ fn a_full_run_at_trace_level_logs_every_step_and_no_secret_or_token() {
         .ok();
     }
     sb.run(&["doctor"]);
-    sb.run(&["profile", "remove", "renamed"]).ok();
+    sb.run(&["profile", "remove", "renamed", "--yes"]).ok();
 
     let log = log_text(&sb);
     sb.assert_no_secret_in(&log, "the log");

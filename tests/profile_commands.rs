@@ -124,7 +124,13 @@ fn edit_changes_only_the_given_fields_and_keeps_the_comments_around_the_profile(
     sb.run(&["profile", "edit", "prod", "--token-url", "http://example.com/t"])
         .fails_with(2)
         .says(&["--token-url", "https"]);
-    let unchanged = sb.run(&["profile", "edit", "prod"]).ok();
+    // No field at all is a usage error; a field asking for what is there is not.
+    sb.run(&["profile", "edit", "prod"])
+        .fails_with(2)
+        .says(&["needs at least one field to change", "wktui config edit"]);
+    let unchanged = sb
+        .run(&["profile", "edit", "prod", "--client-auth", "basic"])
+        .ok();
     assert!(
         unchanged.stdout.contains("nothing changed"),
         "{}",

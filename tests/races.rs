@@ -67,7 +67,7 @@ fn parallel_adds_edits_and_removes_lose_nothing() {
             let args: Vec<&str> = match (i + round) % 4 {
                 0 | 1 => vec!["profile", "add", name, "--client-id", CLIENT_ID, "--region", "us"],
                 2 => vec!["profile", "set-secret", name],
-                _ => vec!["profile", "remove", name],
+                _ => vec!["profile", "remove", name, "--yes"],
             };
             children.push(spawn(&sb, &args, &secret));
         }

@@ -373,7 +373,7 @@ fn list_reads_one_summary_of_the_tokens_and_sees_every_change_at_once() {
     std::fs::write(dir.join(".damaged"), b"{\"version\": 1}").expect("write");
     std::fs::rename(dir.join(".damaged"), dir.join("p00009.json")).expect("rename");
     assert_eq!(listed(&sb, "p00009")["state"], "none");
-    sb.run(&["profile", "remove", "p00150"]).ok();
+    sb.run(&["profile", "remove", "p00150", "--yes"]).ok();
     let out = sb.run(&["list", "--format", "json"]).ok().stdout;
     assert!(!out.contains("p00150"), "{out}");
 

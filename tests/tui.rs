@@ -353,10 +353,13 @@ fn add_and_delete_a_profile_through_the_form() {
 
 #[test]
 fn ctrl_c_at_the_secret_prompt_changes_nothing_and_restores_the_terminal() {
-    if !tools_present("secret prompt test", &["tmux"]) {
+    // The secret is asked for only once a keyring answers.
+    if !tools_present("secret prompt test", &["tmux"]) || !tools_present("secret prompt test", &KEYRING_TOOLS)
+    {
         return;
     }
-    let sb = Sandbox::new();
+    let mut sb = Sandbox::new();
+    let _keyring = sb.use_keyring();
     let ui = Session::start(&sb, "profile add x --client-id a", "");
     ui.wait_for("Client secret for x (not shown):");
     ui.tmux.keys(&["-l", "half-typed"]);
@@ -450,7 +453,7 @@ fn the_open_interface_follows_the_config_file() {
 
     // Removed from the CLI: the row goes; the form cannot be fooled into a
     // name it no longer shows, and a name added elsewhere is refused on the form.
-    sb.run(&["profile", "remove", "longtok"]).ok();
+    sb.run(&["profile", "remove", "longtok", "--yes"]).ok();
     let screen = ui.wait_until_gone("longtok");
     assert!(countdown(&screen, "prod").is_some(), "{screen}");
     sb.add_profile("other", &srv.token_url(), &[]);

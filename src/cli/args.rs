@@ -70,9 +70,9 @@ pub enum Command {
     Demo,
     /// Check a profile's token against the API (GET /permissions): exit 0 accepted, 1 refused
     Verify {
-        /// Profile name
+        /// Profile name [default: $WKTUI_PROFILE, else default_profile in the config]
         #[arg(add = ArgValueCompleter::new(profile_names))]
-        name: String,
+        name: Option<String>,
     },
     /// Check this machine: config, keyring, clipboard, cache, and for each profile
     /// DNS, TLS, the token endpoint and the clock: exit 0 all pass, 1 otherwise
@@ -111,9 +111,9 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct CopyArgs {
-    /// Profile name
+    /// Profile name [default: $WKTUI_PROFILE, else default_profile in the config]
     #[arg(add = ArgValueCompleter::new(profile_names))]
-    pub name: String,
+    pub name: Option<String>,
     /// Copy with an OSC 52 escape through the terminal (works over SSH and in tmux)
     #[arg(long)]
     pub osc52: bool,
@@ -127,9 +127,9 @@ pub enum ProfileCommand {
     List(ProfileListArgs),
     /// Show a profile: every field but the secret, and where the secret lives
     Show {
-        /// Profile name
+        /// Profile name [default: $WKTUI_PROFILE, else default_profile in the config]
         #[arg(add = ArgValueCompleter::new(profile_names))]
-        name: String,
+        name: Option<String>,
         /// text: one field per line; json: stable fields
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
@@ -144,11 +144,15 @@ pub enum ProfileCommand {
         /// Its new name: letters, digits, '-', '_', '.'
         new: String,
     },
-    /// Remove a profile, its keyring entry and its cached token
+    /// Remove a profile, its keyring entry and its cached token; asks first
+    /// on a terminal (a keyring secret cannot be recovered), else needs --yes
     Remove {
         /// Profile name
         #[arg(add = ArgValueCompleter::new(profile_names))]
         name: String,
+        /// Remove without asking (needed without a terminal)
+        #[arg(long, short)]
+        yes: bool,
     },
     /// Replace the client secret stored in the keyring for a profile
     SetSecret {
@@ -193,9 +197,9 @@ pub struct AddArgs {
 
 #[derive(Args, Debug)]
 pub struct TokenArgs {
-    /// Profile name
+    /// Profile name [default: $WKTUI_PROFILE, else default_profile in the config]
     #[arg(add = ArgValueCompleter::new(profile_names))]
-    pub name: String,
+    pub name: Option<String>,
     /// Always fetch a new token
     #[arg(long)]
     pub refresh: bool,
@@ -347,9 +351,9 @@ credentials made for this run that only work against that endpoint while the com
 Example: wktui exec prod -- python sync.py"
 )]
 pub struct ExecArgs {
-    /// Profile name
+    /// Profile name [default: $WKTUI_PROFILE, else default_profile in the config]
     #[arg(add = ArgValueCompleter::new(profile_names))]
-    pub name: String,
+    pub name: Option<String>,
     /// The token handed over has at least this many seconds left [default: refresh_margin, 60]
     #[arg(long, value_name = "SECONDS")]
     pub min_ttl: Option<u64>,
@@ -366,9 +370,9 @@ pub struct ExecArgs {
 
 #[derive(Args, Debug)]
 pub struct EnvArgs {
-    /// Profile name
+    /// Profile name [default: $WKTUI_PROFILE, else default_profile in the config]
     #[arg(add = ArgValueCompleter::new(profile_names))]
-    pub name: String,
+    pub name: Option<String>,
     /// The syntax of the lines
     #[arg(long, value_enum, default_value_t = Shell::Sh)]
     pub shell: Shell,

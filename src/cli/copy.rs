@@ -15,7 +15,7 @@ fn valid_token(ctx: &Context, profile: &Profile) -> Result<(Token, bool), CliErr
 }
 
 pub fn copy(ctx: &Context, args: &CopyArgs) -> Result<(), CliError> {
-    let profile = ctx.config.profile(&args.name)?;
+    let profile = ctx.chosen(args.name.as_deref())?;
     let (token, fetched) = valid_token(ctx, profile)?;
     let settings = &ctx.config.settings;
     let mode = if args.osc52 {
@@ -57,8 +57,9 @@ fn write_osc52(text: &str) -> Result<(), CliError> {
     clipboard::copy_osc52(&mut tty, text).map_err(fail)
 }
 
-pub fn verify(ctx: &Context, name: &str) -> Result<(), CliError> {
-    let profile = ctx.config.profile(name)?;
+pub fn verify(ctx: &Context, name: Option<&str>) -> Result<(), CliError> {
+    let profile = ctx.chosen(name)?;
+    let name = profile.name.as_str();
     let (token, _) = valid_token(ctx, profile)?;
     let verdict = runtime()?
         .block_on(ctx.engine.verify(profile, &token.access_token))

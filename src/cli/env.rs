@@ -17,7 +17,7 @@ pub const API_URL_VAR: &str = "WORKIVA_API_URL";
 pub const PROFILE_VAR: &str = "WORKIVA_PROFILE";
 
 pub fn run(ctx: &Context, args: &EnvArgs) -> Result<(), CliError> {
-    let profile = ctx.config.profile(&args.name)?;
+    let profile = ctx.chosen(args.name.as_deref())?;
     let want = match args.min_ttl {
         Some(secs) => MinLeft::Asked(Duration::from_secs(secs)),
         None => MinLeft::Margin(ctx.config.settings.refresh_margin),

@@ -28,7 +28,7 @@ pub const CLIENT_SECRET_VAR: &str = "WORKIVA_CLIENT_SECRET";
 const REGION_VAR: &str = "WORKIVA_REGION";
 
 pub fn run(ctx: &Context, args: &ExecArgs) -> Result<(), CliError> {
-    let profile = ctx.config.profile(&args.name)?.clone();
+    let profile = ctx.chosen(args.name.as_deref())?.clone();
     check_nesting(std::env::var_os(EXEC_MARK_VAR), &profile.name, args.allow_nested)?;
     let Some((program, program_args)) = args.command.split_first() else {
         return Err(CliError::usage(format!(

@@ -1,4 +1,4 @@
-//! The command lines scripts run most, `wktui token NAME` and `wktui list`,
+//! The command lines scripts run most, `wktui token [NAME]` and `wktui list`,
 //! read without building clap's whole command tree: a cached token is a
 //! process of about a millisecond, and setting up every subcommand's
 //! arguments (and touching their code and help texts) was a measurable share
@@ -11,14 +11,18 @@ use std::ffi::OsString;
 use super::args::{Cli, Command, FormatArg, ListArgs, TokenArgs, TokenFormat};
 
 /// `Some` only for exactly `token NAME`, with a NAME clap would take as a
-/// plain value (not empty, not starting with `-`), or `list` alone.
+/// plain value (not empty, not starting with `-`), `token` alone (the
+/// default profile) or `list` alone.
 pub fn parse(args: &[OsString]) -> Option<Cli> {
-    if let [_, command] = args
-        && command == "list"
-    {
-        return Some(cli(Command::List(ListArgs {
-            format: FormatArg { format: None },
-        })));
+    if let [_, command] = args {
+        if command == "list" {
+            return Some(cli(Command::List(ListArgs {
+                format: FormatArg { format: None },
+            })));
+        }
+        if command == "token" {
+            return Some(token(None));
+        }
     }
     let [_, command, name] = args else {
         return None;
@@ -27,12 +31,16 @@ pub fn parse(args: &[OsString]) -> Option<Cli> {
     if command != "token" || name.is_empty() || name.starts_with('-') {
         return None;
     }
-    Some(cli(Command::Token(TokenArgs {
-        name: name.to_owned(),
+    Some(token(Some(name.to_owned())))
+}
+
+fn token(name: Option<String>) -> Cli {
+    cli(Command::Token(TokenArgs {
+        name,
         refresh: false,
         min_ttl: None,
         format: TokenFormat::Bare,
-    })))
+    }))
 }
 
 fn cli(command: Command) -> Cli {
@@ -65,6 +73,7 @@ mod tests {
             &["token", "name with spaces"],
             &["token", "help"],
             &["token", "ünïcode"],
+            &["token"],
             &["list"],
         ] {
             let fast = parse(&argv(words)).expect("taken");
@@ -77,7 +86,6 @@ mod tests {
     fn everything_else_is_left_to_clap() {
         for words in [
             &[][..],
-            &["token"],
             &["token", "-h"],
             &["token", "--help"],
             &["token", "prod", "--refresh"],

@@ -13,6 +13,10 @@ use super::{CliError, print};
 const ENVIRONMENT: &[(&str, &str)] = &[
     ("WKTUI_CONFIG", "The config file, as --config."),
     (
+        "WKTUI_PROFILE",
+        "The profile used when a command is given no name; wins over default_profile in [settings].",
+    ),
+    (
         "WKTUI_CACHE_DIR",
         "Where tokens are cached (default: $XDG_RUNTIME_DIR/wktui, else the user cache dir).",
     ),

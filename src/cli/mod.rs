@@ -29,6 +29,7 @@ pub use args::Cli;
 use args::Command;
 
 use crate::cache::TokenCache;
+use crate::config::default_profile::DefaultProfile;
 use crate::config::{self, Config, ConfigError};
 use crate::engine::{Engine, EngineError};
 use crate::secrets::{KeyringStore, SecretError};
@@ -76,10 +77,12 @@ impl From<ConfigError> for CliError {
             ConfigError::Read { .. } | ConfigError::Write { .. } => 1,
             _ => 2,
         };
+        let hint = matches!(e, ConfigError::Invalid { .. })
+            .then(|| "correct it with `wktui config edit` (it is saved only once it loads)".to_owned());
         CliError {
             code,
             message: e.to_string(),
-            hint: None,
+            hint,
         }
     }
 }
@@ -191,6 +194,25 @@ impl Context {
         Ok(())
     }
 
+    /// The profile `name`, or with none the default one (`WKTUI_PROFILE`,
+    /// else `default_profile`). Asked for `env` when there is none, the
+    /// error says which WORKIVA_* variable is missing.
+    pub(crate) fn chosen(&self, name: Option<&str>) -> Result<&crate::model::Profile, CliError> {
+        self.config
+            .chosen(name, DefaultProfile::env_value())
+            .map_err(|e| match &e {
+                ConfigError::NoSuchProfile { name, .. } | ConfigError::NoSuchDefault { name, .. }
+                    if name == config::env_profile::ENV_PROFILE =>
+                {
+                    match config::env_profile::why_absent(|v| std::env::var(v).ok()) {
+                        Some(why) => CliError::usage(why),
+                        None => e.into(),
+                    }
+                }
+                _ => e.into(),
+            })
+    }
+
     /// Prints a confirmation or progress line, unless `--quiet`.
     pub(crate) fn say(&self, text: &str) -> Result<(), CliError> {
         if self.quiet { Ok(()) } else { print(text) }
@@ -221,7 +243,8 @@ pub fn main() -> ExitCode {
     }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = fast_args::parse(&args).unwrap_or_else(|| {
-        Cli::try_parse_from(args).unwrap_or_else(|e| without_hidden_suggestions(e).exit())
+        Cli::try_parse_from(&args)
+            .unwrap_or_else(|e| with_exec_tip(without_hidden_suggestions(e), &args).exit())
     });
     if let Err(e) = start_logging(cli.log_level.as_deref()) {
         report(&e);
@@ -285,15 +308,76 @@ fn without_hidden_suggestions(mut error: clap::Error) -> clap::Error {
     error
 }
 
+/// `wktui exec prod env` (no `--`) is refused by clap as an unexpected
+/// argument: say where the command goes, with the line as it should be.
+fn with_exec_tip(mut error: clap::Error, args: &[std::ffi::OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument || args.iter().any(|a| a == "--") {
+        return error;
+    }
+    let Some(ContextValue::String(unexpected)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    // The subcommand: the first word that is neither a flag nor a global flag's value.
+    let mut exec_at = None;
+    for i in 1..args.len() {
+        let value_of_flag = i > 1 && (args[i - 1] == "--config" || args[i - 1] == "--log-level");
+        if args[i].to_string_lossy().starts_with('-') || value_of_flag {
+            continue;
+        }
+        exec_at = (args[i] == "exec").then_some(i);
+        break;
+    }
+    let Some(exec_at) = exec_at else {
+        return error;
+    };
+    let Some(at) = args
+        .iter()
+        .skip(exec_at + 1)
+        .position(|a| a.to_string_lossy() == *unexpected)
+    else {
+        return error;
+    };
+    let at = exec_at + 1 + at;
+    let mut words: Vec<String> = vec!["wktui".to_owned()];
+    words.extend(args[1..at].iter().map(|a| shell_word(&a.to_string_lossy())));
+    words.push("--".to_owned());
+    words.extend(args[at..].iter().map(|a| shell_word(&a.to_string_lossy())));
+    let tip = format!(
+        "the command to run goes after --: `{}`",
+        terminal_safe(&words.join(" "))
+    );
+    error.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![clap::builder::StyledStr::from(tip)]),
+    );
+    error
+}
+
+/// A word as a POSIX shell would need it typed.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
         let ctx = Context::load(cli.config.as_deref(), false, config::Want::All)?;
+        let default_profile = DefaultProfile::find(&ctx.config.settings, DefaultProfile::env_value());
         return interactive(TuiContext {
             config_path: ctx.config_path,
             config: ctx.config,
             engine: ctx.engine,
             refresh_at_start: false,
             base_url_for_new: None,
+            default_profile,
         });
     };
     if let Command::Demo = command {
@@ -306,6 +390,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             engine: Arc::clone(&demo.engine),
             refresh_at_start: true,
             base_url_for_new: Some(base_url),
+            default_profile: None,
         });
     }
     if let Command::ClipboardServe { clear_after } = &command {
@@ -325,9 +410,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
         _ => {}
     }
     let creates_config = matches!(&command, Command::Profile(args::ProfileCommand::Add(_)));
-    // `wktui token NAME`, the command scripts call, reads one profile.
+    // `wktui token NAME`, the command scripts call, reads one profile; with
+    // no name, the default one (`WKTUI_PROFILE` is known before the file).
+    let env_default = DefaultProfile::from_env(DefaultProfile::env_value());
     let want = match &command {
-        Command::Token(args) => config::Want::Profile(&args.name),
+        Command::Token(args) => match args.name.as_deref().or(env_default.as_deref()) {
+            Some(name) => config::Want::Profile(name),
+            None => config::Want::Default,
+        },
         _ => config::Want::All,
     };
     let mut ctx = Context::load(cli.config.as_deref(), creates_config, want)?;
@@ -338,7 +428,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::List(args) => list::run(&ctx, &args),
         Command::Refresh(args) => refresh::run(&ctx, &args),
         Command::Copy(args) => copy::copy(&ctx, &args),
-        Command::Verify { name } => copy::verify(&ctx, &name),
+        Command::Verify { name } => copy::verify(&ctx, name.as_deref()),
         Command::Exec(args) => exec::run(&ctx, &args),
         Command::Env(args) => env::run(&ctx, &args),
         Command::Serve(args) => serve::run(&ctx, &args),

@@ -17,10 +17,10 @@ pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
     match cmd {
         ProfileCommand::Add(args) => add(ctx, &args),
         ProfileCommand::List(args) => list_or_names(ctx, &args),
-        ProfileCommand::Show { name, format } => show(ctx, &name, format),
+        ProfileCommand::Show { name, format } => show(ctx, name.as_deref(), format),
         ProfileCommand::Edit(args) => edit(ctx, &args),
         ProfileCommand::Rename { old, new } => rename(ctx, &old, &new),
-        ProfileCommand::Remove { name } => remove(ctx, &name),
+        ProfileCommand::Remove { name, yes } => remove(ctx, &name, yes),
         ProfileCommand::SetSecret { name } => set_secret(ctx, &name),
     }
 }
@@ -37,7 +37,7 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
         super::eprint_safe!("wktui: warning: --token-url {advice}");
     }
     let secret = match profile.secret_source.is_stored() {
-        true => Some(read_secret_input(&profile.name)?),
+        true => Some(read_secret_to_store(ctx, &profile.name)?),
         false => None,
     };
     profiles::add(
@@ -114,6 +114,14 @@ fn absolute(path: &PathBuf) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.clone())
 }
 
+/// A secret for the store, asked for only once the store answers: typing
+/// a secret shown once and then hearing that no keyring is reachable would
+/// leave the user with a secret on the clipboard and nowhere to put it.
+fn read_secret_to_store(ctx: &Context, name: &str) -> Result<SecretString, CliError> {
+    profiles::check_store(ctx.engine.secrets().as_ref(), name)?;
+    read_secret_input(name)
+}
+
 /// The client secret: typed without echo on a terminal, else one line of stdin.
 /// Never from argv, where other users and shell history would see it.
 fn read_secret_input(name: &str) -> Result<SecretString, CliError> {
@@ -188,9 +196,12 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
     ))
 }
 
-fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
+fn remove(ctx: &Context, name: &str, yes: bool) -> Result<(), CliError> {
     ctx.changeable(name)?;
     let profile = ctx.config.profile(name)?;
+    if !yes {
+        confirm_removal(profile)?;
+    }
     let removed = profiles::remove(
         &ctx.config_path,
         profile,
@@ -210,6 +221,34 @@ fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
     ))
 }
 
+/// Asks y/N on a terminal, saying what cannot be undone; without one, a
+/// script must say `--yes`, so that nothing is destroyed by accident.
+fn confirm_removal(profile: &Profile) -> Result<(), CliError> {
+    let warning = profiles::removal_warning(profile);
+    let name = &profile.name;
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(CliError {
+            hint: Some(format!("wktui profile remove {name} --yes")),
+            ..CliError::usage(format!(
+                "not removing profile {name} without a terminal to ask on: pass --yes to remove it. {warning}"
+            ))
+        });
+    }
+    super::eprint_safe!("{warning}");
+    eprint!("Remove profile {}? [y/N] ", super::terminal_safe(name));
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::runtime(format!("cannot read the answer from the terminal: {e}")))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        return Ok(());
+    }
+    Err(CliError::runtime(format!(
+        "kept profile {name}; nothing was removed"
+    )))
+}
+
 fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
     ctx.changeable(name)?;
     let profile = ctx.config.profile(name)?;
@@ -220,7 +259,7 @@ fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
         }
         .into());
     }
-    let secret = read_secret_input(name)?;
+    let secret = read_secret_to_store(ctx, name)?;
     profiles::set_secret(&ctx.config_path, name, &secret, ctx.engine.secrets().as_ref())?;
     ctx.say(&format!(
         "Stored a new client secret for {name} in the keyring.\n"
@@ -241,8 +280,8 @@ fn list_or_names(ctx: &Context, args: &ProfileListArgs) -> Result<(), CliError> 
 }
 
 /// Everything about a profile except its secret, and where that secret lives.
-fn show(ctx: &Context, name: &str, format: ShowFormat) -> Result<(), CliError> {
-    let profile = ctx.config.profile(name)?;
+fn show(ctx: &Context, name: Option<&str>, format: ShowFormat) -> Result<(), CliError> {
+    let profile = ctx.chosen(name)?;
     let from_env = ctx.env_profile && config::env_profile::is_env_profile(profile);
     let defined_in = if from_env {
         "environment (WORKIVA_* variables)".to_owned()
@@ -349,6 +388,15 @@ fn secret_location(profile: &Profile) -> String {
 
 /// Changes only the fields given on the command line.
 fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
+    if nothing_to_change(args) {
+        return Err(CliError {
+            hint: Some("to edit the file itself, with its comments: wktui config edit".to_owned()),
+            ..CliError::usage(format!(
+                "profile edit {} needs at least one field to change: --region, --token-url, --client-id, --scope, --api-version, --client-auth, --secret-env, --secret-command, --keyring, --ca-file or --no-ca-file",
+                args.name
+            ))
+        });
+    }
     ctx.changeable(&args.name)?;
     let old = ctx.config.profile(&args.name)?;
     let new = edited(old, args)?;
@@ -359,7 +407,7 @@ fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
         ));
     }
     let secret = match (old.secret_source.is_stored(), new.secret_source.is_stored()) {
-        (false, true) => Some(read_secret_input(&new.name)?),
+        (false, true) => Some(read_secret_to_store(ctx, &new.name)?),
         _ => None,
     };
     let secrets = ctx.engine.secrets();
@@ -386,6 +434,39 @@ fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
         new.name,
         changed_fields(old, &new).join(", ")
     ))
+}
+
+/// No flag given: nothing was asked for (not the same as asking for what is there).
+fn nothing_to_change(args: &EditArgs) -> bool {
+    let EditArgs {
+        name: _,
+        region,
+        token_url,
+        client_id,
+        scope,
+        api_version,
+        client_auth,
+        secret_env,
+        secret_command,
+        keyring,
+        ca_file,
+        no_ca_file,
+    } = args;
+    [
+        region,
+        token_url,
+        client_id,
+        scope,
+        api_version,
+        client_auth,
+        secret_env,
+        secret_command,
+    ]
+    .iter()
+    .all(|v| v.is_none())
+        && ca_file.is_none()
+        && !keyring
+        && !no_ca_file
 }
 
 /// `old` with the fields `args` names replaced, checked as `profile add` checks them.

@@ -55,28 +55,41 @@ pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// ", N of them left undone when the run's time ran out: a, b, c…", or nothing.
+/// "; N of them left undone when the run's time ran out: a, b, c…", one
+/// part for each way a profile was left (see `Undone`), or nothing.
 fn left_undone(
     results: &[(
         String,
         Result<crate::engine::Refreshed, crate::engine::EngineError>,
     )],
 ) -> String {
-    let undone: Vec<&str> = results
-        .iter()
-        .filter(|(_, r)| matches!(r, Err(crate::engine::EngineError::LeftUndone { .. })))
-        .map(|(name, _)| name.as_str())
-        .collect();
-    if undone.is_empty() {
-        return String::new();
+    use crate::engine::{EngineError, Undone};
+    let mut out = String::new();
+    for (why, words) in [
+        (
+            Undone::RateLimited,
+            "left undone when the run's time ran out (the server limits requests)",
+        ),
+        (Undone::NoAnswer, "got no answer before the run's time ran out"),
+        (Undone::NotStarted, "left undone when the run's time ran out"),
+    ] {
+        let undone: Vec<&str> = results
+            .iter()
+            .filter(|(_, r)| matches!(r, Err(EngineError::LeftUndone { stage, .. }) if *stage == why))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if undone.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = undone.iter().copied().take(10).collect();
+        let more = if undone.len() > shown.len() { ", …" } else { "" };
+        out.push_str(&format!(
+            "; {} of them {words}: {}{more}",
+            undone.len(),
+            shown.join(", ")
+        ));
     }
-    let shown: Vec<&str> = undone.iter().copied().take(10).collect();
-    let more = if undone.len() > shown.len() { ", …" } else { "" };
-    format!(
-        "; {} of them left undone when the run's time ran out (the server limits requests): {}{more}",
-        undone.len(),
-        shown.join(", ")
-    )
+    out
 }
 
 /// Named profiles, all of them, or those whose token needs it.

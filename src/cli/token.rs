@@ -13,7 +13,7 @@ use crate::engine::{MinLeft, Origin};
 use crate::model::{Profile, Token};
 
 pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
-    let profile = ctx.config.profile(&args.name)?;
+    let profile = ctx.chosen(args.name.as_deref())?;
     let want = match args.min_ttl {
         Some(secs) => MinLeft::Asked(Duration::from_secs(secs)),
         None => MinLeft::Margin(ctx.config.settings.refresh_margin),

@@ -115,6 +115,26 @@ pub fn add_to(
     Ok(None)
 }
 
+/// Why there is no `env` profile, for someone who asked for it: which
+/// variable is missing. A secret that is set but empty is missing too: CI
+/// systems pass secrets as empty to jobs they do not trust (GitHub Actions
+/// to workflows of pull requests from forks). `None` when it is there.
+pub fn why_absent(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    match from_env(var) {
+        Ok(EnvProfile::Present(_)) => None,
+        Err(e) => Some(format!("the {ENV_PROFILE} profile: {e}")),
+        Ok(EnvProfile::Absent) => Some(format!(
+            "no profile named \"{ENV_PROFILE}\": it is made from ${CLIENT_ID_VAR} and ${CLIENT_SECRET_VAR}, and neither is set; set both, or name a configured profile"
+        )),
+        Ok(EnvProfile::Incomplete { missing }) if missing == CLIENT_SECRET_VAR => Some(format!(
+            "no profile named \"{ENV_PROFILE}\": ${CLIENT_ID_VAR} is set but ${CLIENT_SECRET_VAR} is missing or empty; set it. In CI, secrets are not passed to jobs the CI does not trust (on GitHub Actions, workflows of pull requests from forks get them empty)"
+        )),
+        Ok(EnvProfile::Incomplete { missing }) => Some(format!(
+            "no profile named \"{ENV_PROFILE}\": ${CLIENT_SECRET_VAR} is set but ${missing} is missing or empty; set it to the client id of the Workiva API grant"
+        )),
+    }
+}
+
 /// Whether `profile` is the one the environment made (not one from a file).
 pub fn is_env_profile(profile: &Profile) -> bool {
     profile.name == ENV_PROFILE && profile.secret_source == SecretSource::Env(CLIENT_SECRET_VAR.to_owned())
@@ -132,6 +152,24 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn a_missing_or_empty_variable_is_named_when_env_is_asked_for() {
+        let why = why_absent(env(&[(CLIENT_ID_VAR, "id"), (CLIENT_SECRET_VAR, "")])).expect("absent");
+        assert!(
+            why.contains("$WORKIVA_CLIENT_SECRET is missing or empty"),
+            "{why}"
+        );
+        assert!(why.contains("pull requests from forks"), "{why}");
+        let why = why_absent(env(&[(CLIENT_SECRET_VAR, "s")])).expect("absent");
+        assert!(why.contains("$WORKIVA_CLIENT_ID is missing or empty"), "{why}");
+        let why = why_absent(env(&[])).expect("absent");
+        assert!(why.contains("neither is set"), "{why}");
+        assert_eq!(
+            why_absent(env(&[(CLIENT_ID_VAR, "id"), (CLIENT_SECRET_VAR, "s")])),
+            None
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ use crate::platform::fs as private;
 
 /// The index's subdirectory of the cache dir.
 const DIR: &str = "config-index";
-const MAIN_MAGIC: &str = "wktui-config-index 1";
+const MAIN_MAGIC: &str = "wktui-config-index 2";
 const SHARD_MAGIC: &str = "wktui-config-shard 1";
 /// An index of 10,000 profiles is about 1 MB in all; a file far larger is not ours.
 const MAX_MAIN_BYTES: u64 = 8 * 1024 * 1024;
@@ -125,15 +125,20 @@ struct Main {
 
 /// The profile `name` (and `env`, when the file has one, so that the `env`
 /// profile's precedence rule sees what a full load sees), the settings and
-/// every `secret_env` variable, if the index matches `stamp` and holds `name`.
+/// every `secret_env` variable, if the index matches `stamp` and holds `name`
+/// (`None`: the file's `default_profile`).
 pub(super) fn read_one(
     cache_dir: &Path,
     config_path: &Path,
     stamp: FileStamp,
-    name: &str,
+    name: Option<&str>,
 ) -> Option<FromIndex> {
     let dir = key_dir(cache_dir, config_path)?;
     let main = read_main(&dir, stamp)?;
+    let name = match name {
+        Some(name) => name,
+        None => main.settings.default_profile.as_deref()?,
+    };
     let mut urls = UrlChecks::default();
     let mut profiles = vec![find_in_shard(&dir, &main, name, &mut urls)?];
     if main.has_env && name != ENV_PROFILE {
@@ -548,6 +553,7 @@ fn encode_settings(settings: &Settings) -> Option<String> {
         auto_refresh,
         ca_file,
         clipboard,
+        default_profile,
     } = settings;
     let mut out = format!(
         "settings\t{}\t{}\t{concurrency}\t{}\t{}\t{}",
@@ -562,6 +568,7 @@ fn encode_settings(settings: &Settings) -> Option<String> {
         None => None,
     };
     put(&mut out, ca_file)?;
+    put(&mut out, default_profile.as_deref())?;
     Some(out)
 }
 
@@ -579,6 +586,7 @@ fn decode_settings(line: &str) -> Option<Settings> {
     };
     let clipboard = spanned(fields.next()?);
     let ca_file = take(fields.next()?)?.map(spanned);
+    let default_profile = take(fields.next()?)?.map(spanned);
     if fields.next().is_some() {
         return None;
     }
@@ -590,6 +598,7 @@ fn decode_settings(line: &str) -> Option<Settings> {
         auto_refresh: Some(auto_refresh),
         ca_file,
         clipboard: Some(clipboard),
+        default_profile,
     })
     .ok()
 }

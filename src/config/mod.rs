@@ -1,15 +1,18 @@
 //! The profiles file: where it lives, loading with messages that name the
 //! file, line and field, and atomic edits that keep the user's comments.
 
+pub mod default_profile;
 mod edit;
 pub mod env_profile;
 mod index;
+pub mod nearest;
 mod raw;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::model::{Profile, Settings};
+use default_profile::{DefaultProfile, DefaultSource};
 
 pub use edit::{
     Durability, EditLock, Editor, add_profile, check_profile, lock, remove_profile, replace_profile,
@@ -35,8 +38,32 @@ impl Config {
             .find(|p| p.name == name)
             .ok_or_else(|| ConfigError::NoSuchProfile {
                 name: name.to_owned(),
-                known: self.profiles.iter().map(|p| p.name.clone()).collect(),
+                known: self.names(),
             })
+    }
+
+    /// The profile `name`, or with no name the default one (`env` is the
+    /// value of `WKTUI_PROFILE`, which wins over `default_profile`).
+    pub fn chosen(&self, name: Option<&str>, env: Option<String>) -> Result<&Profile, ConfigError> {
+        if let Some(name) = name {
+            return self.profile(name);
+        }
+        let Some(default) = DefaultProfile::find(&self.settings, env) else {
+            return Err(ConfigError::NoProfileNamed { known: self.names() });
+        };
+        self.profile(&default.name)
+            .map_err(|_| ConfigError::NoSuchDefault {
+                name: default.name,
+                from: default.source,
+                known: self.names(),
+            })
+    }
+
+    /// The profiles' names, sorted, for messages.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.profiles.iter().map(|p| p.name.clone()).collect();
+        names.sort();
+        names
     }
 }
 
@@ -80,6 +107,14 @@ pub enum ConfigError {
     ProfileExists(String),
     #[error("{}", no_such_profile(name, known))]
     NoSuchProfile { name: String, known: Vec<String> },
+    #[error("{}", no_profile_named(known))]
+    NoProfileNamed { known: Vec<String> },
+    #[error("{}", no_such_default(name, *from, known))]
+    NoSuchDefault {
+        name: String,
+        from: DefaultSource,
+        known: Vec<String>,
+    },
     #[error(
         "profile \"{0}\" was changed by another program since it was read; nothing was saved: look at it again and redo the change"
     )]
@@ -129,10 +164,61 @@ fn no_such_profile(name: &str, known: &[String]) -> String {
         )
     } else {
         format!(
-            "no profile named \"{name}\"; configured profiles: {}",
-            known.join(", ")
+            "no profile named \"{name}\"; {}configured profiles: {}",
+            nearest::did_you_mean(name, known),
+            listed(known)
         )
     }
+}
+
+/// Names for a message: the first 20 (a fleet has thousands), then how many more.
+fn listed(known: &[String]) -> String {
+    const SHOWN: usize = 20;
+    if known.len() <= SHOWN {
+        return known.join(", ");
+    }
+    format!(
+        "{}, and {} more (wktui profile list)",
+        known[..SHOWN].join(", "),
+        known.len() - SHOWN
+    )
+}
+
+fn no_profile_named(known: &[String]) -> String {
+    let set = format!(
+        "or set a default: {} or default_profile under [settings]",
+        default_profile::PROFILE_ENV
+    );
+    if known.is_empty() {
+        format!(
+            "no profile named, and no profiles are configured yet; add one with `wktui profile add NAME --client-id ID`, {set}"
+        )
+    } else {
+        format!(
+            "no profile named and no default profile; name one of {}, {set}",
+            listed(known)
+        )
+    }
+}
+
+fn no_such_default(name: &str, from: DefaultSource, known: &[String]) -> String {
+    let name = crate::model::text::clean(name, 64);
+    let fix = match from {
+        DefaultSource::Env => format!("change or unset {}", default_profile::PROFILE_ENV),
+        DefaultSource::Config => "change default_profile with `wktui config edit`".to_owned(),
+    };
+    let configured = if known.is_empty() {
+        "no profiles are configured".to_owned()
+    } else {
+        format!(
+            "{}configured profiles: {}",
+            nearest::did_you_mean(&name, known),
+            listed(known)
+        )
+    };
+    format!(
+        "the default profile \"{name}\" (from {from}) is not configured; {configured}; {fix}, or name a profile"
+    )
 }
 
 /// The config path: an explicit one (flag or environment), else the platform
@@ -164,6 +250,8 @@ pub enum Want<'a> {
     All,
     /// One profile by name (`wktui token NAME`); the others may stay unread.
     Profile(&'a str),
+    /// The file's `default_profile` (`wktui token`, no name, no `WKTUI_PROFILE`).
+    Default,
 }
 
 /// A configuration as [`load_with_index`] gives it.
@@ -199,7 +287,8 @@ pub fn load_with_index(path: &Path, cache_dir: Option<&Path>, want: Want<'_>) ->
     let stamp = FileStamp::of(&file.metadata().map_err(read_error)?);
     if let Some(dir) = cache_dir {
         let found = match want {
-            Want::Profile(name) => index::read_one(dir, path, stamp, name),
+            Want::Profile(name) => index::read_one(dir, path, stamp, Some(name)),
+            Want::Default => index::read_one(dir, path, stamp, None),
             Want::All => None,
         }
         .or_else(|| index::read_all(dir, path, stamp));

@@ -32,6 +32,7 @@ pub(super) struct RawSettings {
     pub auto_refresh: Option<bool>,
     pub ca_file: Option<Spanned<String>>,
     pub clipboard: Option<Spanned<String>>,
+    pub default_profile: Option<Spanned<String>>,
 }
 
 /// One `[[profile]]` as written.
@@ -146,10 +147,20 @@ impl Field<'_> {
 }
 
 pub(super) fn parse(text: &str) -> Result<Config, RawError> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| RawError {
-        offset: e.span().map_or(0, |s| s.start),
-        field: None,
-        message: e.message().trim().to_owned(),
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let message = e.message().trim();
+        // A value of the wrong type: serde does not say whose (toml keeps
+        // the key to itself), so it is read from the line, before the `=`.
+        let field = message
+            .starts_with("invalid ")
+            .then(|| key_before(text, offset))
+            .flatten();
+        RawError {
+            offset,
+            field,
+            message: message.replace("expected i64", "expected a whole number"),
+        }
     })?;
     let settings = raw.settings.map(settings_from).transpose()?.unwrap_or_default();
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw.profile.len());
@@ -172,6 +183,23 @@ pub(super) fn parse(text: &str) -> Result<Config, RawError> {
         profiles.push(profile);
     }
     Ok(Config { settings, profiles })
+}
+
+/// The key of the value at `offset`, when the value follows `key =` on its
+/// line (`refresh_margin = "soon"`, or inside an inline table).
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let line = &before[before.rfind('\n').map_or(0, |nl| nl + 1)..];
+    let key = line.trim_end().strip_suffix('=')?.trim_end();
+    let key = key
+        .rsplit([' ', '\t', '{', ','])
+        .next()?
+        .trim_matches(['"', '\'']);
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    plain.then(|| key.to_owned())
 }
 
 fn seconds(value: &Spanned<i64>, field: &str, min: i64) -> Result<Duration, RawError> {
@@ -220,6 +248,12 @@ pub(super) fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
     check_clean(raw.ca_file.as_ref(), "ca_file")?;
     check_clean(raw.clipboard.as_ref(), "clipboard")?;
     s.ca_file = raw.ca_file.map(|p| PathBuf::from(p.into_inner()));
+    if let Some(v) = &raw.default_profile {
+        let name = v.get_ref().trim();
+        check_name(name)
+            .map_err(|m| RawError::at(v, "default_profile", format!("{m}; name one of the profiles")))?;
+        s.default_profile = Some(name.to_owned());
+    }
     Ok(s)
 }
 

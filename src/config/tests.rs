@@ -370,3 +370,120 @@ fn concurrent_edits_do_not_lose_each_other() {
     }
     assert_eq!(load(&path).expect("valid").profiles.len(), 8);
 }
+
+const TWO: &str = "[settings]\ndefault_profile = \"dev\"\n\n[[profile]]\nname = \"prod\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"dev\"\nclient_id = \"y\"\n";
+
+#[test]
+fn no_name_means_the_default_and_the_environment_wins() {
+    let config = parse(TWO, Path::new("c")).expect("valid");
+    assert_eq!(config.chosen(None, None).expect("default").name, "dev");
+    assert_eq!(
+        config.chosen(None, Some("prod".into())).expect("env").name,
+        "prod"
+    );
+    // A name given wins over both.
+    assert_eq!(
+        config
+            .chosen(Some("prod"), Some("dev".into()))
+            .expect("named")
+            .name,
+        "prod"
+    );
+}
+
+#[test]
+fn an_unknown_default_says_where_it_was_named() {
+    let config = parse(TWO, Path::new("c")).expect("valid");
+    let msg = config
+        .chosen(None, Some("stage".into()))
+        .expect_err("unknown")
+        .to_string();
+    assert!(
+        msg.contains("the default profile \"stage\" (from $WKTUI_PROFILE) is not configured"),
+        "{msg}"
+    );
+    assert!(msg.contains("configured profiles: dev, prod"), "{msg}");
+    assert!(msg.contains("unset WKTUI_PROFILE"), "{msg}");
+    let text = TWO.replace("default_profile = \"dev\"", "default_profile = \"stage\"");
+    let config = parse(&text, Path::new("c")).expect("an unknown default still loads");
+    let msg = config.chosen(None, None).expect_err("unknown").to_string();
+    assert!(msg.contains("(from default_profile in the config file)"), "{msg}");
+    assert!(msg.contains("wktui config edit"), "{msg}");
+}
+
+#[test]
+fn no_name_and_no_default_says_how_to_set_one() {
+    let text = TWO.replace("default_profile = \"dev\"\n", "");
+    let config = parse(&text, Path::new("c")).expect("valid");
+    let msg = config.chosen(None, None).expect_err("none").to_string();
+    assert!(msg.contains("name one of dev, prod"), "{msg}");
+    assert!(
+        msg.contains("WKTUI_PROFILE or default_profile under [settings]"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_default_profile_that_cannot_be_a_name_is_refused_with_its_line() {
+    let msg = err_text("[settings]\ndefault_profile = \"my prod\"\n");
+    assert!(
+        msg.starts_with("/cfg/config.toml:2:19: default_profile: "),
+        "{msg}"
+    );
+}
+
+#[test]
+fn an_unknown_name_suggests_the_nearest_configured_ones_sorted() {
+    let text = "[[profile]]\nname = \"prod-us\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"dev\"\nclient_id = \"x\"\n\n[[profile]]\nname = \"prod-eu\"\nclient_id = \"x\"\n";
+    let config = parse(text, Path::new("c")).expect("valid");
+    let msg = config.profile("prod-us2").expect_err("none").to_string();
+    assert_eq!(
+        msg,
+        "no profile named \"prod-us2\"; did you mean prod-us? configured profiles: dev, prod-eu, prod-us"
+    );
+    let msg = config.profile("prod-u").expect_err("none").to_string();
+    assert!(msg.contains("did you mean prod-eu or prod-us?"), "{msg}");
+    let msg = config.profile("zzz").expect_err("none").to_string();
+    assert_eq!(
+        msg,
+        "no profile named \"zzz\"; configured profiles: dev, prod-eu, prod-us"
+    );
+    let msg = config
+        .chosen(None, Some("Dev".into()))
+        .expect_err("case matters")
+        .to_string();
+    assert!(
+        msg.contains("(from $WKTUI_PROFILE) is not configured; did you mean dev? configured"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_field_and_line() {
+    let msg = err_text("[settings]\nrefresh_margin = \"soon\"\n");
+    assert_eq!(
+        msg,
+        "/cfg/config.toml:2:18: refresh_margin: invalid type: string \"soon\", expected a whole number"
+    );
+    let msg = err_text("[[profile]]\nname = \"a\"\n  client_id    =   5\n");
+    assert!(
+        msg.starts_with("/cfg/config.toml:3:20: client_id: invalid type: integer"),
+        "{msg}"
+    );
+    let msg = err_text("[settings]\nauto_refresh = \"yes\"\n");
+    assert!(msg.contains(":2:16: auto_refresh: invalid type"), "{msg}");
+    // Not a type error: no field is guessed.
+    let msg = err_text("[settings]\nrefresh_margin = \n");
+    assert!(!msg.contains("refresh_margin:"), "{msg}");
+}
+
+#[test]
+fn a_fleet_is_not_listed_whole_in_a_message() {
+    let mut text = String::new();
+    for i in 0..25 {
+        text.push_str(&format!("[[profile]]\nname = \"p{i:02}\"\nclient_id = \"x\"\n\n"));
+    }
+    let config = parse(&text, Path::new("c")).expect("valid");
+    let msg = config.profile("nope").expect_err("none").to_string();
+    assert!(msg.ends_with("p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, and 5 more (wktui profile list)"), "{msg}");
+}

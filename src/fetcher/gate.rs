@@ -222,6 +222,12 @@ impl HostGate {
             .is_some_and(|t| t.elapsed() <= within)
     }
 
+    /// Whether `host` has refused a request for being one too many (each
+    /// wave of refusals cuts once and bumps the epoch).
+    pub fn has_refused(&self, host: &str) -> bool {
+        self.lock().get(host).is_some_and(|s| s.epoch > 0)
+    }
+
     /// Hosts paused now, and until when (wall clock), for the interface.
     pub fn pauses(&self) -> Vec<(String, Timestamp)> {
         let now = Instant::now();

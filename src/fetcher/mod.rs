@@ -174,6 +174,11 @@ impl Fetcher {
         }
     }
 
+    /// Whether the host of `url` has refused a request of ours as one too many.
+    pub fn host_refused(&self, url: &str) -> bool {
+        self.gate.has_refused(&gate::host_key(url))
+    }
+
     /// Hosts that asked to be left alone, and until when (wall clock).
     pub fn paused_hosts(&self) -> Vec<(String, crate::model::Timestamp)> {
         self.gate.pauses()

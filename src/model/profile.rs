@@ -328,6 +328,8 @@ pub struct Settings {
     pub ca_file: Option<PathBuf>,
     /// How tokens are copied.
     pub clipboard: ClipboardMode,
+    /// The profile a command uses when none is named (`WKTUI_PROFILE` wins).
+    pub default_profile: Option<String>,
 }
 
 /// Where a copied token goes.
@@ -368,6 +370,7 @@ impl Default for Settings {
             auto_refresh: false,
             ca_file: None,
             clipboard: ClipboardMode::Auto,
+            default_profile: None,
         }
     }
 }

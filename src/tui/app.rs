@@ -22,6 +22,7 @@ use super::layout;
 use super::list::ProfileList;
 use super::secret_prompt::SecretPrompt;
 use crate::config::Config;
+use crate::config::default_profile::DefaultProfile;
 use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 use crate::presence::Active;
 
@@ -184,6 +185,8 @@ pub struct StatusMessage {
 struct Reveal {
     name: String,
     until: Timestamp,
+    /// The status line that announced it, taken back when it hides.
+    said: String,
 }
 
 /// A save sent to the runtime, to apply when its answer arrives.
@@ -302,6 +305,23 @@ impl App {
         app.list.set_height(layout::list_height(80, 24));
         app.rows_changed(None);
         app
+    }
+
+    /// Selects the default profile at start and says so, or says that it
+    /// names no profile (the selection stays on the first row).
+    pub fn select_default(&mut self, default: Option<&DefaultProfile>) {
+        let Some(default) = default else { return };
+        let name = crate::model::text::clean(&default.name, 64);
+        match self.row_index(&default.name) {
+            Some(i) => {
+                self.rebuild_list(Some(i));
+                self.info(format!("{name} is the default profile (from {})", default.source));
+            }
+            None => self.error(format!(
+                "the default profile \"{name}\" (from {}) is not configured",
+                default.source
+            )),
+        }
     }
 
     // --- reading the state (for the view and the runtime) ---
@@ -542,7 +562,7 @@ impl App {
             self.status = None;
         }
         if self.reveal.as_ref().is_some_and(|r| r.until <= now) {
-            self.reveal = None;
+            self.hide_reveal();
         }
         self.paused_hosts.retain(|(_, until)| *until > now);
         // A token that crossed into expiring or expired joins its filter.
@@ -775,7 +795,7 @@ impl App {
                 row.verification = old.verification;
             }
             if self.reveal.as_ref().is_some_and(|r| r.name == old.profile.name) {
-                self.reveal = None;
+                self.hide_reveal();
             }
         }
         let name = row.profile.name.clone();
@@ -826,7 +846,7 @@ impl App {
                     self.rows.remove(i);
                 }
                 if self.reveal.as_ref().is_some_and(|r| r.name == name) {
-                    self.reveal = None;
+                    self.hide_reveal();
                 }
                 let prefer = selected.and_then(|n| self.row_index(&n));
                 self.rows_changed(prefer);
@@ -891,7 +911,7 @@ impl App {
 
         let gone_or_changed = |name: &str| changes.removed.iter().chain(&changes.edited).any(|n| n == name);
         if self.reveal.as_ref().is_some_and(|r| gone_or_changed(&r.name)) {
-            self.reveal = None;
+            self.hide_reveal();
         }
         let prefer = selected.and_then(|n| self.row_index(&n));
         self.rows_changed(prefer);
@@ -1143,6 +1163,17 @@ impl App {
 
     fn error(&mut self, text: String) {
         self.set_status(text, StatusKind::Error, ERROR_FOR);
+    }
+
+    /// Hides a shown token, however that comes about (`s` again, Esc,
+    /// another row, its time up, its profile gone), and with it the status
+    /// line that announced it: "showing ... for 10 s" is no longer true.
+    fn hide_reveal(&mut self) {
+        if let Some(reveal) = self.reveal.take()
+            && self.status.as_ref().is_some_and(|s| s.text == reveal.said)
+        {
+            self.status = None;
+        }
     }
 
     fn set_status(&mut self, text: String, kind: StatusKind, stays: Duration) {

@@ -36,6 +36,8 @@ pub struct TuiContext {
     /// The host a profile added in the form gets its tokens from instead of
     /// its region's (the demo's local server); `None` for the real hosts.
     pub base_url_for_new: Option<CheckedUrl>,
+    /// The profile selected at start (`WKTUI_PROFILE` or `default_profile`).
+    pub default_profile: Option<crate::config::default_profile::DefaultProfile>,
 }
 
 /// How the interface ended, for the exit code.
@@ -132,6 +134,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
         engine,
         refresh_at_start,
         base_url_for_new,
+        default_profile,
     } = ctx;
     let now = clock::now();
     let settings = config.settings.clone();
@@ -145,6 +148,7 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
     let _ = event::poll(Duration::ZERO);
     let size = terminal.size().map_err(|e| e.to_string())?;
     app.update(Action::Resize(size.width, size.height));
+    app.select_default(default_profile.as_ref());
 
     // The first frame shows the cached tokens of the rows on screen, read
     // now; everything else a big fleet needs comes after it is drawn.

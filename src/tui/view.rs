@@ -50,7 +50,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
         }
         Mode::Help => overlays::help(frame, body, app, theme),
         Mode::Form(form) => overlays::form(frame, body, form, theme),
-        Mode::ConfirmDelete(name) => overlays::confirm_delete(frame, body, name, theme),
+        Mode::ConfirmDelete(name) => {
+            let warning = app
+                .row(name)
+                .map(|row| crate::profiles::removal_warning(&row.profile));
+            overlays::confirm_delete(frame, body, name, warning.as_deref(), theme);
+        }
         Mode::SetSecret(prompt) => secret_prompt::render(frame, body, prompt, theme),
     }
 }

@@ -14,6 +14,7 @@ clipboard_clear_after = 0
 clipboard = "osc52"
 auto_refresh = true
 ca_file = "/etc/ssl/corp root.pem"
+default_profile = "mid.dle_1-x"
 
 [[profile]]
 name = "zeta"
@@ -107,10 +108,24 @@ fn every_profile_comes_back_as_the_file_says_in_the_file_order() {
 }
 
 #[test]
+fn the_default_profile_is_found_without_a_name() {
+    let f = fixture(VARIED);
+    let one = read_one(&f.cache, &f.path, f.stamp, None).expect("indexed");
+    assert_eq!(
+        one.config.settings.default_profile.as_deref(),
+        Some("mid.dle_1-x")
+    );
+    assert_eq!(one.config.profiles[0].name, "mid.dle_1-x");
+    // No default in the file: nothing to read one of.
+    let plain = fixture(&many(3));
+    assert!(read_one(&plain.cache, &plain.path, plain.stamp, None).is_none());
+}
+
+#[test]
 fn one_profile_comes_with_the_settings_and_the_env_profile_of_the_file() {
     let f = fixture(VARIED);
     for name in ["zeta", "alpha", "mid.dle_1-x"] {
-        let one = read_one(&f.cache, &f.path, f.stamp, name).expect("indexed");
+        let one = read_one(&f.cache, &f.path, f.stamp, Some(name)).expect("indexed");
         assert!(one.partial);
         assert_eq!(one.config.settings, f.config.settings);
         let names: Vec<&str> = one.config.profiles.iter().map(|p| p.name.as_str()).collect();
@@ -118,12 +133,12 @@ fn one_profile_comes_with_the_settings_and_the_env_profile_of_the_file() {
         assert_eq!(&one.config.profiles[0], f.config.profile(name).expect("in file"));
         assert_eq!(&one.config.profiles[1], f.config.profile("env").expect("in file"));
     }
-    let env = read_one(&f.cache, &f.path, f.stamp, "env").expect("indexed");
+    let env = read_one(&f.cache, &f.path, f.stamp, Some("env")).expect("indexed");
     assert_eq!(env.config.profiles.len(), 1);
-    assert!(read_one(&f.cache, &f.path, f.stamp, "missing").is_none());
+    assert!(read_one(&f.cache, &f.path, f.stamp, Some("missing")).is_none());
 
     let big = fixture(&many(700));
-    let one = read_one(&big.cache, &big.path, big.stamp, "p00123").expect("indexed");
+    let one = read_one(&big.cache, &big.path, big.stamp, Some("p00123")).expect("indexed");
     assert_eq!(
         one.config.profiles,
         [big.config.profile("p00123").expect("in file").clone()]
@@ -136,7 +151,7 @@ fn another_stamp_or_another_path_finds_nothing() {
     let mut stamp = f.stamp;
     stamp.len += 1;
     assert!(read_all(&f.cache, &f.path, stamp).is_none());
-    assert!(read_one(&f.cache, &f.path, stamp, "zeta").is_none());
+    assert!(read_one(&f.cache, &f.path, stamp, Some("zeta")).is_none());
     let mut stamp = f.stamp;
     stamp.changed_ns += 1;
     assert!(read_all(&f.cache, &f.path, stamp).is_none());
@@ -205,7 +220,7 @@ fn a_damaged_or_planted_index_is_not_believed() {
         ),
         ("a secret variable less", None, "\tALPHA_SECRET", ""),
         ("a count that does not match", None, "profiles 4", "profiles 5"),
-        ("garbage", None, "wktui-config-index 1", "\u{0}\u{1}garbage"),
+        ("garbage", None, "wktui-config-index 2", "\u{0}\u{1}garbage"),
     ];
     for (what, shard_of_profile, from, to) in cases {
         let f = fixture(VARIED);
@@ -225,7 +240,7 @@ fn a_damaged_or_planted_index_is_not_believed() {
             "{what}: read_all believed it"
         );
         for name in ["alpha", "zeta"] {
-            let one = read_one(&f.cache, &f.path, f.stamp, name);
+            let one = read_one(&f.cache, &f.path, f.stamp, Some(name));
             assert!(
                 one.is_none_or(|o| o
                     .config

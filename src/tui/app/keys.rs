@@ -207,7 +207,7 @@ impl App {
             // Esc closes what is open (a shown token, a filter by name,
             // then one by state) and never quits: pressed once too often,
             // it must not end the session.
-            KeyCode::Esc if self.revealed().is_some() => self.reveal = None,
+            KeyCode::Esc if self.revealed().is_some() => self.hide_reveal(),
             KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
             KeyCode::Esc if self.state_filter != StateFilter::All => self.show_every_state(),
             KeyCode::Esc => self.info("nothing to close; q quits".into()),
@@ -360,7 +360,7 @@ impl App {
             _ => false,
         };
         if !still_selected {
-            self.reveal = None;
+            self.hide_reveal();
         }
     }
 
@@ -514,13 +514,15 @@ impl App {
         if row.token.is_none() {
             self.info(format!("{name} has no token to show; press r to get one"));
         } else if self.is_revealed(&name) {
-            self.reveal = None;
+            self.hide_reveal();
         } else {
+            let said = format!("showing {name}'s token for {} s", REVEAL_FOR.as_secs());
             self.reveal = Some(Reveal {
                 until: self.now.plus(REVEAL_FOR),
-                name: name.clone(),
+                name,
+                said: said.clone(),
             });
-            self.info(format!("showing {name}'s token for {} s", REVEAL_FOR.as_secs()));
+            self.info(said);
         }
     }
 }

@@ -516,6 +516,7 @@ fn next_deadline_covers_countdowns_spinner_messages_and_reveal() {
     app.reveal = Some(Reveal {
         name: "a".into(),
         until: Timestamp(at(1).0 + 10),
+        said: String::new(),
     });
     assert_eq!(app.next_deadline(), Some(Timestamp(at(1).0 + 10)));
 }
@@ -1919,4 +1920,78 @@ fn the_secret_prompt_closes_when_its_profile_is_removed_elsewhere() {
         status(&app),
         Some("a was removed from the config file by another program; no secret was stored")
     );
+}
+
+#[test]
+fn the_default_profile_is_selected_at_start_and_said() {
+    use crate::config::default_profile::DefaultSource;
+    let mut app = app_with(&["alpha", "beta", "gamma"], Vec::new());
+    app.select_default(Some(&DefaultProfile {
+        name: "gamma".into(),
+        source: DefaultSource::Env,
+    }));
+    assert_eq!(app.selected().expect("a row").profile.name, "gamma");
+    let status = app.status().expect("said");
+    assert_eq!(status.text, "gamma is the default profile (from $WKTUI_PROFILE)");
+
+    let mut app = app_with(&["alpha", "beta"], Vec::new());
+    app.select_default(Some(&DefaultProfile {
+        name: "stage".into(),
+        source: DefaultSource::Config,
+    }));
+    assert_eq!(app.selected().expect("a row").profile.name, "alpha");
+    let status = app.status().expect("said");
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(
+        status
+            .text
+            .contains("\"stage\" (from default_profile in the config file) is not configured"),
+        "{}",
+        status.text
+    );
+
+    let mut app = app_with(&["alpha", "beta"], Vec::new());
+    app.select_default(None);
+    assert!(app.status().is_none());
+}
+
+#[test]
+fn hiding_a_shown_token_takes_back_the_status_that_announced_it() {
+    let mut app = app_with(&["a", "b"], vec![("a", token_left(300)), ("b", token_left(300))]);
+    // `s` again, Esc, another row, and the time running out.
+    let hide_ways: [fn(&mut App); 4] = [
+        |app| {
+            ch(app, 's');
+        },
+        |app| {
+            key(app, KeyCode::Esc);
+        },
+        |app| {
+            ch(app, 'j');
+            ch(app, 'k');
+        },
+        |app| {
+            app.update(Action::Tick(at(10)));
+        },
+    ];
+    for (i, hide) in hide_ways.into_iter().enumerate() {
+        app.update(Action::Tick(at(0)));
+        ch(&mut app, 's');
+        assert_eq!(status(&app), Some("showing a's token for 10 s"), "way {i}");
+        hide(&mut app);
+        assert!(!app.is_revealed("a"), "way {i}");
+        assert_eq!(status(&app), None, "way {i}: the status still says it is shown");
+    }
+    // A message that came after the reveal is not taken back with it.
+    app.update(Action::Tick(at(0)));
+    ch(&mut app, 's');
+    ch(&mut app, 'v');
+    let said = status(&app).map(str::to_owned);
+    assert!(
+        said.as_deref().is_some_and(|s| !s.starts_with("showing")),
+        "{said:?}"
+    );
+    ch(&mut app, 's');
+    assert!(!app.is_revealed("a"));
+    assert_eq!(status(&app).map(str::to_owned), said);
 }

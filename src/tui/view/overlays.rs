@@ -258,22 +258,31 @@ fn field_value(
 
 // --- delete question ---
 
-pub fn confirm_delete(frame: &mut Frame, area: Rect, name: &str, theme: Theme) {
-    let lines = vec![
+/// Asks before deleting, saying what cannot be undone (the words of
+/// `wktui profile remove`: `profiles::removal_warning`).
+pub fn confirm_delete(frame: &mut Frame, area: Rect, name: &str, warning: Option<&str>, theme: Theme) {
+    // Borders and the overlay's left margin take three columns.
+    let outer = (width(name) + 28).clamp(60, 64).min(usize::from(area.width));
+    let room = outer.saturating_sub(3);
+    let mut lines = vec![
         Line::from(vec![
             Span::raw("Delete the profile "),
             Span::styled(name.to_owned(), theme.title()),
             Span::raw("?"),
         ]),
         Line::default(),
-        Line::from(vec![
-            Span::styled("y", theme.key()),
-            Span::raw(" delete    "),
-            Span::styled("n", theme.key()),
-            Span::raw(" keep it"),
-        ]),
     ];
-    let rect = centered(area, (width(name) + 28).clamp(36, 64), lines.len() + 2);
+    if let Some(warning) = warning {
+        lines.extend(wrap(warning, room).into_iter().map(Line::from));
+        lines.push(Line::default());
+    }
+    lines.push(Line::from(vec![
+        Span::styled("y", theme.key()),
+        Span::raw(" delete    "),
+        Span::styled("n", theme.key()),
+        Span::raw(" keep it"),
+    ]));
+    let rect = centered(area, outer, lines.len() + 2);
     let block = overlay_block("Delete", theme);
     let body = open_overlay(frame, rect, block);
     frame.render_widget(Paragraph::new(lines), body);
