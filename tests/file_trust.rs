@@ -17,33 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::system::tools_present;
+use common::system::second_user;
 use common::{CLIENT_ID, Run, SECRET_VAR, Sandbox, server};
 
-const ATTACKER: &str = "wktui-attacker";
 /// Long enough for a loaded CI machine; a FIFO used to hold wktui forever.
 const HANG: Duration = Duration::from_secs(15);
 
-/// The attacker's uid, creating the account when needed (as
-/// `local_attacker.rs` does); `None` (skipped) when not root, unless system
-/// tests are required.
+/// The second user's uid (see `common::system::second_user`).
 fn attacker_uid() -> Option<u32> {
-    if !rustix::process::geteuid().is_root() {
-        let reason = "file trust tests: need root to act as a second user";
-        if std::env::var("WKTUI_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
-            panic!("{reason}; WKTUI_REQUIRE_SYSTEM_TESTS=1 makes this a failure");
-        }
-        eprintln!("SKIPPED {reason}");
-        return None;
-    }
-    if !tools_present("file trust tests", &["useradd", "id"]) {
-        return None;
-    }
-    let _ = Command::new("useradd")
-        .args(["--no-create-home", "--shell", "/usr/sbin/nologin", ATTACKER])
-        .output();
-    let out = Command::new("id").args(["-u", ATTACKER]).output().ok()?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    second_user("file trust tests", &[])
 }
 
 fn chmod(path: &Path, mode: u32) {

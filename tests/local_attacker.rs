@@ -13,34 +13,14 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::system::tools_present;
+use common::system::second_user;
 use common::{CLIENT_ID, SECRET_VAR, Sandbox, server};
 
-const ATTACKER: &str = "wktui-attacker";
 const PLANTED: &str = "wk.PLANTEDbyTheAttacker";
 
-/// The attacker's uid, creating the account when needed; `None` (skipped)
-/// when not root, unless system tests are required.
+/// The second user's uid (see `common::system::second_user`).
 fn attacker_uid() -> Option<u32> {
-    if !rustix::process::geteuid().is_root() {
-        let reason = "local attacker tests: need root to act as a second user";
-        if std::env::var("WKTUI_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
-            panic!("{reason}; WKTUI_REQUIRE_SYSTEM_TESTS=1 makes this a failure");
-        }
-        eprintln!("SKIPPED {reason}");
-        return None;
-    }
-    if !tools_present("local attacker tests", &["useradd", "id"]) {
-        return None;
-    }
-    let _ = std::process::Command::new("useradd")
-        .args(["--no-create-home", "--shell", "/usr/sbin/nologin", ATTACKER])
-        .output();
-    let out = std::process::Command::new("id")
-        .args(["-u", ATTACKER])
-        .output()
-        .ok()?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    second_user("local attacker tests", &[])
 }
 
 /// What the attacker would plant: a well-formed entry for profile `p1` of

@@ -14,33 +14,16 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::system::tools_present;
+use common::system::second_user;
 use common::{SECRET, Sandbox, server};
 
-const ATTACKER: &str = "wktui-attacker";
 /// An interpreter any user may run (a per-user install under root's home is not).
 const PYTHON: &str = "/usr/bin/python3";
 const ATTACK_SCRIPT: &str = include_str!("python/serve_attacker.py");
 
-/// The attacker's uid, creating the account when needed; `None` (skipped)
-/// when not root or without the tools, unless system tests are required.
+/// The second user's uid (see `common::system::second_user`).
 fn attacker_uid() -> Option<u32> {
-    if !rustix::process::geteuid().is_root() {
-        let reason = "serve boundary tests: need root to act as a second user";
-        if std::env::var("WKTUI_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
-            panic!("{reason}; WKTUI_REQUIRE_SYSTEM_TESTS=1 makes this a failure");
-        }
-        eprintln!("SKIPPED {reason}");
-        return None;
-    }
-    if !tools_present("serve boundary tests", &["useradd", "id", PYTHON]) {
-        return None;
-    }
-    let _ = Command::new("useradd")
-        .args(["--no-create-home", "--shell", "/usr/sbin/nologin", ATTACKER])
-        .output();
-    let out = Command::new("id").args(["-u", ATTACKER]).output().ok()?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    second_user("serve boundary tests", &[PYTHON])
 }
 
 /// The attack script, run as `uid`.

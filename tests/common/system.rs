@@ -354,3 +354,32 @@ impl Drop for Tmux {
         // The directory (and the socket in it) goes when `_dir` drops.
     }
 }
+
+/// The account that plays another local user in the boundary tests.
+#[cfg(target_os = "linux")]
+pub const ATTACKER: &str = "wktui-attacker";
+
+/// The uid of [`ATTACKER`], creating the account when needed; `None`
+/// (skipped, saying why) when not root or when `tools` are missing, and a
+/// failure instead under `WKTUI_REQUIRE_SYSTEM_TESTS=1`.
+#[cfg(target_os = "linux")]
+pub fn second_user(what: &str, tools: &[&str]) -> Option<u32> {
+    if !rustix::process::geteuid().is_root() {
+        let reason = format!("{what}: need root to act as a second user");
+        if std::env::var("WKTUI_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
+            panic!("{reason}; WKTUI_REQUIRE_SYSTEM_TESTS=1 makes this a failure");
+        }
+        eprintln!("SKIPPED {reason}");
+        return None;
+    }
+    let mut needed = vec!["useradd", "id"];
+    needed.extend_from_slice(tools);
+    if !tools_present(what, &needed) {
+        return None;
+    }
+    let _ = Command::new("useradd")
+        .args(["--no-create-home", "--shell", "/usr/sbin/nologin", ATTACKER])
+        .output();
+    let out = Command::new("id").args(["-u", ATTACKER]).output().ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
