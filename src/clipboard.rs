@@ -36,14 +36,15 @@ pub enum ClipboardError {
 }
 
 /// Which way to copy: as configured, or in `Auto` the terminal when the
-/// session is remote (`SSH_TTY`) or has no display, else the system clipboard.
+/// session is remote (`SSH_TTY`) or has no desktop (on Linux, no display),
+/// else the system clipboard.
 pub fn choose_method(mode: ClipboardMode, env: impl Fn(&str) -> Option<String>) -> Method {
     match mode {
         ClipboardMode::System => Method::System,
         ClipboardMode::Osc52 => Method::Osc52,
         ClipboardMode::Auto => {
-            let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
-            if set("SSH_TTY") || !(set("DISPLAY") || set("WAYLAND_DISPLAY")) {
+            let over_ssh = env("SSH_TTY").is_some_and(|v| !v.is_empty());
+            if over_ssh || !crate::platform::clipboard::has_desktop(&env) {
                 Method::Osc52
             } else {
                 Method::System
@@ -218,7 +219,14 @@ mod tests {
             choose_method(ClipboardMode::Auto, env(&[("WAYLAND_DISPLAY", "wayland-0")])),
             Method::System
         );
-        assert_eq!(choose_method(ClipboardMode::Auto, env(&[])), Method::Osc52);
+        // No display: the terminal on Linux; Windows and macOS always have
+        // a desktop clipboard.
+        let desktopless = if cfg!(any(target_os = "windows", target_os = "macos")) {
+            Method::System
+        } else {
+            Method::Osc52
+        };
+        assert_eq!(choose_method(ClipboardMode::Auto, env(&[])), desktopless);
         assert_eq!(
             choose_method(
                 ClipboardMode::Auto,

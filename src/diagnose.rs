@@ -360,14 +360,17 @@ async fn keyring_check(secrets: Arc<dyn SecretStore>, needed: bool) -> Check {
             status_if_broken,
             format!("{backend}: locked ({reason}){note}"),
         )
-        .fix("unlock the keyring (log in to the desktop session, or `gnome-keyring-daemon --unlock`)"),
+        .fix(crate::platform::keyring::UNLOCK_ADVICE),
         Some(Err(e @ SecretError::NoKeyring { .. })) => Check::new(
             "keyring",
             None,
             status_if_broken,
             format!("{backend}: {}{note}", first_sentence(&e.to_string())),
         )
-        .fix("start a Secret Service (gnome-keyring, KeePassXC) in this session, or keep secrets elsewhere: `wktui profile edit NAME --secret-env VAR` or `--secret-command CMD`"),
+        .fix(format!(
+            "{}, or keep secrets elsewhere: `wktui profile edit NAME --secret-env VAR` or `--secret-command CMD`",
+            crate::platform::keyring::START_ADVICE
+        )),
         Some(Err(e)) => Check::new("keyring", None, status_if_broken, format!("{backend}: {e}{note}")),
         None => Check::new("keyring", None, Status::Fail, "the keyring check stopped unexpectedly"),
     }

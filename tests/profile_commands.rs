@@ -228,7 +228,7 @@ fn rename_moves_the_keyring_entry_and_a_failure_half_way_leaves_the_old_profile_
     assert_eq!(srv.token_requests(), 1, "the token moved, no new fetch");
     let show = sb.run(&["profile", "show", "new"]).ok().stdout;
     assert!(
-        show.contains("OS keyring, service \"wktui\", user \"new\""),
+        show.contains("Secret Service (D-Bus), service \"wktui\", user \"new\""),
         "{show}"
     );
 }

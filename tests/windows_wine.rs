@@ -228,9 +228,9 @@ fn credential_manager_keeps_the_secret_through_add_set_secret_and_remove() {
     assert_eq!(srv.token_requests(), 2, "one refused, one granted");
     let shown = w.run(&["profile", "show", name]).ok();
     assert!(
-        shown
-            .stdout
-            .contains(&format!("OS keyring, service \"wktui\", user \"{name}\"")),
+        shown.stdout.contains(&format!(
+            "Windows Credential Manager, service \"wktui\", user \"{name}\""
+        )),
         "{}",
         shown.stdout
     );

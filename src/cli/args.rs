@@ -373,8 +373,8 @@ pub struct EnvArgs {
     /// Profile name [default: $WKTUI_PROFILE, else default_profile in the config]
     #[arg(add = ArgValueCompleter::new(profile_names))]
     pub name: Option<String>,
-    /// The syntax of the lines
-    #[arg(long, value_enum, default_value_t = Shell::Sh)]
+    /// The syntax of the lines [default: powershell on Windows, else sh]
+    #[arg(long, value_enum, default_value_t = Shell::typed_here(), hide_default_value = true)]
     pub shell: Shell,
     /// The token printed has at least this many seconds left [default: refresh_margin, 60]
     #[arg(long, value_name = "SECONDS")]
@@ -386,6 +386,17 @@ pub enum Shell {
     Sh,
     Fish,
     Powershell,
+}
+
+impl Shell {
+    /// The shell people type into on this system.
+    pub fn typed_here() -> Shell {
+        if crate::platform::process::TYPED_SHELL_IS_POWERSHELL {
+            Shell::Powershell
+        } else {
+            Shell::Sh
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -370,7 +370,8 @@ fn show(ctx: &Context, name: Option<&str>, format: ShowFormat) -> Result<(), Cli
 fn secret_location(profile: &Profile) -> String {
     match &profile.secret_source {
         SecretSource::Keyring => format!(
-            "OS keyring, service \"{}\", user \"{}\"",
+            "{}, service \"{}\", user \"{}\"",
+            crate::platform::keyring::BACKEND,
             crate::secrets::KEYRING_SERVICE,
             profile.name
         ),

@@ -17,6 +17,24 @@ pub const BACKEND: &str = if cfg!(target_os = "linux") {
     "none"
 };
 
+/// What to do when the store cannot be reached, in the system's own terms.
+pub const START_ADVICE: &str = if cfg!(target_os = "macos") {
+    "Log in to the Mac as this user (the login Keychain opens with the session)"
+} else if cfg!(target_os = "windows") {
+    "Run wktui in a Windows session of this user (Credential Manager needs the user's profile loaded, which some services and scheduled tasks lack)"
+} else {
+    "Start a Secret Service such as gnome-keyring or KeePassXC in this session"
+};
+
+/// How to unlock a locked store.
+pub const UNLOCK_ADVICE: &str = if cfg!(target_os = "macos") {
+    "unlock the login keychain (Keychain Access, or `security unlock-keychain`)"
+} else if cfg!(target_os = "windows") {
+    "log in to Windows as this user"
+} else {
+    "unlock the keyring (log in to the desktop session, or `gnome-keyring-daemon --unlock`)"
+};
+
 #[cfg(target_os = "linux")]
 pub fn open_store() -> Result<Arc<CredentialStore>, String> {
     zbus_secret_service_keyring_store::Store::new()

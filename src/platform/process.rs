@@ -4,6 +4,10 @@
 
 use std::process::{Child, Command};
 
+/// Whether the shell people type into here is PowerShell (Windows) rather
+/// than a POSIX `sh`: what `wktui env` prints by default.
+pub const TYPED_SHELL_IS_POWERSHELL: bool = cfg!(windows);
+
 /// `/bin/sh -c CMD` (never whatever `sh` comes first on `PATH`), as the
 /// leader of a new process group so that `kill_tree` can stop the command
 /// and every process it started.

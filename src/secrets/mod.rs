@@ -21,7 +21,8 @@ pub const KEYRING_SERVICE: &str = "wktui";
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error(
-        "no OS keyring is reachable ({reason}). Start a Secret Service such as gnome-keyring in this session, or keep the secret elsewhere: `wktui profile add NAME --secret-env VAR` or `--secret-command CMD`"
+        "no OS keyring is reachable ({reason}). {}, or keep the secret elsewhere: `wktui profile add NAME --secret-env VAR` or `--secret-command CMD`",
+        crate::platform::keyring::START_ADVICE
     )]
     NoKeyring { reason: String },
     #[error(
