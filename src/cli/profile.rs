@@ -74,7 +74,7 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
         (None, None) => Endpoint::Region(Region::Us),
     };
     let mut profile = Profile::new(name, endpoint, args.client_id.trim());
-    profile.scope = args.scope.as_deref().map(Scopes::parse).filter(|s| !s.is_empty());
+    profile.scope = args.scope.as_deref().map(scope_flag).transpose()?.flatten();
     profile.api_version = args
         .api_version
         .parse()
@@ -96,6 +96,12 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
 /// `--token-url`, kept as parsed, or why not.
 fn token_url_flag(url: &str) -> Result<Endpoint, CliError> {
     Endpoint::token_url(url).map_err(|e| CliError::usage(format!("--token-url: {e}")))
+}
+
+/// `--scope`, checked as RFC 6749 scope tokens; empty asks for the grant's default.
+fn scope_flag(text: &str) -> Result<Option<Scopes>, CliError> {
+    let scopes = Scopes::checked(text).map_err(|e| CliError::usage(format!("--scope: {e}")))?;
+    Ok(Some(scopes).filter(|s| !s.is_empty()))
 }
 
 /// The profile checked as the config file will check it, each complaint
@@ -493,7 +499,7 @@ fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
         p.client_id = id.trim().to_owned();
     }
     if let Some(scope) = &args.scope {
-        p.scope = Some(Scopes::parse(scope)).filter(|s| !s.is_empty());
+        p.scope = scope_flag(scope)?;
     }
     if let Some(v) = &args.api_version {
         p.api_version = v

@@ -65,6 +65,35 @@ fn bad_region_lists_the_valid_ones() {
 }
 
 #[test]
+fn a_scope_outside_rfc_6749_names_its_line_field_and_character() {
+    let msg = err_text("[[profile]]\nname = \"a\"\nclient_id = \"x\"\nscope = 'file:read bad\"sc\\ope'\n");
+    assert!(
+        msg.starts_with("/cfg/config.toml:4:9: scope: scope \"bad\"sc\\ope\" holds '\"'"),
+        "{msg}"
+    );
+    assert!(msg.contains("RFC 6749"), "{msg}");
+    let msg = err_text("[[profile]]\nname = \"a\"\nclient_id = \"x\"\nscope = \"a\\tb\"\n");
+    assert!(
+        msg.starts_with("/cfg/config.toml:4:9: scope: scope \"a\\u{9}b\" holds a tab"),
+        "{msg}"
+    );
+    // Runs of spaces are fine and become single ones.
+    let config = parse(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\nscope = \" file:read   file:write \"\n",
+        Path::new("/cfg/config.toml"),
+    )
+    .expect("valid");
+    assert_eq!(
+        config.profiles[0]
+            .scope
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("file:read file:write")
+    );
+}
+
+#[test]
 fn empty_client_id_and_missing_client_id() {
     let msg = err_text("[[profile]]\nname = \"a\"\nclient_id = \"  \"\n");
     assert!(msg.starts_with("/cfg/config.toml:3:"), "{msg}");
