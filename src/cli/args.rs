@@ -209,6 +209,9 @@ pub struct TokenArgs {
     /// bare: the token; header: "Authorization: Bearer <token>"; json: the fields plus expires_at
     #[arg(long, value_enum, default_value_t = TokenFormat::Bare)]
     pub format: TokenFormat,
+    /// Ask for only some of the profile's scopes, e.g. "file:read" (cached apart from the full token)
+    #[arg(long, value_name = "SCOPES")]
+    pub scope: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

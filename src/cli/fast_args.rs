@@ -40,6 +40,7 @@ fn token(name: Option<String>) -> Cli {
         refresh: false,
         min_ttl: None,
         format: TokenFormat::Bare,
+        scope: None,
     }))
 }
 
