@@ -193,6 +193,9 @@ pub struct AddArgs {
     /// An extra CA bundle (PEM) to trust for this profile
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
+    /// Keep a --token-url that has no path (refused otherwise: it is probably a base URL)
+    #[arg(long, requires = "token_url")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -305,6 +308,9 @@ pub struct EditArgs {
     /// Stop trusting the profile's extra CA bundle
     #[arg(long)]
     pub no_ca_file: bool,
+    /// Keep a --token-url that has no path (refused otherwise: it is probably a base URL)
+    #[arg(long, requires = "token_url")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
