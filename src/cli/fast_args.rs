@@ -91,6 +91,7 @@ mod tests {
             &["token", "--help"],
             &["token", "prod", "--refresh"],
             &["token", "prod", "--format", "json"],
+            &["token", "prod", "--scope", "file:read"],
             &["--config", "x", "token"],
             &["token", ""],
             &["list", "prod"],

@@ -516,3 +516,14 @@ fn a_fleet_is_not_listed_whole_in_a_message() {
     let msg = config.profile("nope").expect_err("none").to_string();
     assert!(msg.ends_with("p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, and 5 more (wktui profile list)"), "{msg}");
 }
+
+#[test]
+fn a_token_url_without_a_path_still_loads_from_the_file() {
+    // `profile add` refuses one without --force; a file that has one must not break.
+    let config = parse(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\ntoken_url = \"http://127.0.0.1:8080\"\n",
+        Path::new("/cfg/config.toml"),
+    )
+    .expect("loads");
+    assert_eq!(config.profiles[0].token_url(), "http://127.0.0.1:8080/");
+}
