@@ -369,7 +369,7 @@ fn prepare(
     // No lock (an unwritable cache dir, a holder that takes too long) only
     // costs a duplicate fetch, so go on without it.
     tracing::debug!(profile = %profile.name, "waiting for the refresh lock");
-    let lock = cache.lock(&profile.name, patience).ok().flatten();
+    let lock = cache.lock(&profile.cache_name(), patience).ok().flatten();
     tracing::debug!(profile = %profile.name, held = lock.is_some(), "refresh lock (without it, at worst a duplicate fetch)");
     if let Some(want) = reuse
         && let Some(token) = cache.load(profile).filter(|t| want.accepts(t, clock::now()))

@@ -737,14 +737,54 @@ fn list_and_refresh_write_time_left_as_durations_and_list_by_name() {
 }
 
 #[test]
-fn a_base_url_as_token_url_is_questioned_at_add() {
+fn a_base_url_as_token_url_is_refused_at_add_and_edit_unless_forced() {
     let sb = Sandbox::new();
     let srv = server();
     let base = srv.token_url().replace("/oauth2/token", "");
-    let run = sb.add_profile("base", &base, &[]);
-    run.says(&["warning", "has no path", &srv.token_url()]);
-    let run = sb.add_profile("whole", &srv.token_url(), &[]);
+    let add = |name: &str, url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "profile",
+            "add",
+            name,
+            "--client-id",
+            CLIENT_ID,
+            "--token-url",
+            url,
+            "--secret-env",
+            common::SECRET_VAR,
+        ];
+        args.extend_from_slice(extra);
+        sb.run(&args)
+    };
+    // Refused, naming the URL probably meant; nothing saved.
+    let refused = add("base", &base, &[]).fails_with(2);
+    refused.says(&["--token-url", "has no path", &srv.token_url(), "--force"]);
+    refused.says(&[&format!("hint: --token-url {}", srv.token_url())]);
+    assert!(!sb.config_path().exists(), "nothing saved");
+    add("base", &format!("{base}/"), &[])
+        .fails_with(2)
+        .says(&["has no path"]);
+    // The whole URL is taken without a word.
+    let run = add("whole", &srv.token_url(), &[]).ok();
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    sb.run(&["profile", "edit", "whole", "--token-url", &base])
+        .fails_with(2)
+        .says(&["has no path", &srv.token_url(), "--force"]);
+    assert!(
+        sb.run(&["token", "whole"]).ok().stdout.starts_with("wk."),
+        "edit changed nothing"
+    );
+    // --force keeps it, with a warning; --force without --token-url is a usage error.
+    add("base", &base, &["--force"])
+        .ok()
+        .says(&["warning", "has no path", "--force"]);
+    sb.run(&["profile", "edit", "whole", "--token-url", &base, "--force"])
+        .ok();
+    sb.run(&["profile", "edit", "whole", "--force"]).fails_with(2);
+    // A config file that already holds one still loads: the other profiles work.
+    sb.add_profile("good", &srv.token_url(), &[]);
+    assert!(sb.run(&["token", "good"]).ok().stdout.starts_with("wk."));
+    sb.run(&["list"]).ok();
 }
 
 #[test]

@@ -146,7 +146,7 @@ impl TokenCache {
         tracing::debug!(profile = %profile.name, "cache lookup");
         let found = self.usable_dir().and_then(|_| {
             Ok(private::read_trusted(
-                &self.token_path(&profile.name),
+                &self.token_path(&profile.cache_name()),
                 MAX_ENTRY_BYTES,
             )?)
         });
@@ -271,17 +271,20 @@ impl TokenCache {
         self.writable_dir()?;
         let bytes = entry::encode(&profile.fingerprint(), token);
         Ok(write_atomically(
-            &self.token_path(&profile.name),
+            &self.token_path(&profile.cache_name()),
             &bytes,
             Durability::Cache,
         )?)
     }
 
-    /// Forgets a profile's token (and its lock file).
+    /// Forgets a profile's token (and its lock file), and those it got for
+    /// narrower scopes (`NAME+HASH`, see `Profile::cache_name`).
     pub fn remove(&self, name: &str) -> Result<(), CacheError> {
         tracing::debug!(profile = %name, "forgetting the cached token");
         let dir = self.usable_dir()?;
-        for path in [self.token_path(name), dir.join(format!("{name}.lock"))] {
+        let mut paths = vec![self.token_path(name), dir.join(format!("{name}.lock"))];
+        paths.extend(self.narrowed_entries(name));
+        for path in paths {
             match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
                 _ => {}
@@ -290,10 +293,35 @@ impl TokenCache {
         Ok(())
     }
 
+    /// The files of tokens `name` got for narrower scopes, and their locks.
+    fn narrowed_entries(&self, name: &str) -> Vec<PathBuf> {
+        let prefix = format!("{name}+");
+        let mut found = Vec::new();
+        private::each_file_name(&self.dir, |file_name: &[u8]| {
+            let Ok(file_name) = std::str::from_utf8(file_name) else {
+                return;
+            };
+            let stem = file_name
+                .strip_suffix(".json")
+                .or_else(|| file_name.strip_suffix(".lock"));
+            if stem
+                .and_then(|s| s.strip_prefix(&prefix))
+                .is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                found.push(self.dir.join(file_name));
+            }
+        });
+        found
+    }
+
     /// Moves a profile's token to a new name (a renamed profile, same grant).
+    /// Tokens for narrower scopes are dropped: the next call fetches again.
     pub fn rename(&self, old: &str, new: &str) -> Result<(), CacheError> {
         tracing::debug!(from = %old, to = %new, "moving the cached token");
         let dir = self.usable_dir()?;
+        for path in self.narrowed_entries(old) {
+            let _ = std::fs::remove_file(path);
+        }
         match std::fs::rename(self.token_path(old), self.token_path(new)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => {
@@ -381,6 +409,33 @@ mod tests {
         cache.store(&profile, &token).expect("store");
         profile.client_id = "other".into();
         assert!(cache.load(&profile).is_none());
+    }
+
+    #[test]
+    fn a_narrowed_token_is_kept_apart_and_goes_with_its_profile() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = TokenCache::new(dir.path().join("c"));
+        let (mut profile, token) = sample();
+        profile.scope = Some(Scopes::parse("file:read file:write"));
+        let narrow = profile.narrowed_to(&Scopes::parse("file:read"));
+        cache.store(&narrow, &token).expect("store");
+        assert!(
+            cache.load(&profile).is_none(),
+            "the full scope's entry is another"
+        );
+        assert_eq!(cache.load(&narrow), Some(token.clone()));
+        assert!(cache.stored_names().is_empty(), "not listed as a profile");
+        // Another profile whose name starts the same keeps its own.
+        let mut other = profile.clone();
+        other.name = "prod-eu".into();
+        let other_narrow = other.narrowed_to(&Scopes::parse("file:read"));
+        cache.store(&other_narrow, &token).expect("store");
+        cache.remove("prod").expect("remove");
+        assert!(cache.load(&narrow).is_none(), "removed with its profile");
+        assert!(cache.load(&other_narrow).is_some(), "another profile's is kept");
+        cache.store(&narrow, &token).expect("store");
+        cache.rename("prod", "prod2").expect("rename");
+        assert!(cache.load(&narrow).is_none(), "dropped on rename");
     }
 
     #[test]

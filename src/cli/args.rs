@@ -193,6 +193,9 @@ pub struct AddArgs {
     /// An extra CA bundle (PEM) to trust for this profile
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
+    /// Keep a --token-url that has no path (refused otherwise: it is probably a base URL)
+    #[arg(long, requires = "token_url")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -209,6 +212,9 @@ pub struct TokenArgs {
     /// bare: the token; header: "Authorization: Bearer <token>"; json: the fields plus expires_at
     #[arg(long, value_enum, default_value_t = TokenFormat::Bare)]
     pub format: TokenFormat,
+    /// Ask for only some of the profile's scopes, e.g. "file:read" (cached apart from the full token)
+    #[arg(long, value_name = "SCOPES")]
+    pub scope: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,6 +308,9 @@ pub struct EditArgs {
     /// Stop trusting the profile's extra CA bundle
     #[arg(long)]
     pub no_ca_file: bool,
+    /// Keep a --token-url that has no path (refused otherwise: it is probably a base URL)
+    #[arg(long, requires = "token_url")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

@@ -40,6 +40,7 @@ fn token(name: Option<String>) -> Cli {
         refresh: false,
         min_ttl: None,
         format: TokenFormat::Bare,
+        scope: None,
     }))
 }
 
@@ -90,6 +91,7 @@ mod tests {
             &["token", "--help"],
             &["token", "prod", "--refresh"],
             &["token", "prod", "--format", "json"],
+            &["token", "prod", "--scope", "file:read"],
             &["--config", "x", "token"],
             &["token", ""],
             &["list", "prod"],

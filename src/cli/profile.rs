@@ -10,6 +10,7 @@ use super::args::{AddArgs, EditArgs, FormatArg, ListFormat, ProfileCommand, Prof
 use super::output::{list_format, profile_json, render_rows};
 use super::{CliError, Context, print};
 use crate::config;
+use crate::model::advice::{probable_token_url, token_url_without_path};
 use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource};
 use crate::profiles;
 
@@ -29,12 +30,6 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
     let profile = profile_from_args(args)?;
     if ctx.config.profile(&profile.name).is_ok() {
         return Err(config::ConfigError::ProfileExists(profile.name).into());
-    }
-    if let Endpoint::TokenUrl(url) = &profile.endpoint
-        && let Some(advice) = crate::model::advice::token_url_without_path(url.as_str())
-    {
-        // Said before the secret prompt, so the user can stop and retype.
-        super::eprint_safe!("wktui: warning: --token-url {advice}");
     }
     let secret = match profile.secret_source.is_stored() {
         true => Some(read_secret_to_store(ctx, &profile.name)?),
@@ -65,7 +60,7 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
         ));
     }
     let endpoint = match (&args.region, &args.token_url) {
-        (_, Some(url)) => token_url_flag(url)?,
+        (_, Some(url)) => token_url_flag(url, args.force)?,
         (Some(region), None) => Endpoint::Region(
             region
                 .parse::<Region>()
@@ -74,7 +69,7 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
         (None, None) => Endpoint::Region(Region::Us),
     };
     let mut profile = Profile::new(name, endpoint, args.client_id.trim());
-    profile.scope = args.scope.as_deref().map(Scopes::parse).filter(|s| !s.is_empty());
+    profile.scope = args.scope.as_deref().map(scope_flag).transpose()?.flatten();
     profile.api_version = args
         .api_version
         .parse()
@@ -93,9 +88,32 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
     Ok(profile)
 }
 
-/// `--token-url`, kept as parsed, or why not.
-fn token_url_flag(url: &str) -> Result<Endpoint, CliError> {
-    Endpoint::token_url(url).map_err(|e| CliError::usage(format!("--token-url: {e}")))
+/// `--token-url`, kept as parsed, or why not. One with no path is almost
+/// always a base URL, whose token request would come back a bare 404: it
+/// is refused, naming the URL probably meant, unless `force` keeps it.
+fn token_url_flag(url: &str, force: bool) -> Result<Endpoint, CliError> {
+    let endpoint = Endpoint::token_url(url).map_err(|e| CliError::usage(format!("--token-url: {e}")))?;
+    if let Endpoint::TokenUrl(checked) = &endpoint
+        && let Some(advice) = token_url_without_path(checked.as_str())
+    {
+        if !force {
+            return Err(CliError {
+                hint: Some(format!("--token-url {}", probable_token_url(&checked.origin()))),
+                ..CliError::usage(format!(
+                    "--token-url {advice}; nothing was saved. Pass --force to keep it as it is"
+                ))
+            });
+        }
+        // Said before any secret prompt, so the user can still stop.
+        super::eprint_safe!("wktui: warning: --token-url {advice}; kept as it is (--force)");
+    }
+    Ok(endpoint)
+}
+
+/// `--scope`, checked as RFC 6749 scope tokens; empty asks for the grant's default.
+fn scope_flag(text: &str) -> Result<Option<Scopes>, CliError> {
+    let scopes = Scopes::checked(text).map_err(|e| CliError::usage(format!("--scope: {e}")))?;
+    Ok(Some(scopes).filter(|s| !s.is_empty()))
 }
 
 /// The profile checked as the config file will check it, each complaint
@@ -452,6 +470,7 @@ fn nothing_to_change(args: &EditArgs) -> bool {
         keyring,
         ca_file,
         no_ca_file,
+        force: _, // only says how to take --token-url
     } = args;
     [
         region,
@@ -481,7 +500,7 @@ fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
         );
     }
     if let Some(url) = &args.token_url {
-        p.endpoint = token_url_flag(url)?;
+        p.endpoint = token_url_flag(url, args.force)?;
         // base_url only goes with a region.
         p.base_url = None;
     }
@@ -494,7 +513,7 @@ fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
         p.client_id = id.trim().to_owned();
     }
     if let Some(scope) = &args.scope {
-        p.scope = Some(Scopes::parse(scope)).filter(|s| !s.is_empty());
+        p.scope = scope_flag(scope)?;
     }
     if let Some(v) = &args.api_version {
         p.api_version = v

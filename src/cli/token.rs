@@ -10,16 +10,59 @@ use super::output::rfc3339;
 use super::{CliError, Context, print, runtime};
 use crate::clock;
 use crate::engine::{MinLeft, Origin};
-use crate::model::{Profile, Token};
+use crate::model::{Profile, Scopes, Token};
 
 pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
-    let profile = ctx.chosen(args.name.as_deref())?;
+    let chosen = ctx.chosen(args.name.as_deref())?;
+    let narrowed = args
+        .scope
+        .as_deref()
+        .map(|asked| narrowed(chosen, asked))
+        .transpose()?;
+    let profile = narrowed.as_ref().unwrap_or(chosen);
     let want = match args.min_ttl {
         Some(secs) => MinLeft::Asked(Duration::from_secs(secs)),
         None => MinLeft::Margin(ctx.config.settings.refresh_margin),
     };
     let (token, _) = token_with(ctx, profile, want, args.refresh)?;
     print(&format_token(&token, args.format))
+}
+
+/// `profile` asking for only the scopes of `--scope`, checked before any
+/// request: each must be one the profile has. A profile without a scope
+/// has nothing known to be granted (the server picks), so it cannot be
+/// narrowed: saying yes would send whatever was typed and cache it as if
+/// it were a part of the profile's grant.
+fn narrowed(profile: &Profile, asked: &str) -> Result<Profile, CliError> {
+    let name = &profile.name;
+    let asked = Scopes::checked(asked).map_err(|e| CliError::usage(format!("--scope: {e}")))?;
+    if asked.is_empty() {
+        return Err(CliError::usage(
+            "--scope is empty; leave it out to ask for the profile's own scopes",
+        ));
+    }
+    let Some(own) = &profile.scope else {
+        return Err(CliError {
+            hint: Some(format!(
+                "wktui profile edit {name} --scope \"SCOPES OF ITS GRANT\""
+            )),
+            ..CliError::usage(format!(
+                "--scope: profile {name} has no scope configured, so which scopes its grant has is not known and none can be asked for apart; set the profile's scope to its grant's, then ask for some of them"
+            ))
+        });
+    };
+    let outside: Vec<&str> = asked.iter().filter(|s| !own.iter().any(|o| o == *s)).collect();
+    if !outside.is_empty() {
+        return Err(CliError::usage(format!(
+            "--scope: profile {name} does not have {}; its scopes are: {own}",
+            outside.join(" ")
+        )));
+    }
+    Ok(match asked.canonical() == own.canonical() {
+        // The whole set: the profile's own token, cached as it is.
+        true => profile.clone(),
+        false => profile.narrowed_to(&asked),
+    })
 }
 
 /// A token that meets `want`: the cached one when it does (no runtime, no

@@ -30,6 +30,8 @@ pub enum EnvProfileError {
     Region(String),
     #[error("${TOKEN_URL_VAR}: {0}")]
     TokenUrl(String),
+    #[error("${SCOPE_VAR}: {0}")]
+    Scope(String),
     #[error("${CLIENT_ID_VAR} is set but empty; set it to the client id of the Workiva API grant")]
     EmptyClientId,
     #[error("${0} holds a control or invisible character; set it to plain text")]
@@ -90,9 +92,10 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<EnvProfile, EnvP
         (None, None) => Endpoint::Region(Region::Us),
     };
     let mut profile = Profile::new(ENV_PROFILE, endpoint, client_id);
-    profile.scope = set(SCOPE_VAR)
-        .map(|s| Scopes::parse(&s))
-        .filter(|s| !s.is_empty());
+    if let Some(scope) = set(SCOPE_VAR) {
+        let checked = Scopes::checked(&scope).map_err(|e| EnvProfileError::Scope(e.to_string()))?;
+        profile.scope = Some(checked).filter(|s| !s.is_empty());
+    }
     profile.secret_source = SecretSource::Env(CLIENT_SECRET_VAR.to_owned());
     Ok(EnvProfile::Present(profile))
 }
@@ -215,6 +218,13 @@ mod tests {
         assert_eq!(
             with(&[(REGION_VAR, "us"), (TOKEN_URL_VAR, "https://x/oauth2/token")]),
             Err(EnvProfileError::RegionAndUrl)
+        );
+        let err = with(&[(SCOPE_VAR, "file:read bad\"scope")])
+            .expect_err("bad scope")
+            .to_string();
+        assert!(
+            err.starts_with("$WORKIVA_SCOPE: scope \"bad\"scope\" holds '\"'"),
+            "{err}"
         );
         let err = with(&[(REGION_VAR, "moon")]).expect_err("bad region").to_string();
         assert!(

@@ -443,6 +443,7 @@ fn encode_record(ordinal: usize, profile: &Profile) -> Option<String> {
         secret_source,
         ca_file,
         base_url,
+        narrowed: _, // only ever set for one call, never configured
     } = profile;
     let (region, token_url) = match endpoint {
         Endpoint::Region(region) => (Some(region.as_str()), None),

@@ -281,7 +281,6 @@ fn clean_text(text: &str) -> bool {
 pub(super) fn profile_from(raw: &ProfileFields<'_>, urls: &mut UrlChecks) -> Result<Profile, RawError> {
     for (value, field) in [
         (Some(raw.client_id), "client_id"),
-        (raw.scope, "scope"),
         (raw.secret_env, "secret_env"),
         (raw.secret_command, "secret_command"),
         (raw.ca_file, "ca_file"),
@@ -314,7 +313,10 @@ pub(super) fn profile_from(raw: &ProfileFields<'_>, urls: &mut UrlChecks) -> Res
         (None, None) => Endpoint::Region(Region::Us),
     };
     let mut profile = Profile::new(name, endpoint, client_id);
-    profile.scope = raw.scope.map(|s| Scopes::parse(s.text)).filter(|s| !s.is_empty());
+    if let Some(scope) = raw.scope {
+        let checked = Scopes::checked(scope.text).map_err(|e| scope.error("scope", e.to_string()))?;
+        profile.scope = Some(checked).filter(|s| !s.is_empty());
+    }
     if let Some(v) = raw.api_version {
         profile.api_version = v
             .text

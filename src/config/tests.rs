@@ -65,6 +65,35 @@ fn bad_region_lists_the_valid_ones() {
 }
 
 #[test]
+fn a_scope_outside_rfc_6749_names_its_line_field_and_character() {
+    let msg = err_text("[[profile]]\nname = \"a\"\nclient_id = \"x\"\nscope = 'file:read bad\"sc\\ope'\n");
+    assert!(
+        msg.starts_with("/cfg/config.toml:4:9: scope: scope \"bad\"sc\\ope\" holds '\"'"),
+        "{msg}"
+    );
+    assert!(msg.contains("RFC 6749"), "{msg}");
+    let msg = err_text("[[profile]]\nname = \"a\"\nclient_id = \"x\"\nscope = \"a\\tb\"\n");
+    assert!(
+        msg.starts_with("/cfg/config.toml:4:9: scope: scope \"a\\u{9}b\" holds a tab"),
+        "{msg}"
+    );
+    // Runs of spaces are fine and become single ones.
+    let config = parse(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\nscope = \" file:read   file:write \"\n",
+        Path::new("/cfg/config.toml"),
+    )
+    .expect("valid");
+    assert_eq!(
+        config.profiles[0]
+            .scope
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("file:read file:write")
+    );
+}
+
+#[test]
 fn empty_client_id_and_missing_client_id() {
     let msg = err_text("[[profile]]\nname = \"a\"\nclient_id = \"  \"\n");
     assert!(msg.starts_with("/cfg/config.toml:3:"), "{msg}");
@@ -486,4 +515,15 @@ fn a_fleet_is_not_listed_whole_in_a_message() {
     let config = parse(&text, Path::new("c")).expect("valid");
     let msg = config.profile("nope").expect_err("none").to_string();
     assert!(msg.ends_with("p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, and 5 more (wktui profile list)"), "{msg}");
+}
+
+#[test]
+fn a_token_url_without_a_path_still_loads_from_the_file() {
+    // `profile add` refuses one without --force; a file that has one must not break.
+    let config = parse(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\ntoken_url = \"http://127.0.0.1:8080\"\n",
+        Path::new("/cfg/config.toml"),
+    )
+    .expect("loads");
+    assert_eq!(config.profiles[0].token_url(), "http://127.0.0.1:8080/");
 }

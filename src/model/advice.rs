@@ -12,7 +12,7 @@ pub fn token_url_without_path(url: &str) -> Option<String> {
         return None;
     }
     let origin = parsed.origin().ascii_serialization();
-    let meant = format!("{origin}/oauth2/token");
+    let meant = probable_token_url(&origin);
     let region = Region::ALL
         .into_iter()
         .find(|r| r.base_url().eq_ignore_ascii_case(&origin))
@@ -22,6 +22,13 @@ pub fn token_url_without_path(url: &str) -> Option<String> {
         "{} has no path, so it is probably a base URL; the token endpoint is {meant}{region}",
         url.trim()
     ))
+}
+
+/// The token URL a base URL most likely stands for: Workiva's token path
+/// (`/oauth2/token`, API version 2026-01-01) at the same origin
+/// (`scheme://host[:port]`).
+pub fn probable_token_url(origin: &str) -> String {
+    format!("{origin}/oauth2/token")
 }
 
 #[cfg(test)]

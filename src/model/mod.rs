@@ -16,7 +16,7 @@ pub use checked_url::{CheckedUrl, UrlError};
 pub use profile::{
     ApiVersion, ClientAuth, ClipboardMode, Endpoint, ParseEnumError, Profile, Region, SecretSource, Settings,
 };
-pub use scope::Scopes;
+pub use scope::{ScopeError, Scopes};
 pub use time::{Timestamp, format_ago, format_countdown, format_duration, format_time_left};
 pub use token::{
     AccessToken, BearerToken, MAX_LIFETIME_SECS, Token, TokenError, TokenFacts, TokenState, check_scope_text,

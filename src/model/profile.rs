@@ -221,6 +221,9 @@ pub struct Profile {
     /// Replaces the region's API host (a proxy, or the demo's local server)
     /// while keeping the region's paths and label.
     pub base_url: Option<CheckedUrl>,
+    /// `scope` was narrowed for one call (`token NAME --scope`): its token
+    /// is cached apart from the profile's own (see `cache_name`).
+    pub narrowed: bool,
 }
 
 impl Profile {
@@ -236,6 +239,29 @@ impl Profile {
             secret_source: SecretSource::default(),
             ca_file: None,
             base_url: None,
+            narrowed: false,
+        }
+    }
+
+    /// This profile asking for `scopes` only, which must be among its own
+    /// (the caller checks). Sorted and without repeats, so that the same
+    /// set in any order shares one cache entry.
+    pub fn narrowed_to(&self, scopes: &Scopes) -> Profile {
+        let mut narrowed = self.clone();
+        narrowed.scope = Some(scopes.canonical());
+        narrowed.narrowed = true;
+        narrowed
+    }
+
+    /// The name of this profile's cache entry and refresh lock: its name,
+    /// or for a narrowed scope `NAME+HASH` of the scope set. `+` is never in
+    /// a profile name, so the entry is never taken for another profile's.
+    pub fn cache_name(&self) -> std::borrow::Cow<'_, str> {
+        match (&self.scope, self.narrowed) {
+            (Some(scope), true) => {
+                format!("{}+{:016x}", self.name, fnv1a(&scope.canonical().to_string())).into()
+            }
+            _ => self.name.as_str().into(),
         }
     }
 
@@ -309,6 +335,15 @@ impl Profile {
         out.push('|');
         out.push_str(self.api_version.as_str());
     }
+}
+
+/// FNV-1a, 64 bits: stable across builds and systems (unlike std's
+/// hasher), which a file name kept between runs needs. Not a defence: the
+/// entry's fingerprint holds the scope itself and is checked on load.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// Settings that apply to every profile.
@@ -434,6 +469,26 @@ mod tests {
         assert!("2023-01-01".parse::<ApiVersion>().is_err());
         assert_eq!("Basic".parse::<ClientAuth>(), Ok(ClientAuth::Basic));
         assert_eq!(ApiVersion::V2022_01_01.version_header(), None);
+    }
+
+    #[test]
+    fn a_narrowed_scope_has_its_own_cache_name_whatever_the_order() {
+        let mut p = Profile::new("prod", Endpoint::Region(Region::Us), "id");
+        p.scope = Some(Scopes::parse("file:read file:write admin"));
+        assert_eq!(p.cache_name(), "prod");
+        let a = p.narrowed_to(&Scopes::parse("file:write file:read"));
+        let b = p.narrowed_to(&Scopes::parse("file:read file:write file:read"));
+        let c = p.narrowed_to(&Scopes::parse("file:read"));
+        assert_eq!(a.cache_name(), b.cache_name());
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.cache_name(), c.cache_name());
+        assert!(a.cache_name().starts_with("prod+"), "{}", a.cache_name());
+        assert_ne!(a.fingerprint(), p.fingerprint());
+        assert_eq!(a.name, "prod", "the secret is still found by the profile's name");
+        // Stable across builds: the file name is kept between runs.
+        // Stable across builds (the file name is kept between runs): FNV-1a's published vectors.
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

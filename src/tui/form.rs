@@ -425,6 +425,10 @@ impl ProfileForm {
             }
             Ok(Endpoint::Region(_)) => {}
         }
+        let scope = Scopes::checked(self.scope.text());
+        if let Err(e) = &scope {
+            self.fail(FormField::Scope, e.to_string());
+        }
         let client_id = self.client_id.text().trim().to_owned();
         if client_id.is_empty() {
             self.fail(FormField::ClientId, "a client id is required");
@@ -438,7 +442,7 @@ impl ProfileForm {
         }
         let endpoint = endpoint.ok()?;
         let replacing = self.original.clone();
-        let scope = Scopes::parse(self.scope.text());
+        let scope = scope.ok()?;
         let secret = (!self.secret.is_empty()).then(|| self.secret.to_secret());
         let mut profile = self
             .original
@@ -635,6 +639,11 @@ mod tests {
                 FormField::Name,
                 &"x".repeat(65),
                 "profile name is longer than 64 characters",
+            ),
+            (
+                FormField::Scope,
+                "file:read bad\"sc\\ope",
+                "scope \"bad\"sc\\ope\" holds '\"', which a scope may not: a scope is printable ASCII but space, '\"' and '\\' (RFC 6749 section 3.3), and scopes are separated by spaces",
             ),
             (
                 FormField::Endpoint,
