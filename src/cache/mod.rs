@@ -13,6 +13,7 @@
 //! (see `platform::fs`), and its content passes the checks of `entry`.
 
 mod entry;
+mod grant_notice;
 mod summary;
 
 use std::fs::File;

@@ -193,6 +193,9 @@ pub struct AddArgs {
     /// An extra CA bundle (PEM) to trust for this profile
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
+    /// The grant's expiry date (YYYY-MM-DD): warnings start 14 days before
+    #[arg(long, value_name = "DATE")]
+    pub grant_expires: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -302,6 +305,9 @@ pub struct EditArgs {
     /// Stop trusting the profile's extra CA bundle
     #[arg(long)]
     pub no_ca_file: bool,
+    /// The grant's expiry date (YYYY-MM-DD); "" forgets it
+    #[arg(long, value_name = "DATE")]
+    pub grant_expires: Option<String>,
 }
 
 #[derive(Args, Debug)]

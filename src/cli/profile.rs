@@ -10,7 +10,7 @@ use super::args::{AddArgs, EditArgs, FormatArg, ListFormat, ProfileCommand, Prof
 use super::output::{list_format, profile_json, render_rows};
 use super::{CliError, Context, print};
 use crate::config;
-use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource};
+use crate::model::{Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource};
 use crate::profiles;
 
 pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
@@ -89,8 +89,19 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
         (None, None) => SecretSource::Keyring,
     };
     profile.ca_file = args.ca_file.as_ref().map(absolute);
+    profile.grant_expires = grant_expires_flag(args.grant_expires.as_deref())?;
     check_flags(&profile)?;
     Ok(profile)
+}
+
+/// `--grant-expires`: a date, or nothing when absent or empty.
+fn grant_expires_flag(text: Option<&str>) -> Result<Option<GrantExpiry>, CliError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => GrantExpiry::parse(text)
+            .map(Some)
+            .map_err(|m| CliError::usage(format!("--grant-expires: {m}"))),
+    }
 }
 
 /// `--token-url`, kept as parsed, or why not.
@@ -451,6 +462,7 @@ fn nothing_to_change(args: &EditArgs) -> bool {
         keyring,
         ca_file,
         no_ca_file,
+        grant_expires,
     } = args;
     [
         region,
@@ -461,6 +473,7 @@ fn nothing_to_change(args: &EditArgs) -> bool {
         client_auth,
         secret_env,
         secret_command,
+        grant_expires,
     ]
     .iter()
     .all(|v| v.is_none())
@@ -520,6 +533,9 @@ fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
     if args.no_ca_file {
         p.ca_file = None;
     }
+    if args.grant_expires.is_some() {
+        p.grant_expires = grant_expires_flag(args.grant_expires.as_deref())?;
+    }
     check_flags(&p)?;
     Ok(p)
 }
@@ -550,6 +566,9 @@ fn changed_fields(old: &Profile, new: &Profile) -> Vec<&'static str> {
     }
     if old.base_url != new.base_url {
         fields.push("base URL");
+    }
+    if old.grant_expires != new.grant_expires {
+        fields.push("grant expiry");
     }
     fields
 }

@@ -10,7 +10,7 @@ use super::output::rfc3339;
 use super::{CliError, Context, print, runtime};
 use crate::clock;
 use crate::engine::{MinLeft, Origin};
-use crate::model::{Profile, Token};
+use crate::model::{Profile, Token, WARN_DAYS};
 
 pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
     let profile = ctx.chosen(args.name.as_deref())?;
@@ -19,7 +19,35 @@ pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
         None => MinLeft::Margin(ctx.config.settings.refresh_margin),
     };
     let (token, _) = token_with(ctx, profile, want, args.refresh)?;
-    print(&format_token(&token, args.format))
+    print(&format_token(&token, args.format))?;
+    warn_of_grant(ctx, profile);
+    Ok(())
+}
+
+/// An expiring grant, on stderr (scripts read the token from stdout), once a
+/// day a profile. Nothing at all is looked at for a profile without a date,
+/// or (the UTC day being within one of the local one) far from it.
+fn warn_of_grant(ctx: &Context, profile: &Profile) {
+    let Some(expires) = profile.grant_expires else {
+        return;
+    };
+    if (expires.date() - chrono::Utc::now().date_naive()).num_days() > WARN_DAYS + 1 {
+        return;
+    }
+    let today = clock::today();
+    let Some(warning) = expires.warning(today) else {
+        return;
+    };
+    let cache = ctx.engine.cache();
+    if cache.grant_warned_on(&profile.name, today) {
+        return;
+    }
+    super::eprint_safe!(
+        "wktui: warning: profile {}: {warning}; ask for a new grant in Workiva (`wktui doctor {}` says what then)",
+        profile.name,
+        profile.name
+    );
+    cache.mark_grant_warned(&profile.name, today);
 }
 
 /// A token that meets `want`: the cached one when it does (no runtime, no
@@ -31,7 +59,7 @@ pub fn token_with(
     want: MinLeft,
     force: bool,
 ) -> Result<(Token, bool), CliError> {
-    let engine_error = |e| CliError::engine(e, &profile.name);
+    let engine_error = |e| CliError::engine(e, profile);
     if !force && let Some(token) = ctx.engine.cached_token(profile, want).map_err(engine_error)? {
         return Ok((token, false));
     }

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::{CheckedUrl, Scopes, UrlError};
+use super::{CheckedUrl, GrantExpiry, Scopes, UrlError};
 
 /// A Workiva region and its API host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -221,6 +221,8 @@ pub struct Profile {
     /// Replaces the region's API host (a proxy, or the demo's local server)
     /// while keeping the region's paths and label.
     pub base_url: Option<CheckedUrl>,
+    /// The grant's last day, when the profile records it.
+    pub grant_expires: Option<GrantExpiry>,
 }
 
 impl Profile {
@@ -236,6 +238,7 @@ impl Profile {
             secret_source: SecretSource::default(),
             ca_file: None,
             base_url: None,
+            grant_expires: None,
         }
     }
 
