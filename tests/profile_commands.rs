@@ -42,6 +42,7 @@ fn show_gives_every_field_but_the_secret_and_where_it_lives() {
             "token_url",
             "client_id",
             "scope",
+            "grant_expires",
             "api_version",
             "client_auth",
             "base_url",

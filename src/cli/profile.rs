@@ -347,7 +347,7 @@ fn show(ctx: &Context, name: Option<&str>, format: ShowFormat) -> Result<(), Cli
         ("API version", profile.api_version.to_string()),
         ("Client auth", profile.client_auth.to_string()),
         (
-            "Grant expires",
+            "Grant ends",
             profile.grant_expires.map_or_else(dash, |date| {
                 format!("{date} ({})", date.state(crate::clock::today()).describe())
             }),

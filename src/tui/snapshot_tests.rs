@@ -322,6 +322,10 @@ fn every_state_at_the_smallest_drawable_size() {
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Char('a'));
     assert_snapshot!("smallest_form", render(&mut app, w, h));
+    // The last field, below the bottom: the form scrolls to it.
+    press(&mut app, KeyCode::BackTab);
+    let screen = render(&mut app, w, h);
+    assert!(screen.contains("› Client secret"), "{screen}");
     let mut app = App::new(Vec::new(), Default::default(), Vec::new(), now());
     assert_snapshot!("smallest_welcome", render(&mut app, w, h));
 }
@@ -347,7 +351,7 @@ fn add_profile_form() {
 fn edit_profile_form() {
     let mut app = fleet();
     press(&mut app, KeyCode::Char('e'));
-    for _ in 0..6 {
+    for _ in 0..7 {
         press(&mut app, KeyCode::Tab);
     }
     type_text(&mut app, "new-secret");
