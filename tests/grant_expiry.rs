@@ -54,6 +54,11 @@ fn five_days_ahead_list_doctor_and_token_warn_and_token_only_once_a_day() {
     let v = json(&sb.run(&["list", "--format", "json"]).ok().stdout);
     assert_eq!(v[0]["grant_expires"], date.as_str());
     assert_eq!(v[0]["grant_warning"], format!("grant expires in 5 days ({date})"));
+    // New fields go at the end: scripts that read the others see no change.
+    let keys: Vec<&String> = v[0].as_object().expect("object").keys().collect();
+    assert_eq!(keys[keys.len() - 2..], ["grant_expires", "grant_warning"]);
+    let listed = json(&sb.run(&["profile", "list", "--format", "json"]).ok().stdout);
+    assert_eq!(listed[0]["grant_expires"], date.as_str());
     let shown = json(
         &sb.run(&["profile", "show", "test", "--format", "json"])
             .ok()

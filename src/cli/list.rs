@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::args::{ListArgs, ListFormat};
-use super::output::{LocalTimes, list_format, profile_json, render_rows, rfc3339};
+use super::output::{LocalTimes, grant_expires_json, list_format, profile_json, render_rows, rfc3339};
 use super::{CliError, Context, print};
 use crate::clock;
 use crate::model::{Endpoint, Profile, Timestamp, TokenFacts, TokenState, format_time_left};
@@ -45,6 +45,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
             .map(|(p, t)| {
                 let mut entry = json_entry(p, t.as_ref(), now, state_of(t.as_ref(), now, margin));
                 if let Value::Object(map) = &mut entry {
+                    map.insert("grant_expires".into(), grant_expires_json(p));
                     map.insert("grant_warning".into(), grant_warning(p, today).into());
                 }
                 entry

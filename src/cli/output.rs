@@ -87,11 +87,13 @@ pub fn profile_json(p: &Profile) -> serde_json::Map<String, serde_json::Value> {
     map.insert("token_url".into(), p.token_url().into());
     map.insert("client_id".into(), p.client_id.clone().into());
     map.insert("scope".into(), p.scope.as_ref().map(ToString::to_string).into());
-    map.insert(
-        "grant_expires".into(),
-        p.grant_expires.map(|d| d.to_string()).into(),
-    );
     map
+}
+
+/// The profile's `grant_expires` (`YYYY-MM-DD`, or null), added after a
+/// command's other fields: new fields go at the end.
+pub fn grant_expires_json(p: &Profile) -> serde_json::Value {
+    p.grant_expires.map(|d| d.to_string()).into()
 }
 
 pub fn rfc3339(t: Timestamp) -> String {

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 use super::args::{AddArgs, EditArgs, FormatArg, ListFormat, ProfileCommand, ProfileListArgs, ShowFormat};
-use super::output::{list_format, profile_json, render_rows};
+use super::output::{grant_expires_json, list_format, profile_json, render_rows};
 use super::{CliError, Context, print};
 use crate::config;
 use crate::model::{Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource};
@@ -173,6 +173,7 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
                 entry.insert("api_version".into(), p.api_version.as_str().into());
                 entry.insert("client_auth".into(), p.client_auth.as_str().into());
                 entry.insert("secret".into(), p.secret_source.to_string().into());
+                entry.insert("grant_expires".into(), grant_expires_json(p));
                 serde_json::Value::Object(entry)
             })
             .collect();
@@ -326,6 +327,7 @@ fn show(ctx: &Context, name: Option<&str>, format: ShowFormat) -> Result<(), Cli
                 .map(|t| super::output::rfc3339(t.expires_at()))
                 .into(),
         );
+        entry.insert("grant_expires".into(), grant_expires_json(profile));
         return print(&format!("{}\n", serde_json::Value::Object(entry)));
     }
     let dash = || "-".to_owned();
