@@ -98,9 +98,15 @@ fn five_days_ahead_list_doctor_and_token_warn_and_token_only_once_a_day() {
         std::fs::read_to_string(&marker).expect("marker").trim(),
         today().format("%Y-%m-%d").to_string()
     );
-    // A marker of another day is yesterday's warning: today's is given again.
-    std::fs::write(&marker, format!("{}\n", days_ago(1))).expect("write marker");
+    // A warning more than a day old: the next `token` warns again.
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(25 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&marker)
+        .and_then(|f| f.set_modified(day_ago))
+        .expect("age the marker");
     sb.run(&["token", "test"]).ok().says(&[&warning]);
+    assert!(!sb.run(&["token", "test"]).ok().stderr.contains("grant"));
 }
 
 #[test]

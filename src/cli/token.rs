@@ -25,7 +25,7 @@ pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
 }
 
 /// An expiring grant, on stderr (scripts read the token from stdout), once a
-/// day a profile. Nothing at all is looked at for a profile without a date,
+/// day (24 hours) a profile. Nothing at all is looked at for a profile without a date,
 /// or (the UTC day being within one of the local one) far from it.
 fn warn_of_grant(ctx: &Context, profile: &Profile) {
     let Some(expires) = profile.grant_expires else {
@@ -34,14 +34,15 @@ fn warn_of_grant(ctx: &Context, profile: &Profile) {
     if (expires.date() - chrono::Utc::now().date_naive()).num_days() > WARN_DAYS + 1 {
         return;
     }
+    // Warned within the day: one `lstat`, before any time zone lookup.
+    let cache = ctx.engine.cache();
+    if cache.grant_warned_recently(&profile.name, std::time::SystemTime::now()) {
+        return;
+    }
     let today = clock::today();
     let Some(warning) = expires.warning(today) else {
         return;
     };
-    let cache = ctx.engine.cache();
-    if cache.grant_warned_on(&profile.name, today) {
-        return;
-    }
     super::eprint_safe!(
         "wktui: warning: profile {}: {warning}; ask for a new grant in Workiva (`wktui doctor {}` says what then)",
         profile.name,
