@@ -78,6 +78,10 @@ mod tests {
         assert!(!cache.grant_warned_recently("prod", now + GRANT_NOTICE_QUIET + Duration::from_secs(60)));
         // A time in the future (a clock set back) is not believed.
         assert!(!cache.grant_warned_recently("prod", now - Duration::from_secs(3600)));
+        // A removed profile leaves no marker behind for a new one of its name.
+        cache.remove("prod").expect("remove");
+        assert!(!cache.grant_warned_recently("prod", SystemTime::now()));
+        assert!(!cache.dir().join("prod.grant-warned").exists());
     }
 
     #[cfg(unix)]

@@ -282,7 +282,8 @@ impl TokenCache {
     pub fn remove(&self, name: &str) -> Result<(), CacheError> {
         tracing::debug!(profile = %name, "forgetting the cached token");
         let dir = self.usable_dir()?;
-        for path in [self.token_path(name), dir.join(format!("{name}.lock"))] {
+        let notice = dir.join(format!("{name}.grant-warned"));
+        for path in [self.token_path(name), dir.join(format!("{name}.lock")), notice] {
             match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
                 _ => {}
@@ -299,6 +300,7 @@ impl TokenCache {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => {
                 let _ = std::fs::remove_file(dir.join(format!("{old}.lock")));
+                let _ = std::fs::remove_file(dir.join(format!("{old}.grant-warned")));
                 Ok(())
             }
         }
