@@ -12,3 +12,8 @@ pub fn now() -> Timestamp {
             .map_or(0, |d| d.as_millis() as u64),
     )
 }
+
+/// Today's date on the user's calendar, for dates people write (a grant's expiry).
+pub fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}

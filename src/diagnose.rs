@@ -18,7 +18,7 @@ use crate::config::default_profile::{self, DefaultProfile, DefaultSource};
 use crate::config::env_profile::{self, EnvProfile};
 use crate::config::{self, Config};
 use crate::model::text::clean;
-use crate::model::{Profile, SecretSource, Settings};
+use crate::model::{GrantState, Profile, SecretSource, Settings};
 use crate::platform::fs as private;
 use crate::secrets::{SecretError, SecretStore};
 
@@ -146,6 +146,7 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
         None,
         clipboard_check(config.settings.clone(), Arc::clone(&env)),
     ));
+    let today = crate::clock::today();
     let mut per_profile = Vec::new();
     for profile in &profiles {
         let secret = tokio::spawn(bounded(
@@ -158,14 +159,15 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
             config.settings.clone(),
             Arc::clone(&env),
         ));
-        per_profile.push((secret, network));
+        per_profile.push((secret, network, grant_check(profile, today)));
     }
     checks.push(joined(keyring.await, "keyring"));
     checks.push(joined(clipboard.await, "clipboard"));
     checks.push(cache_check(&inputs.cache));
     checks.push(log_check(crate::logging::default_path()));
-    for (secret, network) in per_profile {
+    for (secret, network, grant) in per_profile {
         checks.push(joined(secret.await, "secret"));
+        checks.extend(grant);
         match network.await {
             Ok(found) => checks.extend(found),
             Err(e) => checks.push(Check::new(
@@ -177,6 +179,24 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
         }
     }
     checks
+}
+
+/// The grant's expiry date, when the profile records one: a warning from
+/// `WARN_DAYS` before, a failure once past.
+fn grant_check(profile: &Profile, today: chrono::NaiveDate) -> Option<Check> {
+    let expires = profile.grant_expires?;
+    let state = expires.state(today);
+    let name = Some(profile.name.as_str());
+    let detail = format!("grant {} ({expires})", state.describe());
+    let renew = format!(
+        "ask for a new grant in Workiva, then `wktui profile set-secret {0}` and `wktui profile edit {0} --grant-expires YYYY-MM-DD`",
+        profile.name
+    );
+    Some(match state {
+        GrantState::Fine { .. } => Check::new("grant", name, Status::Pass, detail),
+        GrantState::Expiring { .. } => Check::new("grant", name, Status::Warn, detail).fix(renew),
+        GrantState::Expired { .. } => Check::new("grant", name, Status::Fail, detail).fix(renew),
+    })
 }
 
 /// Which profile a command without a name uses, and whether it exists.

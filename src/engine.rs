@@ -105,6 +105,14 @@ impl EngineError {
             _ => None,
         }
     }
+
+    /// `hint`, knowing the profile's grant (`FetchError::hint_for`).
+    pub fn hint_for(&self, profile: &Profile, today: chrono::NaiveDate) -> Option<String> {
+        match self {
+            EngineError::Fetch(e) => e.hint_for(profile, today),
+            _ => None,
+        }
+    }
 }
 
 /// Where a token handed out by `refresh` came from.

@@ -50,7 +50,8 @@ fn show_gives_every_field_but_the_secret_and_where_it_lives() {
             "secret_location",
             "defined_in",
             "token_state",
-            "expires_at"
+            "expires_at",
+            "grant_expires"
         ]
     );
     let text = sb.run(&["profile", "show", "prod"]).ok().stdout;

@@ -317,6 +317,7 @@ fn add_and_delete_a_profile_through_the_form() {
     }
     ui.key("Tab"); // API version: keep
     ui.key("Tab"); // client auth: keep
+    ui.key("Tab"); // grant expires: none
     ui.tmux.keys(&["-l", SECRET]);
     let screen = ui.tmux.screen();
     sb.assert_no_secret_in(&screen, "the form (the secret is typed masked)");
@@ -526,7 +527,7 @@ fn the_demo_form_keeps_secrets_in_memory_and_its_profiles_use_the_demo_server() 
         ui.key("Tab");
     }
     ui.tmux.keys(&["-l", "my-client"]);
-    for _ in 0..4 {
+    for _ in 0..5 {
         ui.key("Tab");
     }
     ui.tmux.keys(&["-l", "my-secret"]);

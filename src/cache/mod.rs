@@ -13,6 +13,7 @@
 //! (see `platform::fs`), and its content passes the checks of `entry`.
 
 mod entry;
+mod grant_notice;
 mod summary;
 
 use std::fs::File;
@@ -282,7 +283,11 @@ impl TokenCache {
     pub fn remove(&self, name: &str) -> Result<(), CacheError> {
         tracing::debug!(profile = %name, "forgetting the cached token");
         let dir = self.usable_dir()?;
-        let mut paths = vec![self.token_path(name), dir.join(format!("{name}.lock"))];
+        let mut paths = vec![
+            self.token_path(name),
+            dir.join(format!("{name}.lock")),
+            dir.join(format!("{name}.grant-warned")),
+        ];
         paths.extend(self.narrowed_entries(name));
         for path in paths {
             match std::fs::remove_file(&path) {
@@ -326,6 +331,7 @@ impl TokenCache {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => {
                 let _ = std::fs::remove_file(dir.join(format!("{old}.lock")));
+                let _ = std::fs::remove_file(dir.join(format!("{old}.grant-warned")));
                 Ok(())
             }
         }

@@ -196,6 +196,9 @@ pub struct AddArgs {
     /// Keep a --token-url that has no path (refused otherwise: it is probably a base URL)
     #[arg(long, requires = "token_url")]
     pub force: bool,
+    /// The grant's expiry date (YYYY-MM-DD): warnings start 14 days before
+    #[arg(long, value_name = "DATE")]
+    pub grant_expires: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -311,6 +314,9 @@ pub struct EditArgs {
     /// Keep a --token-url that has no path (refused otherwise: it is probably a base URL)
     #[arg(long, requires = "token_url")]
     pub force: bool,
+    /// The grant's expiry date (YYYY-MM-DD); "" forgets it
+    #[arg(long, value_name = "DATE")]
+    pub grant_expires: Option<String>,
 }
 
 #[derive(Args, Debug)]

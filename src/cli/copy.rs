@@ -63,7 +63,7 @@ pub fn verify(ctx: &Context, name: Option<&str>) -> Result<(), CliError> {
     let (token, _) = valid_token(ctx, profile)?;
     let verdict = runtime()?
         .block_on(ctx.engine.verify(profile, &token.access_token))
-        .map_err(|e| CliError::engine(e, name))?;
+        .map_err(|e| CliError::engine(e, profile))?;
     match verdict {
         Verification::Accepted => print(&format!("{name}: accepted by {}\n", profile.api_base_url())),
         Verification::Refused(why) => Err(CliError::runtime(format!(

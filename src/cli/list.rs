@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::args::{ListArgs, ListFormat};
-use super::output::{LocalTimes, list_format, profile_json, render_rows, rfc3339};
+use super::output::{LocalTimes, grant_expires_json, list_format, profile_json, render_rows, rfc3339};
 use super::{CliError, Context, print};
 use crate::clock;
 use crate::model::{Endpoint, Profile, Timestamp, TokenFacts, TokenState, format_time_left};
@@ -38,13 +38,22 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     let tokens = ctx.engine.cache().facts_of_many(&profiles);
     let entries: Vec<(&Profile, Option<TokenFacts>)> = profiles.into_iter().zip(tokens).collect();
     let format = list_format(args.format.format);
+    let today = clock::today();
     if format == ListFormat::Json {
         let items: Vec<Value> = entries
             .iter()
-            .map(|(p, t)| json_entry(p, t.as_ref(), now, state_of(t.as_ref(), now, margin)))
+            .map(|(p, t)| {
+                let mut entry = json_entry(p, t.as_ref(), now, state_of(t.as_ref(), now, margin));
+                if let Value::Object(map) = &mut entry {
+                    map.insert("grant_expires".into(), grant_expires_json(p));
+                    map.insert("grant_warning".into(), grant_warning(p, today).into());
+                }
+                entry
+            })
             .collect();
         return print(&format!("{}\n", Value::Array(items)));
     }
+    warn_of_grants(&entries, today);
     if entries.is_empty() && format == ListFormat::Table {
         return print(
             "No profiles yet. Add one with: wktui profile add NAME --client-id ID [--region us|eu|apac]\n",
@@ -87,6 +96,22 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
         })
         .collect();
     print(&render_rows(&HEADER, &rows, format))
+}
+
+fn grant_warning(p: &Profile, today: chrono::NaiveDate) -> Option<String> {
+    p.grant_expires.and_then(|g| g.warning(today))
+}
+
+/// Grants about to expire, on stderr: the table on stdout stays as scripts read it.
+fn warn_of_grants(entries: &[(&Profile, Option<TokenFacts>)], today: chrono::NaiveDate) {
+    for (p, _) in entries {
+        if let Some(warning) = grant_warning(p, today) {
+            super::eprint_safe!(
+                "wktui: warning: profile {}: {warning}; ask for a new grant in Workiva",
+                p.name
+            );
+        }
+    }
 }
 
 fn state_of(facts: Option<&TokenFacts>, now: Timestamp, margin: std::time::Duration) -> TokenState {

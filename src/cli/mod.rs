@@ -114,9 +114,9 @@ impl From<crate::config::env_profile::EnvProfileError> for CliError {
 
 impl CliError {
     /// A failure of the engine for `profile`, with the next step for that profile.
-    pub fn engine(e: EngineError, profile: &str) -> Self {
+    pub fn engine(e: EngineError, profile: &crate::model::Profile) -> Self {
         let mut err = CliError::runtime(e.to_string());
-        err.hint = e.hint(profile);
+        err.hint = e.hint_for(profile, crate::clock::today());
         err
     }
 }

@@ -90,6 +90,12 @@ pub fn profile_json(p: &Profile) -> serde_json::Map<String, serde_json::Value> {
     map
 }
 
+/// The profile's `grant_expires` (`YYYY-MM-DD`, or null), added after a
+/// command's other fields: new fields go at the end.
+pub fn grant_expires_json(p: &Profile) -> serde_json::Value {
+    p.grant_expires.map(|d| d.to_string()).into()
+}
+
 pub fn rfc3339(t: Timestamp) -> String {
     DateTime::<Utc>::from_timestamp_millis(t.as_millis() as i64)
         .unwrap_or_default()

@@ -7,11 +7,11 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 use super::args::{AddArgs, EditArgs, FormatArg, ListFormat, ProfileCommand, ProfileListArgs, ShowFormat};
-use super::output::{list_format, profile_json, render_rows};
+use super::output::{grant_expires_json, list_format, profile_json, render_rows};
 use super::{CliError, Context, print};
 use crate::config;
 use crate::model::advice::{probable_token_url, token_url_without_path};
-use crate::model::{Endpoint, Profile, Region, Scopes, SecretSource};
+use crate::model::{Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource};
 use crate::profiles;
 
 pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
@@ -84,8 +84,19 @@ fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
         (None, None) => SecretSource::Keyring,
     };
     profile.ca_file = args.ca_file.as_ref().map(absolute);
+    profile.grant_expires = grant_expires_flag(args.grant_expires.as_deref())?;
     check_flags(&profile)?;
     Ok(profile)
+}
+
+/// `--grant-expires`: a date, or nothing when absent or empty.
+fn grant_expires_flag(text: Option<&str>) -> Result<Option<GrantExpiry>, CliError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => GrantExpiry::parse(text)
+            .map(Some)
+            .map_err(|m| CliError::usage(format!("--grant-expires: {m}"))),
+    }
 }
 
 /// `--token-url`, kept as parsed, or why not. One with no path is almost
@@ -180,6 +191,7 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
                 entry.insert("api_version".into(), p.api_version.as_str().into());
                 entry.insert("client_auth".into(), p.client_auth.as_str().into());
                 entry.insert("secret".into(), p.secret_source.to_string().into());
+                entry.insert("grant_expires".into(), grant_expires_json(p));
                 serde_json::Value::Object(entry)
             })
             .collect();
@@ -333,6 +345,7 @@ fn show(ctx: &Context, name: Option<&str>, format: ShowFormat) -> Result<(), Cli
                 .map(|t| super::output::rfc3339(t.expires_at()))
                 .into(),
         );
+        entry.insert("grant_expires".into(), grant_expires_json(profile));
         return print(&format!("{}\n", serde_json::Value::Object(entry)));
     }
     let dash = || "-".to_owned();
@@ -353,6 +366,12 @@ fn show(ctx: &Context, name: Option<&str>, format: ShowFormat) -> Result<(), Cli
         ),
         ("API version", profile.api_version.to_string()),
         ("Client auth", profile.client_auth.to_string()),
+        (
+            "Grant ends",
+            profile.grant_expires.map_or_else(dash, |date| {
+                format!("{date} ({})", date.state(crate::clock::today()).describe())
+            }),
+        ),
         ("Secret", secret_location),
         (
             "CA file",
@@ -471,6 +490,7 @@ fn nothing_to_change(args: &EditArgs) -> bool {
         ca_file,
         no_ca_file,
         force: _, // only says how to take --token-url
+        grant_expires,
     } = args;
     [
         region,
@@ -481,6 +501,7 @@ fn nothing_to_change(args: &EditArgs) -> bool {
         client_auth,
         secret_env,
         secret_command,
+        grant_expires,
     ]
     .iter()
     .all(|v| v.is_none())
@@ -540,6 +561,9 @@ fn edited(old: &Profile, args: &EditArgs) -> Result<Profile, CliError> {
     if args.no_ca_file {
         p.ca_file = None;
     }
+    if args.grant_expires.is_some() {
+        p.grant_expires = grant_expires_flag(args.grant_expires.as_deref())?;
+    }
     check_flags(&p)?;
     Ok(p)
 }
@@ -570,6 +594,9 @@ fn changed_fields(old: &Profile, new: &Profile) -> Vec<&'static str> {
     }
     if old.base_url != new.base_url {
         fields.push("base URL");
+    }
+    if old.grant_expires != new.grant_expires {
+        fields.push("grant expiry");
     }
     fields
 }

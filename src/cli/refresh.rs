@@ -38,7 +38,11 @@ pub fn run(ctx: &Context, args: &RefreshArgs) -> Result<(), CliError> {
             Err(e) => {
                 failed += 1;
                 super::eprint_safe!("wktui: error: {name}: {e}");
-                if let Some(hint) = e.hint(name) {
+                let hint = match ctx.config.profile(name) {
+                    Ok(profile) => e.hint_for(profile, clock::today()),
+                    Err(_) => e.hint(name),
+                };
+                if let Some(hint) = hint {
                     super::eprint_safe!("  hint: {hint}");
                 }
             }

@@ -10,7 +10,7 @@ use super::output::rfc3339;
 use super::{CliError, Context, print, runtime};
 use crate::clock;
 use crate::engine::{MinLeft, Origin};
-use crate::model::{Profile, Scopes, Token};
+use crate::model::{Profile, Scopes, Token, WARN_DAYS};
 
 pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
     let chosen = ctx.chosen(args.name.as_deref())?;
@@ -25,7 +25,36 @@ pub fn run(ctx: &Context, args: &TokenArgs) -> Result<(), CliError> {
         None => MinLeft::Margin(ctx.config.settings.refresh_margin),
     };
     let (token, _) = token_with(ctx, profile, want, args.refresh)?;
-    print(&format_token(&token, args.format))
+    print(&format_token(&token, args.format))?;
+    warn_of_grant(ctx, profile);
+    Ok(())
+}
+
+/// An expiring grant, on stderr (scripts read the token from stdout), once a
+/// day (24 hours) a profile. Nothing at all is looked at for a profile without a date,
+/// or (the UTC day being within one of the local one) far from it.
+fn warn_of_grant(ctx: &Context, profile: &Profile) {
+    let Some(expires) = profile.grant_expires else {
+        return;
+    };
+    if (expires.date() - chrono::Utc::now().date_naive()).num_days() > WARN_DAYS + 1 {
+        return;
+    }
+    // Warned within the day: one `lstat`, before any time zone lookup.
+    let cache = ctx.engine.cache();
+    if cache.grant_warned_recently(&profile.name, std::time::SystemTime::now()) {
+        return;
+    }
+    let today = clock::today();
+    let Some(warning) = expires.warning(today) else {
+        return;
+    };
+    super::eprint_safe!(
+        "wktui: warning: profile {}: {warning}; ask for a new grant in Workiva (`wktui doctor {}` says what then)",
+        profile.name,
+        profile.name
+    );
+    cache.mark_grant_warned(&profile.name, today);
 }
 
 /// `profile` asking for only the scopes of `--scope`, checked before any
@@ -74,7 +103,7 @@ pub fn token_with(
     want: MinLeft,
     force: bool,
 ) -> Result<(Token, bool), CliError> {
-    let engine_error = |e| CliError::engine(e, &profile.name);
+    let engine_error = |e| CliError::engine(e, profile);
     if !force && let Some(token) = ctx.engine.cached_token(profile, want).map_err(engine_error)? {
         return Ok((token, false));
     }

@@ -314,6 +314,9 @@ fn profile_table(profile: &Profile) -> Table {
     if let Some(ca) = &profile.ca_file {
         t.insert("ca_file", value(ca.to_string_lossy().as_ref()));
     }
+    if let Some(date) = profile.grant_expires {
+        t.insert("grant_expires", value(date.to_string()));
+    }
     t
 }
 

@@ -36,8 +36,8 @@ use crate::platform::fs as private;
 
 /// The index's subdirectory of the cache dir.
 const DIR: &str = "config-index";
-const MAIN_MAGIC: &str = "wktui-config-index 2";
-const SHARD_MAGIC: &str = "wktui-config-shard 1";
+const MAIN_MAGIC: &str = "wktui-config-index 3";
+const SHARD_MAGIC: &str = "wktui-config-shard 2";
 /// An index of 10,000 profiles is about 1 MB in all; a file far larger is not ours.
 const MAX_MAIN_BYTES: u64 = 8 * 1024 * 1024;
 const MAX_SHARD_BYTES: u64 = 8 * 1024 * 1024;
@@ -402,7 +402,7 @@ fn find_in_shard(dir: &Path, main: &Main, name: &str, urls: &mut UrlChecks) -> O
 // --- records: one line of tab-separated fields; `-` is an absent value, `=` starts a present one ---
 
 /// The fields of a profile record, after its ordinal.
-const PROFILE_FIELDS: usize = 11;
+const PROFILE_FIELDS: usize = 12;
 
 /// A value fit for a record: text from a valid file cannot hold a tab or a
 /// line break (they are control characters); anything else is not indexed.
@@ -444,6 +444,7 @@ fn encode_record(ordinal: usize, profile: &Profile) -> Option<String> {
         ca_file,
         base_url,
         narrowed: _, // only ever set for one call, never configured
+        grant_expires,
     } = profile;
     let (region, token_url) = match endpoint {
         Endpoint::Region(region) => (Some(region.as_str()), None),
@@ -461,6 +462,7 @@ fn encode_record(ordinal: usize, profile: &Profile) -> Option<String> {
         Some(path) => Some(path.to_str()?),
         None => None,
     };
+    let grant_expires = grant_expires.map(|date| date.to_string());
     let mut out = ordinal.to_string();
     for value in [
         Some(name.as_str()),
@@ -474,6 +476,7 @@ fn encode_record(ordinal: usize, profile: &Profile) -> Option<String> {
         secret_env,
         secret_command,
         ca_file,
+        grant_expires.as_deref(),
     ] {
         put(&mut out, value)?;
     }
@@ -511,6 +514,7 @@ fn decode_record(line: &str, urls: &mut UrlChecks) -> Option<(usize, Profile)> {
         secret_env,
         secret_command,
         ca_file,
+        grant_expires,
     ] = values;
     fn field(text: Option<&str>) -> Option<Field<'_>> {
         text.map(|text| Field { text, at: 0 })
@@ -527,6 +531,7 @@ fn decode_record(line: &str, urls: &mut UrlChecks) -> Option<(usize, Profile)> {
         secret_env: field(secret_env),
         secret_command: field(secret_command),
         ca_file: field(ca_file),
+        grant_expires: field(grant_expires),
     };
     let profile = raw::profile_from(&fields, urls).ok()?;
     // A record that names itself other than the profile it makes is not ours.

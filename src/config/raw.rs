@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::Config;
 use crate::model::text::is_clean;
-use crate::model::{CheckedUrl, Endpoint, Profile, Region, Scopes, SecretSource, Settings};
+use crate::model::{CheckedUrl, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource, Settings};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +50,7 @@ struct RawProfile {
     secret_env: Option<Spanned<String>>,
     secret_command: Option<Spanned<String>>,
     ca_file: Option<Spanned<String>>,
+    grant_expires: Option<Spanned<String>>,
 }
 
 /// A value as written and where it starts in the file, for messages.
@@ -83,6 +84,7 @@ pub(super) struct ProfileFields<'a> {
     pub secret_env: Option<Field<'a>>,
     pub secret_command: Option<Field<'a>>,
     pub ca_file: Option<Field<'a>>,
+    pub grant_expires: Option<Field<'a>>,
 }
 
 impl RawProfile {
@@ -99,6 +101,7 @@ impl RawProfile {
             secret_env: self.secret_env.as_ref().map(Field::from),
             secret_command: self.secret_command.as_ref().map(Field::from),
             ca_file: self.ca_file.as_ref().map(Field::from),
+            grant_expires: self.grant_expires.as_ref().map(Field::from),
         }
     }
 }
@@ -344,6 +347,9 @@ pub(super) fn profile_from(raw: &ProfileFields<'_>, urls: &mut UrlChecks) -> Res
     }
     profile.secret_source = secret_source_from(raw)?;
     profile.ca_file = raw.ca_file.map(|p| PathBuf::from(p.text));
+    if let Some(v) = raw.grant_expires {
+        profile.grant_expires = Some(GrantExpiry::parse(v.text).map_err(|m| v.error("grant_expires", m))?);
+    }
     Ok(profile)
 }
 

@@ -527,3 +527,47 @@ fn a_token_url_without_a_path_still_loads_from_the_file() {
     .expect("loads");
     assert_eq!(config.profiles[0].token_url(), "http://127.0.0.1:8080/");
 }
+
+#[test]
+fn a_grant_expiry_is_a_calendar_day_and_a_bad_one_names_its_place_and_field() {
+    let config = parse(
+        "[[profile]]\nname = \"a\"\nclient_id = \"x\"\ngrant_expires = \"2027-03-31\"\n",
+        Path::new("/cfg/config.toml"),
+    )
+    .expect("valid");
+    let a = config.profile("a").expect("a");
+    assert_eq!(
+        a.grant_expires.map(|d| d.to_string()).as_deref(),
+        Some("2027-03-31")
+    );
+    for bad in ["31.03.2027", "2027-02-30", "next year"] {
+        let msg = err_text(&format!(
+            "[[profile]]\nname = \"a\"\nclient_id = \"x\"\ngrant_expires = \"{bad}\"\n"
+        ));
+        assert!(msg.starts_with("/cfg/config.toml:4:17:"), "{msg}");
+        assert!(
+            msg.contains("grant_expires") && msg.contains("YYYY-MM-DD"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn a_grant_expiry_is_written_back_as_it_was_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "[[profile]]\nname = \"a\"\nclient_id = \"x\"\n");
+    let old = load(&path).expect("load").profile("a").expect("a").clone();
+    let mut profile = old.clone();
+    profile.grant_expires = Some(crate::model::GrantExpiry::parse("2027-03-31").expect("date"));
+    replace_profile(&path, &old, &profile).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("grant_expires = \"2027-03-31\""), "{text}");
+    assert_eq!(
+        load(&path)
+            .expect("reload")
+            .profile("a")
+            .expect("a")
+            .grant_expires,
+        profile.grant_expires
+    );
+}

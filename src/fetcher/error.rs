@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::TokenError;
+use crate::model::{Profile, TokenError};
 
 /// Why a token could not be fetched, in words a user can act on.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +101,22 @@ impl FetchError {
             )),
             _ => None,
         }
+    }
+
+    /// `hint`, knowing the profile: a client refused after the last day of
+    /// the grant the profile records is the grant's expiry, not its secret.
+    pub fn hint_for(&self, profile: &Profile, today: chrono::NaiveDate) -> Option<String> {
+        if let (FetchError::Refused { error, .. }, Some(expires)) = (self, profile.grant_expires)
+            && error == "invalid_client"
+            && expires.has_expired(today)
+        {
+            return Some(format!(
+                "the API grant expired on {expires} ({}). Ask for a new grant in Workiva, then store its secret with `wktui profile set-secret {name}` and its expiry with `wktui profile edit {name} --grant-expires YYYY-MM-DD`",
+                expires.state(today).describe(),
+                name = profile.name,
+            ));
+        }
+        self.hint(&profile.name)
     }
 
     /// A next step for the user of `profile`, where there is an obvious one.

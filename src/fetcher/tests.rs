@@ -164,3 +164,43 @@ fn server_text_loses_its_escape_sequences() {
         "bad [2Jgateway page"
     );
 }
+
+#[test]
+fn invalid_client_after_the_grants_last_day_blames_the_grant_and_says_what_to_do() {
+    use crate::model::{Endpoint, GrantExpiry, Profile, Region};
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("day");
+    let refused = |error: &str| FetchError::Refused {
+        status: 401,
+        error: error.into(),
+        description: None,
+        tries: 1,
+        retry_after: None,
+    };
+    let mut profile = Profile::new("prod", Endpoint::Region(Region::Us), "id");
+    let usual = refused("invalid_client").hint("prod");
+    assert_eq!(
+        refused("invalid_client").hint_for(&profile, day("2027-04-03")),
+        usual
+    );
+    profile.grant_expires = Some(GrantExpiry::parse("2027-03-31").expect("date"));
+    let hint = refused("invalid_client")
+        .hint_for(&profile, day("2027-04-03"))
+        .expect("a hint");
+    assert!(
+        hint.contains("the API grant expired on 2027-03-31 (expired 3 days ago)")
+            && hint.contains("new grant in Workiva")
+            && hint.contains("wktui profile set-secret prod")
+            && hint.contains("wktui profile edit prod --grant-expires"),
+        "{hint}"
+    );
+    // On its last day the grant is still good: the usual causes are the likely ones.
+    assert_eq!(
+        refused("invalid_client").hint_for(&profile, day("2027-03-31")),
+        usual
+    );
+    // Other refusals keep their own hint.
+    assert_eq!(
+        refused("invalid_scope").hint_for(&profile, day("2027-04-03")),
+        refused("invalid_scope").hint("prod")
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod advice;
 mod checked_url;
+mod grant;
 mod profile;
 mod scope;
 pub mod text;
@@ -13,6 +14,7 @@ mod time;
 mod token;
 
 pub use checked_url::{CheckedUrl, UrlError};
+pub use grant::{GrantExpiry, GrantState, WARN_DAYS};
 pub use profile::{
     ApiVersion, ClientAuth, ClipboardMode, Endpoint, ParseEnumError, Profile, Region, SecretSource, Settings,
 };

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::{CheckedUrl, Scopes, UrlError};
+use super::{CheckedUrl, GrantExpiry, Scopes, UrlError};
 
 /// A Workiva region and its API host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -224,6 +224,8 @@ pub struct Profile {
     /// `scope` was narrowed for one call (`token NAME --scope`): its token
     /// is cached apart from the profile's own (see `cache_name`).
     pub narrowed: bool,
+    /// The grant's last day, when the profile records it.
+    pub grant_expires: Option<GrantExpiry>,
 }
 
 impl Profile {
@@ -240,6 +242,7 @@ impl Profile {
             ca_file: None,
             base_url: None,
             narrowed: false,
+            grant_expires: None,
         }
     }
 

@@ -364,6 +364,22 @@ impl App {
         self.now
     }
 
+    /// Today on the user's calendar: `now` at the local offset (fixed in
+    /// snapshots), for the dates people write (a grant's expiry).
+    pub fn today(&self) -> chrono::NaiveDate {
+        let secs = (self.now.as_secs() as i64).saturating_add(i64::from(self.utc_offset_secs));
+        chrono::DateTime::from_timestamp(secs, 0)
+            .unwrap_or_default()
+            .date_naive()
+    }
+
+    /// Where `row`'s grant stands today, when its profile has a date and
+    /// it is worth a warning.
+    pub fn grant_warning(&self, row: &ProfileRow) -> Option<crate::model::GrantState> {
+        let state = row.profile.grant_expires?.state(self.today());
+        state.warns().then_some(state)
+    }
+
     pub fn size(&self) -> (u16, u16) {
         self.size
     }

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::config::check_profile_name;
 use crate::model::advice::token_url_without_path;
-use crate::model::{ApiVersion, ClientAuth, Endpoint, Profile, Region, Scopes, SecretSource};
+use crate::model::{ApiVersion, ClientAuth, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource};
 
 /// The form's fields, in tab order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -22,17 +22,19 @@ pub enum FormField {
     Scope,
     ApiVersion,
     ClientAuth,
+    GrantExpires,
     Secret,
 }
 
 impl FormField {
-    pub const ALL: [FormField; 7] = [
+    pub const ALL: [FormField; 8] = [
         FormField::Name,
         FormField::Endpoint,
         FormField::ClientId,
         FormField::Scope,
         FormField::ApiVersion,
         FormField::ClientAuth,
+        FormField::GrantExpires,
         FormField::Secret,
     ];
 
@@ -44,6 +46,7 @@ impl FormField {
             FormField::Scope => "Scope",
             FormField::ApiVersion => "API version",
             FormField::ClientAuth => "Client auth",
+            FormField::GrantExpires => "Grant expires",
             FormField::Secret => "Client secret",
         }
     }
@@ -207,6 +210,8 @@ pub struct ProfileForm {
     scope: TextInput,
     api_version: ApiVersion,
     client_auth: ClientAuth,
+    /// `YYYY-MM-DD`, or empty for none.
+    grant_expires: TextInput,
     secret: SecretInput,
     focus: FormField,
     errors: Vec<(FormField, String)>,
@@ -233,6 +238,7 @@ impl ProfileForm {
             scope: TextInput::default(),
             api_version: ApiVersion::default(),
             client_auth: ClientAuth::default(),
+            grant_expires: TextInput::default(),
             secret: SecretInput::default(),
             focus: FormField::Name,
             errors: Vec::new(),
@@ -281,6 +287,7 @@ impl ProfileForm {
             scope: TextInput::new(profile.scope.as_ref().map(Scopes::to_string).unwrap_or_default()),
             api_version: profile.api_version,
             client_auth: profile.client_auth,
+            grant_expires: TextInput::new(profile.grant_expires.map(|d| d.to_string()).unwrap_or_default()),
             ..ProfileForm::add()
         }
     }
@@ -309,6 +316,7 @@ impl ProfileForm {
             FormField::Endpoint => Some(&self.endpoint),
             FormField::ClientId => Some(&self.client_id),
             FormField::Scope => Some(&self.scope),
+            FormField::GrantExpires => Some(&self.grant_expires),
             FormField::ApiVersion | FormField::ClientAuth | FormField::Secret => None,
         }
     }
@@ -319,6 +327,7 @@ impl ProfileForm {
             FormField::Endpoint => Some(&mut self.endpoint),
             FormField::ClientId => Some(&mut self.client_id),
             FormField::Scope => Some(&mut self.scope),
+            FormField::GrantExpires => Some(&mut self.grant_expires),
             FormField::ApiVersion | FormField::ClientAuth | FormField::Secret => None,
         }
     }
@@ -433,6 +442,16 @@ impl ProfileForm {
         if client_id.is_empty() {
             self.fail(FormField::ClientId, "a client id is required");
         }
+        let grant_expires = match self.grant_expires.text().trim() {
+            "" => None,
+            text => match GrantExpiry::parse(text) {
+                Ok(date) => Some(date),
+                Err(message) => {
+                    self.fail(FormField::GrantExpires, message);
+                    None
+                }
+            },
+        };
         if self.secret.is_empty() && self.original.is_none() {
             self.fail(FormField::Secret, "a client secret is required");
         }
@@ -454,6 +473,7 @@ impl ProfileForm {
         profile.scope = (!scope.is_empty()).then_some(scope);
         profile.api_version = self.api_version;
         profile.client_auth = self.client_auth;
+        profile.grant_expires = grant_expires;
         if secret.is_some() {
             // A typed secret is stored by wktui, so that is where it comes from now.
             profile.secret_source = self.secret_store.clone();
@@ -719,6 +739,38 @@ mod tests {
         type_text(&mut form, "new");
         let sub = form.submit(|_| false).expect("valid");
         assert_eq!(sub.profile.secret_source, SecretSource::Keyring);
+    }
+
+    #[test]
+    fn the_grant_expiry_is_a_date_or_nothing_and_a_bad_one_is_named() {
+        let mut profile = Profile::new("dev", Endpoint::Region(Region::Us), "id");
+        profile.grant_expires = Some(GrantExpiry::parse("2027-03-31").expect("date"));
+        let mut form = ProfileForm::edit(&profile);
+        assert_eq!(
+            form.input(FormField::GrantExpires).map(TextInput::text),
+            Some("2027-03-31")
+        );
+        form.focus = FormField::GrantExpires;
+        form.handle_key(ctrl('u'));
+        type_text(&mut form, "2027-02-30");
+        assert!(form.submit(|_| false).is_none());
+        assert_eq!(form.focus(), FormField::GrantExpires);
+        assert!(
+            form.error(FormField::GrantExpires)
+                .is_some_and(|e| e.contains("calendar"))
+        );
+        form.handle_key(ctrl('u'));
+        type_text(&mut form, "2027-02-28");
+        let sub = form.submit(|_| false).expect("valid");
+        assert_eq!(
+            sub.profile.grant_expires.map(|d| d.to_string()).as_deref(),
+            Some("2027-02-28")
+        );
+        let mut form = ProfileForm::edit(&profile);
+        form.focus = FormField::GrantExpires;
+        form.handle_key(ctrl('u'));
+        let sub = form.submit(|_| false).expect("valid");
+        assert_eq!(sub.profile.grant_expires, None, "emptied: forgotten");
     }
 
     #[test]

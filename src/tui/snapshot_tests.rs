@@ -322,6 +322,10 @@ fn every_state_at_the_smallest_drawable_size() {
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Char('a'));
     assert_snapshot!("smallest_form", render(&mut app, w, h));
+    // The last field, below the bottom: the form scrolls to it.
+    press(&mut app, KeyCode::BackTab);
+    let screen = render(&mut app, w, h);
+    assert!(screen.contains("› Client secret"), "{screen}");
     let mut app = App::new(Vec::new(), Default::default(), Vec::new(), now());
     assert_snapshot!("smallest_welcome", render(&mut app, w, h));
 }
@@ -347,7 +351,7 @@ fn add_profile_form() {
 fn edit_profile_form() {
     let mut app = fleet();
     press(&mut app, KeyCode::Char('e'));
-    for _ in 0..6 {
+    for _ in 0..7 {
         press(&mut app, KeyCode::Tab);
     }
     type_text(&mut app, "new-secret");
@@ -683,5 +687,53 @@ fn the_interface_shows_a_token_url_as_parsed() {
     assert!(
         !screen.contains("Tokens.Example") && !screen.contains(":443"),
         "{screen}"
+    );
+}
+
+// --- issue 18: grant expiry ---
+
+/// `now()` is 2023-11-14 (UTC): prod's grant expires in 9 days, staging-eu's
+/// expired 3 days ago, dev-apac's is far off and says nothing in the list.
+#[test]
+fn grants_about_to_expire_are_marked_and_the_details_say_when() {
+    let fleet = fleet();
+    let dated = |name: &str, date: &str| {
+        let mut p = fleet
+            .rows()
+            .iter()
+            .find(|r| r.name() == name)
+            .expect("row")
+            .profile
+            .as_ref()
+            .clone();
+        p.grant_expires = Some(crate::model::GrantExpiry::parse(date).expect("date"));
+        p
+    };
+    let profiles = vec![
+        dated("prod", "2023-11-23"),
+        dated("staging-eu", "2023-11-11"),
+        dated("dev-apac", "2024-01-31"),
+    ];
+    let mut app = App::new(profiles, Settings::default(), vec![], now());
+    select(&mut app, "prod");
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("expires in 9 days (2023-11-23)"), "{screen}");
+    assert_snapshot!("grant_expiring_120x40", screen);
+    select(&mut app, "staging-eu");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("expired 3 days ago") && screen.contains("(2023-11-11)"),
+        "{screen}"
+    );
+    assert_snapshot!("grant_expired_80x24", screen);
+    select(&mut app, "dev-apac");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("expires in 78 days") && screen.contains("(2024-01-31)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("○ dev-apac   apac"),
+        "no marker far from the date: {screen}"
     );
 }

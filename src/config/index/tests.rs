@@ -23,6 +23,7 @@ client_id = " spaced "
 scope = "  file:read   file:write "
 api_version = "2022-01-01"
 client_auth = "basic"
+grant_expires = "2027-03-31"
 
 [[profile]]
 name = "alpha"
@@ -187,7 +188,7 @@ fn tamper(f: &Fixture, file: &str, change: impl Fn(&str) -> String) {
 #[test]
 fn a_damaged_or_planted_index_is_not_believed() {
     // (what, in the shard of this profile or in `main`, text replaced, by what)
-    let cases: [(&str, Option<&str>, &str, &str); 8] = [
+    let cases: [(&str, Option<&str>, &str, &str); 9] = [
         (
             "a plain-http URL to another host",
             Some("alpha"),
@@ -197,8 +198,8 @@ fn a_damaged_or_planted_index_is_not_believed() {
         (
             "a record cut short",
             Some("alpha"),
+            "\t=ALPHA_SECRET\t-\t=\t-",
             "\t=ALPHA_SECRET\t-\t=",
-            "\t=ALPHA_SECRET\t-",
         ),
         (
             "a name with a control character",
@@ -220,7 +221,13 @@ fn a_damaged_or_planted_index_is_not_believed() {
         ),
         ("a secret variable less", None, "\tALPHA_SECRET", ""),
         ("a count that does not match", None, "profiles 4", "profiles 5"),
-        ("garbage", None, "wktui-config-index 2", "\u{0}\u{1}garbage"),
+        ("garbage", None, "wktui-config-index 3", "\u{0}\u{1}garbage"),
+        (
+            "a grant expiry that is no day",
+            Some("zeta"),
+            "=2027-03-31",
+            "=2027-02-30",
+        ),
     ];
     for (what, shard_of_profile, from, to) in cases {
         let f = fixture(VARIED);

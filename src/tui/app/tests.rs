@@ -578,7 +578,7 @@ fn a_adds_a_profile_through_the_form() {
     type_text(&mut app, "eu");
     key(&mut app, KeyCode::Tab);
     type_text(&mut app, "client-1");
-    for _ in 0..4 {
+    for _ in 0..5 {
         key(&mut app, KeyCode::Tab);
     }
     type_text(&mut app, "s3cret");

@@ -10,7 +10,9 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::bigtext;
 use super::text::{pad, width, wrap};
-use crate::model::{Endpoint, Timestamp, Token, TokenState, format_ago, format_countdown, format_duration};
+use crate::model::{
+    Endpoint, GrantState, Timestamp, Token, TokenState, format_ago, format_countdown, format_duration,
+};
 use crate::presence::Kind;
 use crate::tui::app::{App, Indicator, ProfileRow, Verification, format_latency};
 use crate::tui::theme::{self, Theme};
@@ -285,6 +287,17 @@ impl Details<'_> {
         out.extend(self.field("Region", region, Style::new()));
         out.extend(self.field("Token URL", &profile.token_url(), Style::new()));
         out.extend(self.field("Client id", &profile.client_id, Style::new()));
+        // Beside the client id it is about, high enough to be seen on a small screen.
+        if let Some(expires) = profile.grant_expires {
+            let state = expires.state(self.app.today());
+            let style = match state {
+                GrantState::Fine { .. } => Style::new(),
+                GrantState::Expiring { .. } => self.theme.indicator(Indicator::Expiring),
+                GrantState::Expired { .. } => self.theme.error(),
+            };
+            let text = format!("{} ({expires})", state.describe());
+            out.extend(self.field("Grant", &text, style));
+        }
         out.extend(self.field("API version", profile.api_version.as_str(), Style::new()));
         out.extend(self.field("Client auth", profile.client_auth.as_str(), Style::new()));
         out.extend(self.field("Secret", &profile.secret_source.to_string(), Style::new()));

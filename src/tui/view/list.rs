@@ -11,9 +11,9 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::details::token_indicator;
 use super::text::{pad, pad_left};
-use crate::model::{TokenState, format_duration};
+use crate::model::{GrantState, TokenState, format_duration};
 use crate::presence::Kind;
-use crate::tui::app::{App, LabelWidths, Mode, ProfileRow, StateFilter};
+use crate::tui::app::{App, Indicator, LabelWidths, Mode, ProfileRow, StateFilter};
 use crate::tui::layout::Panes;
 use crate::tui::list::window_start;
 use crate::tui::theme::{self, Theme};
@@ -196,13 +196,27 @@ fn row_line(row: &ProfileRow, app: &App, theme: Theme, columns: Columns, selecte
         Span::styled(theme::marker(indicator, now), theme.indicator(indicator)),
         Span::raw(" "),
     ];
-    match presence_marker(app, row.name()) {
-        // The name gives up its last columns to the marker, never the marker to the name.
-        Some(marker) if columns.name > 2 => {
-            spans.push(Span::styled(pad(row.name(), columns.name - 2), name_style));
-            spans.push(Span::styled(format!(" {marker}"), theme.focus()));
+    // The name gives up its last columns to the markers, never the markers to the name.
+    let presence = presence_marker(app, row.name());
+    let grant = app.grant_warning(row).map(|state| match state {
+        GrantState::Expired { .. } => (GRANT_EXPIRED, theme.error()),
+        _ => (GRANT_EXPIRING, theme.indicator(Indicator::Expiring)),
+    });
+    let marks = usize::from(presence.is_some()) + usize::from(grant.is_some());
+    if marks > 0 && columns.name > marks + 1 {
+        spans.push(Span::styled(
+            pad(row.name(), columns.name - marks - 1),
+            name_style,
+        ));
+        spans.push(Span::raw(" "));
+        if let Some(marker) = presence {
+            spans.push(Span::styled(marker, theme.focus()));
         }
-        _ => spans.push(Span::styled(pad(row.name(), columns.name), name_style)),
+        if let Some((marker, style)) = grant {
+            spans.push(Span::styled(marker, style));
+        }
+    } else {
+        spans.push(Span::styled(pad(row.name(), columns.name), name_style));
     }
     if columns.endpoint > 0 {
         spans.push(Span::raw(" "));
@@ -251,6 +265,9 @@ pub fn presence_marker(app: &App, name: &str) -> Option<&'static str> {
 }
 
 pub const SERVED: &str = "⇄";
+/// The grant expires within `WARN_DAYS`, or has (the details pane says when).
+pub const GRANT_EXPIRING: &str = "!";
+pub const GRANT_EXPIRED: &str = "✗";
 pub const IN_USE: &str = "↪";
 
 /// Whole scopes, as many as fit, then `+N` for the others: `file:read +1`.

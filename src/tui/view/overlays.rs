@@ -181,10 +181,13 @@ pub fn form(frame: &mut Frame, area: Rect, form: &ProfileForm, theme: Theme) {
     let rect = centered(area, width, lines.len() + 2);
     let block = overlay_block(&title, theme).title_bottom(Line::styled(footer, theme.dim()).right_aligned());
     let body = open_overlay(frame, rect, block);
-    frame.render_widget(Paragraph::new(lines), body);
+    // On a screen too short for every field, the focused one stays in view.
+    let scroll = cursor.map_or(0, |(line, _)| (line + 1).saturating_sub(usize::from(body.height)));
+    let shown: Vec<Line> = lines.into_iter().skip(scroll).collect();
+    frame.render_widget(Paragraph::new(shown), body);
     if let Some((line, column)) = cursor {
         let x = usize::from(body.x) + FORM_LABEL + column;
-        let y = usize::from(body.y) + line;
+        let y = usize::from(body.y) + line - scroll;
         if x < usize::from(body.right()) && y < usize::from(body.bottom()) {
             // Both fit in u16: they are inside `body`.
             frame.set_cursor_position(Position::new(x as u16, y as u16));
@@ -240,6 +243,7 @@ fn field_value(
                 let placeholder = match field {
                     FormField::Scope => "optional, space-separated",
                     FormField::Endpoint => "us, eu, apac or a token URL",
+                    FormField::GrantExpires => "optional, YYYY-MM-DD",
                     _ => "",
                 };
                 return (vec![Span::styled(fit(placeholder, room), theme.dim())], Some(0));
