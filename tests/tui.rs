@@ -45,6 +45,14 @@ impl Session {
         self.tmux.keys(&[key]);
     }
 
+    /// Esc, then a pause: a key that reaches the terminal right behind an
+    /// Esc is read as Alt and that key (as in any terminal), so neither
+    /// would be seen for what it is.
+    fn escape(&self) {
+        self.key("Escape");
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
     /// Waits until the screen no longer shows `text`.
     #[track_caller]
     fn wait_until_gone(&self, text: &str) -> String {
@@ -463,7 +471,7 @@ fn the_open_interface_follows_the_config_file() {
     ui.tmux.keys(&["-l", "other"]);
     ui.key("C-s");
     ui.wait_for("a profile named other exists already");
-    ui.key("Escape");
+    ui.escape();
     ui.key("q");
     ui.assert_exited_and_restored(0);
     assert_eq!(srv.token_requests(), 1, "following the file fetched nothing");
@@ -495,7 +503,7 @@ fn an_edit_made_elsewhere_while_the_form_is_open_is_never_overwritten() {
         now.contains("changed:elsewhere"),
         "the other change survived:\n{now}"
     );
-    ui.key("Escape");
+    ui.escape();
     // The old form must be gone first, or the wait below could read it.
     ui.wait_until_gone("Edit prod");
     ui.key("e");
@@ -504,7 +512,7 @@ fn an_edit_made_elsewhere_while_the_form_is_open_is_never_overwritten() {
         screen.contains("changed:elsewhere"),
         "the form shows the new version:\n{screen}"
     );
-    ui.key("Escape");
+    ui.escape();
     ui.key("q");
     ui.assert_exited_and_restored(0);
 }
@@ -572,7 +580,7 @@ fn a_long_token_shows_whole_and_selects_as_one_line() {
         joined.lines().any(|l| l.trim_end() == long),
         "the token is not one wrapped line:\n{joined}"
     );
-    ui.key("Escape");
+    ui.escape();
     ui.wait_until_gone("access token");
     ui.key("q");
     ui.assert_exited_and_restored(0);
@@ -640,7 +648,7 @@ fn a_secret_set_from_the_interface_fixes_invalid_client_and_esc_never_quits() {
     ui.key("r");
     ui.wait_for("● valid");
     for _ in 0..3 {
-        ui.key("Escape");
+        ui.escape();
     }
     ui.wait_for("nothing to close; q quits");
     ui.key("q");
