@@ -235,7 +235,7 @@ fn credential_manager_keeps_the_secret_through_add_set_secret_and_remove() {
         shown.stdout
     );
 
-    w.run(&["profile", "remove", name]).ok();
+    w.run(&["profile", "remove", name, "--yes"]).ok();
     assert!(
         !std::fs::read_to_string(w.config_path())
             .unwrap_or_default()

@@ -42,6 +42,10 @@ pub enum TrustError {
     TooLarge { path: PathBuf, limit: u64 },
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    /// Refused on its owner or ACL (Windows): `why` says what is wrong,
+    /// then, after "; ", how to fix it.
+    #[error("{} {why}", path.display())]
+    Refused { path: PathBuf, why: String },
 }
 
 impl TrustError {
@@ -65,6 +69,10 @@ impl TrustError {
             TrustError::TooLarge { .. } | TrustError::Io { .. } => {
                 "check the path and its permissions".to_owned()
             }
+            TrustError::Refused { why, .. } => why
+                .split_once("; ")
+                .map_or("check who may access it", |(_, fix)| fix)
+                .to_owned(),
         }
     }
 

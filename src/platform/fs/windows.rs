@@ -423,10 +423,10 @@ fn private_dir_fix(dir: &Path) -> String {
 }
 
 fn refused(path: &Path, why: String) -> TrustError {
-    TrustError::io(
-        path,
-        std::io::Error::new(std::io::ErrorKind::PermissionDenied, why),
-    )
+    TrustError::Refused {
+        path: path.to_path_buf(),
+        why,
+    }
 }
 
 /// Owner and ACL: the user's own, and nobody else may read or change it.
