@@ -15,7 +15,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -111,18 +111,8 @@ impl WineSandbox {
         self.finish(self.command(args), stdin)
     }
 
-    fn finish(&self, mut command: Command, stdin: &str) -> Run {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn wine");
-        if let Some(mut input) = child.stdin.take() {
-            let _ = input.write_all(stdin.as_bytes());
-        }
-        let output = child.wait_with_output().expect("wait for wine");
-        self.sb.checked(output)
+    fn finish(&self, command: Command, stdin: &str) -> Run {
+        self.sb.finish_with_stdin(command, stdin)
     }
 
     /// Adds profile `name` for the test client, its secret typed on stdin

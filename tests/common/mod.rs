@@ -165,8 +165,13 @@ impl Sandbox {
     }
 
     pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        let mut child = self
-            .command(args)
+        self.finish_with_stdin(self.command(args), stdin)
+    }
+
+    /// Runs `command` (wktui, or wktui under another program such as
+    /// Wine) with `stdin` as its input, checked like every run.
+    pub fn finish_with_stdin(&self, mut command: Command, stdin: &str) -> Run {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
