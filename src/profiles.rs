@@ -93,12 +93,13 @@ pub fn replace(
             undo = Some(SecretChange::set(secrets, &profile.name, new_secret)?);
         }
     }
-    if let Err(e) = editor.save() {
+    if let Err(e) = editor.write() {
         if let Some(undo) = undo {
             undo.revert(secrets);
         }
         return Err(e.into());
     }
+    // The old name's secret and token go while the lock is still held.
     if renamed {
         if old.secret_source.is_stored() {
             let _ = secrets.delete(&old.name);
@@ -112,6 +113,7 @@ pub fn replace(
     } else if old.fingerprint() != profile.fingerprint() {
         let _ = cache.remove(&profile.name);
     }
+    drop(editor);
     Ok(())
 }
 
@@ -158,7 +160,9 @@ pub fn remove(
         .profile(&profile.name)
         .map(|p| p.secret_source.is_stored())
         .unwrap_or(profile.secret_source.is_stored());
-    editor.save()?;
+    // Written but still locked: the secret and the token go before another
+    // process can add a profile of the same name.
+    editor.write()?;
     let mut removed = Removed::default();
     if stored {
         match secrets.delete(&profile.name) {
@@ -177,6 +181,7 @@ pub fn remove(
             profile.name
         ));
     }
+    drop(editor);
     Ok(removed)
 }
 
@@ -308,6 +313,54 @@ mod tests {
         std::fs::write(&path, "not = [valid").expect("break");
         assert!(remove(&path, &p, &store, &cache).is_err());
         assert_eq!(store.get("p").expect("kept").expose_secret(), "s");
+    }
+
+    /// A store that notes, at each delete, whether the config's edit lock
+    /// is still held by someone (this test's own change).
+    struct LockWatchingStore {
+        inner: MemoryStore,
+        lock_file: std::path::PathBuf,
+        deletes_under_lock: std::sync::Mutex<Vec<bool>>,
+    }
+
+    impl SecretStore for LockWatchingStore {
+        fn get(&self, profile: &str) -> Result<SecretString, SecretError> {
+            self.inner.get(profile)
+        }
+        fn set(&self, profile: &str, secret: &SecretString) -> Result<(), SecretError> {
+            self.inner.set(profile, secret)
+        }
+        fn delete(&self, profile: &str) -> Result<bool, SecretError> {
+            let held = std::fs::File::open(&self.lock_file)
+                .map(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
+                .unwrap_or(false);
+            if let Ok(mut seen) = self.deletes_under_lock.lock() {
+                seen.push(held);
+            }
+            self.inner.delete(profile)
+        }
+        fn source(&self) -> SecretSource {
+            self.inner.source()
+        }
+    }
+
+    #[test]
+    fn secrets_of_removed_and_renamed_profiles_go_before_the_lock_is_released() {
+        // Released earlier, another process could add a profile of the same
+        // name and store its secret in between, and this delete would take it.
+        let (dir, path, _store, cache) = setup();
+        let store = LockWatchingStore {
+            inner: MemoryStore::new(),
+            lock_file: dir.path().join(".config.toml.lock"),
+            deletes_under_lock: std::sync::Mutex::new(Vec::new()),
+        };
+        let old = Profile::new("old", Endpoint::Region(Region::Us), "a");
+        add(&path, &old, Some(&secret("s")), &store).expect("add");
+        let new = Profile::new("new", Endpoint::Region(Region::Us), "a");
+        replace(&path, &old, &new, None, &store, &cache).expect("rename");
+        remove(&path, &new, &store, &cache).expect("remove");
+        let seen = store.deletes_under_lock.lock().expect("not poisoned").clone();
+        assert_eq!(seen, vec![true, true], "rename's delete, then remove's");
     }
 
     #[test]

@@ -151,6 +151,14 @@ impl Editor {
 
     /// Writes the change atomically; the lock is released afterwards.
     pub fn save(self) -> Result<(), ConfigError> {
+        self.write()
+    }
+
+    /// Writes the change atomically and keeps the lock, for work that must
+    /// finish before another process sees the file (deleting the secret of
+    /// a removed profile: released earlier, a new profile of the same name
+    /// could store its secret first and lose it to that delete).
+    pub fn write(&self) -> Result<(), ConfigError> {
         let text = self.checked_text()?;
         write_atomically(&self.path, text.as_bytes(), Durability::Synced).map_err(|source| {
             ConfigError::Write {
