@@ -126,6 +126,16 @@ pub enum Origin {
     },
 }
 
+/// What `verify` found, and whether a refused token left the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub verification: Verification,
+    /// The refused token was the cached one and is gone from the cache.
+    pub dropped: bool,
+    /// Why a refused token could not be dropped.
+    pub drop_warning: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct Refreshed {
     pub token: Token,
@@ -352,9 +362,28 @@ impl Engine {
         self.fetcher.get().map(Fetcher::paused_hosts).unwrap_or_default()
     }
 
-    /// Whether the API accepts `token` (`GET /permissions`).
-    pub async fn verify(&self, profile: &Profile, token: &AccessToken) -> Result<Verification, EngineError> {
-        Ok(self.fetcher().verify(profile, token).await?)
+    /// Whether the API accepts `token` (`GET /permissions`). A refused token
+    /// is dropped from the cache, if it is still the cached one: it is never
+    /// handed out again, and the next `token` fetches a new one.
+    pub async fn verify(&self, profile: &Profile, token: &AccessToken) -> Result<Verdict, EngineError> {
+        let verification = self.fetcher().verify(profile, token).await?;
+        let mut verdict = Verdict {
+            verification,
+            dropped: false,
+            drop_warning: None,
+        };
+        if matches!(verdict.verification, Verification::Refused(_)) {
+            let cache = self.cache.clone();
+            let (profile, token) = (profile.clone(), token.clone());
+            match tokio::task::spawn_blocking(move || cache.forget_refused(&profile, &token)).await {
+                Ok(Ok(dropped)) => verdict.dropped = dropped,
+                Ok(Err(e)) => {
+                    verdict.drop_warning = Some(format!("the refused token stays in the cache: {e}"))
+                }
+                Err(e) => verdict.drop_warning = Some(format!("the refused token stays in the cache: {e}")),
+            }
+        }
+        Ok(verdict)
     }
 }
 

@@ -532,9 +532,30 @@ fn verify_asks_the_api_and_exits_by_its_verdict() {
     assert_eq!(check.header("x-version"), Some("2026-01-01"));
     assert_eq!(check.header("authorization"), Some("Bearer [redacted]"));
 
+    // 403: genuine, but its scopes do not cover /permissions: it stays cached.
+    srv.push_permissions_fault(Fault::Status {
+        status: 403,
+        content_type: "application/json".into(),
+        body: r#"{"code":"403Forbidden","message":"missing scope"}"#.into(),
+        retry_after: None,
+    });
+    let run = sb.run(&["verify", "test"]).fails_with(1);
+    run.says(&["HTTP 403", "file:read", "stays cached"]);
+    let first = sb.run(&["token", "test"]).ok().stdout;
+    assert_eq!(srv.token_requests(), 1, "a forbidden token is still handed out");
+
     srv.revoke_tokens();
     let run = sb.run(&["verify", "test"]).fails_with(1);
-    run.says(&["the token was refused"]);
+    run.says(&[
+        "the token was refused",
+        "dropped from the cache",
+        "wktui token test",
+    ]);
+    // A refused token is never handed out again: the next call fetches anew.
+    let second = sb.run(&["token", "test"]).ok().stdout;
+    assert_eq!(srv.token_requests(), 2);
+    assert_ne!(first, second);
+    sb.run(&["verify", "test"]).ok();
 }
 
 /// A stand-in HTTP proxy that records request lines and answers 502.

@@ -24,13 +24,17 @@ pub use entry::{EntryError, MAX_ENTRY_BYTES, decode as decode_entry, encode as e
 
 use crate::clock;
 use crate::config::{Durability, write_atomically};
-use crate::model::{Profile, Token, TokenFacts};
+use crate::model::{AccessToken, Profile, Token, TokenFacts};
 use crate::platform::fs::{self as private, TrustError};
 
 /// Up to this many profiles, `load_many` opens their files one by one.
 const FEW: usize = 64;
 /// From this many token files on, `load_many` reads them on two threads.
 const MANY: usize = 1024;
+
+/// How long forgetting a refused token waits for a refresh in progress,
+/// which will replace the token anyway.
+const FORGET_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Overrides the cache directory (tests, or users with unusual layouts).
 pub const CACHE_DIR_ENV: &str = "WKTUI_CACHE_DIR";
@@ -296,6 +300,28 @@ impl TokenCache {
             }
         }
         Ok(())
+    }
+
+    /// Forgets the cached token of `profile` if it is still `refused` (the
+    /// API said no to it), so that the next `wktui token` fetches a new one;
+    /// a token another process stored meanwhile stays. Holds the refresh lock
+    /// for the look and the removal. Whether the token was forgotten.
+    pub fn forget_refused(&self, profile: &Profile, refused: &AccessToken) -> Result<bool, CacheError> {
+        let name = profile.cache_name();
+        let Some(_lock) = self.lock(&name, FORGET_PATIENCE)? else {
+            return Ok(false);
+        };
+        let still_there = self
+            .load(profile)
+            .is_some_and(|t| t.access_token.expose() == refused.expose());
+        if !still_there {
+            return Ok(false);
+        }
+        tracing::debug!(profile = %profile.name, "forgetting a token the API refused");
+        match std::fs::remove_file(self.token_path(&name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(true),
+        }
     }
 
     /// The files of tokens `name` got for narrower scopes, and their locks.

@@ -64,11 +64,27 @@ pub fn verify(ctx: &Context, name: Option<&str>) -> Result<(), CliError> {
     let verdict = runtime()?
         .block_on(ctx.engine.verify(profile, &token.access_token))
         .map_err(|e| CliError::engine(e, profile))?;
-    match verdict {
-        Verification::Accepted => print(&format!("{name}: accepted by {}\n", profile.api_base_url())),
-        Verification::Refused(why) => Err(CliError::runtime(format!(
-            "{name}: the token was refused by {}: {why}",
-            profile.api_base_url()
+    let api = profile.api_base_url();
+    if let Some(warning) = &verdict.drop_warning {
+        super::eprint_safe!("warning: {warning}");
+    }
+    match verdict.verification {
+        Verification::Accepted => print(&format!("{name}: accepted by {api}\n")),
+        Verification::Refused(why) => {
+            let next = if verdict.dropped {
+                format!(
+                    "; it was dropped from the cache, and the next `wktui token {name}` fetches a new one"
+                )
+            } else {
+                String::new()
+            };
+            Err(CliError::runtime(format!(
+                "{name}: the token was refused by {api}: {why}{next}"
+            )))
+        }
+        forbidden @ Verification::Forbidden => Err(CliError::runtime(format!(
+            "{name}: the token was {} (at {api}); it stays cached",
+            forbidden.describe()
         ))),
     }
 }

@@ -64,7 +64,25 @@ pub struct Fetched {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
     Accepted,
+    /// 401: the token is no good (revoked, expired early, a rotated secret),
+    /// in the API's own words.
     Refused(String),
+    /// 403: a genuine token whose scopes do not cover `/permissions` (that
+    /// needs `file:read`); it may still be good for what it was asked for.
+    Forbidden,
+}
+
+impl Verification {
+    /// The API's answer in words, after "the token was ...".
+    pub fn describe(&self) -> String {
+        match self {
+            Verification::Accepted => "accepted".into(),
+            Verification::Refused(why) => format!("refused: {why}"),
+            Verification::Forbidden => {
+                "not allowed to read /permissions (HTTP 403): the token is genuine but its scopes lack file:read, which verifying needs".into()
+            }
+        }
+    }
 }
 
 /// Sends token requests. One HTTP client per CA bundle, built on first use;
@@ -239,11 +257,13 @@ impl Fetcher {
             return Ok(Verification::Accepted);
         };
         match (status, failure.into_error(&url, 1)) {
-            (403, _) => Ok(Verification::Refused(
-                "HTTP 403: the token is genuine but may not read /permissions (that needs the file:read scope)"
-                    .into(),
-            )),
-            (401, FetchError::Refused { error, description, .. }) => Ok(Verification::Refused(
+            (403, _) => Ok(Verification::Forbidden),
+            (
+                401,
+                FetchError::Refused {
+                    error, description, ..
+                },
+            ) => Ok(Verification::Refused(
                 description.map_or(error.clone(), |d| format!("{error}: {d}")),
             )),
             (401, _) => Ok(Verification::Refused("HTTP 401".into())),

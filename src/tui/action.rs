@@ -1,13 +1,18 @@
 //! The messages between the App and the runtime: what happened (`Action`)
 //! and what the App wants done (`Effect`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 use secrecy::SecretString;
 
+use super::cache_watch::CacheNews;
+use crate::clipboard::{ClipboardError, Method};
 use crate::config::Config;
+use crate::engine::{EngineError, Verdict};
 use crate::model::{AccessToken, Profile, Timestamp, Token};
+use crate::profiles::ProfileError;
 
 /// Something that happened: input, the clock, or a result of an [`Effect`].
 #[derive(Debug)]
@@ -23,10 +28,12 @@ pub enum Action {
     /// reveals are timed from a fresh `now`.
     Tick(Timestamp),
     /// A refresh finished: the new token and how long the request took, or
-    /// the error in words.
+    /// the error (the App words it, with the engine's hint). `profile` is
+    /// the one the token was asked for: if the row's profile changed
+    /// meanwhile, the token is not the edited profile's.
     Refreshed {
-        name: String,
-        result: Result<(Token, Duration), String>,
+        profile: Arc<Profile>,
+        result: Result<(Token, Duration), EngineError>,
     },
     /// Another process (a script's `wktui token`) stored a token for this
     /// profile in the shared cache. Taken when it is newer than the shown one.
@@ -48,34 +55,36 @@ pub enum Action {
     /// The `wktui serve` and `wktui exec` processes running now: the whole
     /// list, replacing the last.
     ActiveProcesses(Vec<crate::presence::Active>),
-    /// A copy finished: how it was copied (`"clipboard"` or `"OSC 52"`), or
-    /// the error in words.
+    /// A copy finished: how it was copied, or why not.
     Copied {
         name: String,
         what: CopyAs,
-        result: Result<String, String>,
+        result: Result<Method, ClipboardError>,
     },
-    /// The API accepted (`true`) or refused (`false`) the token, or could not
-    /// be asked.
+    /// The API's answer on `token` (with its reason for a refusal, and
+    /// whether the refused token left the cache), or why it could not be asked.
     Verified {
         name: String,
-        result: Result<bool, String>,
+        token: AccessToken,
+        result: Result<Verdict, EngineError>,
     },
     /// A profile from the form was stored (or not).
     ProfileSaved {
         profile: Profile,
-        result: Result<(), String>,
+        result: Result<(), ProfileError>,
     },
     ProfileDeleted {
         name: String,
-        result: Result<(), String>,
+        result: Result<(), ProfileError>,
     },
     /// A new client secret typed at `S` was stored (or not), the way
     /// `wktui profile set-secret` stores it.
     SecretStored {
         name: String,
-        result: Result<(), String>,
+        result: Result<(), ProfileError>,
     },
+    /// Another process changed token files in the shared cache.
+    CacheChanged(CacheNews),
     /// The config file changed on disk (another `wktui`, an editor): the
     /// profiles it holds now, or why it does not load. `cached` has the
     /// shared cache's tokens for profiles the App did not know as they are.
@@ -89,8 +98,14 @@ pub enum Action {
 #[derive(Debug)]
 pub enum Effect {
     /// Fetch new tokens for these profiles (the runtime caps concurrency);
-    /// answer with one `Refreshed` per name.
-    Refresh(Vec<String>),
+    /// answer with one `Refreshed` each.
+    Refresh(Vec<Arc<Profile>>),
+    /// Read these profiles' tokens from the shared cache; answer with a
+    /// `TokenFromCache` for each one found.
+    ReadCachedTokens(Vec<Arc<Profile>>),
+    /// Read the cached tokens of all these profiles (a fleet's worth); answer
+    /// with `CachedTokens` in batches.
+    ReadAllCachedTokens(Vec<Arc<Profile>>),
     /// Put the token, as `what` says, on the clipboard; answer with `Copied`.
     Copy {
         name: String,
@@ -98,7 +113,10 @@ pub enum Effect {
         what: CopyAs,
     },
     /// Ask the API whether it accepts the token; answer with `Verified`.
-    Verify { name: String, token: AccessToken },
+    Verify {
+        profile: Arc<Profile>,
+        token: AccessToken,
+    },
     /// Store the profile, and the secret when one was typed (`None` keeps the
     /// stored one). `replacing` is the profile being edited as the form
     /// showed it: the save is refused if the file no longer holds exactly
@@ -109,7 +127,7 @@ pub enum Effect {
         replacing: Option<Box<Profile>>,
     },
     /// Remove the profile; answer with `ProfileDeleted`.
-    DeleteProfile(String),
+    DeleteProfile(Arc<Profile>),
     /// Store a new client secret for the profile, as `wktui profile
     /// set-secret` does; answer with `SecretStored`.
     SetSecret { name: String, secret: SecretString },

@@ -7,6 +7,16 @@
 mod arrange;
 mod keys;
 mod refresh_all;
+/// Why the form's save failed, with what to do when the file changed under it.
+fn save_failure_words(error: ProfileError) -> String {
+    match error {
+        ProfileError::Config(ConfigError::ChangedElsewhere(name)) => format!(
+            "{name} was changed in the config file by another program while this form was open; nothing was saved. Esc, then e edits the version now in the file"
+        ),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -17,14 +27,19 @@ use std::time::Duration;
 use ratatui::layout::Rect;
 
 use super::action::{Action, CopyAs, Effect};
+use super::cache_watch::CacheNews;
 use super::form::{FormField, ProfileForm, Submission};
 use super::layout;
 use super::list::ProfileList;
 use super::secret_prompt::SecretPrompt;
-use crate::config::Config;
+use crate::clipboard::{ClipboardError, Method};
 use crate::config::default_profile::DefaultProfile;
-use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
+use crate::config::{Config, ConfigError};
+use crate::engine::{EngineError, Verdict};
+use crate::fetcher::Verification;
+use crate::model::{AccessToken, Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 use crate::presence::Active;
+use crate::profiles::ProfileError;
 
 pub use arrange::{Order, StateFilter};
 pub use keys::{HELP, Hint, help_line_count, hints};
@@ -46,12 +61,12 @@ pub enum Activity {
     Refreshing { started: Timestamp },
 }
 
-/// What the API said about the token when asked with `v`.
+/// Where the answer to `v` stands for the shown token.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verification {
+pub enum VerifyState {
     Checking,
-    Accepted,
-    Refused,
+    /// The API's answer, in its own words where it gave some.
+    Answered(Verification),
     /// The API could not be asked.
     Failed(String),
 }
@@ -81,7 +96,7 @@ pub struct ProfileRow {
     pub last_error: Option<String>,
     pub last_latency: Option<Duration>,
     /// The answer to the last `v` for the current token.
-    pub verification: Option<Verification>,
+    pub verification: Option<VerifyState>,
     /// Copy the token as soon as the refresh in flight brings it, and what to
     /// say then about why it was fetched first.
     copy_when_refreshed: Option<(&'static str, CopyAs)>,
@@ -530,7 +545,8 @@ impl App {
                 Vec::new()
             }
             Action::Tick(now) => self.on_tick(now),
-            Action::Refreshed { name, result } => self.on_refreshed(&name, result),
+            Action::Refreshed { profile, result } => self.on_refreshed(&profile, result),
+            Action::CacheChanged(news) => self.on_cache_changed(news),
             Action::TokenFromCache { name, token } => {
                 self.on_token_from_cache(&name, token);
                 self.tokens_changed();
@@ -549,8 +565,8 @@ impl App {
                 self.on_copied(&name, what, result);
                 Vec::new()
             }
-            Action::Verified { name, result } => {
-                self.on_verified(&name, result);
+            Action::Verified { name, token, result } => {
+                self.on_verified(&name, &token, result);
                 Vec::new()
             }
             Action::ProfileSaved { profile, result } => {
@@ -596,7 +612,7 @@ impl App {
                 row.auto_refresh_asked = true;
                 row.activity = Activity::Refreshing { started: now };
                 self.refreshing += 1;
-                due.push(row.profile.name.clone());
+                due.push(Arc::clone(&row.profile));
             }
         }
         if due.is_empty() {
@@ -637,7 +653,25 @@ impl App {
         Vec::new()
     }
 
-    fn on_refreshed(&mut self, name: &str, result: Result<(Token, Duration), String>) -> Vec<Effect> {
+    fn on_refreshed(
+        &mut self,
+        asked: &Profile,
+        result: Result<(Token, Duration), EngineError>,
+    ) -> Vec<Effect> {
+        let name = asked.name.as_str();
+        let result = match result {
+            Err(error) => Err(self.failure_words(asked, &error)),
+            // A token asked for before an edit (another grant, URL or scope)
+            // is not the edited profile's.
+            Ok(_)
+                if self
+                    .row_index(name)
+                    .is_some_and(|i| self.rows[i].profile.fingerprint() != asked.fingerprint()) =>
+            {
+                Err("the profile changed while its token was on the way; refresh it again".to_owned())
+            }
+            Ok(fetched) => Ok(fetched),
+        };
         // A profile deleted meanwhile is left out of `R`'s summary.
         let ok = self.row_index(name).map(|_| result.is_ok());
         let effects = self.apply_refreshed(name, result);
@@ -717,19 +751,19 @@ impl App {
         }
     }
 
-    fn on_copied(&mut self, name: &str, what: CopyAs, result: Result<String, String>) {
+    fn on_copied(&mut self, name: &str, what: CopyAs, result: Result<Method, ClipboardError>) {
         let after_fetch = self
             .row_index(name)
             .and_then(|i| self.rows[i].copy_after_fetch.take());
         match result {
-            Ok(how) => {
+            Ok(method) => {
                 // Only the desktop clipboard is cleared later; an OSC 52 copy
                 // lives in the terminal, out of wktui's reach.
                 let clears = self.settings.clipboard_clear_after.as_secs();
-                let how = match how.as_str() {
-                    "clipboard" if clears > 0 => format!(", clears in {clears} s"),
-                    "clipboard" => String::new(),
-                    other => format!(" via {other}"),
+                let how = match method {
+                    Method::System if clears > 0 => format!(", clears in {clears} s"),
+                    Method::System => String::new(),
+                    Method::Osc52 => " via OSC 52".to_owned(),
                 };
                 let done = match after_fetch {
                     Some(why) => format!("{name} {why}"),
@@ -741,32 +775,90 @@ impl App {
         }
     }
 
-    fn on_verified(&mut self, name: &str, result: Result<bool, String>) {
+    /// The API's answer to `v`. A refused token is no longer shown as
+    /// valid: it is dropped from the row (the engine dropped it from the
+    /// cache), and the row says why until a new one comes.
+    fn on_verified(&mut self, name: &str, token: &AccessToken, result: Result<Verdict, EngineError>) {
         let Some(i) = self.row_index(name) else {
             return;
         };
-        let (verification, message) = match result {
-            Ok(true) => (
-                Verification::Accepted,
-                Ok(format!("the API accepted {name}'s token")),
-            ),
-            Ok(false) => (
-                Verification::Refused,
-                Err(format!("the API refused {name}'s token")),
-            ),
-            Err(error) => (
-                Verification::Failed(error.clone()),
-                Err(format!("could not verify {name}: {error}")),
-            ),
+        let still_shown = self.rows[i]
+            .token
+            .as_ref()
+            .is_some_and(|t| t.access_token.expose() == token.expose());
+        if !still_shown {
+            // A newer token arrived meanwhile: the answer is not about it.
+            return;
+        }
+        let verdict = match result {
+            Ok(verdict) => verdict,
+            Err(error) => {
+                let words = self.failure_words(&Arc::clone(&self.rows[i].profile), &error);
+                self.rows[i].verification = Some(VerifyState::Failed(words.clone()));
+                self.error(format!("could not verify {name}: {words}"));
+                return;
+            }
         };
-        self.rows[i].verification = Some(verification);
-        match message {
-            Ok(text) => self.success(text),
-            Err(text) => self.error(text),
+        let row = &mut self.rows[i];
+        row.verification = Some(VerifyState::Answered(verdict.verification.clone()));
+        match &verdict.verification {
+            Verification::Accepted => self.success(format!("the API accepted {name}'s token")),
+            Verification::Refused(why) => {
+                row.token = None;
+                row.last_error = Some(format!("the API refused its token: {why}"));
+                if self.reveal.as_ref().is_some_and(|r| r.name == name) {
+                    self.hide_reveal();
+                }
+                let dropped = match &verdict.drop_warning {
+                    Some(warning) => format!("; {warning}"),
+                    None => "; it was dropped, r fetches a new one".to_owned(),
+                };
+                self.tokens_changed();
+                self.error(format!("the API refused {name}'s token: {why}{dropped}"));
+            }
+            Verification::Forbidden => {
+                self.error(format!("{name}'s token was {}", verdict.verification.describe()))
+            }
         }
     }
 
-    fn on_saved(&mut self, profile: Profile, result: Result<(), String>) {
+    /// An engine error in words, with the next step the CLI would print.
+    fn failure_words(&self, profile: &Profile, error: &EngineError) -> String {
+        match error.hint_for(profile, self.today()) {
+            Some(hint) => {
+                let mut letters = hint.chars();
+                let first = letters.next().map(|c| c.to_uppercase().collect::<String>());
+                format!("{error}. {}{}", first.unwrap_or_default(), letters.as_str())
+            }
+            None => error.to_string(),
+        }
+    }
+
+    /// Token files changed in the shared cache: read those of the profiles
+    /// shown (all of them when changes may have been missed).
+    fn on_cache_changed(&mut self, news: CacheNews) -> Vec<Effect> {
+        match news {
+            CacheNews::AllTokens => {
+                vec![Effect::ReadAllCachedTokens(
+                    self.rows.iter().map(|r| Arc::clone(&r.profile)).collect(),
+                )]
+            }
+            CacheNews::Tokens(names) => {
+                let profiles: Vec<Arc<Profile>> = names
+                    .iter()
+                    .filter_map(|n| self.row_index(n))
+                    .map(|i| Arc::clone(&self.rows[i].profile))
+                    .collect();
+                if profiles.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Effect::ReadCachedTokens(profiles)]
+                }
+            }
+        }
+    }
+
+    fn on_saved(&mut self, profile: Profile, result: Result<(), ProfileError>) {
         let replacing = self
             .pending_saves
             .iter()
@@ -787,6 +879,7 @@ impl App {
                 self.success(format!("{verb} {name}"));
             }
             Err(error) => {
+                let error = save_failure_words(error);
                 self.error(format!("could not save {}: {error}", profile.name));
                 if let (true, Mode::Form(form)) = (form_waiting, &mut self.mode) {
                     form.save_failed(error);
@@ -829,7 +922,7 @@ impl App {
         self.rows_changed(prefer);
     }
 
-    fn on_secret_stored(&mut self, name: &str, result: Result<(), String>) {
+    fn on_secret_stored(&mut self, name: &str, result: Result<(), ProfileError>) {
         let prompt_waiting = matches!(&self.mode, Mode::SetSecret(p) if p.name() == name && p.is_storing());
         match result {
             Ok(()) => {
@@ -845,6 +938,7 @@ impl App {
                 ));
             }
             Err(error) => {
+                let error = error.to_string();
                 self.error(format!("could not store the secret of {name}: {error}"));
                 if let (true, Mode::SetSecret(prompt)) = (prompt_waiting, &mut self.mode) {
                     prompt.failed(error);
@@ -853,7 +947,7 @@ impl App {
         }
     }
 
-    fn on_deleted(&mut self, name: &str, result: Result<(), String>) {
+    fn on_deleted(&mut self, name: &str, result: Result<(), ProfileError>) {
         self.pending_deletes.retain(|n| n != name);
         match result {
             Ok(()) => {
@@ -1110,15 +1204,17 @@ impl App {
     }
 
     fn start_refresh(&mut self, names: Vec<String>) -> Vec<Effect> {
+        let mut profiles = Vec::with_capacity(names.len());
         for name in &names {
             if let Some(i) = self.row_index(name) {
                 if !self.rows[i].is_refreshing() {
                     self.refreshing += 1;
                 }
                 self.rows[i].activity = Activity::Refreshing { started: self.now };
+                profiles.push(Arc::clone(&self.rows[i].profile));
             }
         }
-        vec![Effect::Refresh(names)]
+        vec![Effect::Refresh(profiles)]
     }
 
     /// Refreshes for `R`: their answers are summed up when the last is in.

@@ -23,7 +23,7 @@ const RECHECK_ACTIVE: Duration = Duration::from_secs(10);
 
 /// What the runtime must read again from the cache.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum CacheNews {
+pub enum CacheNews {
     /// The token files of these profiles changed.
     Tokens(Vec<String>),
     /// Changes may have been missed: read every profile's token.

@@ -21,7 +21,7 @@ mod snapshot_tests;
 pub use action::{Action, CopyAs, Effect};
 pub use app::{
     Activity, App, HELP, Hint, Indicator, LabelWidths, Mode, Order, ProfileRow, REVEAL_FOR, StateFilter,
-    StatusKind, StatusMessage, Verification, format_latency, help_line_count, hints,
+    StatusKind, StatusMessage, VerifyState, format_latency, help_line_count, hints,
 };
 pub use form::{FormField, ProfileForm};
 pub use layout::{MIN_HEIGHT, MIN_WIDTH, Panes, TWO_COLUMNS_FROM, panes};

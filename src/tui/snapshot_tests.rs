@@ -11,6 +11,8 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
 use super::{Action, App, draw};
+use crate::engine::EngineError;
+use crate::fetcher::FetchError;
 use crate::model::{AccessToken, Endpoint, Profile, Region, Scopes, Settings, Timestamp, Token};
 
 /// 2023-11-14 22:13:20 UTC.
@@ -110,6 +112,16 @@ fn buffer(app: &mut App, width: u16, height: u16) -> Buffer {
 
 // --- first run ---
 
+/// The row's profile, as a refresh's answer carries it back.
+fn asked_for(app: &App, name: &str) -> std::sync::Arc<Profile> {
+    let row = app
+        .rows()
+        .iter()
+        .find(|r| r.profile.name == name)
+        .expect("a profile of the fleet");
+    std::sync::Arc::clone(&row.profile)
+}
+
 #[test]
 fn welcome_on_first_run() {
     let mut app = App::new(vec![], Settings::default(), vec![], now());
@@ -166,8 +178,14 @@ fn failed_refresh_shows_the_error_in_words() {
     let mut app = fleet();
     press(&mut app, KeyCode::Char('r'));
     app.update(Action::Refreshed {
-        name: "prod".into(),
-        result: Err("invalid_client: Client authentication failed".into()),
+        profile: asked_for(&app, "prod"),
+        result: Err(EngineError::Fetch(FetchError::Refused {
+            status: 401,
+            error: "invalid_client".into(),
+            description: Some("Client authentication failed".into()),
+            tries: 1,
+            retry_after: None,
+        })),
     });
     assert_snapshot!("error_120x40", render(&mut app, 120, 40));
     assert_snapshot!("error_80x24", render(&mut app, 80, 24));
@@ -180,8 +198,12 @@ fn first_fetch_in_flight_then_failed_on_a_profile_without_a_token() {
     press(&mut app, KeyCode::Char('r'));
     assert_snapshot!("first_fetch_refreshing_80x24", render(&mut app, 80, 24));
     app.update(Action::Refreshed {
-        name: "sandbox".into(),
-        result: Err("cannot reach https://sandbox.example/oauth2/token: Connection refused".into()),
+        profile: asked_for(&app, "sandbox"),
+        result: Err(EngineError::Fetch(FetchError::Connect {
+            url: "https://sandbox.example/oauth2/token".into(),
+            reason: "Connection refused".into(),
+            tries: 1,
+        })),
     });
     assert_snapshot!("first_fetch_error_80x24", render(&mut app, 80, 24));
 }
@@ -192,13 +214,18 @@ fn revealed_token_latency_verification_and_unstated_scope() {
     let mut fresh = token("wk.Gx7pQ2LmZk9fR4-whole-token-value", 3599, 3600, "file:read");
     fresh.scope_stated = false;
     app.update(Action::Refreshed {
-        name: "prod".into(),
+        profile: asked_for(&app, "prod"),
         result: Ok((fresh, Duration::from_millis(312))),
     });
     press(&mut app, KeyCode::Char('v'));
     app.update(Action::Verified {
         name: "prod".into(),
-        result: Ok(true),
+        token: AccessToken::new("wk.Gx7pQ2LmZk9fR4-whole-token-value".into()),
+        result: Ok(crate::engine::Verdict {
+            verification: crate::fetcher::Verification::Accepted,
+            dropped: false,
+            drop_warning: None,
+        }),
     });
     press(&mut app, KeyCode::Char('s'));
     assert_snapshot!("revealed_120x40", render(&mut app, 120, 40));
@@ -210,7 +237,7 @@ fn status_message_replaces_the_hints() {
     app.update(Action::Copied {
         name: "prod".into(),
         what: super::CopyAs::Token,
-        result: Ok("clipboard".into()),
+        result: Ok(crate::clipboard::Method::System),
     });
     let screen = render(&mut app, 80, 24);
     let status = screen.lines().last().unwrap_or_default().to_owned();
@@ -227,10 +254,10 @@ fn the_summary_of_shift_r_in_the_status_line() {
         ("sandbox", Err("connection refused")),
     ] {
         app.update(Action::Refreshed {
-            name: name.into(),
+            profile: asked_for(&app, name),
             result: result
                 .map(|()| (token("wk.new", 600, 600, "file:read"), Duration::from_millis(40)))
-                .map_err(str::to_owned),
+                .map_err(|e| EngineError::Internal(e.to_owned())),
         });
     }
     let screen = render(&mut app, 80, 24);
@@ -269,7 +296,12 @@ fn set_secret_prompt_shows_dots_never_the_secret() {
     press(&mut app, KeyCode::Enter);
     app.update(Action::SecretStored {
         name: "prod".into(),
-        result: Err("the keyring is locked; unlock it and try again".into()),
+        result: Err(crate::profiles::ProfileError::Secret(
+            crate::secrets::SecretError::Locked {
+                profile: "prod".into(),
+                reason: "the keyring is locked".into(),
+            },
+        )),
     });
     let screen = render(&mut app, 80, 24);
     assert!(!screen.contains("Sup3r"), "{screen}");
@@ -408,7 +440,12 @@ fn never_panics_at_any_size_in_any_mode() {
             press(app, KeyCode::Enter);
             app.update(Action::SecretStored {
                 name: "prod".into(),
-                result: Err("the keyring is locked; unlock it and try again".into()),
+                result: Err(crate::profiles::ProfileError::Secret(
+                    crate::secrets::SecretError::Locked {
+                        profile: "prod".into(),
+                        reason: "the keyring is locked".into(),
+                    },
+                )),
             });
         },
         |app| press(app, KeyCode::Char('?')),
@@ -538,7 +575,7 @@ fn a_long_token_is_shown_whole_across_the_screen_or_not_at_all() {
         .collect();
     let mut app = fleet();
     app.update(Action::Refreshed {
-        name: "prod".into(),
+        profile: asked_for(&app, "prod"),
         result: Ok((token(&long, 599, 600, "file:read"), Duration::from_millis(40))),
     });
     press(&mut app, KeyCode::Char('s'));

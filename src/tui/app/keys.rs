@@ -304,8 +304,14 @@ impl App {
             (_, Some('y' | 'Y')) => {
                 self.mode = Mode::Normal;
                 self.info(format!("deleting {name}…"));
+                let Some(i) = self.row_index(&name) else {
+                    self.info(format!("{name} is gone already"));
+                    return Vec::new();
+                };
                 self.pending_deletes.push(name.clone());
-                vec![Effect::DeleteProfile(name)]
+                vec![Effect::DeleteProfile(std::sync::Arc::clone(
+                    &self.rows[i].profile,
+                ))]
             }
             (KeyCode::Esc, _) | (_, Some('n' | 'N' | 'q')) => {
                 self.mode = Mode::Normal;
@@ -490,9 +496,10 @@ impl App {
         match (row.state(now, margin), &row.token) {
             (TokenState::Valid | TokenState::Expiring, Some(token)) => {
                 let token = token.access_token.clone();
-                row.verification = Some(super::Verification::Checking);
+                row.verification = Some(super::VerifyState::Checking);
+                let profile = std::sync::Arc::clone(&row.profile);
                 self.info(format!("verifying {name}…"));
-                vec![Effect::Verify { name, token }]
+                vec![Effect::Verify { profile, token }]
             }
             (TokenState::Expired, _) => {
                 self.info(format!("{name}'s token has expired; press r to refresh it"));

@@ -69,12 +69,24 @@ fn status(app: &App) -> Option<&str> {
     app.status().map(|s| s.text.as_str())
 }
 
+/// The profile a result is for: the row's own, as the runtime hands back
+/// what the App's effect carried.
+fn asked_for(app: &App, name: &str) -> Arc<Profile> {
+    app.row(name)
+        .map(|r| Arc::clone(&r.profile))
+        .unwrap_or_else(|| Arc::new(profile(name)))
+}
+
+/// An engine error whose words are `text` after "internal error: ".
+fn failure(text: &str) -> EngineError {
+    EngineError::Internal(text.to_owned())
+}
+
 fn refreshed(app: &mut App, name: &str, result: Result<Token, &str>) -> Vec<Effect> {
+    let profile = asked_for(app, name);
     app.update(Action::Refreshed {
-        name: name.into(),
-        result: result
-            .map(|t| (t, Duration::from_millis(312)))
-            .map_err(str::to_owned),
+        profile,
+        result: result.map(|t| (t, Duration::from_millis(312))).map_err(failure),
     })
 }
 
@@ -82,7 +94,7 @@ fn refresh_names(effects: &[Effect]) -> Vec<Vec<String>> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Refresh(names) => Some(names.clone()),
+            Effect::Refresh(profiles) => Some(profiles.iter().map(|p| p.name.clone()).collect()),
             _ => None,
         })
         .collect()
@@ -287,7 +299,7 @@ fn a_failed_refresh_keeps_the_token_and_says_why() {
     assert_eq!(row.token.as_ref(), Some(&old));
     assert_eq!(
         row.last_error.as_deref(),
-        Some("invalid_client: Client authentication failed")
+        Some("internal error: invalid_client: Client authentication failed")
     );
     assert_eq!(row.activity, Activity::Idle);
     assert_eq!(row.indicator(at(0), Duration::from_secs(60)), Indicator::Error);
@@ -295,7 +307,7 @@ fn a_failed_refresh_keeps_the_token_and_says_why() {
     assert_eq!(message.kind, StatusKind::Error);
     assert_eq!(
         message.text,
-        "prod: refresh failed: invalid_client: Client authentication failed"
+        "prod: refresh failed: internal error: invalid_client: Client authentication failed"
     );
     // The next success clears the error.
     refreshed(&mut app, "prod", Ok(token_left(600)));
@@ -306,10 +318,7 @@ fn a_failed_refresh_keeps_the_token_and_says_why() {
 fn results_for_deleted_profiles_are_ignored() {
     let mut app = app_with(&["prod"], vec![]);
     assert!(refreshed(&mut app, "gone", Ok(token_left(600))).is_empty());
-    app.update(Action::Verified {
-        name: "gone".into(),
-        result: Ok(true),
-    });
+    verified(&mut app, "gone", "wk.t", verdict(Verification::Accepted));
     app.update(Action::ProfileDeleted {
         name: "gone".into(),
         result: Ok(()),
@@ -349,7 +358,7 @@ fn copying_an_expired_token_refreshes_first_then_copies_once() {
     app.update(Action::Copied {
         name: "prod".into(),
         what: CopyAs::Token,
-        result: Ok("clipboard".into()),
+        result: Ok(Method::System),
     });
     assert_eq!(
         status(&app),
@@ -361,7 +370,7 @@ fn copying_an_expired_token_refreshes_first_then_copies_once() {
     app.update(Action::Copied {
         name: "prod".into(),
         what: CopyAs::Token,
-        result: Ok("OSC 52".into()),
+        result: Ok(Method::Osc52),
     });
     assert_eq!(status(&app), Some("copied prod via OSC 52"));
 }
@@ -375,7 +384,7 @@ fn copying_without_a_token_fetches_one_and_a_failure_copies_nothing() {
     assert!(effects.is_empty());
     assert_eq!(
         status(&app),
-        Some("prod: refresh failed: connection refused; nothing copied")
+        Some("prod: refresh failed: internal error: connection refused; nothing copied")
     );
     assert!(!app.row("prod").is_some_and(ProfileRow::copy_pending));
 }
@@ -386,59 +395,203 @@ fn copy_results_say_how_and_when_it_clears() {
     app.update(Action::Copied {
         name: "prod".into(),
         what: CopyAs::Token,
-        result: Ok("clipboard".into()),
+        result: Ok(Method::System),
     });
     assert_eq!(status(&app), Some("copied prod, clears in 30 s"));
     app.update(Action::Copied {
         name: "prod".into(),
         what: CopyAs::Token,
-        result: Ok("OSC 52".into()),
+        result: Ok(Method::Osc52),
     });
     // An OSC 52 copy lives in the terminal: nothing can clear it later.
     assert_eq!(status(&app), Some("copied prod via OSC 52"));
     app.update(Action::Copied {
         name: "prod".into(),
         what: CopyAs::Token,
-        result: Err("no clipboard".into()),
+        result: Err(ClipboardError::Unavailable("no display".into())),
     });
-    assert_eq!(status(&app), Some("could not copy prod: no clipboard"));
+    assert_eq!(
+        status(&app),
+        Some(
+            "could not copy prod: no clipboard is reachable (no display); set clipboard = \"osc52\" in [settings] to copy through the terminal"
+        )
+    );
     assert_eq!(app.status().map(|s| s.kind), Some(StatusKind::Error));
 }
 
 // --- verify ---
 
+fn verdict(verification: Verification) -> Result<Verdict, EngineError> {
+    let dropped = matches!(verification, Verification::Refused(_));
+    Ok(Verdict {
+        verification,
+        dropped,
+        drop_warning: None,
+    })
+}
+
+fn verified(app: &mut App, name: &str, token: &str, result: Result<Verdict, EngineError>) {
+    app.update(Action::Verified {
+        name: name.into(),
+        token: AccessToken::new(token.into()),
+        result,
+    });
+}
+
 #[test]
-fn verify_asks_the_api_and_shows_the_answer() {
+fn verify_asks_the_api_and_shows_the_answer_in_its_own_words() {
     let mut app = app_with(&["prod"], vec![("prod", token_left(300))]);
     let effects = ch(&mut app, 'v');
-    assert!(matches!(&effects[..], [Effect::Verify { name, token }]
-        if name == "prod" && token.expose() == "wk.token-300"));
+    assert!(matches!(&effects[..], [Effect::Verify { profile, token }]
+        if profile.name == "prod" && token.expose() == "wk.token-300"));
+    let verification = |app: &App| app.row("prod").and_then(|r| r.verification.clone());
+    assert_eq!(verification(&app), Some(VerifyState::Checking));
+
+    verified(&mut app, "prod", "wk.token-300", verdict(Verification::Accepted));
     assert_eq!(
-        app.row("prod").and_then(|r| r.verification.clone()),
-        Some(Verification::Checking)
+        verification(&app),
+        Some(VerifyState::Answered(Verification::Accepted))
     );
-    for (result, expected, message) in [
-        (Ok(true), Verification::Accepted, "the API accepted prod's token"),
-        (Ok(false), Verification::Refused, "the API refused prod's token"),
-        (
-            Err("timed out".to_owned()),
-            Verification::Failed("timed out".into()),
-            "could not verify prod: timed out",
-        ),
-    ] {
-        app.update(Action::Verified {
-            name: "prod".into(),
-            result,
-        });
-        assert_eq!(
-            app.row("prod").and_then(|r| r.verification.clone()),
-            Some(expected)
-        );
-        assert_eq!(status(&app), Some(message));
-    }
+    assert_eq!(status(&app), Some("the API accepted prod's token"));
+
+    verified(&mut app, "prod", "wk.token-300", Err(failure("timed out")));
+    assert_eq!(
+        verification(&app),
+        Some(VerifyState::Failed("internal error: timed out".into()))
+    );
+    assert_eq!(
+        status(&app),
+        Some("could not verify prod: internal error: timed out")
+    );
+
+    // 403: genuine but without file:read; the token stays.
+    verified(&mut app, "prod", "wk.token-300", verdict(Verification::Forbidden));
+    assert!(app.row("prod").is_some_and(|r| r.token.is_some()));
+    assert!(
+        status(&app).is_some_and(|s| s.contains("lack file:read")),
+        "{:?}",
+        status(&app)
+    );
+
+    // An answer about a token no longer shown is not about this one.
+    verified(
+        &mut app,
+        "prod",
+        "wk.older",
+        verdict(Verification::Refused("revoked".into())),
+    );
+    assert!(app.row("prod").is_some_and(|r| r.token.is_some()));
+
     // A new token has not been verified.
     refreshed(&mut app, "prod", Ok(token_left(600)));
-    assert_eq!(app.row("prod").and_then(|r| r.verification.clone()), None);
+    assert_eq!(verification(&app), None);
+}
+
+#[test]
+fn a_token_the_api_refuses_leaves_the_row_with_the_apis_reason() {
+    let mut app = app_with(&["prod"], vec![("prod", token_left(300))]);
+    ch(&mut app, 's');
+    ch(&mut app, 'v');
+    let why = "invalid_token: the token was revoked";
+    verified(
+        &mut app,
+        "prod",
+        "wk.token-300",
+        verdict(Verification::Refused(why.into())),
+    );
+    let row = app.row("prod").expect("row");
+    assert!(row.token.is_none(), "a refused token is not offered again");
+    assert_eq!(row.indicator(at(0), Duration::from_secs(60)), Indicator::Error);
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("the API refused its token: invalid_token: the token was revoked")
+    );
+    assert_eq!(
+        status(&app),
+        Some(
+            "the API refused prod's token: invalid_token: the token was revoked; it was dropped, r fetches a new one"
+        )
+    );
+    assert!(app.revealed().is_none(), "the refused token is hidden");
+    // Nothing to copy: c fetches a new one first.
+    assert_eq!(refresh_names(&ch(&mut app, 'c')), [vec!["prod".to_owned()]]);
+}
+
+#[test]
+fn a_failed_refresh_gives_the_hint_the_cli_gives() {
+    let mut app = app_with(&["prod"], vec![]);
+    ch(&mut app, 'r');
+    let refused = crate::fetcher::FetchError::Refused {
+        status: 401,
+        error: "invalid_client".into(),
+        description: Some("Client authentication failed".into()),
+        tries: 1,
+        retry_after: None,
+    };
+    let profile = asked_for(&app, "prod");
+    let hint = refused.hint("prod").expect("invalid_client has a hint");
+    app.update(Action::Refreshed {
+        profile,
+        result: Err(EngineError::Fetch(refused)),
+    });
+    let error = app.row("prod").and_then(|r| r.last_error.clone()).expect("error");
+    assert!(
+        error.starts_with("invalid_client: Client authentication failed"),
+        "{error}"
+    );
+    assert!(error.ends_with(&hint[1..]), "{error}");
+    assert!(hint.contains("wktui profile set-secret prod"), "{hint}");
+    assert!(status(&app).is_some_and(|s| s.contains(&hint[1..])));
+}
+
+#[test]
+fn a_token_asked_for_before_an_edit_is_not_given_to_the_edited_profile() {
+    let mut app = app_with(&["p", "q"], vec![]);
+    ch(&mut app, 'R');
+    let asked = asked_for(&app, "p");
+    let mut edited = (*asked).clone();
+    edited.client_id = "new-client".into();
+    app.update(Action::ProfileSaved {
+        profile: edited,
+        result: Ok(()),
+    });
+    app.update(Action::Refreshed {
+        profile: asked,
+        result: Ok((token_left(600), Duration::from_millis(3))),
+    });
+    let p = app.row("p").expect("row");
+    assert!(p.token.is_none());
+    assert!(
+        p.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("changed while its token"))
+    );
+    // An unchanged profile gets its token.
+    refreshed(&mut app, "q", Ok(token_left(600)));
+    assert!(app.row("q").is_some_and(|r| r.token.is_some()));
+}
+
+#[test]
+fn cache_news_reads_the_tokens_of_profiles_shown() {
+    let mut app = app_with(&["a", "b"], vec![]);
+    let read = |effects: Vec<Effect>| -> Vec<String> {
+        match &effects[..] {
+            [Effect::ReadCachedTokens(p) | Effect::ReadAllCachedTokens(p)] => {
+                p.iter().map(|p| p.name.clone()).collect()
+            }
+            _ => panic!("{effects:?}"),
+        }
+    };
+    let news = CacheNews::Tokens(vec!["b".into(), "gone".into()]);
+    assert_eq!(read(app.update(Action::CacheChanged(news))), ["b"]);
+    assert!(
+        app.update(Action::CacheChanged(CacheNews::Tokens(vec!["gone".into()])))
+            .is_empty()
+    );
+    assert_eq!(
+        read(app.update(Action::CacheChanged(CacheNews::AllTokens))),
+        ["a", "b"]
+    );
 }
 
 #[test]
@@ -647,14 +800,15 @@ fn a_failed_save_keeps_the_form_open_with_the_reason() {
     let (profile, ..) = save_effect(ctrl(&mut app, 's')).expect("a save");
     app.update(Action::ProfileSaved {
         profile,
-        result: Err("keyring is locked".into()),
+        result: Err(ProfileError::SecretRequired),
     });
     let Mode::Form(form) = app.mode() else {
         panic!("form closed");
     };
-    assert_eq!(form.save_error(), Some("keyring is locked"));
+    let why = "a client secret is required for a profile whose secret is kept by wktui";
+    assert_eq!(form.save_error(), Some(why));
     assert!(!form.is_saving());
-    assert_eq!(status(&app), Some("could not save prod: keyring is locked"));
+    assert_eq!(status(&app), Some(format!("could not save prod: {why}").as_str()));
     assert!(app.rows().is_empty());
 }
 
@@ -717,7 +871,7 @@ fn d_deletes_after_confirmation() {
     assert!(!app.should_quit());
     ch(&mut app, 'd');
     let effects = ch(&mut app, 'y');
-    assert!(matches!(&effects[..], [Effect::DeleteProfile(n)] if n == "c"));
+    assert!(matches!(&effects[..], [Effect::DeleteProfile(p)] if p.name == "c"));
     app.update(Action::ProfileDeleted {
         name: "c".into(),
         result: Ok(()),
@@ -727,10 +881,16 @@ fn d_deletes_after_confirmation() {
     assert_eq!(status(&app), Some("deleted c"));
     app.update(Action::ProfileDeleted {
         name: "b".into(),
-        result: Err("permission denied".into()),
+        result: Err(ProfileError::Secret(crate::secrets::SecretError::Keyring {
+            profile: "b".into(),
+            reason: "permission denied".into(),
+        })),
     });
     assert_eq!(app.rows().len(), 2);
-    assert_eq!(status(&app), Some("could not delete b: permission denied"));
+    assert_eq!(
+        status(&app),
+        Some("could not delete b: keyring error for profile \"b\": permission denied")
+    );
 }
 
 #[test]
@@ -1221,16 +1381,20 @@ fn an_edit_form_says_when_its_profile_changed_elsewhere() {
         _ => None,
     });
     assert_eq!(replacing, Some(Box::new(profile("a"))));
-    let refused =
-        "a was changed in the config file by another program while this form was open; nothing was saved";
     app.update(Action::ProfileSaved {
         profile: profile("a"),
-        result: Err(refused.into()),
+        result: Err(ProfileError::Config(ConfigError::ChangedElsewhere("a".into()))),
     });
     let Mode::Form(form) = app.mode() else {
         panic!("the form stays open");
     };
-    assert_eq!(form.save_error(), Some(refused));
+    let refused =
+        "a was changed in the config file by another program while this form was open; nothing was saved";
+    assert!(
+        form.save_error().is_some_and(|e| e.starts_with(refused)),
+        "{:?}",
+        form.save_error()
+    );
     assert_eq!(
         app.row("a").map(|r| r.profile.client_id.as_str()),
         Some("changed-elsewhere"),
@@ -1403,7 +1567,7 @@ fn copying_without_a_token_says_it_fetched_one_in_the_copy_message() {
     app.update(Action::Copied {
         name: "prod".into(),
         what: CopyAs::Token,
-        result: Ok("clipboard".into()),
+        result: Ok(Method::System),
     });
     assert_eq!(status(&app), Some("prod had no token: fetched one and copied it"));
 }
@@ -1442,16 +1606,20 @@ fn the_list_columns_follow_the_longest_name_and_host_only_when_rows_change() {
 #[test]
 fn a_copy_waiting_for_a_refresh_survives_an_edit_elsewhere_and_says_nothing_was_copied() {
     let mut app = app_with(&["a"], vec![("a", token_left(-5))]);
-    ch(&mut app, 'c'); // expired: refresh, then copy
+    let effects = ch(&mut app, 'c'); // expired: refresh, then copy
+    let Some(Effect::Refresh(asked)) = effects.into_iter().next() else {
+        panic!("a refresh");
+    };
     let mut edited = profile("a");
     edited.client_id = "other".into();
     reload(&mut app, vec![edited], vec![]);
     assert!(app.row("a").is_some_and(ProfileRow::copy_pending));
-    refreshed(
-        &mut app,
-        "a",
-        Err("the profile changed while its token was on the way; refresh it again"),
-    );
+    // The token comes for the profile as it was asked for.
+    let effects = app.update(Action::Refreshed {
+        profile: Arc::clone(&asked[0]),
+        result: Ok((token_left(600), Duration::from_millis(3))),
+    });
+    assert!(copies(&effects).is_empty(), "not the edited profile's token");
     assert_eq!(
         status(&app),
         Some(
@@ -1595,7 +1763,7 @@ fn shift_h_copies_an_authorization_header_through_the_same_copy_effect() {
     app.update(Action::Copied {
         name: "prod".into(),
         what: CopyAs::AuthorizationHeader,
-        result: Ok("clipboard".into()),
+        result: Ok(Method::System),
     });
     assert_eq!(
         status(&app),
@@ -1622,7 +1790,7 @@ fn shift_h_on_an_expired_token_renews_it_then_copies_the_header() {
     app.update(Action::Copied {
         name: "prod".into(),
         what: CopyAs::AuthorizationHeader,
-        result: Ok("OSC 52".into()),
+        result: Ok(Method::Osc52),
     });
     assert_eq!(
         status(&app),
@@ -1880,12 +2048,16 @@ fn a_refused_secret_keeps_the_prompt_open_with_the_reason_and_esc_cancels() {
     key(&mut app, KeyCode::Enter);
     app.update(Action::SecretStored {
         name: "prod".into(),
-        result: Err("the keyring is locked".into()),
+        result: Err(ProfileError::Secret(crate::secrets::SecretError::Locked {
+            profile: "prod".into(),
+            reason: "the keyring is locked".into(),
+        })),
     });
-    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.error() == Some("the keyring is locked")));
+    let locked = "the keyring refused access to the secret of profile \"prod\" (the keyring is locked); unlock the keyring and try again";
+    assert!(matches!(app.mode(), Mode::SetSecret(p) if p.error() == Some(locked)));
     assert_eq!(
         status(&app),
-        Some("could not store the secret of prod: the keyring is locked")
+        Some(format!("could not store the secret of prod: {locked}").as_str())
     );
     assert!(key(&mut app, KeyCode::Esc).is_empty());
     assert!(app.mode().is_normal());

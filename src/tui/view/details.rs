@@ -10,11 +10,12 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::bigtext;
 use super::text::{pad, width, wrap};
+use crate::fetcher::Verification;
 use crate::model::{
     Endpoint, GrantState, Timestamp, Token, TokenState, format_ago, format_countdown, format_duration,
 };
 use crate::presence::Kind;
-use crate::tui::app::{App, Indicator, ProfileRow, Verification, format_latency};
+use crate::tui::app::{App, Indicator, ProfileRow, VerifyState, format_latency};
 use crate::tui::theme::{self, Theme};
 
 /// Width of the label column.
@@ -117,6 +118,9 @@ impl Details<'_> {
         let Some(token) = &self.row.token else {
             let hint = if matches!(indicator, Indicator::Refreshing | Indicator::Waiting) {
                 "Fetching the first token…"
+            } else if self.row.last_error.is_some() {
+                // Pressing r again would fail the same way: the error below says what to fix.
+                "No token: the last try failed, as said below."
             } else {
                 "No token yet. Press r to fetch one."
             };
@@ -240,10 +244,18 @@ impl Details<'_> {
         }
         if let Some(verification) = &self.row.verification {
             let (text, style) = match verification {
-                Verification::Checking => ("checking with the API…".to_owned(), theme.dim()),
-                Verification::Accepted => ("✓ accepted by the API".to_owned(), theme.success()),
-                Verification::Refused => ("✕ refused by the API".to_owned(), theme.error()),
-                Verification::Failed(error) => (format!("could not ask: {error}"), theme.error()),
+                VerifyState::Checking => ("checking with the API…".to_owned(), theme.dim()),
+                VerifyState::Answered(Verification::Accepted) => {
+                    ("✓ accepted by the API".to_owned(), theme.success())
+                }
+                VerifyState::Answered(Verification::Refused(why)) => {
+                    (format!("✕ refused by the API: {why}"), theme.error())
+                }
+                VerifyState::Answered(Verification::Forbidden) => (
+                    "genuine, but may not read /permissions (verifying needs file:read)".to_owned(),
+                    theme.dim(),
+                ),
+                VerifyState::Failed(error) => (format!("could not ask: {error}"), theme.error()),
             };
             out.extend(self.field("Verified", &text, style));
         }
