@@ -326,6 +326,7 @@ fn add_and_delete_a_profile_through_the_form() {
     ui.key("Tab"); // API version: keep
     ui.key("Tab"); // client auth: keep
     ui.key("Tab"); // grant expires: none
+    ui.key("Tab"); // base URL: none
     ui.tmux.keys(&["-l", SECRET]);
     let screen = ui.tmux.screen();
     sb.assert_no_secret_in(&screen, "the form (the secret is typed masked)");
@@ -535,7 +536,7 @@ fn the_demo_form_keeps_secrets_in_memory_and_its_profiles_use_the_demo_server() 
         ui.key("Tab");
     }
     ui.tmux.keys(&["-l", "my-client"]);
-    for _ in 0..5 {
+    for _ in 0..6 {
         ui.key("Tab");
     }
     ui.tmux.keys(&["-l", "my-secret"]);
@@ -655,4 +656,46 @@ fn a_secret_set_from_the_interface_fixes_invalid_client_and_esc_never_quits() {
     ui.assert_exited_and_restored(0);
     let log = std::fs::read_to_string(sb.log_path()).unwrap_or_default();
     sb.assert_no_secret_in(&log, "the log");
+}
+
+#[test]
+fn the_form_turns_a_region_with_a_base_url_into_a_token_url_profile() {
+    if !tools_present("form base URL test", &["tmux"]) {
+        return;
+    }
+    let sb = Sandbox::new();
+    let srv = server();
+    let token_url = srv.token_url();
+    let base = token_url.trim_end_matches("/oauth2/token").to_owned();
+    sb.add_profile("prod", &token_url, &[]);
+    sb.run(&["profile", "edit", "prod", "--region", "us"]).ok();
+    let text = std::fs::read_to_string(sb.config_path()).expect("config");
+    let with_base = text.replace(
+        "region = \"us\"",
+        &format!("region = \"us\"\nbase_url = \"{base}\""),
+    );
+    assert_ne!(text, with_base, "{text}");
+    sb.write_config(&with_base);
+    let ui = open(&sb);
+    ui.key("e");
+    ui.wait_for("Edit prod");
+    ui.wait_for(&format!("Base URL       {base}/"));
+    ui.key("Tab");
+    ui.key("C-u");
+    ui.tmux.keys(&["-l", &token_url]);
+    ui.key("C-s");
+    ui.wait_for("a base URL goes with a region only");
+    ui.key("C-u"); // the focus is on the base URL now
+    ui.key("C-s");
+    ui.wait_for("saved prod");
+    let saved = std::fs::read_to_string(sb.config_path()).expect("config");
+    assert!(saved.contains(&format!("token_url = \"{token_url}\"")), "{saved}");
+    assert!(
+        !saved.contains("base_url") && !saved.contains("region"),
+        "{saved}"
+    );
+    ui.key("r");
+    ui.wait_for("refreshed prod");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
 }

@@ -11,7 +11,9 @@ use zeroize::Zeroizing;
 
 use crate::config::check_profile_name;
 use crate::model::advice::token_url_without_path;
-use crate::model::{ApiVersion, ClientAuth, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource};
+use crate::model::{
+    ApiVersion, CheckedUrl, ClientAuth, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource,
+};
 
 /// The form's fields, in tab order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,11 +25,12 @@ pub enum FormField {
     ApiVersion,
     ClientAuth,
     GrantExpires,
+    BaseUrl,
     Secret,
 }
 
 impl FormField {
-    pub const ALL: [FormField; 8] = [
+    pub const ALL: [FormField; 9] = [
         FormField::Name,
         FormField::Endpoint,
         FormField::ClientId,
@@ -35,6 +38,7 @@ impl FormField {
         FormField::ApiVersion,
         FormField::ClientAuth,
         FormField::GrantExpires,
+        FormField::BaseUrl,
         FormField::Secret,
     ];
 
@@ -42,6 +46,7 @@ impl FormField {
         match self {
             FormField::Name => "Name",
             FormField::Endpoint => "Region or URL",
+            FormField::BaseUrl => "Base URL",
             FormField::ClientId => "Client id",
             FormField::Scope => "Scope",
             FormField::ApiVersion => "API version",
@@ -206,6 +211,8 @@ pub struct ProfileForm {
     original: Option<Profile>,
     name: TextInput,
     endpoint: TextInput,
+    /// Another host for a region's paths (the demo's local server); with a region only.
+    base_url: TextInput,
     client_id: TextInput,
     scope: TextInput,
     api_version: ApiVersion,
@@ -234,6 +241,7 @@ impl ProfileForm {
             original: None,
             name: TextInput::default(),
             endpoint: TextInput::new(Region::Us.as_str()),
+            base_url: TextInput::default(),
             client_id: TextInput::default(),
             scope: TextInput::default(),
             api_version: ApiVersion::default(),
@@ -283,6 +291,13 @@ impl ProfileForm {
                 Endpoint::Region(region) => region.as_str().to_owned(),
                 Endpoint::TokenUrl(url) => url.to_string(),
             }),
+            base_url: TextInput::new(
+                profile
+                    .base_url
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            ),
             client_id: TextInput::new(profile.client_id.clone()),
             scope: TextInput::new(profile.scope.as_ref().map(Scopes::to_string).unwrap_or_default()),
             api_version: profile.api_version,
@@ -314,6 +329,7 @@ impl ProfileForm {
         match field {
             FormField::Name => Some(&self.name),
             FormField::Endpoint => Some(&self.endpoint),
+            FormField::BaseUrl => Some(&self.base_url),
             FormField::ClientId => Some(&self.client_id),
             FormField::Scope => Some(&self.scope),
             FormField::GrantExpires => Some(&self.grant_expires),
@@ -325,6 +341,7 @@ impl ProfileForm {
         match field {
             FormField::Name => Some(&mut self.name),
             FormField::Endpoint => Some(&mut self.endpoint),
+            FormField::BaseUrl => Some(&mut self.base_url),
             FormField::ClientId => Some(&mut self.client_id),
             FormField::Scope => Some(&mut self.scope),
             FormField::GrantExpires => Some(&mut self.grant_expires),
@@ -434,6 +451,23 @@ impl ProfileForm {
             }
             Ok(Endpoint::Region(_)) => {}
         }
+        let base_url = match (self.base_url.text().trim(), &endpoint) {
+            ("", _) => None,
+            (_, Ok(Endpoint::TokenUrl(_))) => {
+                self.fail(
+                    FormField::BaseUrl,
+                    "a base URL goes with a region only (a token URL is already whole); clear it with Ctrl-U",
+                );
+                None
+            }
+            (text, _) => match CheckedUrl::parse_base(text) {
+                Ok(url) => Some(url),
+                Err(e) => {
+                    self.fail(FormField::BaseUrl, e.to_string());
+                    None
+                }
+            },
+        };
         let scope = Scopes::checked(self.scope.text());
         if let Err(e) = &scope {
             self.fail(FormField::Scope, e.to_string());
@@ -469,6 +503,7 @@ impl ProfileForm {
             .unwrap_or_else(|| Profile::new(name.clone(), endpoint.clone(), client_id.clone()));
         profile.name = name;
         profile.endpoint = endpoint;
+        profile.base_url = base_url;
         profile.client_id = client_id;
         profile.scope = (!scope.is_empty()).then_some(scope);
         profile.api_version = self.api_version;
@@ -702,6 +737,49 @@ mod tests {
             sub.profile.endpoint,
             Endpoint::token_url("https://api.app.wdesk.com").expect("url")
         );
+    }
+
+    #[test]
+    fn a_region_with_a_base_url_becomes_a_token_url_profile_once_the_base_url_is_cleared() {
+        let mut profile = Profile::new("demo", Endpoint::Region(Region::Us), "id");
+        profile.base_url = Some(CheckedUrl::parse_base("http://127.0.0.1:9").expect("url"));
+        let mut form = ProfileForm::edit(&profile);
+        assert_eq!(
+            form.input(FormField::BaseUrl).map(TextInput::text),
+            Some("http://127.0.0.1:9/")
+        );
+        form.focus = FormField::Endpoint;
+        form.handle_key(ctrl('u'));
+        type_text(&mut form, "https://tokens.example/oauth2/token");
+        assert!(form.submit(|_| false).is_none(), "a base URL beside a token URL");
+        assert!(
+            form.error(FormField::BaseUrl)
+                .is_some_and(|e| e.contains("Ctrl-U"))
+        );
+        assert_eq!(form.focus(), FormField::BaseUrl);
+        form.handle_key(ctrl('u'));
+        let sub = form.submit(|_| false).expect("saved");
+        assert_eq!(sub.profile.base_url, None);
+        assert_eq!(
+            sub.profile.endpoint,
+            Endpoint::token_url("https://tokens.example/oauth2/token").expect("url")
+        );
+    }
+
+    #[test]
+    fn a_base_url_can_be_given_changed_or_cleared_beside_a_region() {
+        let profile = Profile::new("p", Endpoint::Region(Region::Eu), "id");
+        let mut form = ProfileForm::edit(&profile);
+        form.focus = FormField::BaseUrl;
+        type_text(&mut form, "http://127.0.0.1:9?x=1");
+        assert!(
+            form.submit(|_| false).is_none(),
+            "a query is refused as the CLI refuses it"
+        );
+        form.handle_key(ctrl('u'));
+        type_text(&mut form, "http://127.0.0.1:9");
+        let sub = form.submit(|_| false).expect("saved");
+        assert_eq!(sub.profile.api_base_url(), "http://127.0.0.1:9");
     }
 
     #[test]

@@ -383,7 +383,7 @@ fn add_profile_form() {
 fn edit_profile_form() {
     let mut app = fleet();
     press(&mut app, KeyCode::Char('e'));
-    for _ in 0..7 {
+    for _ in 0..8 {
         press(&mut app, KeyCode::Tab);
     }
     type_text(&mut app, "new-secret");

@@ -731,7 +731,7 @@ fn a_adds_a_profile_through_the_form() {
     type_text(&mut app, "eu");
     key(&mut app, KeyCode::Tab);
     type_text(&mut app, "client-1");
-    for _ in 0..5 {
+    for _ in 0..6 {
         key(&mut app, KeyCode::Tab);
     }
     type_text(&mut app, "s3cret");

@@ -243,6 +243,7 @@ fn field_value(
                 let placeholder = match field {
                     FormField::Scope => "optional, space-separated",
                     FormField::Endpoint => "us, eu, apac or a token URL",
+                    FormField::BaseUrl => "optional, another host for the region",
                     FormField::GrantExpires => "optional, YYYY-MM-DD",
                     _ => "",
                 };
