@@ -3,6 +3,7 @@
 
 pub mod default_profile;
 mod edit;
+pub mod exchange;
 pub mod env_profile;
 mod index;
 pub mod nearest;
