@@ -225,17 +225,22 @@ fn secrets_for(
             ))
         });
     }
+    // The variables first: a mistake in them is found before the keyring is touched.
+    let mut secrets: Vec<Option<SecretString>> = new
+        .iter()
+        .map(|p| match vars.var_for(&p.name) {
+            Some(var) if p.secret_source.is_stored() => secret_from_env(var, &p.name).map(Some),
+            _ => Ok(None),
+        })
+        .collect::<Result<_, _>>()?;
     // Asked only once the store answers: a typed secret with nowhere to go helps no one.
     profiles::check_store(ctx.engine.secrets().as_ref(), &first.name)?;
-    new.iter()
-        .map(|p| match p.secret_source.is_stored() {
-            false => Ok(None),
-            true => match vars.var_for(&p.name) {
-                Some(var) => secret_from_env(var, &p.name).map(Some),
-                None => ask_secret(p).map(Some),
-            },
-        })
-        .collect()
+    for (profile, secret) in new.iter().zip(secrets.iter_mut()) {
+        if profile.secret_source.is_stored() && secret.is_none() {
+            *secret = Some(ask_secret(profile)?);
+        }
+    }
+    Ok(secrets)
 }
 
 fn secret_from_env(var: &str, name: &str) -> Result<SecretString, CliError> {
