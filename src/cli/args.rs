@@ -172,13 +172,13 @@ macro_rules! onboarding {
         "Onboarding a colleague:\n  \
          you:        wktui profile export prod staging > workiva.toml\n  \
          colleague:  wktui profile import workiva.toml\n\
-         The import asks for the client secret of each profile kept in the keyring (hidden, on\n\
-         the terminal); in a script, put it in a variable and name that:\n  \
-         wktui profile import workiva.toml --secret-env prod=PROD_SECRET --secret-env staging=STAGING_SECRET\n\
-         No secret is ever exported. A profile's secret_env (a variable's name) is exported as it\n\
-         is; its secret_command is not (a command may hold secret material, names things on your\n\
-         machine and would run on your colleague's): that profile keeps its secret in the keyring\n\
-         there, and an import file that names a secret_command is refused."
+         The import asks, hidden, for the client secret of each profile kept in the keyring.\n\
+         In a script (or with FILE -), name a variable that holds it instead:\n  \
+         wktui profile import workiva.toml --secret-env prod=PROD_SECRET\n\
+         No secret is exported. A secret_env (a variable's name) is exported as it is; a\n\
+         secret_command is not: it may hold secret material, names things on your machine and\n\
+         would run on your colleague's. That profile keeps its secret in the keyring there, and\n\
+         an import file that names a secret_command is refused."
     };
 }
 
