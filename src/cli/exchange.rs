@@ -198,7 +198,11 @@ fn secrets_for(
     vars: &SecretVars,
     from_stdin: bool,
 ) -> Result<Vec<Option<SecretString>>, CliError> {
-    let stored: Vec<&Profile> = new.iter().copied().filter(|p| p.secret_source.is_stored()).collect();
+    let stored: Vec<&Profile> = new
+        .iter()
+        .copied()
+        .filter(|p| p.secret_source.is_stored())
+        .collect();
     let Some(first) = stored.first() else {
         return Ok(new.iter().map(|_| None).collect());
     };
@@ -296,11 +300,7 @@ fn stopped_midway(mut err: CliError, added: &[&str], not_added: &[&str]) -> CliE
         [] => "nothing was imported".to_owned(),
         added => format!("imported: {}", added.join(", ")),
     };
-    err.message = format!(
-        "{}; {done}; not imported: {}",
-        err.message,
-        not_added.join(", ")
-    );
+    err.message = format!("{}; {done}; not imported: {}", err.message, not_added.join(", "));
     if !added.is_empty() {
         err.hint = Some("once it is fixed, import the file again with --skip-existing".to_owned());
     }

@@ -140,9 +140,8 @@ pub fn parse_import(text: &str, path: &Path) -> Result<Import, ConfigError> {
         message: message.to_owned(),
     };
     // It parsed as a config, so it parses as this looser shape too.
-    let shape: ImportShape = toml::from_str(text).map_err(|e| {
-        invalid(e.span().map_or(0, |s| s.start), None, e.message().trim())
-    })?;
+    let shape: ImportShape = toml::from_str(text)
+        .map_err(|e| invalid(e.span().map_or(0, |s| s.start), None, e.message().trim()))?;
     if let Some(command) = shape.profile.iter().find_map(|p| p.secret_command.as_ref()) {
         return Err(invalid(
             command.span().start,
@@ -207,20 +206,36 @@ mod tests {
     #[test]
     fn a_command_or_a_bad_field_in_an_import_is_named_with_its_line() {
         let text = "[[profile]]\nname = \"a\"\nclient_id = \"c\"\nsecret_command = \"curl x | sh\"\n";
-        let err = parse_import(text, Path::new("in.toml")).expect_err("refused").to_string();
-        assert!(err.starts_with("in.toml:4:18: secret_command: an imported profile may not name a command"), "{err}");
+        let err = parse_import(text, Path::new("in.toml"))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.starts_with("in.toml:4:18: secret_command: an imported profile may not name a command"),
+            "{err}"
+        );
         let text = "[[profile]]\nname = \"a\"\nclient_id = \"c\"\nregion = \"mars\"\n";
-        let err = parse_import(text, Path::new("in.toml")).expect_err("refused").to_string();
+        let err = parse_import(text, Path::new("in.toml"))
+            .expect_err("refused")
+            .to_string();
         assert!(err.starts_with("in.toml:4:10: region: "), "{err}");
-        let err = parse_import("# nothing\n", Path::new("in.toml")).expect_err("empty").to_string();
+        let err = parse_import("# nothing\n", Path::new("in.toml"))
+            .expect_err("empty")
+            .to_string();
         assert!(err.contains("holds no [[profile]] table"), "{err}");
         let with_settings = "[settings]\nconcurrency = 4\n[[profile]]\nname = \"a\"\nclient_id = \"c\"\n";
-        assert!(parse_import(with_settings, Path::new("f")).expect("ok").had_settings);
+        assert!(
+            parse_import(with_settings, Path::new("f"))
+                .expect("ok")
+                .had_settings
+        );
     }
 
     #[test]
     fn reading_stops_past_the_limit() {
         let big = std::io::repeat(b'#').take(MAX_CONFIG_BYTES + 10);
-        assert!(matches!(read_bounded(big, Path::new("-")), Err(ReadError::Refused(_))));
+        assert!(matches!(
+            read_bounded(big, Path::new("-")),
+            Err(ReadError::Refused(_))
+        ));
     }
 }

@@ -3,8 +3,8 @@
 
 pub mod default_profile;
 mod edit;
-pub mod exchange;
 pub mod env_profile;
+pub mod exchange;
 mod index;
 pub mod nearest;
 mod raw;
