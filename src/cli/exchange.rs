@@ -424,6 +424,16 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_midway_says_which_profiles_were_added_and_which_not() {
+        let err = stopped_midway(CliError::runtime("cannot write"), &["a", "b"], &["c", "d"]);
+        assert_eq!(err.message, "cannot write; imported: a, b; not imported: c, d");
+        assert!(err.hint.is_some_and(|h| h.contains("--skip-existing")));
+        let err = stopped_midway(CliError::runtime("cannot write"), &[], &["a"]);
+        assert_eq!(err.message, "cannot write; nothing was imported; not imported: a");
+        assert_eq!(err.code, 1);
+    }
+
+    #[test]
     fn several_unknown_names_each_get_their_nearest() {
         let known = vec!["dev".to_owned(), "prod".to_owned()];
         assert_eq!(
