@@ -224,8 +224,11 @@ fn secrets_for(
                 unasked[0]
             )),
             ..CliError::usage(format!(
-                "the client secret of {} goes in the keyring and {why}; nothing was imported",
-                unasked.join(", ")
+                "{} in the keyring and {why}; nothing was imported",
+                match unasked.as_slice() {
+                    [one] => format!("the client secret of {one} goes"),
+                    several => format!("the client secrets of {} go", several.join(", ")),
+                }
             ))
         });
     }
@@ -238,7 +241,11 @@ fn secrets_for(
         })
         .collect::<Result<_, _>>()?;
     // Asked only once the store answers: a typed secret with nowhere to go helps no one.
-    profiles::check_store(ctx.engine.secrets().as_ref(), &first.name)?;
+    profiles::check_store(ctx.engine.secrets().as_ref(), &first.name).map_err(|e| {
+        let mut err = CliError::from(e);
+        err.message.push_str("; nothing was imported");
+        err
+    })?;
     for (profile, secret) in new.iter().zip(secrets.iter_mut()) {
         if profile.secret_source.is_stored() && secret.is_none() {
             *secret = Some(ask_secret(profile)?);
