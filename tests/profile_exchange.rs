@@ -165,7 +165,7 @@ fn conflicts_are_named_together_and_nothing_is_written_unless_skipped() {
         &format!(
             "[[profile]]\nname = \"prod\"\ntoken_url = \"{url}\"\nclient_id = \"theirs\"\nsecret_env = \"X\"\n\n\
              [[profile]]\nname = \"ci\"\nclient_id = \"theirs\"\nsecret_env = \"X\"\n\n\
-             [[profile]]\nname = \"new\"\nclient_id = \"theirs\"\nsecret_env = \"X\"\n"
+             [[profile]]\nname = \"new\"\nclient_id = \"theirs\"\nsecret_env = \"X\"\nca_file = \"/etc/corp-ca.pem\"\n"
         ),
     );
     let run = theirs.run(&["profile", "import", &file]).fails_with(2);
@@ -189,6 +189,12 @@ fn conflicts_are_named_together_and_nothing_is_written_unless_skipped() {
         "the existing profiles and comments stay: {after}"
     );
     assert!(after.contains("name = \"new\""));
+    assert!(
+        run.stdout
+            .contains("new trusts the CA file /etc/corp-ca.pem: check that it is there"),
+        "a path from another machine is pointed out: {}",
+        run.stdout
+    );
 }
 
 #[test]

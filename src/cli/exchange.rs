@@ -334,6 +334,15 @@ fn summary(ctx: &Context, new: &[&Profile], added: &[&str], skipped: &[&str]) ->
                 p.name, p.name
             ));
         }
+        // A path on the exporter's machine: it may not exist on this one.
+        if let Some(ca) = &p.ca_file {
+            out.push_str(&format!(
+                "{} trusts the CA file {}: check that it is there (wktui doctor {}).\n",
+                p.name,
+                ca.display(),
+                p.name
+            ));
+        }
     }
     out
 }
