@@ -85,7 +85,17 @@ printf '%s\n' "${{COMPREPLY[@]}}""#
     let commands = complete(r#"wktui pro"#);
     assert_eq!(commands, ["profile"]);
     let profile_commands = complete(r#"wktui profile """#);
-    for sub in ["add", "edit", "list", "remove", "rename", "set-secret", "show"] {
+    for sub in [
+        "add",
+        "edit",
+        "export",
+        "import",
+        "list",
+        "remove",
+        "rename",
+        "set-secret",
+        "show",
+    ] {
         assert!(
             profile_commands.iter().any(|c| c == sub),
             "{sub} in {profile_commands:?}"

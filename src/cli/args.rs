@@ -52,7 +52,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Add, list, show, edit, rename and remove profiles (one per Workiva API grant)
+    /// Add, list, show, edit, rename, remove, export and import profiles (one per Workiva API grant)
     #[command(subcommand)]
     Profile(ProfileCommand),
     /// Print a valid access token for a profile (cached while it has time left)
@@ -160,6 +160,57 @@ pub enum ProfileCommand {
         #[arg(add = ArgValueCompleter::new(profile_names))]
         name: String,
     },
+    /// Print profiles as [[profile]] tables to give to a colleague: never a secret
+    Export(ExportArgs),
+    /// Add the profiles of a file from `profile export`; asks for each keyring secret
+    Import(ImportArgs),
+}
+
+/// Onboarding a colleague, for the help of both `export` and `import`.
+macro_rules! onboarding {
+    () => {
+        "Onboarding a colleague:\n  \
+         you:        wktui profile export prod staging > workiva.toml\n  \
+         colleague:  wktui profile import workiva.toml\n\
+         The import asks, hidden, for the client secret of each profile kept in the keyring.\n\
+         In a script (or with FILE -), name a variable that holds it instead:\n  \
+         wktui profile import workiva.toml --secret-env prod=PROD_SECRET\n\
+         No secret is exported. A secret_env (a variable's name) is exported as it is; a\n\
+         secret_command is not: it may hold secret material, names things on your machine and\n\
+         would run on your colleague's. That profile keeps its secret in the keyring there, and\n\
+         an import file that names a secret_command is refused."
+    };
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = concat!(
+    "The output is TOML: a header comment, then one [[profile]] per profile, in the config\n\
+     file's format (it can be pasted into a config with `wktui config edit`).\n\n",
+    onboarding!()
+))]
+pub struct ExportArgs {
+    /// Profiles to export [default: all]
+    #[arg(add = ArgValueCompleter::new(profile_names))]
+    pub names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = concat!(
+    "The file is checked as the config file is (its line and field are named when wrong), and\n\
+     nothing is added when a profile's name is already configured, unless --skip-existing.\n\n",
+    onboarding!()
+))]
+pub struct ImportArgs {
+    /// The file `wktui profile export` wrote; - reads it from stdin
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub file: PathBuf,
+    /// Leave out the file's profiles whose names are already configured (they stay as they are)
+    #[arg(long)]
+    pub skip_existing: bool,
+    /// Take keyring secrets from environment variable VAR instead of asking; PROFILE=VAR for
+    /// one profile (repeat the flag). The value is read from the environment, never argv
+    #[arg(long, value_name = "[PROFILE=]VAR")]
+    pub secret_env: Vec<String>,
 }
 
 #[derive(Args, Debug)]

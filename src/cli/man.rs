@@ -117,6 +117,14 @@ pub fn render() -> std::io::Result<String> {
             "WORKIVA_CLIENT_ID=... WORKIVA_CLIENT_SECRET=... wktui token env",
         ),
         (
+            "Onboarding a colleague: export your profiles (no secret is in the file)...",
+            "wktui profile export prod staging > workiva.toml",
+        ),
+        (
+            "...and the colleague imports them, typing each keyring secret when asked:",
+            "wktui profile import workiva.toml",
+        ),
+        (
             "Completions for bash, loaded at each start:",
             "source <(wktui completions bash)",
         ),

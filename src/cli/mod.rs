@@ -7,6 +7,7 @@ mod config_cmd;
 mod copy;
 mod doctor;
 mod env;
+mod exchange;
 mod exec;
 mod fast_args;
 mod list;
@@ -409,7 +410,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config(cmd) => return config_cmd::run(cli.config.as_deref(), cmd, cli.quiet),
         _ => {}
     }
-    let creates_config = matches!(&command, Command::Profile(args::ProfileCommand::Add(_)));
+    let creates_config = matches!(
+        &command,
+        Command::Profile(args::ProfileCommand::Add(_) | args::ProfileCommand::Import(_))
+    );
     // `wktui token NAME`, the command scripts call, reads one profile; with
     // no name, the default one (`WKTUI_PROFILE` is known before the file).
     let env_default = DefaultProfile::from_env(DefaultProfile::env_value());

@@ -1,4 +1,5 @@
-//! `wktui profile add|list|show|edit|rename|remove|set-secret`.
+//! `wktui profile add|list|show|edit|rename|remove|set-secret` (`export` and
+//! `import` are in `exchange`).
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
         ProfileCommand::Rename { old, new } => rename(ctx, &old, &new),
         ProfileCommand::Remove { name, yes } => remove(ctx, &name, yes),
         ProfileCommand::SetSecret { name } => set_secret(ctx, &name),
+        ProfileCommand::Export(args) => super::exchange::export(ctx, &args),
+        ProfileCommand::Import(args) => super::exchange::import(ctx, &args),
     }
 }
 

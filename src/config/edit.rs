@@ -289,7 +289,7 @@ pub fn check_profile(profile: &Profile) -> Result<(), (Option<String>, String)> 
     }
 }
 
-fn profile_table(profile: &Profile) -> Table {
+pub(super) fn profile_table(profile: &Profile) -> Table {
     let mut t = Table::new();
     t.insert("name", value(&profile.name));
     match &profile.endpoint {

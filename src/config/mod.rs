@@ -4,6 +4,7 @@
 pub mod default_profile;
 mod edit;
 pub mod env_profile;
+pub mod exchange;
 mod index;
 pub mod nearest;
 mod raw;
