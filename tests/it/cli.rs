@@ -1,6 +1,5 @@
 //! The real `wktui` binary against the crate's Workiva-format token server.
 
-
 use std::time::Duration;
 
 use crate::common::{CLIENT_ID, SECRET, Sandbox, server, server_with};

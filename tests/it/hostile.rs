@@ -5,7 +5,6 @@
 //! act on, within its deadline, with bounded memory, and never print a
 //! character that came from the attacker's control set.
 
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,6 @@
 // Reads every child's argv and environment through /proc (Linux).
 #![cfg(target_os = "linux")]
 
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

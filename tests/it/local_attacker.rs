@@ -7,7 +7,6 @@
 // A second account made with `useradd`, Unix modes, FIFOs and device nodes (Linux).
 #![cfg(target_os = "linux")]
 
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,7 +1,6 @@
 //! The log file: quiet by default, everything at trace, never a secret or a
 //! token, and never on the interface's screen.
 
-
 use std::time::Duration;
 
 use crate::common::system::{KEYRING_TOOLS, Tmux, tools_present};

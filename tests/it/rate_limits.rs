@@ -4,7 +4,6 @@
 //! several wktui processes at once share the pause the server asks for.
 //! (How long runs take is measured in benches/rate_limits.sh, not here.)
 
-
 use crate::common::{CLIENT_ID, SECRET_VAR, Sandbox, server_with};
 use wktui::testserver::{Fault, RateLimit, ServerConfig, TokenServer};
 

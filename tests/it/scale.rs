@@ -3,7 +3,6 @@
 //! exactly what the file says; a broken, changed or tampered-with file or
 //! index is never hidden behind it.
 
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Scopes as the real binary takes them: checked as RFC 6749 scope tokens
 //! wherever they come in (issue 18).
 
-
 use crate::common::{CLIENT_ID, SECRET_VAR, Sandbox, server};
 
 const BAD: &str = "file:read bad\"sc\\ope";

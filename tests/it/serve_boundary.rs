@@ -6,7 +6,6 @@
 //! local secret, whatever field a client puts it in.
 #![cfg(target_os = "linux")]
 
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;

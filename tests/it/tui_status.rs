@@ -2,7 +2,6 @@
 //! running `wktui serve` marks the profiles it serves (and the mark goes with
 //! it), and a token host that asks to wait says so, with when it is asked again.
 
-
 use std::time::Duration;
 
 use crate::common::system::{Tmux, tools_present, wait_for};

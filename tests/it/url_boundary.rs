@@ -8,7 +8,6 @@
 //! Two token servers play the parts: the real one, whose address the text
 //! shows, and the attacker's, where the parser would send the secret.
 
-
 use crate::common::{CLIENT_ID, SECRET, SECRET_VAR, Sandbox, server};
 use wktui::testserver::TokenServer;
 

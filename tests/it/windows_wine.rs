@@ -13,7 +13,6 @@
 
 #![cfg(target_os = "linux")]
 
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
