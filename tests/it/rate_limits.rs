@@ -158,3 +158,88 @@ fn a_run_the_servers_rate_cannot_finish_in_time_leaves_the_rest_undone_and_fails
     }
     run.says(&[&format!("{} of them left undone", errors.len())]);
 }
+
+/// The refusals the server counted while `run` ran.
+fn refused_during(srv: &TokenServer, run: impl FnOnce()) -> usize {
+    let before = srv.rate_limited_requests();
+    run();
+    srv.rate_limited_requests() - before
+}
+
+#[test]
+fn a_second_run_starts_at_the_pace_the_host_allowed_instead_of_bursting_into_it() {
+    let srv = limited(20, Some(1));
+    let sb = Sandbox::new();
+    let config = fleet(&sb, &srv, "p", 120);
+    let text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("fetch_timeout = 20", "fetch_timeout = 20\nconcurrency = 32");
+    std::fs::write(&config, text).expect("config");
+    let refresh_all = || {
+        let run = sb.run(&["--config", &config, "refresh", "--all"]).ok();
+        assert_eq!(
+            run.stdout.lines().filter(|l| l.contains("refreshed")).count(),
+            120,
+            "{}",
+            run.stderr
+        );
+    };
+    // The first run finds the limit: 32 requests at once into a bucket of 20.
+    let first = refused_during(&srv, refresh_all);
+    assert!(first >= 10, "the first burst meets the limit: {first} refused");
+    // The bucket refills; the second run remembers what the host allowed.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let second = refused_during(&srv, refresh_all);
+    assert!(
+        second <= 2,
+        "the second run starts at the remembered pace: {second} refused (the first run: {first})"
+    );
+}
+
+#[test]
+fn a_corrupt_or_foreign_host_file_is_ignored_and_rewritten() {
+    let srv = limited(1000, Some(1));
+    let sb = Sandbox::new();
+    let config = fleet(&sb, &srv, "p", 10);
+    // A refusal makes wktui write the host's file (and its private dir).
+    srv.push_fault(Fault::TooManyRequests { retry_after: Some(1) });
+    sb.run(&["--config", &config, "token", "p000", "--refresh"]).ok();
+    let port = srv.addr().port();
+    let file = sb.cache_dir().join("hosts").join(format!("127.0.0.1_{port}"));
+    assert!(file.exists(), "the pause is shared");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis();
+    let far_future = now_ms + 10 * 86_400_000;
+    for text in [
+        "garbage".to_owned(),
+        format!("0 pace NaN {now_ms}"),
+        format!("0 pace -1 {now_ms}"),
+        format!("{far_future} pace 100 {now_ms}"),
+        format!("0 pace 100000 {far_future}"),
+        "9".repeat(4096),
+    ] {
+        // Written in place: still the user's own private file.
+        std::fs::write(&file, &text).expect("write");
+        let run = sb.run(&["--config", &config, "refresh", "--all"]).ok();
+        assert_eq!(
+            run.stdout.lines().filter(|l| l.contains("refreshed")).count(),
+            10,
+            "{text:.40}: {}",
+            run.stderr
+        );
+    }
+    // The next refusal writes a record of ours over it.
+    srv.push_fault(Fault::TooManyRequests { retry_after: Some(1) });
+    sb.run(&["--config", &config, "token", "p000", "--refresh"]).ok();
+    let written = std::fs::read_to_string(&file).expect("host file");
+    assert!(
+        written.len() < 128
+            && written
+                .split(' ')
+                .next()
+                .is_some_and(|u| u.parse::<u64>().is_ok()),
+        "{written:.60}"
+    );
+}

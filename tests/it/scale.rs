@@ -391,3 +391,55 @@ fn list_reads_one_summary_of_the_tokens_and_sees_every_change_at_once() {
     assert_eq!(strip(&from_summary), strip(&from_files));
     assert_eq!(srv.token_requests(), 4, "list never asks the server");
 }
+
+/// `count` profiles that each read their secret from a variable of their
+/// own, `WKTUI_TEST_SECRET_<i>`, and one from the sandbox's own variable.
+fn fleet_of_variables(count: usize, url: &str) -> String {
+    let mut text = format!(
+        "[[profile]]\nname = \"sandbox\"\ntoken_url = \"{url}\"\nclient_id = \"{CLIENT_ID}\"\nsecret_env = \"{SECRET_VAR}\"\n"
+    );
+    for i in 0..count {
+        text.push_str(&format!(
+            "\n[[profile]]\nname = \"p{i:05}\"\ntoken_url = \"{url}\"\nclient_id = \"{CLIENT_ID}\"\nsecret_env = \"WKTUI_TEST_SECRET_{i}\"\n"
+        ));
+    }
+    text
+}
+
+/// The child of `exec p00000`, with the profiles' variables all set, sees
+/// none of them: the names come from the index only when a child starts.
+fn exec_child_environment(sb: &mut Sandbox, count: usize) -> String {
+    for i in 0..count {
+        sb.set_env(&format!("WKTUI_TEST_SECRET_{i}"), SECRET);
+    }
+    let (run, indexed) = from_index(sb, &["exec", "p00000", "--no-server", "--", "sh", "-c", "env"]);
+    assert!(indexed, "the profile came from the index");
+    run.ok().stdout
+}
+
+#[test]
+fn a_child_inherits_no_secret_variable_named_by_an_indexed_config() {
+    let srv = server();
+    let mut sb = Sandbox::new();
+    sb.write_config(&fleet_of_variables(300, &srv.token_url()));
+    settle();
+    sb.run(&["list"]).ok();
+    let variables = sb.cache_dir().join("config-index");
+    let variables = common::walk(&variables)
+        .into_iter()
+        .find(|p| p.ends_with("variables"))
+        .expect("the index keeps the names in a file of their own");
+    let main = std::fs::read_to_string(variables.with_file_name("main")).expect("main");
+    assert!(
+        !main.contains("WKTUI_TEST_SECRET_"),
+        "`token NAME` reads `main`: it must not hold the 300 names"
+    );
+
+    let env = exec_child_environment(&mut sb, 300);
+    assert!(!env.contains("WKTUI_TEST_SECRET_"), "{env}");
+
+    // A variables file that does not check out: the file is read whole for them.
+    std::fs::write(&variables, "wktui-config-variables 1\nWKTUI_TEST_SECRET_0\n").expect("tamper");
+    let env = exec_child_environment(&mut sb, 300);
+    assert!(!env.contains("WKTUI_TEST_SECRET_"), "{env}");
+}
