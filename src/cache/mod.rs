@@ -23,9 +23,8 @@ use std::time::Duration;
 pub use entry::{EntryError, MAX_ENTRY_BYTES, decode as decode_entry, encode as encode_entry};
 
 use crate::clock;
-use crate::config::{Durability, write_atomically};
 use crate::model::{Profile, Token, TokenFacts};
-use crate::platform::fs::{self as private, TrustError};
+use crate::platform::fs::{self as private, Durability, TrustError, write_atomically};
 
 /// Up to this many profiles, `load_many` opens their files one by one.
 const FEW: usize = 64;

@@ -316,10 +316,10 @@ impl HostGate {
         if let Some(dir) = path.parent()
             && crate::platform::fs::ensure_private_dir(dir).is_ok()
         {
-            let _ = crate::config::write_atomically(
+            let _ = crate::platform::fs::write_atomically(
                 &path,
                 until.as_millis().to_string().as_bytes(),
-                crate::config::Durability::Cache,
+                crate::platform::fs::Durability::Cache,
             );
         }
     }
