@@ -362,7 +362,7 @@ impl TokenCache {
 /// profile name does.
 fn token_file_stem(file_name: &[u8]) -> Option<&str> {
     let stem = std::str::from_utf8(file_name.strip_suffix(b".json")?).ok()?;
-    (!stem.starts_with('.') && crate::config::check_profile_name(stem).is_ok()).then_some(stem)
+    (!stem.starts_with('.') && crate::model::check_profile_name(stem).is_ok()).then_some(stem)
 }
 
 #[cfg(test)]

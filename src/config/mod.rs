@@ -16,7 +16,6 @@ use crate::platform::fs::FileStamp;
 use default_profile::{DefaultProfile, DefaultSource};
 
 pub use edit::{EditLock, Editor, add_profile, check_profile, lock, remove_profile, replace_profile};
-pub use raw::{check_name as check_profile_name, check_token_url};
 
 /// Environment variable that overrides the config path (as `--config` does).
 pub const CONFIG_ENV: &str = "WKTUI_CONFIG";

@@ -20,8 +20,7 @@ pub use gate::{HostGate, host_key};
 pub use retry::RetryPolicy;
 
 use crate::clock;
-use crate::config::check_token_url;
-use crate::model::{AccessToken, ClientAuth, Profile, Token};
+use crate::model::{AccessToken, ClientAuth, Profile, Token, check_token_url};
 
 const USER_AGENT: &str = concat!("wktui/", env!("CARGO_PKG_VERSION"));
 

@@ -205,6 +205,25 @@ impl Endpoint {
     }
 }
 
+/// Profile names end up in file names and keyring entries: keep them plain.
+pub fn check_profile_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty; give the profile a short name such as \"prod\"".into());
+    }
+    if name.len() > 64 {
+        return Err("is longer than 64 characters".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "\"{name}\" contains {bad:?}; use letters, digits, '-', '_' and '.'"
+        ));
+    }
+    Ok(())
+}
+
 /// One Workiva API grant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Profile {
@@ -416,6 +435,14 @@ impl Default for Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_names_are_plain_and_short() {
+        assert_eq!(check_profile_name("prod-1_eu.v2"), Ok(()));
+        assert!(check_profile_name("").is_err_and(|m| m.contains("is empty")));
+        assert!(check_profile_name(&"p".repeat(65)).is_err_and(|m| m.contains("longer than 64")));
+        assert!(check_profile_name("a/b").is_err_and(|m| m.contains("contains '/'")));
+    }
 
     #[test]
     fn region_urls_follow_the_api_version() {

@@ -9,9 +9,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::config::check_profile_name;
 use crate::model::advice::token_url_without_path;
-use crate::model::{ApiVersion, ClientAuth, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource};
+use crate::model::{
+    ApiVersion, ClientAuth, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource, check_profile_name,
+};
 
 /// The form's fields, in tab order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
