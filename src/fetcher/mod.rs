@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
@@ -361,30 +363,12 @@ fn basic_credentials(client_id: &str, secret: &SecretString) -> reqwest::header:
         encode(client_id),
         encode(secret.expose_secret())
     ));
-    let encoded = zeroize::Zeroizing::new(base64(pair.as_bytes()));
+    let encoded = zeroize::Zeroizing::new(STANDARD.encode(pair.as_bytes()));
     pair.clear();
     let mut value = reqwest::header::HeaderValue::from_str(&format!("Basic {}", encoded.as_str()))
         .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Basic"));
     value.set_sensitive(true);
     value
-}
-
-/// Standard base64 with padding (Basic credentials, OSC 52).
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// rustls with the `ring` provider (fast to build) and the OS verifier, plus
