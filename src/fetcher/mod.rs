@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -393,15 +395,14 @@ fn build_client(ca_file: Option<&Path>, route: Route) -> Result<reqwest::Client,
         builder = builder.no_proxy();
     }
     if let Some(path) = ca_file {
-        let fail = |reason: String| FetchError::CaFile {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let pem = read_ca_file(path).map_err(|e| fail(e.to_string()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
-        if certs.is_empty() {
-            return Err(fail("it holds no PEM certificate".into()));
-        }
+        let certs = ca_certificates(path)?
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| FetchError::CaFile {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().map_err(|e| FetchError::Client(e.to_string()))
@@ -410,10 +411,24 @@ fn build_client(ca_file: Option<&Path>, route: Route) -> Result<reqwest::Client,
 /// No CA bundle is this large (the system's holds about 150 certificates in 200 KiB).
 const MAX_CA_BYTES: u64 = 16 * 1024 * 1024;
 
-/// An extra CA bundle, read only if it is trusted like the config (see
-/// `platform::fs::Kind::CaFile`): whoever can change it chooses the servers believed.
-pub fn read_ca_file(path: &Path) -> Result<Vec<u8>, crate::platform::fs::TrustError> {
-    crate::platform::fs::read_trusted_kind(path, crate::platform::fs::Kind::CaFile, MAX_CA_BYTES)
+/// The certificates of an extra CA bundle (PEM, at least one). Read only if
+/// it is trusted like the config (see `platform::fs::Kind::CaFile`): whoever
+/// can change it chooses the servers believed. A fetch and `doctor` both
+/// load it here, so they never judge a CA file differently.
+pub fn ca_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, FetchError> {
+    let fail = |reason: String| FetchError::CaFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let pem = crate::platform::fs::read_trusted_kind(path, crate::platform::fs::Kind::CaFile, MAX_CA_BYTES)
+        .map_err(|e| fail(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("it is not a PEM bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(fail("it holds no PEM certificate".into()));
+    }
+    Ok(certs)
 }
 
 /// A token response body as the fetcher judges it: the token, or what is
