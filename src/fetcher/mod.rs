@@ -214,7 +214,7 @@ impl Fetcher {
         let request = client
             .get(&url)
             .header(ACCEPT, "application/json")
-            .header("X-Version", "2026-01-01")
+            .header("X-Version", crate::model::API_VERSION)
             .bearer_auth(token.expose());
         let exchange = async {
             let response = request
