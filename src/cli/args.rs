@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::ArgValueCompleter;
 
-use super::completions::profile_names;
+use super::candidates::profile_names;
 use crate::model::API_VERSION;
 
 /// Exit codes, for `--help` and the man page (one text for both).
