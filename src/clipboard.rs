@@ -6,6 +6,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 use crate::model::ClipboardMode;
@@ -62,7 +64,7 @@ pub fn method_for(mode: ClipboardMode) -> Method {
 pub fn osc52_sequence(text: &str) -> Zeroizing<String> {
     Zeroizing::new(format!(
         "\x1b]52;c;{}\x07",
-        crate::fetcher::base64(text.as_bytes()).as_str()
+        Zeroizing::new(STANDARD.encode(text.as_bytes())).as_str()
     ))
 }
 

@@ -348,22 +348,9 @@ fn log_check(path: Option<PathBuf>) -> Check {
     }
 }
 
-/// The keyring backend wktui uses on this platform.
-pub fn keyring_backend() -> &'static str {
-    if cfg!(target_os = "linux") {
-        "Secret Service over D-Bus"
-    } else if cfg!(target_os = "macos") {
-        "macOS Keychain"
-    } else if cfg!(windows) {
-        "Windows Credential Manager"
-    } else {
-        "none on this platform"
-    }
-}
-
 /// Reachable: a lookup of an entry that does not exist gets an answer.
 async fn keyring_check(secrets: Arc<dyn SecretStore>, needed: bool) -> Check {
-    let backend = keyring_backend();
+    let backend = crate::platform::keyring::BACKEND;
     let probe = blocking(move || secrets.get("wktui-doctor-probe").map(|_| ())).await;
     let (status_if_broken, note) = if needed {
         (Status::Fail, "")
@@ -741,19 +728,12 @@ async fn tls_check(
 }
 
 fn handshake(host: &str, addr: std::net::SocketAddr, ca_file: Option<&Path>) -> Result<String, String> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, ServerName};
+    use rustls::pki_types::ServerName;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = match ca_file {
         Some(path) => {
-            let pem =
-                crate::fetcher::read_ca_file(path).map_err(|e| format!("cannot use the CA file: {e}"))?;
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("{} is not a PEM bundle: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("{} holds no PEM certificate", path.display()));
-            }
+            // Loaded as a fetch loads it, so the two never judge it differently.
+            let certs = crate::fetcher::ca_certificates(path).map_err(|e| e.to_string())?;
             rustls_platform_verifier::Verifier::new_with_extra_roots(certs, provider.clone())
         }
         None => rustls_platform_verifier::Verifier::new(provider.clone()),

@@ -14,8 +14,7 @@ use std::time::{Duration, SystemTime};
 use chrono::NaiveDate;
 
 use super::TokenCache;
-use crate::config::{Durability, write_atomically};
-use crate::platform::fs as private;
+use crate::platform::fs::{self as private, Durability, write_atomically};
 
 /// How long a warning keeps `token` quiet.
 pub const GRANT_NOTICE_QUIET: Duration = Duration::from_secs(24 * 3600);

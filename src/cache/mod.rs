@@ -23,9 +23,8 @@ use std::time::Duration;
 pub use entry::{EntryError, MAX_ENTRY_BYTES, decode as decode_entry, encode as encode_entry};
 
 use crate::clock;
-use crate::config::{Durability, write_atomically};
 use crate::model::{AccessToken, Profile, Token, TokenFacts};
-use crate::platform::fs::{self as private, TrustError};
+use crate::platform::fs::{self as private, Durability, TrustError, write_atomically};
 
 /// Up to this many profiles, `load_many` opens their files one by one.
 const FEW: usize = 64;
@@ -389,7 +388,7 @@ impl TokenCache {
 /// profile name does.
 fn token_file_stem(file_name: &[u8]) -> Option<&str> {
     let stem = std::str::from_utf8(file_name.strip_suffix(b".json")?).ok()?;
-    (!stem.starts_with('.') && crate::config::check_profile_name(stem).is_ok()).then_some(stem)
+    (!stem.starts_with('.') && crate::model::check_profile_name(stem).is_ok()).then_some(stem)
 }
 
 #[cfg(test)]

@@ -32,9 +32,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::entry::{self, decode_any};
 use super::{TokenCache, token_file_stem};
-use crate::config::{Durability, FileStamp, write_atomically};
 use crate::model::{Timestamp, TokenFacts, check_scope_text};
-use crate::platform::fs::{self as private, EntryStamp};
+use crate::platform::fs::{self as private, Durability, EntryStamp, FileStamp, write_atomically};
 
 /// The summary's subdirectory of the cache dir: its own writes must not
 /// change the cache directory's stamp.

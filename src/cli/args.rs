@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::ArgValueCompleter;
 
-use super::completions::profile_names;
+use super::candidates::profile_names;
+use crate::model::API_VERSION;
 
 /// Exit codes, for `--help` and the man page (one text for both).
 macro_rules! exit_codes {
@@ -230,7 +231,7 @@ pub struct AddArgs {
     #[arg(long)]
     pub scope: Option<String>,
     /// Token API version
-    #[arg(long, value_parser = ["2026-01-01", "2022-01-01"], default_value = "2026-01-01")]
+    #[arg(long, value_parser = [API_VERSION, "2022-01-01"], default_value = API_VERSION)]
     pub api_version: String,
     /// How to send the client credentials: in the form body, or HTTP Basic
     #[arg(long, value_parser = ["body", "basic"], default_value = "body")]
@@ -342,7 +343,7 @@ pub struct EditArgs {
     #[arg(long)]
     pub scope: Option<String>,
     /// Token API version
-    #[arg(long, value_parser = ["2026-01-01", "2022-01-01"])]
+    #[arg(long, value_parser = [API_VERSION, "2022-01-01"])]
     pub api_version: Option<String>,
     /// How to send the client credentials: in the form body, or HTTP Basic
     #[arg(long, value_parser = ["body", "basic"])]

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use super::args::ConfigCommand;
 use super::{CliError, print};
-use crate::config::{self, ConfigError, Durability};
+use crate::config::{self, ConfigError};
+use crate::platform::fs::{Durability, write_atomically};
 
 /// Starts each line of the note wktui puts at the top of an invalid copy.
 const NOTE_MARK: &str = "# wktui: ";
@@ -133,7 +134,7 @@ fn save(
         ))
         .with_kept(&kept));
     }
-    config::write_atomically(&target, text.as_bytes(), Durability::Synced).map_err(|source| {
+    write_atomically(&target, text.as_bytes(), Durability::Synced).map_err(|source| {
         CliError::from(ConfigError::Write {
             path: target.clone(),
             source,

@@ -2,6 +2,7 @@
 //! scripts can trust (0 success, 1 runtime failure, 2 bad usage or config).
 
 mod args;
+mod candidates;
 mod completions;
 mod config_cmd;
 mod copy;

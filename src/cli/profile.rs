@@ -56,7 +56,7 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
 
 fn profile_from_args(args: &AddArgs) -> Result<Profile, CliError> {
     let name = args.name.trim();
-    config::check_profile_name(name).map_err(|m| CliError::usage(format!("profile name {m}")))?;
+    crate::model::check_profile_name(name).map_err(|m| CliError::usage(format!("profile name {m}")))?;
     if args.client_id.trim().is_empty() {
         return Err(CliError::usage(
             "--client-id is empty; give the client id of the Workiva API grant",
@@ -611,7 +611,7 @@ fn changed_fields(old: &Profile, new: &Profile) -> Vec<&'static str> {
 fn rename(ctx: &Context, old_name: &str, new_name: &str) -> Result<(), CliError> {
     ctx.changeable(old_name)?;
     let new_name = new_name.trim();
-    config::check_profile_name(new_name).map_err(|m| CliError::usage(format!("profile name {m}")))?;
+    crate::model::check_profile_name(new_name).map_err(|m| CliError::usage(format!("profile name {m}")))?;
     if ctx.env_profile && new_name == config::env_profile::ENV_PROFILE {
         return Err(CliError::usage(
             "the name env is taken by the profile the WORKIVA_* environment variables define; pick another",

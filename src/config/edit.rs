@@ -2,7 +2,6 @@
 //! comments, ordering, other profiles. A file that does not load cleanly is
 //! never written, and every write is atomic (temp file + rename).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,7 @@ use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
 use super::{Config, ConfigError, Location};
 use crate::model::{Endpoint, Profile, SecretSource};
+use crate::platform::fs::{Durability, write_atomically};
 
 const NEW_FILE_HEADER: &str = "\
 # wktui profiles: one [[profile]] per Workiva API grant.
@@ -326,43 +326,6 @@ pub(super) fn profile_table(profile: &Profile) -> Table {
         t.insert("grant_expires", value(date.to_string()));
     }
     t
-}
-
-/// Whether a write must reach the disk before it counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Durability {
-    /// fsync before the rename: the user's config.
-    Synced,
-    /// Rename only: a cached token, which the server can always give again.
-    Cache,
-}
-
-/// Writes `bytes` to `path` so that readers see the old file or the new one,
-/// never half of either: a temp file beside it, then renamed over.
-pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{file_name}.{}.{}.tmp",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    let result = (|| {
-        let mut file = crate::platform::fs::create_private(&tmp)?;
-        file.write_all(bytes)?;
-        if durability == Durability::Synced {
-            file.sync_all()?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

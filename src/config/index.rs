@@ -25,16 +25,15 @@
 //! `variables` (the `secret_env` names, read only before a child starts:
 //! see `variables`).
 
-use std::fs::Metadata;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use toml::Spanned;
 
+use super::Config;
 use super::raw::{self, Field, ProfileFields, RawSettings, UrlChecks};
-use super::{Config, Durability, write_atomically};
 use crate::model::{CheckedUrl, ClipboardMode, Endpoint, Profile, SecretSource, Settings};
-use crate::platform::fs as private;
+use crate::platform::fs::{self as private, Durability, FileStamp, write_atomically};
 
 mod variables;
 pub use variables::SecretVariables;
@@ -51,65 +50,8 @@ const MAX_PROFILES: usize = 1_000_000;
 /// Profiles per shard, about: what `token NAME` reads (some 8 KB), and the
 /// more of them, the fewer files a whole load opens.
 const PER_SHARD: usize = 128;
-/// How long a file must have stayed unchanged before it is indexed.
-const SETTLED: Duration = Duration::from_secs(1);
 /// The name of the profile the environment can define (`env_profile`).
 const ENV_PROFILE: &str = super::env_profile::ENV_PROFILE;
-
-/// A file's identity and version, from one `stat`: an atomic replace
-/// changes the inode, an edit in place the size or the times.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FileStamp {
-    device: u64,
-    inode: u64,
-    len: u64,
-    modified_ns: i128,
-    changed_ns: i128,
-}
-
-impl FileStamp {
-    pub fn of(meta: &Metadata) -> FileStamp {
-        let (device, inode, changed_ns) = private::identity(meta);
-        FileStamp {
-            device,
-            inode,
-            len: meta.len(),
-            modified_ns: meta.modified().map_or(0, since_epoch_ns),
-            changed_ns,
-        }
-    }
-
-    /// The stamp of the file at `path` (following links); `None` when it is
-    /// missing or cannot be looked at.
-    pub fn of_path(path: &Path) -> Option<FileStamp> {
-        std::fs::metadata(path).ok().map(|m| FileStamp::of(&m))
-    }
-
-    /// Whether the stamp changes with every change of the file's content:
-    /// only where there are inodes and change times (not on Windows yet).
-    fn identifies_contents(&self) -> bool {
-        cfg!(unix)
-    }
-
-    /// Unchanged for a while: a later write gets a later change time.
-    pub fn settled(&self, now: SystemTime) -> bool {
-        self.changed_ns + SETTLED.as_nanos() as i128 <= since_epoch_ns(now)
-    }
-
-    pub fn encode(&self) -> String {
-        format!(
-            "stamp {} {} {} {} {}",
-            self.device, self.inode, self.len, self.modified_ns, self.changed_ns
-        )
-    }
-}
-
-fn since_epoch_ns(t: SystemTime) -> i128 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_nanos() as i128,
-        Err(e) => -(e.duration().as_nanos() as i128),
-    }
-}
 
 /// What a load from the index gives.
 pub(super) struct FromIndex {

@@ -13,14 +13,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::model::{Profile, Settings};
+use crate::platform::fs::FileStamp;
 use default_profile::{DefaultProfile, DefaultSource};
 
-pub use edit::{
-    Durability, EditLock, Editor, add_profile, check_profile, lock, remove_profile, replace_profile,
-    write_atomically,
-};
-pub use index::{FileStamp, SecretVariables};
-pub use raw::{check_name as check_profile_name, check_token_url};
+pub use edit::{EditLock, Editor, add_profile, check_profile, lock, remove_profile, replace_profile};
+pub use index::SecretVariables;
 
 /// Environment variable that overrides the config path (as `--config` does).
 pub const CONFIG_ENV: &str = "WKTUI_CONFIG";

@@ -9,7 +9,9 @@ use toml::Spanned;
 
 use super::Config;
 use crate::model::text::is_clean;
-use crate::model::{CheckedUrl, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource, Settings};
+use crate::model::{
+    CheckedUrl, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource, Settings, check_profile_name,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -253,7 +255,7 @@ pub(super) fn settings_from(raw: RawSettings) -> Result<Settings, RawError> {
     s.ca_file = raw.ca_file.map(|p| PathBuf::from(p.into_inner()));
     if let Some(v) = &raw.default_profile {
         let name = v.get_ref().trim();
-        check_name(name)
+        check_profile_name(name)
             .map_err(|m| RawError::at(v, "default_profile", format!("{m}; name one of the profiles")))?;
         s.default_profile = Some(name.to_owned());
     }
@@ -294,7 +296,7 @@ pub(super) fn profile_from(raw: &ProfileFields<'_>, urls: &mut UrlChecks) -> Res
         check_clean_field(value, field)?;
     }
     let name = raw.name.text.trim();
-    check_name(name).map_err(|m| raw.name.error("name", m))?;
+    check_profile_name(name).map_err(|m| raw.name.error("name", m))?;
     let client_id = raw.client_id.text.trim();
     if client_id.is_empty() {
         return Err(raw.client_id.error(
@@ -376,32 +378,4 @@ fn secret_source_from(raw: &ProfileFields<'_>) -> Result<SecretSource, RawError>
         (None, Some(cmd)) => Ok(SecretSource::Command(cmd.text.trim().to_owned())),
         (None, None) => Ok(SecretSource::Keyring),
     }
-}
-
-/// Profile names end up in file names and keyring entries: keep them plain.
-pub fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("is empty; give the profile a short name such as \"prod\"".into());
-    }
-    if name.len() > 64 {
-        return Err("is longer than 64 characters".into());
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(format!(
-            "\"{name}\" contains {bad:?}; use letters, digits, '-', '_' and '.'"
-        ));
-    }
-    Ok(())
-}
-
-/// A token URL must be https, or plain http only to this machine (a test or
-/// demo server): bearer tokens and client secrets never cross a network in
-/// clear. It must read as the host it goes to, and hold no user information
-/// (`user:password@`), which would be sent as an extra credential
-/// (`CheckedUrl::parse` says why each is refused).
-pub fn check_token_url(url: &str) -> Result<(), String> {
-    CheckedUrl::parse(url).map(drop).map_err(|e| e.to_string())
 }

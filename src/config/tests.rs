@@ -111,16 +111,6 @@ fn token_urls_must_be_https_unless_loopback() {
         msg.contains("token_url: \"http://example.com/oauth2/token\" uses plain http"),
         "{msg}"
     );
-    for ok in [
-        "http://127.0.0.1:8080/oauth2/token",
-        "http://[::1]:1/t",
-        "http://localhost/t",
-        "https://x.example/t",
-    ] {
-        assert!(check_token_url(ok).is_ok(), "{ok}");
-    }
-    assert!(check_token_url("ftp://x/t").is_err());
-    assert!(check_token_url("not a url").is_err());
 }
 
 #[test]

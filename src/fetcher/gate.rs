@@ -370,10 +370,10 @@ impl HostGate {
         if let Some(dir) = path.parent()
             && crate::platform::fs::ensure_private_dir(dir).is_ok()
         {
-            let _ = crate::config::write_atomically(
+            let _ = crate::platform::fs::write_atomically(
                 &path,
                 record.encode().as_bytes(),
-                crate::config::Durability::Cache,
+                crate::platform::fs::Durability::Cache,
             );
         }
     }
@@ -655,7 +655,7 @@ mod tests {
         crate::platform::fs::ensure_private_dir(&shared).expect("dir");
         crate::platform::fs::ensure_private_dir(path.parent().expect("parent")).expect("dir");
         let write = |text: &str| {
-            crate::config::write_atomically(&path, text.as_bytes(), crate::config::Durability::Cache)
+            crate::platform::fs::write_atomically(&path, text.as_bytes(), crate::platform::fs::Durability::Cache)
                 .expect("written");
         };
         for garbage in ["not a record", "0 pace NaN 1", "0 pace 9000", "\u{0}\u{0}"] {

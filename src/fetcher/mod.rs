@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -21,8 +25,7 @@ pub use gate::{HostGate, host_key};
 pub use retry::RetryPolicy;
 
 use crate::clock;
-use crate::config::check_token_url;
-use crate::model::{AccessToken, ClientAuth, Profile, Token};
+use crate::model::{AccessToken, ClientAuth, Profile, Token, check_token_url};
 
 const USER_AGENT: &str = concat!("wktui/", env!("CARGO_PKG_VERSION"));
 
@@ -230,7 +233,7 @@ impl Fetcher {
         let request = client
             .get(&url)
             .header(ACCEPT, "application/json")
-            .header("X-Version", "2026-01-01")
+            .header("X-Version", crate::model::API_VERSION)
             .bearer_auth(token.expose());
         let exchange = async {
             let response = request
@@ -383,30 +386,12 @@ fn basic_credentials(client_id: &str, secret: &SecretString) -> reqwest::header:
         encode(client_id),
         encode(secret.expose_secret())
     ));
-    let encoded = zeroize::Zeroizing::new(base64(pair.as_bytes()));
+    let encoded = zeroize::Zeroizing::new(STANDARD.encode(pair.as_bytes()));
     pair.clear();
     let mut value = reqwest::header::HeaderValue::from_str(&format!("Basic {}", encoded.as_str()))
         .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Basic"));
     value.set_sensitive(true);
     value
-}
-
-/// Standard base64 with padding (Basic credentials, OSC 52).
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// rustls with the `ring` provider (fast to build) and the OS verifier, plus
@@ -431,15 +416,14 @@ fn build_client(ca_file: Option<&Path>, route: Route) -> Result<reqwest::Client,
         builder = builder.no_proxy();
     }
     if let Some(path) = ca_file {
-        let fail = |reason: String| FetchError::CaFile {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let pem = read_ca_file(path).map_err(|e| fail(e.to_string()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
-        if certs.is_empty() {
-            return Err(fail("it holds no PEM certificate".into()));
-        }
+        let certs = ca_certificates(path)?
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| FetchError::CaFile {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().map_err(|e| FetchError::Client(e.to_string()))
@@ -448,10 +432,24 @@ fn build_client(ca_file: Option<&Path>, route: Route) -> Result<reqwest::Client,
 /// No CA bundle is this large (the system's holds about 150 certificates in 200 KiB).
 const MAX_CA_BYTES: u64 = 16 * 1024 * 1024;
 
-/// An extra CA bundle, read only if it is trusted like the config (see
-/// `platform::fs::Kind::CaFile`): whoever can change it chooses the servers believed.
-pub fn read_ca_file(path: &Path) -> Result<Vec<u8>, crate::platform::fs::TrustError> {
-    crate::platform::fs::read_trusted_kind(path, crate::platform::fs::Kind::CaFile, MAX_CA_BYTES)
+/// The certificates of an extra CA bundle (PEM, at least one). Read only if
+/// it is trusted like the config (see `platform::fs::Kind::CaFile`): whoever
+/// can change it chooses the servers believed. A fetch and `doctor` both
+/// load it here, so they never judge a CA file differently.
+pub fn ca_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, FetchError> {
+    let fail = |reason: String| FetchError::CaFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let pem = crate::platform::fs::read_trusted_kind(path, crate::platform::fs::Kind::CaFile, MAX_CA_BYTES)
+        .map_err(|e| fail(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("it is not a PEM bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(fail("it holds no PEM certificate".into()));
+    }
+    Ok(certs)
 }
 
 /// A token response body as the fetcher judges it: the token, or what is

@@ -227,6 +227,15 @@ fn why_read_otherwise(written: &str, url: &url::Url) -> &'static str {
     }
 }
 
+/// A token URL must be https, or plain http only to this machine (a test or
+/// demo server): bearer tokens and client secrets never cross a network in
+/// clear. It must read as the host it goes to, and hold no user information
+/// (`user:password@`), which would be sent as an extra credential
+/// (`CheckedUrl::parse` says why each is refused).
+pub fn check_token_url(url: &str) -> Result<(), String> {
+    CheckedUrl::parse(url).map(drop).map_err(|e| e.to_string())
+}
+
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -245,6 +254,21 @@ mod tests {
             Ok(url) => panic!("{text:?} was accepted as {url}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn token_urls_must_be_https_unless_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080/oauth2/token",
+            "http://[::1]:1/t",
+            "http://localhost/t",
+            "https://x.example/t",
+        ] {
+            assert!(check_token_url(ok).is_ok(), "{ok}");
+        }
+        assert!(check_token_url("ftp://x/t").is_err());
+        assert!(check_token_url("not a url").is_err());
+        assert!(check_token_url("http://example.com/oauth2/token").is_err());
     }
 
     #[test]

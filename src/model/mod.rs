@@ -13,10 +13,11 @@ pub mod text;
 mod time;
 mod token;
 
-pub use checked_url::{CheckedUrl, UrlError};
+pub use checked_url::{CheckedUrl, UrlError, check_token_url};
 pub use grant::{GrantExpiry, GrantState, WARN_DAYS};
 pub use profile::{
-    ApiVersion, ClientAuth, ClipboardMode, Endpoint, ParseEnumError, Profile, Region, SecretSource, Settings,
+    API_VERSION, ApiVersion, ClientAuth, ClipboardMode, Endpoint, ParseEnumError, Profile, Region,
+    SecretSource, Settings, check_profile_name,
 };
 pub use scope::{ScopeError, Scopes};
 pub use time::{Timestamp, format_ago, format_countdown, format_duration, format_time_left};

@@ -63,10 +63,14 @@ impl fmt::Display for Region {
     }
 }
 
+/// The Workiva API version wktui speaks unless a profile asks for the
+/// legacy one: the `X-Version` of `/oauth2/token` and `/permissions`.
+pub const API_VERSION: &str = "2026-01-01";
+
 /// Which version of the token API a profile speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ApiVersion {
-    /// `POST /oauth2/token` with `X-Version: 2026-01-01`.
+    /// `POST /oauth2/token` with `X-Version: API_VERSION`.
     #[default]
     V2026_01_01,
     /// Legacy `POST /iam/v1/oauth2/token`, no `X-Version` (sunset 2029-01-31).
@@ -76,7 +80,7 @@ pub enum ApiVersion {
 impl ApiVersion {
     pub fn as_str(self) -> &'static str {
         match self {
-            ApiVersion::V2026_01_01 => "2026-01-01",
+            ApiVersion::V2026_01_01 => API_VERSION,
             ApiVersion::V2022_01_01 => "2022-01-01",
         }
     }
@@ -91,7 +95,7 @@ impl ApiVersion {
     /// The `X-Version` header value; the legacy path must not carry one.
     pub fn version_header(self) -> Option<&'static str> {
         match self {
-            ApiVersion::V2026_01_01 => Some("2026-01-01"),
+            ApiVersion::V2026_01_01 => Some(API_VERSION),
             ApiVersion::V2022_01_01 => None,
         }
     }
@@ -101,7 +105,7 @@ impl FromStr for ApiVersion {
     type Err = ParseEnumError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
-            "2026-01-01" => Ok(ApiVersion::V2026_01_01),
+            API_VERSION => Ok(ApiVersion::V2026_01_01),
             "2022-01-01" => Ok(ApiVersion::V2022_01_01),
             _ => Err(ParseEnumError {
                 what: "api_version",
@@ -203,6 +207,25 @@ impl Endpoint {
     pub fn token_url(text: &str) -> Result<Endpoint, UrlError> {
         CheckedUrl::parse(text).map(Endpoint::TokenUrl)
     }
+}
+
+/// Profile names end up in file names and keyring entries: keep them plain.
+pub fn check_profile_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty; give the profile a short name such as \"prod\"".into());
+    }
+    if name.len() > 64 {
+        return Err("is longer than 64 characters".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "\"{name}\" contains {bad:?}; use letters, digits, '-', '_' and '.'"
+        ));
+    }
+    Ok(())
 }
 
 /// One Workiva API grant.
@@ -416,6 +439,14 @@ impl Default for Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_names_are_plain_and_short() {
+        assert_eq!(check_profile_name("prod-1_eu.v2"), Ok(()));
+        assert!(check_profile_name("").is_err_and(|m| m.contains("is empty")));
+        assert!(check_profile_name(&"p".repeat(65)).is_err_and(|m| m.contains("longer than 64")));
+        assert!(check_profile_name("a/b").is_err_and(|m| m.contains("contains '/'")));
+    }
 
     #[test]
     fn region_urls_follow_the_api_version() {

@@ -17,6 +17,12 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+mod atomic;
+mod stamp;
+
+pub use atomic::{Durability, write_atomically};
+pub use stamp::FileStamp;
+
 /// Why a file or directory is not trusted, in words that say how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {

@@ -10,8 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::config::{Durability, write_atomically};
-use crate::platform::fs as private;
+use crate::platform::fs::{self as private, Durability, write_atomically};
 
 const PREFIX: &str = "wktui_";
 /// 256 bits from the operating system's CSPRNG.

@@ -5,12 +5,11 @@
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::model::{Scopes, Timestamp, Token, text};
+use crate::model::{API_VERSION, Scopes, Timestamp, Token, text};
 
 pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const LEGACY_TOKEN_PATH: &str = "/iam/v1/oauth2/token";
 pub const HEALTH_PATH: &str = "/healthz";
-pub const API_VERSION: &str = "2026-01-01";
 
 /// More form fields than this is not a token request.
 const MAX_FIELDS: usize = 16;

@@ -15,8 +15,9 @@ use tokio::sync::{Notify, mpsc};
 
 use super::Action;
 use crate::cache::TokenCache;
-use crate::config::{self, Config, ConfigError, FileStamp};
+use crate::config::{self, Config, ConfigError};
 use crate::model::{Profile, SecretSource, Token};
+use crate::platform::fs::FileStamp;
 use crate::platform::watch::{DirWatch, Event};
 
 /// How often the config file is looked at for changes its watch missed.

@@ -10,10 +10,10 @@ mod input;
 
 pub use input::{SecretInput, TextInput};
 
-use crate::config::check_profile_name;
 use crate::model::advice::token_url_without_path;
 use crate::model::{
     ApiVersion, CheckedUrl, ClientAuth, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource,
+    check_profile_name,
 };
 
 /// The form's fields, in tab order.

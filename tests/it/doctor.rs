@@ -202,6 +202,12 @@ fn a_missing_keyring_is_reported_for_the_profiles_that_need_it() {
         "{keyring}"
     );
     assert!(text(keyring, "fix").contains("--secret-env"), "{keyring}");
+    // Named as `profile show` names it (`platform::keyring`).
+    #[cfg(target_os = "linux")]
+    assert!(
+        text(keyring, "detail").starts_with("Secret Service (D-Bus): "),
+        "{keyring}"
+    );
     let secret = find(&checks, "secret", Some("kr"));
     assert_eq!(status(secret), "fail");
     assert!(
@@ -300,6 +306,32 @@ fn tls_uses_the_trust_store_wktui_uses_and_the_clock_is_compared_with_the_server
     let (code, checks) = doctor(&sb, &[]);
     assert_eq!(status(find(&checks, "clock", Some("p"))), "pass");
     assert_eq!(code, 0, "{checks:#?}");
+}
+
+#[test]
+fn a_ca_file_is_judged_by_doctor_in_the_words_a_fetch_uses() {
+    let endpoint = https_endpoint(chrono::Duration::zero());
+    let sb = Sandbox::new();
+    let url = format!("https://127.0.0.1:{}/oauth2/token", endpoint.addr.port());
+    let ca = sb.path().join("broken-ca.pem");
+    let broken = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
+    std::fs::write(&ca, broken).expect("write CA");
+    sb.add_profile("p", &url, &["--ca-file", ca.to_str().expect("utf-8")]);
+    let fetch = sb.run(&["token", "p"]).fails_with(1);
+    let verdict = fetch
+        .stderr
+        .lines()
+        .find_map(|line| line.split_once("cannot use the CA file").map(|(_, v)| v))
+        .unwrap_or_else(|| panic!("no CA verdict in: {}", fetch.stderr));
+    assert!(verdict.contains("broken-ca.pem"), "{verdict}");
+    let (code, checks) = doctor(&sb, &[]);
+    assert_eq!(code, 1);
+    let tls = find(&checks, "tls", Some("p"));
+    assert_eq!(status(tls), "fail", "{tls}");
+    assert!(
+        text(tls, "detail").contains(verdict),
+        "fetch: {verdict}\ndoctor: {tls}"
+    );
 }
 
 #[test]

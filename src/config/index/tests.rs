@@ -1,4 +1,5 @@
 use std::path::Path;
+use std::time::Duration;
 
 use super::*;
 use crate::config::parse;
@@ -155,12 +156,10 @@ fn one_profile_comes_with_the_settings_and_the_env_profile_of_the_file() {
 #[test]
 fn another_stamp_or_another_path_finds_nothing() {
     let f = fixture(VARIED);
-    let mut stamp = f.stamp;
-    stamp.len += 1;
+    let stamp = f.stamp.other_version(1, 0);
     assert!(read_all(&f.cache, &f.path, stamp).is_none());
     assert!(read_one(&f.cache, &f.path, stamp, Some("zeta")).is_none());
-    let mut stamp = f.stamp;
-    stamp.changed_ns += 1;
+    let stamp = f.stamp.other_version(0, 1);
     assert!(read_all(&f.cache, &f.path, stamp).is_none());
     assert!(read_all(&f.cache, Path::new("/elsewhere/config.toml"), f.stamp).is_none());
 }
