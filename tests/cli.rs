@@ -4,6 +4,7 @@ mod common;
 
 use std::time::Duration;
 
+use clap::CommandFactory;
 use common::{CLIENT_ID, SECRET, Sandbox, server, server_with};
 use serde_json::Value;
 use wktui::testserver::{Fault, ServerConfig};
@@ -818,14 +819,76 @@ fn help_is_tidy_and_demo_help_offers_no_config() {
         .take_while(|l| !l.is_empty())
         .collect();
     assert_eq!(example.len(), 3, "{help}");
-    assert!(example[1].starts_with("  curl -H"), "{help}");
     assert!(
-        example[2].starts_with("       https://"),
-        "under curl's first argument: {help}"
+        example[1].starts_with("  wktui token prod --format header |"),
+        "{help}"
+    );
+    assert!(
+        example[2].starts_with("    curl -H @- "),
+        "the pipe's second command, indented under the first: {help}"
     );
     let demo = sb.run(&["demo", "--help"]).ok().stdout;
     assert!(!demo.contains("--config"), "{demo}");
     assert!(sb.run(&["list", "--help"]).ok().stdout.contains("--config"));
+}
+
+/// A command line is readable by every local user (`ps`), so no example in
+/// `--help` or the man page puts a secret or a token in one: not the serve
+/// secret in curl's `-u`, not a token substituted into curl's `-H`.
+#[test]
+fn no_help_text_puts_a_secret_or_a_token_on_a_command_line() {
+    let sb = Sandbox::new();
+    let mut texts = vec![("man".to_owned(), sb.run(&["man"]).ok().stdout)];
+    for path in commands(&wktui::cli::Cli::command(), &[]) {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        texts.push((args.join(" "), sb.run(&args).ok().stdout));
+    }
+    let mut found = Vec::new();
+    for (name, text) in &texts {
+        // A command continued over lines with `\` is one command line.
+        let joined = text.replace("\\\n", " ");
+        for line in joined.lines().filter(|l| l.contains("curl")) {
+            for argv_secret in [
+                "$WORKIVA_CLIENT_SECRET",
+                "$WKTUI_SERVE_SECRET",
+                "$(wktui token",
+                "-u \"",
+            ] {
+                let on_curls_line = line
+                    .split('|')
+                    .any(|command| command.contains("curl") && command.contains(argv_secret));
+                if on_curls_line {
+                    found.push(format!("{name}: {line}"));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "secrets or tokens in argv: {found:#?}");
+    let serve = &texts
+        .iter()
+        .find(|(n, _)| n == "serve --help")
+        .expect("serve help")
+        .1;
+    assert!(serve.contains("curl -K -"), "{serve}");
+    assert!(
+        serve.contains("~/.cache/wktui/tokens"),
+        "the fallback path: {serve}"
+    );
+}
+
+/// Every command path a user can type (`["profile", "add"]`, `[]` for the top).
+fn commands(cmd: &clap::Command, parents: &[String]) -> Vec<Vec<String>> {
+    let mut all = vec![parents.to_vec()];
+    for sub in cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+    {
+        let mut path = parents.to_vec();
+        path.push(sub.get_name().to_owned());
+        all.extend(commands(sub, &path));
+    }
+    all
 }
 
 #[test]
