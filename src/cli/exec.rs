@@ -30,6 +30,9 @@ const REGION_VAR: &str = "WORKIVA_REGION";
 pub fn run(ctx: &Context, args: &ExecArgs) -> Result<(), CliError> {
     let profile = ctx.chosen(args.name.as_deref())?.clone();
     check_nesting(std::env::var_os(EXEC_MARK_VAR), &profile.name, args.allow_nested)?;
+    // Known before anything starts: the command must not inherit a secret.
+    crate::secrets::variables_hidden_from_children()
+        .map_err(|unknown| CliError::runtime(unknown.to_string()))?;
     let Some((program, program_args)) = args.command.split_first() else {
         return Err(CliError::usage(format!(
             "give the command to run after --, e.g. `wktui exec {} -- ./sync.sh`",
@@ -152,7 +155,9 @@ impl Drop for ChildEnvironment {
 /// Every variable that holds a real client secret: where this profile's came
 /// from, every other profile's `secret_env`, and `WORKIVA_CLIENT_SECRET`.
 fn real_secret_variables(profile: &Profile) -> Vec<String> {
-    let mut names = crate::secrets::variables_hidden_from_children();
+    // Found (or refused) at the start of `run`; never fewer than the one always hidden.
+    let mut names = crate::secrets::variables_hidden_from_children()
+        .unwrap_or_else(|_| vec![CLIENT_SECRET_VAR.to_owned()]);
     match &profile.secret_source {
         SecretSource::Env(var) => names.push(var.clone()),
         SecretSource::Keyring | SecretSource::Command(_) | SecretSource::Memory => {}

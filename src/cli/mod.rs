@@ -174,7 +174,9 @@ impl Context {
         let env_profile = config.profiles.len() > before;
         // No child of ours (a secret command) inherits another profile's
         // secret: every variable the file names, whichever profiles were read.
-        crate::secrets::hide_variables_from_children(loaded.secret_variables);
+        // Found when a child starts: a cached token starts none.
+        let secret_variables = loaded.secret_variables;
+        crate::secrets::hide_variables_from_children_when_needed(move || secret_variables.resolve());
         let engine = Engine::new(config.settings.clone(), Arc::new(KeyringStore::new()), cache);
         Ok(Context {
             config_path,

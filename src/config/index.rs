@@ -20,8 +20,10 @@
 //! ticks, and a second write of the same size in the same tick would leave
 //! the stamp as it was.
 //!
-//! Layout: `<cache dir>/config-index/<hash of the config path>/main` and
-//! `shard-<k>`; a profile lives in shard `hash(name) % shards`.
+//! Layout: `<cache dir>/config-index/<hash of the config path>/main`,
+//! `shard-<k>` (a profile lives in shard `hash(name) % shards`) and
+//! `variables` (the `secret_env` names, read only before a child starts:
+//! see `variables`).
 
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
@@ -34,9 +36,12 @@ use super::{Config, Durability, write_atomically};
 use crate::model::{CheckedUrl, ClipboardMode, Endpoint, Profile, SecretSource, Settings};
 use crate::platform::fs as private;
 
+mod variables;
+pub use variables::SecretVariables;
+
 /// The index's subdirectory of the cache dir.
 const DIR: &str = "config-index";
-const MAIN_MAGIC: &str = "wktui-config-index 3";
+const MAIN_MAGIC: &str = "wktui-config-index 4";
 const SHARD_MAGIC: &str = "wktui-config-shard 2";
 /// An index of 10,000 profiles is about 1 MB in all; a file far larger is not ours.
 const MAX_MAIN_BYTES: u64 = 8 * 1024 * 1024;
@@ -109,7 +114,7 @@ fn since_epoch_ns(t: SystemTime) -> i128 {
 /// What a load from the index gives.
 pub(super) struct FromIndex {
     pub config: Config,
-    pub secret_variables: Vec<String>,
+    pub secret_variables: SecretVariables,
     pub partial: bool,
 }
 
@@ -120,13 +125,14 @@ struct Main {
     profiles: usize,
     has_env: bool,
     settings: Settings,
-    secret_variables: Vec<String>,
+    /// Of the `variables` file's names (which are read only when needed).
+    variables_hash: u64,
 }
 
 /// The profile `name` (and `env`, when the file has one, so that the `env`
 /// profile's precedence rule sees what a full load sees), the settings and
-/// every `secret_env` variable, if the index matches `stamp` and holds `name`
-/// (`None`: the file's `default_profile`).
+/// where every `secret_env` variable is, if the index matches `stamp` and
+/// holds `name` (`None`: the file's `default_profile`).
 pub(super) fn read_one(
     cache_dir: &Path,
     config_path: &Path,
@@ -149,7 +155,11 @@ pub(super) fn read_one(
             settings: main.settings,
             profiles,
         },
-        secret_variables: main.secret_variables,
+        secret_variables: SecretVariables::Indexed {
+            file: dir.join(variables::FILE),
+            hash: main.variables_hash,
+            config_path: config_path.to_path_buf(),
+        },
         partial: true,
     })
 }
@@ -187,11 +197,11 @@ pub(super) fn read_all(cache_dir: &Path, config_path: &Path, stamp: FileStamp) -
         settings: main.settings,
         profiles: found.into_iter().map(|(_, profile)| profile).collect(),
     };
-    // What `read_one` trusts `main` for must agree with the profiles.
+    // What `read_one` trusts the index for must agree with the profiles.
     let secret_variables = super::secret_variables(&config);
-    (secret_variables == main.secret_variables).then_some(FromIndex {
+    (variables::encode(&secret_variables).1 == main.variables_hash).then_some(FromIndex {
         config,
-        secret_variables,
+        secret_variables: SecretVariables::Known(secret_variables),
         partial: false,
     })
 }
@@ -267,16 +277,25 @@ fn write_at(cache_dir: &Path, config_path: &Path, stamp: FileStamp, config: &Con
             return;
         }
     }
-    let variables = super::secret_variables(config);
-    if !variables.iter().all(|v| encodable(v)) {
+    let names = super::secret_variables(config);
+    if !names.iter().all(|v| encodable(v) && valid_variable(v)) {
+        return;
+    }
+    let (variables_text, variables_hash) = variables::encode(&names);
+    if write_atomically(
+        &dir.join(variables::FILE),
+        variables_text.as_bytes(),
+        Durability::Cache,
+    )
+    .is_err()
+    {
         return;
     }
     let main = format!(
-        "{MAIN_MAGIC}\n{}\ngeneration {generation:016x}\nshards {shards}\nprofiles {}\nenv {}\n{settings}\nsecret-variables{}\n",
+        "{MAIN_MAGIC}\n{}\ngeneration {generation:016x}\nshards {shards}\nprofiles {}\nenv {}\n{settings}\nsecret-variables {variables_hash:016x}\n",
         stamp.encode(),
         config.profiles.len(),
         u8::from(config.profiles.iter().any(|p| p.name == ENV_PROFILE)),
-        variables.iter().map(|v| format!("\t{v}")).collect::<String>(),
     );
     if write_atomically(&dir.join("main"), main.as_bytes(), Durability::Cache).is_err() {
         return;
@@ -361,14 +380,8 @@ fn read_main(dir: &Path, stamp: FileStamp) -> Option<Main> {
         return None;
     }
     let settings = decode_settings(lines.next()?)?;
-    let secret_variables: Vec<String> = lines
-        .next()?
-        .strip_prefix("secret-variables")?
-        .split('\t')
-        .skip(1)
-        .map(str::to_owned)
-        .collect();
-    if !secret_variables.iter().all(|v| valid_variable(v)) || lines.next().is_some() {
+    let variables_hash = u64::from_str_radix(lines.next()?.strip_prefix("secret-variables ")?, 16).ok()?;
+    if lines.next().is_some() {
         return None;
     }
     Some(Main {
@@ -377,7 +390,7 @@ fn read_main(dir: &Path, stamp: FileStamp) -> Option<Main> {
         profiles,
         has_env,
         settings,
-        secret_variables,
+        variables_hash,
     })
 }
 

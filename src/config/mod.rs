@@ -19,7 +19,7 @@ pub use edit::{
     Durability, EditLock, Editor, add_profile, check_profile, lock, remove_profile, replace_profile,
     write_atomically,
 };
-pub use index::FileStamp;
+pub use index::{FileStamp, SecretVariables};
 pub use raw::{check_name as check_profile_name, check_token_url};
 
 /// Environment variable that overrides the config path (as `--config` does).
@@ -261,7 +261,8 @@ pub struct Loaded {
     pub config: Config,
     /// Every `secret_env` variable the file names, sorted: children of
     /// wktui must not inherit any of them, whichever profiles were read.
-    pub secret_variables: Vec<String>,
+    /// From the index, only where they are, read when a child starts.
+    pub secret_variables: SecretVariables,
     /// Only the wanted profile (and `env`, if the file has one) is in
     /// `config`; the file holds others, read and checked when it was indexed.
     pub partial: bool,
@@ -277,7 +278,7 @@ pub fn load_with_index(path: &Path, cache_dir: Option<&Path>, want: Want<'_>) ->
     let Some(file) = open_config(path)? else {
         return Ok(Loaded {
             config: Config::default(),
-            secret_variables: Vec::new(),
+            secret_variables: SecretVariables::Known(Vec::new()),
             partial: false,
         });
     };
@@ -315,7 +316,7 @@ pub fn load_with_index(path: &Path, cache_dir: Option<&Path>, want: Want<'_>) ->
         index::write(dir, path, stamp, &config);
     }
     Ok(Loaded {
-        secret_variables: secret_variables(&config),
+        secret_variables: SecretVariables::Known(secret_variables(&config)),
         config,
         partial: false,
     })

@@ -13,6 +13,11 @@
 //!   below what the host granted, rising slowly while it keeps granting, and
 //!   cut again at the next refusal. A run converges on the server's rate
 //!   instead of bursting into it once a second.
+//!
+//! The pause and the pace are shared through the host's file (see
+//! `host_record`): a process that starts while a pace is remembered starts
+//! at it, so a second run does not find the host's limit again by bursting
+//! into it.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -23,6 +28,7 @@ use tokio::time::Instant;
 
 use tokio::sync::Notify;
 
+use super::host_record::{HostRecord, MAX_RECORD_BYTES};
 use crate::clock;
 use crate::model::Timestamp;
 
@@ -36,6 +42,9 @@ const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 /// Successes counted to estimate what the host grants.
 const RATE_WINDOW: Duration = Duration::from_secs(3);
+/// How far the pace rises above the one last shared before it is shared
+/// again: a file write every few seconds at most while a run speeds up.
+const SHARE_PACE_RISE: f64 = 1.05;
 
 /// Requests in flight and the pace, per host.
 pub struct HostGate {
@@ -66,15 +75,18 @@ struct HostState {
     /// Bumped at each cut, so that the refusals of requests sent before the
     /// cut (all arriving together) cut only once.
     epoch: u64,
+    /// The pace last written to the host's file (or read from it).
+    shared_pace: Option<f64>,
 }
 
 impl HostState {
-    fn new(window: usize, now: Instant) -> Self {
+    /// `remembered`: the pace the host allowed in an earlier run, if any.
+    fn new(window: usize, now: Instant, remembered: Option<f64>) -> Self {
         HostState {
             not_before: now,
             in_flight: 0,
             window: window as f64,
-            pace: None,
+            pace: remembered,
             next_start: now,
             successes: VecDeque::new(),
             last_success: None,
@@ -82,6 +94,7 @@ impl HostState {
             resumed_at: now,
             cut_at: None,
             epoch: 0,
+            shared_pace: remembered,
         }
     }
 
@@ -103,9 +116,10 @@ impl HostState {
 
     /// Once a pause is over, sets the pace the last cut called for: just
     /// below what the host granted, or than the pace it found too fast.
-    fn settle_pace(&mut self, now: Instant) {
+    /// Whether it set one (to be shared).
+    fn settle_pace(&mut self, now: Instant) -> bool {
         let Some(cut) = self.cut_at.filter(|_| now >= self.not_before) else {
-            return;
+            return false;
         };
         let pace = match (self.pace, self.granted_per_second(cut)) {
             (Some(pace), Some(granted)) => pace.min(granted),
@@ -117,6 +131,17 @@ impl HostState {
         self.next_start = self.next_start.max(self.not_before);
         self.resumed_at = self.not_before;
         self.cut_at = None;
+        true
+    }
+
+    /// What to write to the host's file: the pause, if ahead, and the pace.
+    fn record(&mut self, now: Instant) -> HostRecord {
+        self.shared_pace = self.pace;
+        HostRecord {
+            pause_until: (self.not_before > now).then(|| wall_clock(self.not_before, now)),
+            pace: self.pace,
+            pace_seen: clock::now(),
+        }
     }
 }
 
@@ -156,19 +181,30 @@ impl HostGate {
     /// waited for room.
     pub async fn admit(self: &Arc<Self>, host: &str, patience: Duration) -> Result<Admission, NotAdmitted> {
         let waiting_since = Instant::now();
-        let shared_pause = self.shared_pause(host);
+        let shared = self.shared_record(host);
         loop {
             let notified = self.changed.notified();
-            let wake_at = {
+            let settled = {
                 let now = Instant::now();
                 let mut hosts = self.lock();
                 let state = hosts
                     .entry(host.to_owned())
-                    .or_insert_with(|| HostState::new(self.max_window, now));
-                if let Some(until) = shared_pause {
-                    state.not_before = state.not_before.max(until);
+                    .or_insert_with(|| HostState::new(self.max_window, now, shared.pace));
+                if let Some(until) = shared.pause_until {
+                    let ahead = clock::now().millis_until(until).max(0) as u64;
+                    state.not_before = state.not_before.max(now + Duration::from_millis(ahead));
                 }
-                state.settle_pace(now);
+                state.settle_pace(now).then(|| state.record(now))
+            };
+            if let Some(record) = settled {
+                self.share(host, &record);
+            }
+            let wake_at = {
+                let now = Instant::now();
+                let mut hosts = self.lock();
+                let Some(state) = hosts.get_mut(host) else {
+                    continue;
+                };
                 let progress = state.last_success.map_or(waiting_since, |t| t.max(waiting_since));
                 let start = state.not_before.max(if state.pace.is_some() {
                     state.next_start
@@ -243,8 +279,11 @@ impl HostGate {
 
     fn succeeded(&self, host: &str) {
         let now = Instant::now();
-        let mut hosts = self.lock();
-        if let Some(state) = hosts.get_mut(host) {
+        let risen = {
+            let mut hosts = self.lock();
+            let Some(state) = hosts.get_mut(host) else {
+                return;
+            };
             state.successes.push_back(now);
             if state.successes.len() > 4096 {
                 state.successes.pop_front();
@@ -255,12 +294,21 @@ impl HostGate {
             if let Some(pace) = state.pace.as_mut() {
                 *pace += PACE_RISE / *pace;
             }
+            // The host allows more than the pace last shared: say so, now and then.
+            let rose = match (state.pace, state.shared_pace) {
+                (Some(pace), Some(shared)) => pace >= shared * SHARE_PACE_RISE,
+                _ => false,
+            };
+            rose.then(|| state.record(now))
+        };
+        if let Some(record) = risen {
+            self.share(host, &record);
         }
     }
 
     fn refused(&self, host: &str, epoch: u64, retry_after: Option<Duration>) {
         let now = Instant::now();
-        let pause_until = {
+        let record = {
             let mut hosts = self.lock();
             let Some(state) = hosts.get_mut(host) else {
                 return;
@@ -287,9 +335,9 @@ impl HostGate {
                 state.cut_at = Some(now);
             }
             state.next_start = state.next_start.max(state.not_before);
-            state.not_before
+            state.record(now)
         };
-        self.share_pause(host, wall_clock(pause_until, now));
+        self.share(host, &record);
     }
 
     fn release(&self, host: &str) {
@@ -299,17 +347,23 @@ impl HostGate {
         self.changed.notify_waiters();
     }
 
-    /// The pause another process recorded for `host`, if it is still ahead.
-    fn shared_pause(&self, host: &str) -> Option<Instant> {
-        let path = self.pause_file(host)?;
-        let bytes = crate::platform::fs::read_trusted(&path, 32).ok().flatten()?;
-        let until: u64 = std::str::from_utf8(&bytes).ok()?.trim().parse().ok()?;
-        let ahead = clock::now().millis_until(Timestamp(until));
-        // A pause beyond what any Retry-After may ask is not believed.
-        (ahead > 0 && ahead <= 86_400_000).then(|| Instant::now() + Duration::from_millis(ahead as u64))
+    /// What other processes (or an earlier run) recorded for `host`: a
+    /// pause still ahead, a pace seen lately. Nothing, from a file that is
+    /// not the user's own private one or does not parse.
+    fn shared_record(&self, host: &str) -> HostRecord {
+        let now = clock::now();
+        self.pause_file(host)
+            .and_then(|path| {
+                crate::platform::fs::read_trusted(&path, MAX_RECORD_BYTES)
+                    .ok()
+                    .flatten()
+            })
+            .map_or(HostRecord::decode(b"", now), |bytes| {
+                HostRecord::decode(&bytes, now)
+            })
     }
 
-    fn share_pause(&self, host: &str, until: Timestamp) {
+    fn share(&self, host: &str, record: &HostRecord) {
         let Some(path) = self.pause_file(host) else {
             return;
         };
@@ -318,7 +372,7 @@ impl HostGate {
         {
             let _ = crate::config::write_atomically(
                 &path,
-                until.as_millis().to_string().as_bytes(),
+                record.encode().as_bytes(),
                 crate::config::Durability::Cache,
             );
         }
@@ -537,6 +591,104 @@ mod tests {
             assert!(clock::now().millis_until(err.until) > 100_000);
         });
         assert!(pause_path(&shared, "h:443").exists());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pace_a_host_allowed_is_where_the_next_process_starts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shared = dir.path().join("cache");
+        let one = HostGate::new(32, Some(shared.clone()));
+        for _ in 0..10 {
+            one.admit("h:443", Duration::from_secs(30))
+                .await
+                .expect("room")
+                .succeeded();
+        }
+        one.admit("h:443", Duration::from_secs(30))
+            .await
+            .expect("room")
+            .refused(Some(Duration::from_secs(1)));
+        // The pace is set (and shared) once the pause is over.
+        drop(
+            one.admit("h:443", Duration::from_secs(30))
+                .await
+                .expect("admitted"),
+        );
+        let written = std::fs::read_to_string(pause_path(&shared, "h:443")).expect("shared");
+        assert!(written.contains(" pace "), "{written}");
+
+        // A new process is paced from its first request: no burst.
+        let two = HostGate::new(32, Some(shared.clone()));
+        let started = Instant::now();
+        let mut held = Vec::new();
+        for _ in 0..5 {
+            held.push(
+                two.admit("h:443", Duration::from_secs(30))
+                    .await
+                    .expect("admitted"),
+            );
+        }
+        let spread = started.elapsed();
+        assert!(
+            spread >= Duration::from_millis(400),
+            "five requests at about 9 a second: {spread:?}"
+        );
+        // Without the file, the same five go at once.
+        let three = HostGate::new(32, None);
+        let started = Instant::now();
+        for _ in 0..5 {
+            held.push(
+                three
+                    .admit("h:443", Duration::from_secs(30))
+                    .await
+                    .expect("admitted"),
+            );
+        }
+        assert!(started.elapsed() < Duration::from_millis(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_corrupt_host_file_is_ignored_and_a_tiny_pace_is_clamped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shared = dir.path().join("cache");
+        let path = pause_path(&shared, "h:443");
+        crate::platform::fs::ensure_private_dir(&shared).expect("dir");
+        crate::platform::fs::ensure_private_dir(path.parent().expect("parent")).expect("dir");
+        let write = |text: &str| {
+            crate::config::write_atomically(&path, text.as_bytes(), crate::config::Durability::Cache)
+                .expect("written");
+        };
+        for garbage in ["not a record", "0 pace NaN 1", "0 pace 9000", "\u{0}\u{0}"] {
+            write(garbage);
+            let gate = HostGate::new(32, Some(shared.clone()));
+            let started = Instant::now();
+            let mut held = Vec::new();
+            for _ in 0..5 {
+                held.push(
+                    gate.admit("h:443", Duration::from_secs(30))
+                        .await
+                        .expect("admitted"),
+                );
+            }
+            assert!(started.elapsed() < Duration::from_millis(10), "{garbage:?}");
+        }
+        // A pace of 0.001 a second would stall a run for hours: clamped.
+        write(&format!("0 pace 1 {}", clock::now().as_millis()));
+        let gate = HostGate::new(32, Some(shared.clone()));
+        let started = Instant::now();
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(
+                gate.admit("h:443", Duration::from_secs(30))
+                    .await
+                    .expect("admitted"),
+            );
+        }
+        assert!(
+            started.elapsed() <= Duration::from_millis(2100),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod error;
 mod gate;
+mod host_record;
 mod response;
 mod retry;
 

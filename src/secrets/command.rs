@@ -7,8 +7,8 @@
 
 use std::io::Read;
 use std::process::{Child, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -27,25 +27,55 @@ const MAX_SECRET_OUTPUT: u64 = 64 * 1024;
 const MAX_ERROR_OUTPUT: u64 = 4 * 1024;
 
 /// Variables whose values are client secrets (every profile's `secret_env`,
-/// and `WORKIVA_CLIENT_SECRET`): no child process of wktui gets them.
-static HIDDEN_VARIABLES: OnceLock<Vec<String>> = OnceLock::new();
+/// and `WORKIVA_CLIENT_SECRET`): no child process of wktui gets them. Found
+/// when the first child starts (`None`: they could not be found).
+static HIDDEN_VARIABLES: OnceLock<Option<Vec<String>>> = OnceLock::new();
+/// How to find them, until then.
+static FIND_HIDDEN: Mutex<Option<FindVariables>> = Mutex::new(None);
 
-/// Names the variables that hold client secrets, once, when the config is
-/// loaded; `WORKIVA_CLIENT_SECRET` is always among them.
-pub fn hide_variables_from_children(names: impl IntoIterator<Item = String>) {
-    let mut all: Vec<String> = names.into_iter().collect();
-    all.push("WORKIVA_CLIENT_SECRET".to_owned());
-    all.sort();
-    all.dedup();
-    let _ = HIDDEN_VARIABLES.set(all);
+type FindVariables = Box<dyn FnOnce() -> Option<Vec<String>> + Send>;
+
+const ALWAYS_HIDDEN: &str = "WORKIVA_CLIENT_SECRET";
+
+/// The variables holding client secrets could not be found (the config file
+/// changed since it was read, and no longer loads): no child is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HiddenVariablesUnknown;
+
+impl std::fmt::Display for HiddenVariablesUnknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cannot tell which environment variables hold the profiles' client secrets, so no command is started with them: the config file changed while wktui ran and no longer loads; fix it and run wktui again")
+    }
 }
 
-/// The variables children must not inherit (see `hide_variables_from_children`).
-pub fn variables_hidden_from_children() -> Vec<String> {
+/// Names the variables that hold client secrets, once, when the config is
+/// loaded; `WORKIVA_CLIENT_SECRET` is always among them. `find` runs when
+/// the first child is about to start: with 10,000 profiles in the config
+/// index the names cost more to read than the one profile a cached
+/// `wktui token NAME` reads, and that command starts no child.
+pub fn hide_variables_from_children_when_needed(find: impl FnOnce() -> Option<Vec<String>> + Send + 'static) {
+    *FIND_HIDDEN.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(find));
+}
+
+fn with_always_hidden(mut all: Vec<String>) -> Vec<String> {
+    all.push(ALWAYS_HIDDEN.to_owned());
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// The variables children must not inherit (see `hide_variables_from_children_when_needed`).
+pub fn variables_hidden_from_children() -> Result<Vec<String>, HiddenVariablesUnknown> {
     HIDDEN_VARIABLES
-        .get()
-        .cloned()
-        .unwrap_or_else(|| vec!["WORKIVA_CLIENT_SECRET".to_owned()])
+        .get_or_init(|| {
+            let find = FIND_HIDDEN.lock().unwrap_or_else(|p| p.into_inner()).take();
+            match find {
+                Some(find) => find().map(with_always_hidden),
+                None => Some(vec![ALWAYS_HIDDEN.to_owned()]),
+            }
+        })
+        .clone()
+        .ok_or(HiddenVariablesUnknown)
 }
 
 /// Runs the command; its standard output, less one trailing newline, is the secret.
@@ -59,8 +89,9 @@ fn run_with_limit(profile: &str, cmd: &str, limit: Duration) -> Result<SecretStr
         command: clean(cmd, 200),
         reason,
     };
+    let hidden = variables_hidden_from_children().map_err(|unknown| fail(unknown.to_string()))?;
     let mut command = process::shell_command(cmd);
-    for name in variables_hidden_from_children() {
+    for name in hidden {
         command.env_remove(name);
     }
     let mut child = command

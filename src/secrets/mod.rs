@@ -10,7 +10,10 @@ use std::sync::Mutex;
 
 use secrecy::{ExposeSecret, SecretString};
 
-pub use command::{SECRET_COMMAND_TIMEOUT, hide_variables_from_children, variables_hidden_from_children};
+pub use command::{
+    HiddenVariablesUnknown, SECRET_COMMAND_TIMEOUT, hide_variables_from_children_when_needed,
+    variables_hidden_from_children,
+};
 pub use keyring::{KEYRING_TIMEOUT, KeyringStore};
 
 use crate::model::{Profile, SecretSource};

@@ -99,13 +99,19 @@ fn every_profile_comes_back_as_the_file_says_in_the_file_order() {
     let all = read_all(&f.cache, &f.path, f.stamp).expect("indexed");
     assert_eq!(all.config, f.config);
     assert!(!all.partial);
-    assert_eq!(all.secret_variables, ["ALPHA_SECRET"]);
+    assert_eq!(
+        all.secret_variables,
+        SecretVariables::Known(vec!["ALPHA_SECRET".into()])
+    );
 
     let big = fixture(&many(700));
     assert!(shard_count(700) > 1);
     let all = read_all(&big.cache, &big.path, big.stamp).expect("indexed");
     assert_eq!(all.config, big.config);
-    assert_eq!(all.secret_variables, ["VAR_0", "VAR_1", "VAR_2"]);
+    assert_eq!(
+        all.secret_variables,
+        SecretVariables::Known(["VAR_0", "VAR_1", "VAR_2"].map(String::from).to_vec())
+    );
 }
 
 #[test]
@@ -219,9 +225,14 @@ fn a_damaged_or_planted_index_is_not_believed() {
             "settings\t90\t12\t7",
             "settings\t90\t12\t0",
         ),
-        ("a secret variable less", None, "\tALPHA_SECRET", ""),
+        (
+            "a hash of the secret variables that is none",
+            None,
+            "secret-variables ",
+            "secret-variables x",
+        ),
         ("a count that does not match", None, "profiles 4", "profiles 5"),
-        ("garbage", None, "wktui-config-index 3", "\u{0}\u{1}garbage"),
+        ("garbage", None, "wktui-config-index 4", "\u{0}\u{1}garbage"),
         (
             "a grant expiry that is no day",
             Some("zeta"),
@@ -307,4 +318,61 @@ fn a_profile_that_cannot_be_written_as_a_record_leaves_no_index() {
     config.profiles[0].secret_source = SecretSource::Memory;
     write_at(dir.path(), &f.path, f.stamp, &config, later());
     assert!(read_all(dir.path(), &f.path, f.stamp).is_none());
+}
+
+fn resolve(found: FromIndex) -> Option<Vec<String>> {
+    found.secret_variables.resolve()
+}
+
+#[test]
+fn one_profile_is_read_without_the_secret_variables_which_come_when_asked() {
+    let f = fixture(&many(700));
+    let variables = index_dir(&f).join("variables");
+    let names = std::fs::read(&variables).expect("written");
+    std::fs::remove_file(&variables).expect("remove");
+    // `token NAME` does not need them...
+    let one = read_one(&f.cache, &f.path, f.stamp, Some("p00042")).expect("indexed without them");
+    assert!(matches!(one.secret_variables, SecretVariables::Indexed { .. }));
+    std::fs::write(&variables, names).expect("restore");
+    // ...and a child about to start gets them from the index.
+    let one = read_one(&f.cache, &f.path, f.stamp, Some("p00042")).expect("indexed");
+    assert_eq!(
+        resolve(one),
+        Some(["VAR_0", "VAR_1", "VAR_2"].map(String::from).to_vec())
+    );
+}
+
+#[test]
+fn secret_variables_that_do_not_check_out_are_read_from_the_file_or_not_at_all() {
+    let f = fixture(VARIED);
+    let variables = index_dir(&f).join("variables");
+    let expected = Some(vec!["ALPHA_SECRET".to_owned()]);
+    for tampered in [
+        "wktui-config-variables 1\n".to_owned(),
+        "wktui-config-variables 1\nOTHER\n".to_owned(),
+        "wktui-config-variables 1\nALPHA_SECRET\nEXTRA\n".to_owned(),
+        "garbage".to_owned(),
+        "x".repeat(100),
+    ] {
+        std::fs::write(&variables, &tampered).expect("tamper");
+        let one = read_one(&f.cache, &f.path, f.stamp, Some("alpha")).expect("indexed");
+        assert_eq!(resolve(one), expected, "{tampered:?}: the file is read instead");
+    }
+    // The file changed since, and broken now: the names cannot be known.
+    let one = read_one(&f.cache, &f.path, f.stamp, Some("alpha")).expect("indexed");
+    std::fs::write(&f.path, "[[profile]\nbroken").expect("break");
+    assert_eq!(resolve(one), None);
+}
+
+#[test]
+fn an_index_whose_names_disagree_with_its_profiles_is_not_read_whole() {
+    let f = fixture(VARIED);
+    let main = index_dir(&f).join("main");
+    let text = std::fs::read_to_string(&main).expect("main");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("secret-variables "))
+        .expect("the hash of the names");
+    std::fs::write(&main, text.replace(line, "secret-variables 0000000000000000")).expect("tamper");
+    assert!(read_all(&f.cache, &f.path, f.stamp).is_none());
 }

@@ -1,0 +1,317 @@
+//! `wktui serve` against another user on the same machine (issue 15): run
+//! as root (CI is), a second account made with `useradd` floods the
+//! endpoint's connections, and holds its port while it is down to capture
+//! the local secret; the user's own client must be served all along and the
+//! captured secret must open nothing. And the request log never holds the
+//! local secret, whatever field a client puts it in.
+#![cfg(target_os = "linux")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::system::second_user;
+use crate::common::{SECRET, Sandbox, server};
+
+/// An interpreter any user may run (a per-user install under root's home is not).
+const PYTHON: &str = "/usr/bin/python3";
+const ATTACK_SCRIPT: &str = include_str!("../python/serve_attacker.py");
+
+/// The second user's uid (see `crate::common::system::second_user`).
+fn attacker_uid() -> Option<u32> {
+    second_user("serve boundary tests", &[PYTHON])
+}
+
+/// The attack script, run as `uid`.
+fn attacker(uid: u32, args: &[&str]) -> Command {
+    let mut command = Command::new(PYTHON);
+    command
+        .arg("-c")
+        .arg(ATTACK_SCRIPT)
+        .args(args)
+        .current_dir("/")
+        .env_clear()
+        .uid(uid)
+        .gid(uid)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// A running `wktui serve`, its log going to a file.
+struct Serving {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Serving {
+    fn start(sb: &Sandbox, listen: &str) -> Serving {
+        let log = sb.path().join("serve.log");
+        let log = log.to_str().expect("utf-8 path");
+        let mut child = sb
+            .command(&["serve", "alpha", "--listen", listen, "--log", log])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn wktui serve");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("banner");
+        let url = first
+            .split_whitespace()
+            .nth(4)
+            .unwrap_or_else(|| panic!("no URL in the banner: {first}"));
+        let addr = url.trim_start_matches("http://").parse().expect("address");
+        Serving { child, addr }
+    }
+
+    /// SIGTERM, and the request log once it has been written.
+    fn stop(mut self, sb: &Sandbox) -> String {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("kill");
+        let status = self.child.wait().expect("wait");
+        assert_eq!(status.code(), Some(0));
+        std::fs::read_to_string(sb.path().join("serve.log")).expect("the request log")
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sandbox() -> (Sandbox, wktui::testserver::TokenServer) {
+    let sb = Sandbox::new();
+    let srv = server();
+    sb.add_profile("alpha", &srv.token_url(), &[]);
+    (sb, srv)
+}
+
+/// The local secret in the credentials file, as a client configured from it reads it.
+fn local_secret(sb: &Sandbox) -> String {
+    let text = std::fs::read_to_string(sb.cache_dir().join("serve.env")).expect("credentials file");
+    text.lines()
+        .find_map(|l| l.strip_prefix("WORKIVA_CLIENT_SECRET="))
+        .expect("secret line")
+        .to_owned()
+}
+
+/// One request on a new connection; the status (0: closed unanswered) and body.
+fn request(addr: SocketAddr, head: &str, body: &str) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let raw = format!(
+        "{head}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(raw.as_bytes());
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_owned())
+}
+
+fn token(addr: SocketAddr, client_id: &str, secret: &str) -> (u16, String) {
+    let head = format!("POST /oauth2/token HTTP/1.1\r\nHost: {addr}");
+    let body = format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+    request(addr, &head, &body)
+}
+
+/// While the attack runs as the other user, the user's own client asks for
+/// a token every 200 ms on a new connection; each must come within 2 s.
+fn user_is_served_under(uid: u32, mode: &str, count: usize) {
+    let (sb, _srv) = sandbox();
+    let serving = Serving::start(&sb, "127.0.0.1:0");
+    let secret = local_secret(&sb);
+    let (host, port) = (serving.addr.ip().to_string(), serving.addr.port().to_string());
+    let count = count.to_string();
+    let attack = attacker(uid, &[mode, &host, &port, &count, "4"])
+        .spawn()
+        .expect("start the attacker");
+    std::thread::sleep(Duration::from_millis(800));
+    let mut longest = Duration::ZERO;
+    for _ in 0..10 {
+        let started = Instant::now();
+        let (status, body) = token(serving.addr, "alpha", &secret);
+        assert_eq!(status, 200, "the user's client was refused: {body}");
+        longest = longest.max(started.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let report = attack.wait_with_output().expect("attacker");
+    let report = String::from_utf8_lossy(&report.stdout).into_owned();
+    let report: serde_json::Value = serde_json::from_str(report.trim()).expect("attacker's report");
+    assert!(
+        longest < Duration::from_secs(2),
+        "a token took {longest:?} under the {mode} attack"
+    );
+    let log = serving.stop(&sb);
+    assert!(
+        report["connects"].as_u64().unwrap_or(0) > 0,
+        "the attack ran: {report}"
+    );
+    assert_eq!(
+        report["answers"], 0,
+        "another user's process got no answer at all: {report}"
+    );
+    assert!(
+        log.contains("connections from other users' processes refused"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("invalid_client"),
+        "the attack never reached HTTP: {log}"
+    );
+    assert!(log.len() < 16 * 1024, "the log stays small: {} bytes", log.len());
+    sb.assert_no_secret_in(&log, "the request log");
+}
+
+#[test]
+fn another_users_pipelined_wrong_secrets_on_every_slot_do_not_shut_out_the_user() {
+    let Some(uid) = attacker_uid() else { return };
+    user_is_served_under(uid, "pipeline", 256);
+}
+
+#[test]
+fn another_users_idle_connections_reopened_when_closed_do_not_shut_out_the_user() {
+    let Some(uid) = attacker_uid() else { return };
+    user_is_served_under(uid, "idle", 400);
+}
+
+/// Point 3: while serve is down another user holds its port; a client
+/// configured from serve.env sends it the local secret. When serve starts
+/// again on that port, that secret opens nothing.
+#[test]
+fn a_secret_captured_while_serve_is_down_opens_nothing_after_a_restart() {
+    let Some(uid) = attacker_uid() else { return };
+    let (mut sb, _srv) = sandbox();
+    let serving = Serving::start(&sb, "127.0.0.1:0");
+    let addr = serving.addr;
+    let before = local_secret(&sb);
+    assert_eq!(token(addr, "alpha", &before).0, 200);
+    serving.stop(&sb);
+
+    let port = addr.port().to_string();
+    let mut capture = attacker(uid, &["capture", &port, "10"])
+        .spawn()
+        .expect("start the capture");
+    let mut captured = BufReader::new(capture.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    captured.read_line(&mut line).expect("listening");
+    assert_eq!(line.trim(), "listening");
+    // A client configured from serve.env, unaware serve is down.
+    let (status, _) = token(addr, "alpha", &local_secret(&sb));
+    assert_eq!(status, 503, "the attacker answered");
+    line.clear();
+    captured.read_line(&mut line).expect("captured body");
+    assert!(line.contains(&before), "the attacker holds the secret: {line}");
+    assert!(capture.wait().expect("capture").success());
+    let stolen = line.trim().to_owned();
+
+    let serving = Serving::start(&sb, &addr.to_string());
+    assert_eq!(serving.addr, addr);
+    let after = local_secret(&sb);
+    assert_ne!(after, before, "a new secret on every start");
+    let replayed = attacker(uid, &["replay", "127.0.0.1", &port, &stolen])
+        .output()
+        .expect("replay");
+    let replayed = String::from_utf8_lossy(&replayed.stdout);
+    assert_eq!(replayed.trim(), "closed", "the attacker got no answer");
+    // Even where the endpoint cannot tell who connects, the old secret is dead.
+    let (status, body) = token(addr, "alpha", &before);
+    assert_eq!((status, body.contains("invalid_client")), (401, true), "{body}");
+    // The user's clients pick the new secret up from the file.
+    assert_eq!(token(addr, "alpha", &after).0, 200);
+    let log = serving.stop(&sb);
+    sb.secrets.extend([before, after]);
+    sb.assert_no_secret_in(&log, "the request log");
+}
+
+/// Point 5: the local secret sent in any field a client controls (client id,
+/// path, method, Host) never reaches the log; only profile names do.
+#[test]
+fn the_request_log_never_holds_the_local_secret_whatever_field_it_is_in() {
+    let (mut sb, _srv) = sandbox();
+    let serving = Serving::start(&sb, "127.0.0.1:0");
+    let addr = serving.addr;
+    let secret = local_secret(&sb);
+    // Fields swapped: the secret as the client id, the profile as the secret.
+    let (status, _) = token(addr, &secret, "alpha");
+    assert_eq!(status, 401);
+    let form = format!("grant_type=client_credentials&client_id=alpha&client_secret={secret}");
+    let heads = [
+        format!("POST /{secret} HTTP/1.1\r\nHost: {addr}"),
+        format!("{secret} /oauth2/token HTTP/1.1\r\nHost: {addr}"),
+        format!("POST /oauth2/token HTTP/1.1\r\nHost: {secret}"),
+    ];
+    for head in &heads {
+        let (status, _) = request(addr, head, &form);
+        assert!(status >= 400, "{head}: {status}");
+    }
+    assert_eq!(token(addr, "alpha", &secret).0, 200);
+    let log = serving.stop(&sb);
+    assert!(log.contains("client=unknown (49 chars) 401"), "{log}");
+    assert!(log.contains("client=alpha 200"), "{log}");
+    assert!(!log.contains(&secret[6..20]), "no part of the secret: {log}");
+    sb.secrets.push(secret);
+    sb.secrets.push(SECRET.to_owned());
+    sb.assert_no_secret_in(&log, "the request log");
+}
+
+/// `exec`'s private endpoint is the same boundary: another user's process
+/// holding the very secret the child was given gets no answer.
+#[test]
+fn execs_endpoint_answers_no_other_user_even_with_its_secret() {
+    let Some(uid) = attacker_uid() else { return };
+    let (sb, _srv) = sandbox();
+    let mut child = sb
+        .command(&[
+            "exec",
+            "alpha",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$WORKIVA_TOKEN_URL $WORKIVA_CLIENT_SECRET\"; sleep 5",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wktui exec");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the child's line");
+    let (url, secret) = line.trim().split_once(' ').expect("url and secret");
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/oauth2/token")
+        .parse()
+        .expect("address");
+    let body = format!("grant_type=client_credentials&client_id=alpha&client_secret={secret}");
+    let port = addr.port().to_string();
+    let replayed = attacker(uid, &["replay", "127.0.0.1", &port, &body])
+        .output()
+        .expect("replay");
+    assert_eq!(String::from_utf8_lossy(&replayed.stdout).trim(), "closed");
+    assert_eq!(
+        token(addr, "alpha", secret).0,
+        200,
+        "the user's own process is served"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
