@@ -425,7 +425,7 @@ fn a_child_inherits_no_secret_variable_named_by_an_indexed_config() {
     settle();
     sb.run(&["list"]).ok();
     let variables = sb.cache_dir().join("config-index");
-    let variables = common::walk(&variables)
+    let variables = crate::common::walk(&variables)
         .into_iter()
         .find(|p| p.ends_with("variables"))
         .expect("the index keeps the names in a file of their own");
