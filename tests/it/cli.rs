@@ -842,26 +842,10 @@ fn no_help_text_puts_a_secret_or_a_token_on_a_command_line() {
         args.push("--help");
         texts.push((args.join(" "), sb.run(&args).ok().stdout));
     }
-    let mut found = Vec::new();
-    for (name, text) in &texts {
-        // A command continued over lines with `\` is one command line.
-        let joined = text.replace("\\\n", " ");
-        for line in joined.lines().filter(|l| l.contains("curl")) {
-            for argv_secret in [
-                "$WORKIVA_CLIENT_SECRET",
-                "$WKTUI_SERVE_SECRET",
-                "$(wktui token",
-                "-u \"",
-            ] {
-                let on_curls_line = line
-                    .split('|')
-                    .any(|command| command.contains("curl") && command.contains(argv_secret));
-                if on_curls_line {
-                    found.push(format!("{name}: {line}"));
-                }
-            }
-        }
-    }
+    let found: Vec<String> = texts
+        .iter()
+        .flat_map(|(name, text)| secrets_on_curls_command_line(name, text))
+        .collect();
     assert!(found.is_empty(), "secrets or tokens in argv: {found:#?}");
     let serve = &texts
         .iter()
@@ -873,6 +857,48 @@ fn no_help_text_puts_a_secret_or_a_token_on_a_command_line() {
         serve.contains("~/.cache/wktui/tokens"),
         "the fallback path: {serve}"
     );
+}
+
+/// The lines of `text` where curl is given a secret or a token in its argv:
+/// the serve or client secret expanded into an argument, a token substituted
+/// into `-H`, credentials in `-u`. Lines continued with `\` count as one.
+fn secrets_on_curls_command_line(name: &str, text: &str) -> Vec<String> {
+    let joined = text.replace("\\\n", " ");
+    let mut found = Vec::new();
+    for line in joined.lines().filter(|l| l.contains("curl")) {
+        let in_argv = [
+            "$WORKIVA_CLIENT_SECRET",
+            "$WKTUI_SERVE_SECRET",
+            "$(wktui token",
+            "-u \"",
+        ]
+        .iter()
+        .any(|secret| {
+            line.split('|')
+                .any(|command| command.contains("curl") && command.contains(secret))
+        });
+        if in_argv {
+            found.push(format!("{name}: {line}"));
+        }
+    }
+    found
+}
+
+/// The README and docs/ teach by example: none of theirs puts a secret or a
+/// token on curl's command line either.
+#[test]
+fn no_doc_example_puts_a_secret_or_a_token_on_a_command_line() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let docs = std::fs::read_dir(root.join("docs")).expect("docs/");
+    files.extend(docs.map(|e| e.expect("docs/ entry").path()));
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "md")) {
+        let text = std::fs::read_to_string(file).expect("read");
+        found.extend(secrets_on_curls_command_line(&file.display().to_string(), &text));
+    }
+    assert!(files.len() > 3, "{files:?}");
+    assert!(found.is_empty(), "secrets or tokens in argv: {found:#?}");
 }
 
 /// Every command path a user can type (`["profile", "add"]`, `[]` for the top).
