@@ -1,4 +1,4 @@
-/* Stand-in for the macOS SDK's header, for a type check only (see README.md):
+/* Stand-in for the macOS SDK's header, for a type check only (see docs/platforms.md):
  * says "macOS", as ring's base.h asks. Never used to build a program. */
 #ifndef WKTUI_STUB_TARGETCONDITIONALS_H
 #define WKTUI_STUB_TARGETCONDITIONALS_H

@@ -1,4 +1,4 @@
-/* Stand-in for the C library's header, for a type check only (see README.md):
+/* Stand-in for the C library's header, for a type check only (see docs/platforms.md):
  * ring's debug assertions, trapping as the real one would abort. */
 #ifndef WKTUI_STUB_ASSERT_H
 #define WKTUI_STUB_ASSERT_H

@@ -1,4 +1,4 @@
-/* Stand-in for the macOS SDK's header, for a type check only (see README.md):
+/* Stand-in for the macOS SDK's header, for a type check only (see docs/platforms.md):
  * what signal-hook's extract.c reads from a siginfo_t (macOS's layout and
  * values). Never used to build a program. */
 #ifndef WKTUI_STUB_SIGNAL_H

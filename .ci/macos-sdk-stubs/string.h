@@ -1,4 +1,4 @@
-/* Stand-in for the C library's header, for a type check only (see README.md):
+/* Stand-in for the C library's header, for a type check only (see docs/platforms.md):
  * the three functions ring's C calls, as the C standard declares them. */
 #ifndef WKTUI_STUB_STRING_H
 #define WKTUI_STUB_STRING_H

@@ -106,7 +106,25 @@ cp "$tmp/$name/completions/wktui.fish" "$data_dir/fish/vendor_completions.d/wktu
 echo "wktui installer: installed $("$install_dir/wktui" --version) as $install_dir/wktui"
 echo "  man page: $data_dir/man/man1/wktui.1; bash and fish completions under $data_dir"
 echo "  zsh: add 'source <(wktui completions zsh)' to ~/.zshrc"
+on_path=no
 case ":$PATH:" in
-  *":$install_dir:"*) ;;
+  *":$install_dir:"*) on_path=yes ;;
   *) echo "  $install_dir is not on your PATH: add it in your shell's profile, e.g. export PATH=\"$install_dir:\$PATH\"" ;;
+esac
+
+# man finds a user's own pages through MANPATH or, while MANPATH is unset,
+# in DIR/../share/man for each DIR on PATH: ~/.local/share/man only while
+# ~/.local/bin is on PATH.
+man_dir=$data_dir/man
+beside_bin=no
+[ "$(dirname "$install_dir")/share/man" != "$man_dir" ] || beside_bin=yes
+case ":${MANPATH:-}:" in
+  *":$man_dir:"*) ;;
+  *)
+    if [ -z "${MANPATH:-}" ] && [ "$beside_bin" = yes ]; then
+      [ "$on_path" = yes ] || echo "  man wktui finds the page once $install_dir is on your PATH; until then: man $man_dir/man1/wktui.1"
+    else
+      echo "  man wktui does not look in $man_dir: read the page with 'man $man_dir/man1/wktui.1',"
+      echo "    or add $man_dir to man's search path in your shell's profile: export MANPATH=\"$man_dir:\$MANPATH\""
+    fi ;;
 esac

@@ -27,9 +27,9 @@ pub const EXIT_CODES: &str = exit_codes!();
     long_about = None,
     after_help = concat!(
         "With no command, wktui opens the interactive interface.\n\n\
-         Example:\n  \
-         curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" \\\n       \
-         https://api.app.wdesk.com/permissions\n\n",
+         Example (the token reaches curl on its stdin, not on its command line):\n  \
+         wktui token prod --format header |\n    \
+         curl -H @- -H \"X-Version: 2026-01-01\" https://api.app.wdesk.com/permissions\n\n",
         exit_codes!()
     )
 )]
@@ -470,8 +470,15 @@ impl Shell {
 #[command(
     after_help = "Clients ask with grant_type=client_credentials, the profile name as client id and the \
 local secret from the credentials file, in the body or with HTTP Basic. The local secret is new \
-on every start: clients read the credentials file again after serve restarts.\n\
-Example: curl -d grant_type=client_credentials -u \"prod:$WORKIVA_CLIENT_SECRET\" http://127.0.0.1:8250/oauth2/token"
+on every start: clients read the credentials file again after serve restarts.\n\n\
+The credentials file, unless --credentials names one, is serve.env in the token cache directory \
+(serve prints its path when it starts): $WKTUI_CACHE_DIR, else $XDG_RUNTIME_DIR/wktui, else \
+~/.cache/wktui/tokens ($XDG_CACHE_HOME) on Linux; ~/Library/Caches/wktui/tokens on macOS; \
+%LOCALAPPDATA%\\wktui\\cache\\tokens on Windows.\n\n\
+Example, with the secret on curl's stdin, not on its command line (printf is a shell builtin):\n  \
+set -a; . PATH/TO/serve.env; set +a\n  \
+printf 'user = \"prod:%s\"\\n' \"$WORKIVA_CLIENT_SECRET\" |\n    \
+curl -K - -d grant_type=client_credentials \"$WORKIVA_TOKEN_URL\""
 )]
 pub struct ServeArgs {
     /// Profiles to serve [default: all]
@@ -480,7 +487,7 @@ pub struct ServeArgs {
     /// Address and port on the loopback interface (port 0 picks a free one)
     #[arg(long, value_name = "IP:PORT", default_value = crate::serve::DEFAULT_LISTEN)]
     pub listen: String,
-    /// Where to write the local client secret [default: serve.env in the cache dir]
+    /// Where to write the local client secret [default: serve.env in the token cache dir, below]
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
     /// Append the request log to this file instead of stderr

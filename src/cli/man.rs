@@ -18,7 +18,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "WKTUI_CACHE_DIR",
-        "Where tokens are cached (default: $XDG_RUNTIME_DIR/wktui, else the user cache dir).",
+        "Where tokens are cached, and serve writes serve.env (default: $XDG_RUNTIME_DIR/wktui, else the user cache dir; see FILES).",
     ),
     (
         "WKTUI_LOG",
@@ -47,6 +47,18 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "Decide how a token is copied: the desktop clipboard, or OSC 52 through the terminal.",
     ),
     (
+        "XDG_CONFIG_HOME, XDG_RUNTIME_DIR, XDG_CACHE_HOME, XDG_STATE_HOME",
+        "Where the config file, the token cache and the log are on Linux (see FILES).",
+    ),
+    (
+        "WORKIVA_TOKEN, WORKIVA_TOKEN_EXPIRES_AT, WORKIVA_API_URL, WORKIVA_PROFILE",
+        "Set by wktui exec in its command's environment, and printed by wktui env: the token, its expiry (RFC 3339), the profile's API host and its name. exec also sets WORKIVA_TOKEN_URL, WORKIVA_CLIENT_ID and WORKIVA_CLIENT_SECRET: its own endpoint and local credentials, never the real secret.",
+    ),
+    (
+        "WKTUI_EXEC",
+        "Set by wktui exec to the profile name; a wktui exec of another profile inside it refuses to run unless --allow-nested.",
+    ),
+    (
         "WKTUI_COMPLETE",
         "Set by the completion scripts when they ask wktui for completions.",
     ),
@@ -60,7 +72,11 @@ const FILES: &[(&str, &str)] = &[
     ),
     (
         "$XDG_RUNTIME_DIR/wktui/NAME.json",
-        "The cached token of profile NAME: mode 0600 in a 0700 directory (else under $XDG_CACHE_HOME/wktui/tokens).",
+        "The cached token of profile NAME: mode 0600 in a 0700 directory, the token cache directory. Without XDG_RUNTIME_DIR that is $XDG_CACHE_HOME/wktui/tokens (~/.cache/wktui/tokens); WKTUI_CACHE_DIR overrides both.",
+    ),
+    (
+        "$XDG_RUNTIME_DIR/wktui/serve.env",
+        "What wktui serve writes for its clients (unless --credentials FILE): WORKIVA_TOKEN_URL, WORKIVA_CLIENT_ID and the local WORKIVA_CLIENT_SECRET, new on every start, mode 0600. It is in the token cache directory: ~/.cache/wktui/tokens/serve.env without XDG_RUNTIME_DIR.",
     ),
     (
         "$XDG_STATE_HOME/wktui/wktui.log",
@@ -69,6 +85,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "OS keyring: service wktui, user NAME",
         "The client secret of profile NAME when it is kept in the keyring.",
+    ),
+    (
+        "macOS, Windows",
+        "The config file is in ~/Library/Application Support/wktui (%APPDATA%\\wktui\\config), the token cache in ~/Library/Caches/wktui/tokens (%LOCALAPPDATA%\\wktui\\cache\\tokens), the log in ~/Library/Application Support/wktui (%LOCALAPPDATA%\\wktui\\data).",
     ),
 ];
 
@@ -109,8 +129,8 @@ pub fn render() -> std::io::Result<String> {
     roff.control("SH", ["EXAMPLES"]);
     for (what, example) in [
         (
-            "A token for curl:",
-            "curl -H \"$(wktui token prod --format header)\" -H \"X-Version: 2026-01-01\" https://api.app.wdesk.com/permissions",
+            "A token for curl, on its standard input (on its command line, other users could read it):",
+            "wktui token prod --format header | curl -H @- -H \"X-Version: 2026-01-01\" https://api.app.wdesk.com/permissions",
         ),
         (
             "In CI, with no config and no keyring:",
@@ -125,6 +145,10 @@ pub fn render() -> std::io::Result<String> {
             "wktui profile import workiva.toml",
         ),
         (
+            "A client of wktui serve, after loading serve.env into its environment (set -a; . FILE; set +a), with the secret on curl's standard input:",
+            "printf 'user = \"prod:%s\"\\n' \"$WORKIVA_CLIENT_SECRET\" | curl -K - -d grant_type=client_credentials \"$WORKIVA_TOKEN_URL\"",
+        ),
+        (
             "Completions for bash, loaded at each start:",
             "source <(wktui completions bash)",
         ),
@@ -136,6 +160,11 @@ pub fn render() -> std::io::Result<String> {
             .control("EE", [])
             .control("RE", []);
     }
+    roff.control("SH", ["SEE ALSO"]);
+    roff.text([roman(
+        "wktui COMMAND --help; README.md, SECURITY.md and the docs directory of wktui's source \
+         repository, for the config file's fields, serve's clients and troubleshooting.",
+    )]);
     roff.to_writer(&mut out)?;
     man.render_version_section(&mut out)?;
     String::from_utf8(out).map_err(std::io::Error::other)

@@ -16,7 +16,7 @@
 //!   cheap poll elsewhere), for the interface.
 //!
 //! Linux is built and tested; macOS and Windows are planned ports (see
-//! README): their branches here are written to the same contracts.
+//! docs/platforms.md): their branches here are written to the same contracts.
 
 pub mod clipboard;
 pub mod fs;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::common::{CLIENT_ID, SECRET, Sandbox, server, server_with};
+use clap::CommandFactory;
 use serde_json::Value;
 use wktui::testserver::{Fault, ServerConfig};
 
@@ -816,14 +817,102 @@ fn help_is_tidy_and_demo_help_offers_no_config() {
         .take_while(|l| !l.is_empty())
         .collect();
     assert_eq!(example.len(), 3, "{help}");
-    assert!(example[1].starts_with("  curl -H"), "{help}");
     assert!(
-        example[2].starts_with("       https://"),
-        "under curl's first argument: {help}"
+        example[1].starts_with("  wktui token prod --format header |"),
+        "{help}"
+    );
+    assert!(
+        example[2].starts_with("    curl -H @- "),
+        "the pipe's second command, indented under the first: {help}"
     );
     let demo = sb.run(&["demo", "--help"]).ok().stdout;
     assert!(!demo.contains("--config"), "{demo}");
     assert!(sb.run(&["list", "--help"]).ok().stdout.contains("--config"));
+}
+
+/// A command line is readable by every local user (`ps`), so no example in
+/// `--help` or the man page puts a secret or a token in one: not the serve
+/// secret in curl's `-u`, not a token substituted into curl's `-H`.
+#[test]
+fn no_help_text_puts_a_secret_or_a_token_on_a_command_line() {
+    let sb = Sandbox::new();
+    let mut texts = vec![("man".to_owned(), sb.run(&["man"]).ok().stdout)];
+    for path in commands(&wktui::cli::Cli::command(), &[]) {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        texts.push((args.join(" "), sb.run(&args).ok().stdout));
+    }
+    let found: Vec<String> = texts
+        .iter()
+        .flat_map(|(name, text)| secrets_on_curls_command_line(name, text))
+        .collect();
+    assert!(found.is_empty(), "secrets or tokens in argv: {found:#?}");
+    let serve = &texts
+        .iter()
+        .find(|(n, _)| n == "serve --help")
+        .expect("serve help")
+        .1;
+    assert!(serve.contains("curl -K -"), "{serve}");
+    assert!(
+        serve.contains("~/.cache/wktui/tokens"),
+        "the fallback path: {serve}"
+    );
+}
+
+/// The lines of `text` where curl is given a secret or a token in its argv:
+/// the serve or client secret expanded into an argument, a token substituted
+/// into `-H`, credentials in `-u`. Lines continued with `\` count as one.
+fn secrets_on_curls_command_line(name: &str, text: &str) -> Vec<String> {
+    let joined = text.replace("\\\n", " ");
+    let mut found = Vec::new();
+    for line in joined.lines().filter(|l| l.contains("curl")) {
+        let in_argv = [
+            "$WORKIVA_CLIENT_SECRET",
+            "$WKTUI_SERVE_SECRET",
+            "$(wktui token",
+            "-u \"",
+        ]
+        .iter()
+        .any(|secret| {
+            line.split('|')
+                .any(|command| command.contains("curl") && command.contains(secret))
+        });
+        if in_argv {
+            found.push(format!("{name}: {line}"));
+        }
+    }
+    found
+}
+
+/// The README and docs/ teach by example: none of theirs puts a secret or a
+/// token on curl's command line either.
+#[test]
+fn no_doc_example_puts_a_secret_or_a_token_on_a_command_line() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let docs = std::fs::read_dir(root.join("docs")).expect("docs/");
+    files.extend(docs.map(|e| e.expect("docs/ entry").path()));
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "md")) {
+        let text = std::fs::read_to_string(file).expect("read");
+        found.extend(secrets_on_curls_command_line(&file.display().to_string(), &text));
+    }
+    assert!(files.len() > 3, "{files:?}");
+    assert!(found.is_empty(), "secrets or tokens in argv: {found:#?}");
+}
+
+/// Every command path a user can type (`["profile", "add"]`, `[]` for the top).
+fn commands(cmd: &clap::Command, parents: &[String]) -> Vec<Vec<String>> {
+    let mut all = vec![parents.to_vec()];
+    for sub in cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+    {
+        let mut path = parents.to_vec();
+        path.push(sub.get_name().to_owned());
+        all.extend(commands(sub, &path));
+    }
+    all
 }
 
 #[test]

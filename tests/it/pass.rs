@@ -1,8 +1,8 @@
 //! Password managers as secret sources: `pass` for real (a throwaway GnuPG
 //! home and a key made in batch mode), `secret-tool` against the test's own
-//! keyring, and the README's 1Password, Vault and AWS lines run through the
-//! shell exactly as written, against stand-ins that check their arguments
-//! (those tools need accounts that a test cannot have).
+//! keyring, and the 1Password, Vault and AWS lines of docs/configuration.md
+//! run through the shell exactly as written, against stand-ins that check
+//! their arguments (those tools need accounts that a test cannot have).
 
 #![cfg(unix)] // pass, gpg and the recipe stand-ins are Unix tools here
 
@@ -177,7 +177,7 @@ fn a_secret_tool_backed_profile_fetches_a_token() {
     assert!(srv.requests()[0].credentials.secret_matched);
 }
 
-/// The README's lines for 1Password, Vault and AWS Secrets Manager, each run
+/// The lines of docs/configuration.md for 1Password, Vault and AWS Secrets Manager, each run
 /// by wktui through `sh -c` against a stand-in that prints the secret only
 /// when called with exactly the arguments the recipe gives.
 #[test]

@@ -214,6 +214,10 @@ fn the_man_page_renders_with_every_command_exit_codes_environment_and_files() {
         "wktui.log",
         "config.toml",
         "--secret-command <CMD>",
+        "serve.env",
+        "~/.cache/wktui/tokens",
+        "WKTUI_EXEC",
+        "SEE ALSO",
     ] {
         assert!(text.contains(needle), "the man page lacks {needle:?}");
     }

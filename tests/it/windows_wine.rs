@@ -9,7 +9,7 @@
 //! user runs, through Wine's own implementation of the Win32 calls wktui
 //! makes (credentials, files, security descriptors, processes, sockets,
 //! console control events). A Windows console, PowerShell and NTFS are not
-//! here; README says what ran where.
+//! here; docs/platforms.md says what ran where.
 
 #![cfg(target_os = "linux")]
 
