@@ -5,20 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde::de::IntoDeserializer;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use super::Config;
 use crate::model::text::is_clean;
 use crate::model::{CheckedUrl, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource, Settings};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default)]
-    settings: Option<RawSettings>,
-    #[serde(default)]
-    profile: Vec<Spanned<RawProfile>>,
-}
 
 /// The `[settings]` table as written. The index (`super::index`) builds
 /// one from what it remembers, so that its values pass the same checks.
@@ -149,43 +142,114 @@ impl Field<'_> {
     }
 }
 
-pub(super) fn parse(text: &str) -> Result<Config, RawError> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        let message = e.message().trim();
-        // A value of the wrong type: serde does not say whose (toml keeps
-        // the key to itself), so it is read from the line, before the `=`.
-        let field = message
-            .starts_with("invalid ")
-            .then(|| key_before(text, offset))
-            .flatten();
-        RawError {
-            offset,
-            field,
-            message: message.replace("expected i64", "expected a whole number"),
+/// A `[[profile]]` that did not pass its checks: the others still load,
+/// and only commands that need this one fail (see `super::BrokenProfile`).
+pub(super) struct RawBroken {
+    /// Its name, when that much of it is readable and valid.
+    pub name: Option<String>,
+    /// Its `secret_env`, when readable: hidden from children all the same.
+    pub secret_env: Option<String>,
+    pub error: RawError,
+}
+
+/// The checked profiles and settings, and the profiles that failed their
+/// checks. Only what makes the whole file unreadable or ambiguous is an
+/// `Err`: TOML syntax, `[settings]`, an unknown top-level key, `profile`
+/// not being an array of tables, and a name given twice (which of the two
+/// a command means cannot be told, so neither is used).
+pub(super) fn parse(text: &str) -> Result<(Config, Vec<RawBroken>), RawError> {
+    let doc = DeTable::parse(text).map_err(|e| de_error(text, &e))?;
+    let mut settings = Settings::default();
+    let mut entries: Vec<Spanned<DeValue<'_>>> = Vec::new();
+    for (key, value) in doc.into_inner() {
+        match key.get_ref().as_ref() {
+            "settings" => {
+                let raw = RawSettings::deserialize(value.into_deserializer()).map_err(|e| de_error(text, &e))?;
+                settings = settings_from(raw)?;
+            }
+            "profile" => {
+                let at = value.span().start;
+                match value.into_inner() {
+                    DeValue::Array(array) => entries = array.into_iter().collect(),
+                    _ => {
+                        return Err(RawError::in_field(
+                            at,
+                            "profile",
+                            "must be an array of tables ([[profile]])",
+                        ));
+                    }
+                }
+            }
+            other => {
+                return Err(RawError {
+                    offset: key.span().start,
+                    field: None,
+                    message: format!("unknown field `{other}`, expected `settings` or `profile`"),
+                });
+            }
         }
-    })?;
-    let settings = raw.settings.map(settings_from).transpose()?.unwrap_or_default();
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw.profile.len());
-    let mut profiles = Vec::with_capacity(raw.profile.len());
+    }
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(entries.len());
+    let mut profiles = Vec::with_capacity(entries.len());
+    let mut broken = Vec::new();
     let mut urls = UrlChecks::default();
-    for entry in &raw.profile {
-        let profile = profile_from(&entry.get_ref().fields(), &mut urls)?;
-        let name = entry.get_ref().name.clone();
-        if let Some(first) = seen.insert(profile.name.clone(), name.span().start) {
+    for entry in entries {
+        // Read before the entry is consumed: a broken profile is still
+        // named in messages, and its variable still hidden.
+        let written_name = entry.get_ref().get("name").and_then(|n| {
+            let name = n.get_ref().as_str()?.trim();
+            check_name(name).is_ok().then(|| (name.to_owned(), n.span().start))
+        });
+        let secret_env = entry
+            .get_ref()
+            .get("secret_env")
+            .and_then(|v| v.get_ref().as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !v.contains(['=', '\0']))
+            .map(str::to_owned);
+        if let Some((name, at)) = &written_name
+            && let Some(first) = seen.insert(name.clone(), *at)
+        {
             let line = text[..first].matches('\n').count() + 1;
-            return Err(RawError::at(
-                &name,
+            return Err(RawError::in_field(
+                *at,
                 "name",
                 format!(
-                    "duplicate profile name \"{}\" (first defined on line {line}); profile names must be unique",
-                    profile.name
+                    "duplicate profile name \"{name}\" (first defined on line {line}); profile names must be unique"
                 ),
             ));
         }
-        profiles.push(profile);
+        let checked = RawProfile::deserialize(entry.into_deserializer())
+            .map_err(|e| de_error(text, &e))
+            .and_then(|raw| profile_from(&raw.fields(), &mut urls));
+        match checked {
+            Ok(profile) => profiles.push(profile),
+            Err(error) => broken.push(RawBroken {
+                name: written_name.map(|(name, _)| name),
+                secret_env,
+                error,
+            }),
+        }
     }
-    Ok(Config { settings, profiles })
+    Ok((Config { settings, profiles, broken: Vec::new() }, broken))
+}
+
+/// A TOML or serde error, at its offset, with the field it is about when
+/// that can be told.
+fn de_error(text: &str, e: &toml::de::Error) -> RawError {
+    let offset = e.span().map_or(0, |s| s.start);
+    let message = e.message().trim();
+    // A value of the wrong type: serde does not say whose (toml keeps
+    // the key to itself), so it is read from the line, before the `=`.
+    let field = message
+        .starts_with("invalid ")
+        .then(|| key_before(text, offset))
+        .flatten();
+    RawError {
+        offset,
+        field,
+        message: message.replace("expected i64", "expected a whole number"),
+    }
 }
 
 /// The key of the value at `offset`, when the value follows `key =` on its
