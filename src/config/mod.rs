@@ -133,12 +133,15 @@ impl Config {
         let Some(default) = DefaultProfile::find(&self.settings, env) else {
             return Err(ConfigError::NoProfileNamed { known: self.names() });
         };
-        self.profile(&default.name)
-            .map_err(|_| ConfigError::NoSuchDefault {
+        self.profile(&default.name).map_err(|e| match e {
+            // It is there, and says what is wrong with it.
+            ConfigError::BrokenProfile { .. } => e,
+            _ => ConfigError::NoSuchDefault {
                 name: default.name,
                 from: default.source,
                 known: self.names(),
-            })
+            },
+        })
     }
 
     /// The profiles' names, sorted, for messages.

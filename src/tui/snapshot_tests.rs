@@ -615,6 +615,7 @@ fn an_edit_form_whose_profile_changed_elsewhere_says_so() {
         result: Ok(crate::config::Config {
             settings: Settings::default(),
             profiles,
+            broken: Vec::new(),
         }),
         cached: Vec::new(),
     });

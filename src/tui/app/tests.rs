@@ -1023,6 +1023,7 @@ fn config_of(profiles: Vec<Profile>) -> Config {
     Config {
         settings: Settings::default(),
         profiles,
+        broken: Vec::new(),
     }
 }
 
