@@ -13,8 +13,14 @@ fn sandbox_with_a_broken_profile(url: &str) -> (Sandbox, String) {
     sb.add_profile("good", url, &[]);
     sb.add_profile("other", url, &[]);
     let good = std::fs::read_to_string(sb.config_path()).expect("config");
-    let text = format!("{good}\n[[profile]]\nname = \"bad\"\nregion = \"us\"\nclient_id = \"b\"\ngrant_expires = 5\n");
-    let line = text.lines().position(|l| l == "grant_expires = 5").expect("the line") + 1;
+    let text = format!(
+        "{good}\n[[profile]]\nname = \"bad\"\nregion = \"us\"\nclient_id = \"b\"\ngrant_expires = 5\n"
+    );
+    let line = text
+        .lines()
+        .position(|l| l == "grant_expires = 5")
+        .expect("the line")
+        + 1;
     sb.write_config(&text);
     let place = format!("{}:{line}:17: grant_expires", sb.config_path().display());
     (sb, place)
@@ -42,8 +48,14 @@ fn token_for_a_good_profile_works_and_the_broken_one_fails_naming_its_field() {
         "hint: correct it with `wktui config edit`",
     ]);
     assert!(run.stdout.is_empty());
-    assert!(!run.stderr.contains("warning"), "said once, as the error: {}", run.stderr);
-    sb.run(&["exec", "bad", "--", "true"]).fails_with(2).says(&[&place]);
+    assert!(
+        !run.stderr.contains("warning"),
+        "said once, as the error: {}",
+        run.stderr
+    );
+    sb.run(&["exec", "bad", "--", "true"])
+        .fails_with(2)
+        .says(&[&place]);
     sb.run(&["profile", "show", "bad"]).fails_with(2).says(&[&place]);
 }
 
@@ -82,7 +94,10 @@ fn doctor_fails_the_broken_profile_and_nothing_writes_the_file() {
         .and_then(|c| c.iter().find(|c| c["check"] == "config" && c["profile"] == "bad"))
         .expect("a config check for bad");
     assert_eq!(failed["status"], "fail", "{failed}");
-    assert!(failed["detail"].as_str().is_some_and(|d| d.contains(&place)), "{failed}");
+    assert!(
+        failed["detail"].as_str().is_some_and(|d| d.contains(&place)),
+        "{failed}"
+    );
 
     for args in [
         &["profile", "remove", "other", "--yes"][..],
@@ -106,6 +121,8 @@ fn a_file_that_is_not_toml_still_stops_every_command() {
     sb.add_profile("good", &srv.token_url(), &[]);
     let good = std::fs::read_to_string(sb.config_path()).expect("config");
     sb.write_config(&format!("{good}\n[[profile]\nname = \"bad\"\n"));
-    sb.run(&["token", "good"]).fails_with(2).says(&[&format!("{}:", sb.config_path().display())]);
+    sb.run(&["token", "good"])
+        .fails_with(2)
+        .says(&[&format!("{}:", sb.config_path().display())]);
     assert_eq!(srv.token_requests(), 0);
 }

@@ -452,7 +452,10 @@ fn the_open_interface_follows_the_config_file() {
     assert!(countdown(&screen, "moon").is_none(), "{screen}");
     ui.key("!");
     let screen = ui.wait_for("Config file problems");
-    let squeezed: String = screen.chars().filter(|c| !c.is_whitespace() && *c != '│').collect();
+    let squeezed: String = screen
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '│')
+        .collect();
     assert!(
         squeezed.contains(&format!("config.toml:{line}:10:region:\"moon\"isnotavalidregion")),
         "file:line and field:\n{screen}"
@@ -676,11 +679,18 @@ fn a_broken_profile_leaves_the_others_listed_and_its_long_problem_readable() {
     }
     let (sb, _srv) = sandbox_with_prod();
     let good = std::fs::read_to_string(sb.config_path()).expect("config");
-    let long_url = format!("https://tokens.example.com/{}/oauth2/token", "a-long-path-segment/".repeat(8));
+    let long_url = format!(
+        "https://tokens.example.com/{}/oauth2/token",
+        "a-long-path-segment/".repeat(8)
+    );
     let broken = format!(
         "{good}\n[[profile]]\nname = \"bad\"\nregion = \"us\"\nclient_id = \"b\"\ntoken_url = \"{long_url}\"\n"
     );
-    let line = broken.lines().position(|l| l.starts_with("token_url = \"https://tokens")).expect("line") + 1;
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("token_url = \"https://tokens"))
+        .expect("line")
+        + 1;
     sb.write_config(&broken);
     let problem = format!(
         "profile \"bad\" is skipped: {}:{line}:13: token_url: set either region or token_url, not both; correct it with `wktui config edit`",
@@ -690,10 +700,20 @@ fn a_broken_profile_leaves_the_others_listed_and_its_long_problem_readable() {
 
     let ui = open(&sb);
     let screen = ui.wait_for("profile \"bad\" is skipped");
-    assert!(countdown(&screen, "prod").is_some(), "the good profile is listed:\n{screen}");
+    assert!(
+        countdown(&screen, "prod").is_some(),
+        "the good profile is listed:\n{screen}"
+    );
     assert!(countdown(&screen, "bad").is_none(), "{screen}");
-    let status = screen.lines().rev().find(|l| !l.trim().is_empty()).expect("a status line");
-    assert!(status.contains("! shows it whole"), "the key to read it all:\n{screen}");
+    let status = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .expect("a status line");
+    assert!(
+        status.contains("! shows it whole"),
+        "the key to read it all:\n{screen}"
+    );
 
     ui.key("!");
     let screen = ui.wait_for("Config file problems");
@@ -704,7 +724,11 @@ fn a_broken_profile_leaves_the_others_listed_and_its_long_problem_readable() {
         .take_while(|l| !l.contains("Esc closes"))
         .collect::<Vec<_>>()
         .join(" ");
-    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace() && *c != '│').collect::<String>();
+    let squeeze = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && *c != '│')
+            .collect::<String>()
+    };
     assert!(
         squeeze(&shown).contains(&squeeze(&problem)),
         "the whole problem, wrapped:\n{screen}"

@@ -114,9 +114,23 @@ fn with_broken_rows<'a>(
     for b in broken {
         let dash = || Cow::Borrowed("-");
         let name = b.name.as_deref().map_or_else(dash, Cow::Borrowed);
-        let field = b.problem.field.as_deref().map(|f| format!(": {f}")).unwrap_or_default();
+        let field = b
+            .problem
+            .field
+            .as_deref()
+            .map(|f| format!(": {f}"))
+            .unwrap_or_default();
         let state = format!("broken (line {}{field})", b.problem.location.line);
-        rows.push([name, dash(), dash(), dash(), dash(), dash(), dash(), Cow::Owned(state)]);
+        rows.push([
+            name,
+            dash(),
+            dash(),
+            dash(),
+            dash(),
+            dash(),
+            dash(),
+            Cow::Owned(state),
+        ]);
     }
     // Stable: the unnamed, all "-", keep their file order at the end.
     rows.sort_by(|a, b| match (a[0].as_ref(), b[0].as_ref()) {

@@ -81,7 +81,7 @@ impl From<ConfigError> for CliError {
             e,
             ConfigError::Invalid { .. } | ConfigError::BrokenProfile { .. } | ConfigError::NotWhole { .. }
         )
-            .then(|| "correct it with `wktui config edit` (it is saved only once it loads)".to_owned());
+        .then(|| "correct it with `wktui config edit` (it is saved only once it loads)".to_owned());
         CliError {
             code,
             message: e.to_string(),

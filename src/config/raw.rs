@@ -164,7 +164,8 @@ pub(super) fn parse(text: &str) -> Result<(Config, Vec<RawBroken>), RawError> {
     for (key, value) in doc.into_inner() {
         match key.get_ref().as_ref() {
             "settings" => {
-                let raw = RawSettings::deserialize(value.into_deserializer()).map_err(|e| de_error(text, &e))?;
+                let raw =
+                    RawSettings::deserialize(value.into_deserializer()).map_err(|e| de_error(text, &e))?;
                 settings = settings_from(raw)?;
             }
             "profile" => {
@@ -198,7 +199,9 @@ pub(super) fn parse(text: &str) -> Result<(Config, Vec<RawBroken>), RawError> {
         // named in messages, and its variable still hidden.
         let written_name = entry.get_ref().get("name").and_then(|n| {
             let name = n.get_ref().as_str()?.trim();
-            check_name(name).is_ok().then(|| (name.to_owned(), n.span().start))
+            check_name(name)
+                .is_ok()
+                .then(|| (name.to_owned(), n.span().start))
         });
         let secret_env = entry
             .get_ref()
@@ -231,7 +234,14 @@ pub(super) fn parse(text: &str) -> Result<(Config, Vec<RawBroken>), RawError> {
             }),
         }
     }
-    Ok((Config { settings, profiles, broken: Vec::new() }, broken))
+    Ok((
+        Config {
+            settings,
+            profiles,
+            broken: Vec::new(),
+        },
+        broken,
+    ))
 }
 
 /// A TOML or serde error, at its offset, with the field it is about when

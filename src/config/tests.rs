@@ -596,7 +596,10 @@ fn one_broken_profile_leaves_the_others_usable_and_names_its_place_and_field() {
         typed,
         "profile \"typed\" cannot be used: /cfg/config.toml:9:17: grant_expires: invalid type: integer `5`, expected a string"
     );
-    assert!(matches!(config.profile("typed"), Err(ConfigError::BrokenProfile { .. })));
+    assert!(matches!(
+        config.profile("typed"),
+        Err(ConfigError::BrokenProfile { .. })
+    ));
     let moon = config.profile("moon").expect_err("broken").to_string();
     assert!(
         moon.contains("/cfg/config.toml:14:10: region: \"moon\" is not a valid region"),
@@ -606,36 +609,66 @@ fn one_broken_profile_leaves_the_others_usable_and_names_its_place_and_field() {
     let unnamed = &config.broken[2];
     assert_eq!(unnamed.problem.field.as_deref(), Some("name"));
     assert_eq!(unnamed.problem.location.line, 18);
-    assert!(unnamed.warning().starts_with("a profile is skipped: /cfg/config.toml:18:"), "{}", unnamed.warning());
+    assert!(
+        unnamed
+            .warning()
+            .starts_with("a profile is skipped: /cfg/config.toml:18:"),
+        "{}",
+        unnamed.warning()
+    );
     assert!(unnamed.warning().ends_with("correct it with `wktui config edit`"));
     // A name no profile has is still not a broken one.
-    assert!(matches!(config.profile("mars"), Err(ConfigError::NoSuchProfile { .. })));
+    assert!(matches!(
+        config.profile("mars"),
+        Err(ConfigError::NoSuchProfile { .. })
+    ));
     // Children still must not inherit the broken profile's secret variable.
     assert_eq!(secret_variables(&config), ["TYPED_SECRET"]);
     // What is written must load whole: the first problem refuses it.
     let whole = parse_whole(&text, Path::new("/cfg/config.toml")).expect_err("not whole");
-    assert!(whole.to_string().starts_with("/cfg/config.toml:9:17: grant_expires:"), "{whole}");
+    assert!(
+        whole
+            .to_string()
+            .starts_with("/cfg/config.toml:9:17: grant_expires:"),
+        "{whole}"
+    );
 }
 
 #[test]
 fn the_default_profile_when_broken_says_why() {
-    let text = format!("[settings]\ndefault_profile = \"bad\"\n\n{GOOD}[[profile]]\nname = \"bad\"\nclient_id = \"\"\n");
+    let text = format!(
+        "[settings]\ndefault_profile = \"bad\"\n\n{GOOD}[[profile]]\nname = \"bad\"\nclient_id = \"\"\n"
+    );
     let config = parse(&text, Path::new("c.toml")).expect("loads");
     let err = config.chosen(None, None).expect_err("broken").to_string();
-    assert!(err.contains("profile \"bad\" cannot be used: c.toml:") && err.contains("client_id: is empty"), "{err}");
+    assert!(
+        err.contains("profile \"bad\" cannot be used: c.toml:") && err.contains("client_id: is empty"),
+        "{err}"
+    );
 }
 
 #[test]
 fn what_leaves_the_file_unreadable_or_ambiguous_still_stops_every_profile() {
     for (text, expected) in [
         (format!("{GOOD}[[profile]\nname = \"x\"\n"), "config.toml:6:"),
-        (format!("[settings]\nconcurrency = 0\n\n{GOOD}"), "concurrency: 0 is out of range"),
-        (format!("[settings]\nrefresh_margin = \"soon\"\n\n{GOOD}"), "refresh_margin: invalid type"),
+        (
+            format!("[settings]\nconcurrency = 0\n\n{GOOD}"),
+            "concurrency: 0 is out of range",
+        ),
+        (
+            format!("[settings]\nrefresh_margin = \"soon\"\n\n{GOOD}"),
+            "refresh_margin: invalid type",
+        ),
         (format!("colour = \"red\"\n{GOOD}"), "unknown field `colour`"),
-        (format!("{GOOD}[[profile]]\nname = \"good\"\nregion = \"moon\"\nclient_id = \"x\"\n"), "duplicate profile name \"good\""),
+        (
+            format!("{GOOD}[[profile]]\nname = \"good\"\nregion = \"moon\"\nclient_id = \"x\"\n"),
+            "duplicate profile name \"good\"",
+        ),
         ("profile = 5\n".to_owned(), "profile: must be an array of tables"),
     ] {
-        let err = parse(&text, Path::new("/cfg/config.toml")).expect_err(&text).to_string();
+        let err = parse(&text, Path::new("/cfg/config.toml"))
+            .expect_err(&text)
+            .to_string();
         assert!(err.contains(expected), "{text:?}: {err}");
     }
 }
@@ -643,14 +676,21 @@ fn what_leaves_the_file_unreadable_or_ambiguous_still_stops_every_profile() {
 #[test]
 fn a_file_with_a_broken_profile_is_never_edited() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = format!("{GOOD}# kept as written\n[[profile]]\nname = \"bad\"\nregion = \"moon\"\nclient_id = \"b\"\n");
+    let text = format!(
+        "{GOOD}# kept as written\n[[profile]]\nname = \"bad\"\nregion = \"moon\"\nclient_id = \"b\"\n"
+    );
     let path = write(&dir, &text);
     let new = Profile::new("new", Endpoint::Region(Region::Us), "n");
     let err = add_profile(&path, &new).expect_err("refused").to_string();
     assert!(
-        err.starts_with("the config file is not changed while profile \"bad\" in it is broken:") && err.contains(":10: region"),
+        err.starts_with("the config file is not changed while profile \"bad\" in it is broken:")
+            && err.contains(":10: region"),
         "{err}"
     );
     assert!(remove_profile(&path, "good").is_err());
-    assert_eq!(std::fs::read_to_string(&path).expect("read"), text, "byte for byte as it was");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        text,
+        "byte for byte as it was"
+    );
 }

@@ -21,8 +21,8 @@ use super::form::{FormField, ProfileForm, Submission};
 use super::layout;
 use super::list::ProfileList;
 use super::secret_prompt::SecretPrompt;
-use crate::config::{BrokenProfile, Config};
 use crate::config::default_profile::DefaultProfile;
+use crate::config::{BrokenProfile, Config};
 use crate::model::{Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 use crate::presence::Active;
 
@@ -955,7 +955,10 @@ impl App {
         rows.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
         // A profile that broke is not gone from the file: its warning says so.
         let broken_names: Vec<&str> = config.broken.iter().filter_map(|b| b.name.as_deref()).collect();
-        changes.removed = old.into_keys().filter(|n| !broken_names.contains(&n.as_str())).collect();
+        changes.removed = old
+            .into_keys()
+            .filter(|n| !broken_names.contains(&n.as_str()))
+            .collect();
         for names in [&mut changes.added, &mut changes.edited, &mut changes.removed] {
             names.sort();
         }

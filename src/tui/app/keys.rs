@@ -70,7 +70,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "General",
         &[
             ("?", "this help"),
-            ("!", "the config file's problems, whole"),
+            ("!", "config file problems, whole"),
             ("Esc", "close or clear; never quits"),
             ("q  Ctrl-C", "quit"),
         ],
