@@ -1,5 +1,6 @@
 //! The file's shape as serde sees it, and its validation into the model.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -190,27 +191,22 @@ pub(super) fn parse(text: &str) -> Result<(Config, Vec<RawBroken>), RawError> {
             }
         }
     }
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(entries.len());
+    // Names as written, borrowed from the text: a fleet has thousands.
+    let mut seen: HashMap<Cow<'_, str>, usize> = HashMap::with_capacity(entries.len());
     let mut profiles = Vec::with_capacity(entries.len());
     let mut broken = Vec::new();
     let mut urls = UrlChecks::default();
     for entry in entries {
         // Read before the entry is consumed: a broken profile is still
         // named in messages, and its variable still hidden.
-        let written_name = entry.get_ref().get("name").and_then(|n| {
-            let name = n.get_ref().as_str()?.trim();
-            check_name(name)
-                .is_ok()
-                .then(|| (name.to_owned(), n.span().start))
-        });
-        let secret_env = entry
-            .get_ref()
-            .get("secret_env")
-            .and_then(|v| v.get_ref().as_str())
-            .map(str::trim)
-            .filter(|v| !v.is_empty() && !v.contains(['=', '\0']))
-            .map(str::to_owned);
-        if let Some((name, at)) = &written_name
+        let table = entry.get_ref();
+        let name = table
+            .get("name")
+            .and_then(|n| Some((string_of(n.get_ref())?, n.span().start)))
+            .map(|(name, at)| (trimmed(name), at))
+            .filter(|(name, _)| check_name(name).is_ok());
+        let secret_env = table.get("secret_env").and_then(|v| string_of(v.get_ref()));
+        if let Some((name, at)) = &name
             && let Some(first) = seen.insert(name.clone(), *at)
         {
             let line = text[..first].matches('\n').count() + 1;
@@ -228,8 +224,10 @@ pub(super) fn parse(text: &str) -> Result<(Config, Vec<RawBroken>), RawError> {
         match checked {
             Ok(profile) => profiles.push(profile),
             Err(error) => broken.push(RawBroken {
-                name: written_name.map(|(name, _)| name),
-                secret_env,
+                name: name.map(|(name, _)| name.into_owned()),
+                secret_env: secret_env
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty() && !v.contains(['=', '\0'])),
                 error,
             }),
         }
@@ -242,6 +240,23 @@ pub(super) fn parse(text: &str) -> Result<(Config, Vec<RawBroken>), RawError> {
         },
         broken,
     ))
+}
+
+/// A string value, borrowed from the text when it has no escapes.
+fn string_of<'i>(value: &DeValue<'i>) -> Option<Cow<'i, str>> {
+    match value {
+        DeValue::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// `text` without surrounding whitespace, borrowed when it has none.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+    }
 }
 
 /// A TOML or serde error, at its offset, with the field it is about when
