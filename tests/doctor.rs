@@ -125,7 +125,9 @@ fn a_bad_config_is_reported_with_where_and_how_to_fix_it() {
     let run = sb.run(&["doctor"]).fails_with(1);
     run.says(&["checks failed"]);
     assert!(
-        run.stdout.lines().any(|l| l.starts_with("✗ prod") && l.contains("config")),
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("✗ prod") && l.contains("config")),
         "{}",
         run.stdout
     );

@@ -330,7 +330,11 @@ fn a_url_with_user_and_password_is_refused_without_showing_them() {
         "[[profile]]\nname = \"p\"\ntoken_url = \"{url}\"\nclient_id = \"x\"\nsecret_env = \"{SECRET_VAR}\"\n"
     ));
     // The profile is broken, not the file: listed (and warned of), never used.
-    for (args, code) in [(&["list"][..], 0), (&["token", "p"], 2), (&["profile", "list"], 0)] {
+    for (args, code) in [
+        (&["list"][..], 0),
+        (&["token", "p"], 2),
+        (&["profile", "list"], 0),
+    ] {
         let run = sb.run(args).fails_with(code);
         run.says(&["config.toml:3:", "token_url", "user name or password"]);
         assert!(!run.stdout.contains("hunter2pw") && !run.stderr.contains("hunter2pw"));

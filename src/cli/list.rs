@@ -143,12 +143,13 @@ fn with_broken_rows<'a>(
 }
 
 /// A broken profile for scripts: its name (or null), state `broken`, and
-/// the problem, whole and in parts.
+/// where its problem is. The problem's words stay on stderr: they quote
+/// the value as written (a misleading URL, say), which nothing on stdout
+/// may pass on as if it were the profile's.
 fn broken_json(b: &BrokenProfile) -> Value {
     serde_json::json!({
         "name": b.name,
         "state": "broken",
-        "error": b.problem.to_string(),
         "line": b.problem.location.line,
         "column": b.problem.location.column,
         "field": b.problem.field,
