@@ -228,8 +228,10 @@ fn a_bad_date_names_the_flag_or_the_file_line_and_field() {
     let line = text.lines().count() + 1;
     // The profile is broken, not the file: `list` warns, `token` refuses.
     for (args, code) in [(&["list"][..], 0), (&["token", "test"], 2)] {
-        sb.run(args)
-            .fails_with(code)
-            .says(&[&format!("config.toml:{line}:17"), "grant_expires", "YYYY-MM-DD"]);
+        sb.run(args).fails_with(code).says(&[
+            &format!("config.toml:{line}:17"),
+            "grant_expires",
+            "YYYY-MM-DD",
+        ]);
     }
 }
