@@ -274,7 +274,7 @@ fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
         }
     };
     let config = match config::parse(&text, path) {
-        Ok(config) => {
+        Ok(config) if config.broken.is_empty() => {
             checks.push(Check::new(
                 "config",
                 None,
@@ -286,6 +286,21 @@ fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
                     if config.profiles.len() == 1 { "" } else { "s" }
                 ),
             ));
+            Some(config)
+        }
+        // The other profiles are still checked: they work.
+        Ok(config) => {
+            for broken in &config.broken {
+                checks.push(
+                    Check::new(
+                        "config",
+                        broken.name.as_deref(),
+                        Status::Fail,
+                        format!("{} cannot be used: {}", broken.label(), broken.problem),
+                    )
+                    .fix("correct it with `wktui config edit` (it is saved only once it loads)"),
+                );
+            }
             Some(config)
         }
         Err(e) => {

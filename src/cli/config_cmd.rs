@@ -89,7 +89,7 @@ fn edit(path: &Path) -> Result<String, CliError> {
         if text == start {
             return Ok(format!("No changes; {} is as it was.\n", path.display()));
         }
-        match config::parse(&text, path) {
+        match config::parse_whole(&text, path) {
             Ok(_) => return save(path, original.as_deref(), &text, copy),
             Err(e) if last_invalid.as_deref() == Some(text.as_str()) => {
                 // Saved again without a change: the user gives up. Keep the work.

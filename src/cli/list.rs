@@ -9,6 +9,7 @@ use super::args::{ListArgs, ListFormat};
 use super::output::{LocalTimes, grant_expires_json, list_format, profile_json, render_rows, rfc3339};
 use super::{CliError, Context, print};
 use crate::clock;
+use crate::config::BrokenProfile;
 use crate::model::{Endpoint, Profile, Timestamp, TokenFacts, TokenState, format_time_left};
 
 const HEADER: [&str; 8] = [
@@ -50,11 +51,12 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
                 }
                 entry
             })
+            .chain(ctx.config.broken.iter().map(broken_json))
             .collect();
         return print(&format!("{}\n", Value::Array(items)));
     }
     warn_of_grants(&entries, today);
-    if entries.is_empty() && format == ListFormat::Table {
+    if entries.is_empty() && ctx.config.broken.is_empty() && format == ListFormat::Table {
         return print(
             "No profiles yet. Add one with: wktui profile add NAME --client-id ID [--region us|eu|apac]\n",
         );
@@ -95,7 +97,63 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
+    let rows = with_broken_rows(rows, &ctx.config.broken);
     print(&render_rows(&HEADER, &rows, format))
+}
+
+/// A row for each profile that cannot be used, in name order with the
+/// others, its state saying where its problem is (the whole problem is
+/// on stderr, see `Context::load`); one without a valid name goes last.
+fn with_broken_rows<'a>(
+    mut rows: Vec<[Cow<'a, str>; 8]>,
+    broken: &'a [BrokenProfile],
+) -> Vec<[Cow<'a, str>; 8]> {
+    if broken.is_empty() {
+        return rows;
+    }
+    for b in broken {
+        let dash = || Cow::Borrowed("-");
+        let name = b.name.as_deref().map_or_else(dash, Cow::Borrowed);
+        let field = b
+            .problem
+            .field
+            .as_deref()
+            .map(|f| format!(": {f}"))
+            .unwrap_or_default();
+        let state = format!("broken (line {}{field})", b.problem.location.line);
+        rows.push([
+            name,
+            dash(),
+            dash(),
+            dash(),
+            dash(),
+            dash(),
+            dash(),
+            Cow::Owned(state),
+        ]);
+    }
+    // Stable: the unnamed, all "-", keep their file order at the end.
+    rows.sort_by(|a, b| match (a[0].as_ref(), b[0].as_ref()) {
+        ("-", "-") => std::cmp::Ordering::Equal,
+        ("-", _) => std::cmp::Ordering::Greater,
+        (_, "-") => std::cmp::Ordering::Less,
+        (x, y) => x.cmp(y),
+    });
+    rows
+}
+
+/// A broken profile for scripts: its name (or null), state `broken`, and
+/// where its problem is. The problem's words stay on stderr: they quote
+/// the value as written (a misleading URL, say), which nothing on stdout
+/// may pass on as if it were the profile's.
+fn broken_json(b: &BrokenProfile) -> Value {
+    serde_json::json!({
+        "name": b.name,
+        "state": "broken",
+        "line": b.problem.location.line,
+        "column": b.problem.location.column,
+        "field": b.problem.field,
+    })
 }
 
 fn grant_warning(p: &Profile, today: chrono::NaiveDate) -> Option<String> {

@@ -79,8 +79,11 @@ impl From<ConfigError> for CliError {
             ConfigError::Read { .. } | ConfigError::Write { .. } => 1,
             _ => 2,
         };
-        let hint = matches!(e, ConfigError::Invalid { .. })
-            .then(|| "correct it with `wktui config edit` (it is saved only once it loads)".to_owned());
+        let hint = matches!(
+            e,
+            ConfigError::Invalid { .. } | ConfigError::BrokenProfile { .. } | ConfigError::NotWhole { .. }
+        )
+        .then(|| "correct it with `wktui config edit` (it is saved only once it loads)".to_owned());
         CliError {
             code,
             message: e.to_string(),
@@ -168,6 +171,12 @@ impl Context {
         let cache = TokenCache::from_environment();
         let loaded = config::load_with_index(&config_path, cache.private_dir(), want)?;
         let mut config = loaded.config;
+        let wanted = match want {
+            config::Want::Profile(name) => Some(name),
+            _ => None,
+        };
+        // The one the command names fails with its own error; the others are warned of.
+        warn_of_broken_profiles(config.broken.iter().filter(|b| b.name.as_deref() != wanted));
         let before = config.profiles.len();
         if let Some(warning) = config::env_profile::add_to(&mut config, |v| std::env::var(v).ok())? {
             eprint_safe!("wktui: warning: {warning}");
@@ -220,6 +229,24 @@ impl Context {
     /// Prints a confirmation or progress line, unless `--quiet`.
     pub(crate) fn say(&self, text: &str) -> Result<(), CliError> {
         if self.quiet { Ok(()) } else { print(text) }
+    }
+}
+
+/// Profiles of the file that cannot be used, on stderr: the others work,
+/// and a command that needs a broken one fails with its problem. A fleet
+/// with many is told of the first few, and where to see them all.
+fn warn_of_broken_profiles<'a>(broken: impl Iterator<Item = &'a config::BrokenProfile>) {
+    const SHOWN: usize = 3;
+    let mut more = 0;
+    for (i, b) in broken.enumerate() {
+        if i < SHOWN {
+            eprint_safe!("wktui: warning: {}", b.warning());
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        eprint_safe!("wktui: warning: and {more} more broken profiles (wktui list, wktui doctor)");
     }
 }
 

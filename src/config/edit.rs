@@ -82,6 +82,12 @@ impl Editor {
             None => (String::new(), NEW_FILE_HEADER),
         };
         let config = super::parse(&text, &path)?;
+        if let Some(broken) = config.broken.first() {
+            return Err(ConfigError::NotWhole {
+                label: broken.label(),
+                problem: broken.problem.clone(),
+            });
+        }
         let doc: DocumentMut = text
             .parse()
             .map_err(|e: toml_edit::TomlError| invalid(&path, &text, &e))?;
@@ -145,7 +151,7 @@ impl Editor {
     /// a file that it would itself refuse.
     pub fn checked_text(&self) -> Result<String, ConfigError> {
         let new_text = format!("{}{}", self.header, self.doc);
-        super::parse(&new_text, &self.path).map_err(|e| ConfigError::WouldBreak(e.to_string()))?;
+        super::parse_whole(&new_text, &self.path).map_err(|e| ConfigError::WouldBreak(e.to_string()))?;
         Ok(new_text)
     }
 
@@ -282,7 +288,7 @@ pub fn check_profile(profile: &Profile) -> Result<(), (Option<String>, String)> 
     profiles.push(profile_table(profile));
     let mut doc = DocumentMut::new();
     doc.insert("profile", Item::ArrayOfTables(profiles));
-    match super::parse(&doc.to_string(), Path::new("profile")) {
+    match super::parse_whole(&doc.to_string(), Path::new("profile")) {
         Ok(_) => Ok(()),
         Err(ConfigError::Invalid { field, message, .. }) => Err((field, message)),
         Err(other) => Err((None, other.to_string())),

@@ -109,7 +109,14 @@ pub fn add_to(
     let EnvProfile::Present(profile) = from_env(var)? else {
         return Ok(None);
     };
-    if config.profiles.iter().any(|p| p.name == ENV_PROFILE) {
+    // A broken one too: `token env` then says what is wrong with it rather
+    // than quietly using other credentials.
+    let in_file = config.profiles.iter().any(|p| p.name == ENV_PROFILE)
+        || config
+            .broken
+            .iter()
+            .any(|b| b.name.as_deref() == Some(ENV_PROFILE));
+    if in_file {
         return Ok(Some(format!(
             "${CLIENT_ID_VAR} and ${CLIENT_SECRET_VAR} are set, but the config file has a profile named \"{ENV_PROFILE}\", which is used instead; rename it (wktui profile rename {ENV_PROFILE} NEW) to use the environment's"
         )));
@@ -258,6 +265,20 @@ mod tests {
         }
         let e = EnvProfileError::NotClean(SCOPE_VAR).to_string();
         assert!(e.contains("$WORKIVA_SCOPE") && !e.contains('\u{1b}'), "{e}");
+    }
+
+    #[test]
+    fn a_broken_env_profile_in_the_file_still_wins_and_says_why() {
+        let text = "[[profile]]\nname = \"env\"\nregion = \"moon\"\nclient_id = \"x\"\n";
+        let mut config = crate::config::parse(text, std::path::Path::new("c.toml")).expect("loads");
+        let warning = add_to(
+            &mut config,
+            env(&[(CLIENT_ID_VAR, "id"), (CLIENT_SECRET_VAR, "s")]),
+        )
+        .expect("no error");
+        assert!(warning.is_some_and(|w| w.contains("which is used instead")));
+        let err = config.profile(ENV_PROFILE).expect_err("broken").to_string();
+        assert!(err.contains("c.toml:3:10: region:"), "{err}");
     }
 
     #[test]

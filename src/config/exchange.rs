@@ -149,6 +149,17 @@ pub fn parse_import(text: &str, path: &Path) -> Result<Import, ConfigError> {
             "an imported profile may not name a command to run; delete this line (the import then asks for the secret and keeps it in the keyring), or read the command and set it afterwards with `wktui profile edit NAME --secret-command CMD`",
         ));
     }
+    // An import is all or nothing: a profile that would be broken in the
+    // config is refused here, with its place and field.
+    if let Some(broken) = config.broken.into_iter().next() {
+        let problem = broken.problem;
+        return Err(ConfigError::Invalid {
+            path: problem.path,
+            location: problem.location,
+            field: problem.field,
+            message: problem.message,
+        });
+    }
     if config.profiles.is_empty() {
         return Err(invalid(
             0,

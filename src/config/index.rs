@@ -96,6 +96,7 @@ pub(super) fn read_one(
         config: Config {
             settings: main.settings,
             profiles,
+            broken: Vec::new(),
         },
         secret_variables: SecretVariables::Indexed {
             file: dir.join(variables::FILE),
@@ -138,6 +139,7 @@ pub(super) fn read_all(cache_dir: &Path, config_path: &Path, stamp: FileStamp) -
     let config = Config {
         settings: main.settings,
         profiles: found.into_iter().map(|(_, profile)| profile).collect(),
+        broken: Vec::new(),
     };
     // What `read_one` trusts the index for must agree with the profiles.
     let secret_variables = super::secret_variables(&config);

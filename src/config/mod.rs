@@ -27,17 +27,99 @@ pub const CONFIG_ENV: &str = "WKTUI_CONFIG";
 pub struct Config {
     pub settings: Settings,
     pub profiles: Vec<Profile>,
+    /// Profiles that did not pass their checks, in file order. They are in
+    /// no other list: a command that needs one fails with its problem, the
+    /// others work (see `Config::profile`).
+    pub broken: Vec<BrokenProfile>,
+}
+
+/// A `[[profile]]` the file holds but that cannot be used as written (a
+/// value of the wrong type, a bad URL, an unknown region...).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BrokenProfile {
+    /// Its name, when the name itself is readable and valid.
+    pub name: Option<String>,
+    /// Its `secret_env`, when readable: children of wktui must not inherit it either.
+    pub secret_env: Option<String>,
+    pub problem: Problem,
+}
+
+impl BrokenProfile {
+    /// `profile "bad"`, or `a profile` when its name is what is wrong.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("profile \"{name}\""),
+            None => "a profile".to_owned(),
+        }
+    }
+
+    /// One line for a warning: which profile, where, what, and the fix.
+    pub fn warning(&self) -> String {
+        format!(
+            "{} is skipped: {}; correct it with `wktui config edit`",
+            self.label(),
+            self.problem
+        )
+    }
+}
+
+/// What is wrong where in the config file: the file, line and column, the
+/// field when there is one, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub path: PathBuf,
+    pub location: Location,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Invalid {
+            path: &self.path,
+            location: self.location,
+            field: self.field.as_deref(),
+            message: &self.message,
+        }
+        .fmt(f)
+    }
+}
+
+impl From<Problem> for ConfigError {
+    fn from(p: Problem) -> Self {
+        ConfigError::Invalid {
+            path: p.path,
+            location: p.location,
+            field: p.field,
+            message: p.message,
+        }
+    }
 }
 
 impl Config {
     pub fn profile(&self, name: &str) -> Result<&Profile, ConfigError> {
-        self.profiles
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| ConfigError::NoSuchProfile {
+        if let Some(profile) = self.profiles.iter().find(|p| p.name == name) {
+            return Ok(profile);
+        }
+        match self.broken.iter().find(|b| b.name.as_deref() == Some(name)) {
+            Some(broken) => Err(ConfigError::BrokenProfile {
+                name: name.to_owned(),
+                problem: broken.problem.clone(),
+            }),
+            None => Err(ConfigError::NoSuchProfile {
                 name: name.to_owned(),
                 known: self.names(),
-            })
+            }),
+        }
+    }
+
+    /// Refuses a configuration with a broken profile, as its first problem:
+    /// for what is about to be written, which must load whole.
+    pub fn check_whole(&self) -> Result<(), ConfigError> {
+        match self.broken.first() {
+            Some(broken) => Err(broken.problem.clone().into()),
+            None => Ok(()),
+        }
     }
 
     /// The profile `name`, or with no name the default one (`env` is the
@@ -49,12 +131,15 @@ impl Config {
         let Some(default) = DefaultProfile::find(&self.settings, env) else {
             return Err(ConfigError::NoProfileNamed { known: self.names() });
         };
-        self.profile(&default.name)
-            .map_err(|_| ConfigError::NoSuchDefault {
+        self.profile(&default.name).map_err(|e| match e {
+            // It is there, and says what is wrong with it.
+            ConfigError::BrokenProfile { .. } => e,
+            _ => ConfigError::NoSuchDefault {
                 name: default.name,
                 from: default.source,
                 known: self.names(),
-            })
+            },
+        })
     }
 
     /// The profiles' names, sorted, for messages.
@@ -95,6 +180,10 @@ pub enum ConfigError {
         field: Option<String>,
         message: String,
     },
+    #[error("profile \"{name}\" cannot be used: {problem}")]
+    BrokenProfile { name: String, problem: Problem },
+    #[error("the config file is not changed while {label} in it is broken: {problem}")]
+    NotWhole { label: String, problem: Problem },
     #[error("refusing the config file: {0}")]
     Untrusted(String),
     #[error("cannot write the config file {}: {source}", path.display())]
@@ -307,7 +396,10 @@ pub fn load_with_index(path: &Path, cache_dir: Option<&Path>, want: Want<'_>) ->
     let config = parse(&text, path)?;
     drop(text);
     // Indexed only when what was read is what the stamp describes.
+    // A file with a broken profile is parsed whole each time, which reports
+    // the problem each time; only a file that loads whole is indexed.
     if let Some(dir) = cache_dir
+        && config.broken.is_empty()
         && file.metadata().is_ok_and(|m| FileStamp::of(&m) == stamp)
     {
         index::write(dir, path, stamp, &config);
@@ -319,7 +411,8 @@ pub fn load_with_index(path: &Path, cache_dir: Option<&Path>, want: Want<'_>) ->
     })
 }
 
-/// Every `secret_env` variable of the config's profiles, sorted, once each.
+/// Every `secret_env` variable of the config's profiles (broken ones too),
+/// sorted, once each.
 pub fn secret_variables(config: &Config) -> Vec<String> {
     let mut names: Vec<String> = config
         .profiles
@@ -328,6 +421,7 @@ pub fn secret_variables(config: &Config) -> Vec<String> {
             crate::model::SecretSource::Env(var) => Some(var.clone()),
             _ => None,
         })
+        .chain(config.broken.iter().filter_map(|b| b.secret_env.clone()))
         .collect();
     names.sort();
     names.dedup();
@@ -397,14 +491,34 @@ fn read_open_config(file: std::fs::File, path: &Path) -> Result<String, ConfigEr
     Ok(text)
 }
 
-/// Parses and validates config text; `path` is only used in messages.
+/// Parses and validates config text; `path` is only used in messages. A
+/// profile that fails its checks is kept aside in `Config::broken`; only
+/// what makes the whole file unusable is an error (see `raw::parse`).
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    raw::parse(text).map_err(|e| ConfigError::Invalid {
+    let problem = |e: raw::RawError| Problem {
         path: path.to_path_buf(),
         location: Location::of_offset(text, e.offset),
         field: e.field,
         message: e.message,
-    })
+    };
+    let (mut config, broken) = raw::parse(text).map_err(|e| ConfigError::from(problem(e)))?;
+    config.broken = broken
+        .into_iter()
+        .map(|b| BrokenProfile {
+            name: b.name,
+            secret_env: b.secret_env,
+            problem: problem(b.error),
+        })
+        .collect();
+    Ok(config)
+}
+
+/// `parse`, refusing a broken profile too: for text wktui is about to
+/// write, which must load whole.
+pub fn parse_whole(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let config = parse(text, path)?;
+    config.check_whole()?;
+    Ok(config)
 }
 
 #[cfg(test)]

@@ -1,26 +1,20 @@
 //! The file's shape as serde sees it, and its validation into the model.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde::de::IntoDeserializer;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use super::Config;
 use crate::model::text::is_clean;
 use crate::model::{
     CheckedUrl, Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource, Settings, check_profile_name,
 };
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default)]
-    settings: Option<RawSettings>,
-    #[serde(default)]
-    profile: Vec<Spanned<RawProfile>>,
-}
 
 /// The `[settings]` table as written. The index (`super::index`) builds
 /// one from what it remembers, so that its values pass the same checks.
@@ -151,43 +145,138 @@ impl Field<'_> {
     }
 }
 
-pub(super) fn parse(text: &str) -> Result<Config, RawError> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        let message = e.message().trim();
-        // A value of the wrong type: serde does not say whose (toml keeps
-        // the key to itself), so it is read from the line, before the `=`.
-        let field = message
-            .starts_with("invalid ")
-            .then(|| key_before(text, offset))
-            .flatten();
-        RawError {
-            offset,
-            field,
-            message: message.replace("expected i64", "expected a whole number"),
+/// A `[[profile]]` that did not pass its checks: the others still load,
+/// and only commands that need this one fail (see `super::BrokenProfile`).
+pub(super) struct RawBroken {
+    /// Its name, when that much of it is readable and valid.
+    pub name: Option<String>,
+    /// Its `secret_env`, when readable: hidden from children all the same.
+    pub secret_env: Option<String>,
+    pub error: RawError,
+}
+
+/// The checked profiles and settings, and the profiles that failed their
+/// checks. Only what makes the whole file unreadable or ambiguous is an
+/// `Err`: TOML syntax, `[settings]`, an unknown top-level key, `profile`
+/// not being an array of tables, and a name given twice (which of the two
+/// a command means cannot be told, so neither is used).
+pub(super) fn parse(text: &str) -> Result<(Config, Vec<RawBroken>), RawError> {
+    let doc = DeTable::parse(text).map_err(|e| de_error(text, &e))?;
+    let mut settings = Settings::default();
+    let mut entries: Vec<Spanned<DeValue<'_>>> = Vec::new();
+    for (key, value) in doc.into_inner() {
+        match key.get_ref().as_ref() {
+            "settings" => {
+                let raw =
+                    RawSettings::deserialize(value.into_deserializer()).map_err(|e| de_error(text, &e))?;
+                settings = settings_from(raw)?;
+            }
+            "profile" => {
+                let at = value.span().start;
+                match value.into_inner() {
+                    DeValue::Array(array) => entries = array.into_iter().collect(),
+                    _ => {
+                        return Err(RawError::in_field(
+                            at,
+                            "profile",
+                            "must be an array of tables ([[profile]])",
+                        ));
+                    }
+                }
+            }
+            other => {
+                return Err(RawError {
+                    offset: key.span().start,
+                    field: None,
+                    message: format!("unknown field `{other}`, expected `settings` or `profile`"),
+                });
+            }
         }
-    })?;
-    let settings = raw.settings.map(settings_from).transpose()?.unwrap_or_default();
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw.profile.len());
-    let mut profiles = Vec::with_capacity(raw.profile.len());
+    }
+    // Names as written, borrowed from the text: a fleet has thousands.
+    let mut seen: HashMap<Cow<'_, str>, usize> = HashMap::with_capacity(entries.len());
+    let mut profiles = Vec::with_capacity(entries.len());
+    let mut broken = Vec::new();
     let mut urls = UrlChecks::default();
-    for entry in &raw.profile {
-        let profile = profile_from(&entry.get_ref().fields(), &mut urls)?;
-        let name = entry.get_ref().name.clone();
-        if let Some(first) = seen.insert(profile.name.clone(), name.span().start) {
+    for entry in entries {
+        // Read before the entry is consumed: a broken profile is still
+        // named in messages, and its variable still hidden.
+        let table = entry.get_ref();
+        let name = table
+            .get("name")
+            .and_then(|n| Some((string_of(n.get_ref())?, n.span().start)))
+            .map(|(name, at)| (trimmed(name), at))
+            .filter(|(name, _)| check_profile_name(name).is_ok());
+        let secret_env = table.get("secret_env").and_then(|v| string_of(v.get_ref()));
+        if let Some((name, at)) = &name
+            && let Some(first) = seen.insert(name.clone(), *at)
+        {
             let line = text[..first].matches('\n').count() + 1;
-            return Err(RawError::at(
-                &name,
+            return Err(RawError::in_field(
+                *at,
                 "name",
                 format!(
-                    "duplicate profile name \"{}\" (first defined on line {line}); profile names must be unique",
-                    profile.name
+                    "duplicate profile name \"{name}\" (first defined on line {line}); profile names must be unique"
                 ),
             ));
         }
-        profiles.push(profile);
+        let checked = RawProfile::deserialize(entry.into_deserializer())
+            .map_err(|e| de_error(text, &e))
+            .and_then(|raw| profile_from(&raw.fields(), &mut urls));
+        match checked {
+            Ok(profile) => profiles.push(profile),
+            Err(error) => broken.push(RawBroken {
+                name: name.map(|(name, _)| name.into_owned()),
+                secret_env: secret_env
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty() && !v.contains(['=', '\0'])),
+                error,
+            }),
+        }
     }
-    Ok(Config { settings, profiles })
+    Ok((
+        Config {
+            settings,
+            profiles,
+            broken: Vec::new(),
+        },
+        broken,
+    ))
+}
+
+/// A string value, borrowed from the text when it has no escapes.
+fn string_of<'i>(value: &DeValue<'i>) -> Option<Cow<'i, str>> {
+    match value {
+        DeValue::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// `text` without surrounding whitespace, borrowed when it has none.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+    }
+}
+
+/// A TOML or serde error, at its offset, with the field it is about when
+/// that can be told.
+fn de_error(text: &str, e: &toml::de::Error) -> RawError {
+    let offset = e.span().map_or(0, |s| s.start);
+    let message = e.message().trim();
+    // A value of the wrong type: serde does not say whose (toml keeps
+    // the key to itself), so it is read from the line, before the `=`.
+    let field = message
+        .starts_with("invalid ")
+        .then(|| key_before(text, offset))
+        .flatten();
+    RawError {
+        offset,
+        field,
+        message: message.replace("expected i64", "expected a whole number"),
+    }
 }
 
 /// The key of the value at `offset`, when the value follows `key =` on its

@@ -3,8 +3,10 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::model::{ApiVersion, ClientAuth, Endpoint, Region, SecretSource};
 
+/// The first problem of `text`, whether it stops the whole file or one
+/// profile (`parse_whole` refuses both, with the same words).
 fn err_text(text: &str) -> String {
-    parse(text, Path::new("/cfg/config.toml"))
+    parse_whole(text, Path::new("/cfg/config.toml"))
         .expect_err("config should be refused")
         .to_string()
 }
@@ -559,5 +561,126 @@ fn a_grant_expiry_is_written_back_as_it_was_read() {
             .expect("a")
             .grant_expires,
         profile.grant_expires
+    );
+}
+
+// --- a broken profile stops only the commands that need it ---
+
+const GOOD: &str = "[[profile]]\nname = \"good\"\nregion = \"us\"\nclient_id = \"g\"\n\n";
+
+#[test]
+fn one_broken_profile_leaves_the_others_usable_and_names_its_place_and_field() {
+    let text = format!(
+        "{GOOD}[[profile]]\nname = \"typed\"\nclient_id = \"t\"\ngrant_expires = 5\nsecret_env = \"TYPED_SECRET\"\n\n\
+         [[profile]]\nname = \"moon\"\nregion = \"moon\"\nclient_id = \"m\"\n\n\
+         [[profile]]\nname = 7\nclient_id = \"n\"\n"
+    );
+    let config = parse(&text, Path::new("/cfg/config.toml")).expect("the file loads");
+    assert_eq!(config.names(), ["good"]);
+    assert!(config.profile("good").is_ok());
+    let names: Vec<Option<&str>> = config.broken.iter().map(|b| b.name.as_deref()).collect();
+    assert_eq!(names, [Some("typed"), Some("moon"), None], "in file order");
+
+    let typed = config.profile("typed").expect_err("broken").to_string();
+    assert_eq!(
+        typed,
+        "profile \"typed\" cannot be used: /cfg/config.toml:9:17: grant_expires: invalid type: integer `5`, expected a string"
+    );
+    assert!(matches!(
+        config.profile("typed"),
+        Err(ConfigError::BrokenProfile { .. })
+    ));
+    let moon = config.profile("moon").expect_err("broken").to_string();
+    assert!(
+        moon.contains("/cfg/config.toml:14:10: region: \"moon\" is not a valid region"),
+        "{moon}"
+    );
+    // The one without a valid name is listed, and named by what it is.
+    let unnamed = &config.broken[2];
+    assert_eq!(unnamed.problem.field.as_deref(), Some("name"));
+    assert_eq!(unnamed.problem.location.line, 18);
+    assert!(
+        unnamed
+            .warning()
+            .starts_with("a profile is skipped: /cfg/config.toml:18:"),
+        "{}",
+        unnamed.warning()
+    );
+    assert!(unnamed.warning().ends_with("correct it with `wktui config edit`"));
+    // A name no profile has is still not a broken one.
+    assert!(matches!(
+        config.profile("mars"),
+        Err(ConfigError::NoSuchProfile { .. })
+    ));
+    // Children still must not inherit the broken profile's secret variable.
+    assert_eq!(secret_variables(&config), ["TYPED_SECRET"]);
+    // What is written must load whole: the first problem refuses it.
+    let whole = parse_whole(&text, Path::new("/cfg/config.toml")).expect_err("not whole");
+    assert!(
+        whole
+            .to_string()
+            .starts_with("/cfg/config.toml:9:17: grant_expires:"),
+        "{whole}"
+    );
+}
+
+#[test]
+fn the_default_profile_when_broken_says_why() {
+    let text = format!(
+        "[settings]\ndefault_profile = \"bad\"\n\n{GOOD}[[profile]]\nname = \"bad\"\nclient_id = \"\"\n"
+    );
+    let config = parse(&text, Path::new("c.toml")).expect("loads");
+    let err = config.chosen(None, None).expect_err("broken").to_string();
+    assert!(
+        err.contains("profile \"bad\" cannot be used: c.toml:") && err.contains("client_id: is empty"),
+        "{err}"
+    );
+}
+
+#[test]
+fn what_leaves_the_file_unreadable_or_ambiguous_still_stops_every_profile() {
+    for (text, expected) in [
+        (format!("{GOOD}[[profile]\nname = \"x\"\n"), "config.toml:6:"),
+        (
+            format!("[settings]\nconcurrency = 0\n\n{GOOD}"),
+            "concurrency: 0 is out of range",
+        ),
+        (
+            format!("[settings]\nrefresh_margin = \"soon\"\n\n{GOOD}"),
+            "refresh_margin: invalid type",
+        ),
+        (format!("colour = \"red\"\n{GOOD}"), "unknown field `colour`"),
+        (
+            format!("{GOOD}[[profile]]\nname = \"good\"\nregion = \"moon\"\nclient_id = \"x\"\n"),
+            "duplicate profile name \"good\"",
+        ),
+        ("profile = 5\n".to_owned(), "profile: must be an array of tables"),
+    ] {
+        let err = parse(&text, Path::new("/cfg/config.toml"))
+            .expect_err(&text)
+            .to_string();
+        assert!(err.contains(expected), "{text:?}: {err}");
+    }
+}
+
+#[test]
+fn a_file_with_a_broken_profile_is_never_edited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "{GOOD}# kept as written\n[[profile]]\nname = \"bad\"\nregion = \"moon\"\nclient_id = \"b\"\n"
+    );
+    let path = write(&dir, &text);
+    let new = Profile::new("new", Endpoint::Region(Region::Us), "n");
+    let err = add_profile(&path, &new).expect_err("refused").to_string();
+    assert!(
+        err.starts_with("the config file is not changed while profile \"bad\" in it is broken:")
+            && err.contains(":10: region"),
+        "{err}"
+    );
+    assert!(remove_profile(&path, "good").is_err());
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        text,
+        "byte for byte as it was"
     );
 }

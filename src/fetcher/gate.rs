@@ -655,8 +655,12 @@ mod tests {
         crate::platform::fs::ensure_private_dir(&shared).expect("dir");
         crate::platform::fs::ensure_private_dir(path.parent().expect("parent")).expect("dir");
         let write = |text: &str| {
-            crate::platform::fs::write_atomically(&path, text.as_bytes(), crate::platform::fs::Durability::Cache)
-                .expect("written");
+            crate::platform::fs::write_atomically(
+                &path,
+                text.as_bytes(),
+                crate::platform::fs::Durability::Cache,
+            )
+            .expect("written");
         };
         for garbage in ["not a record", "0 pace NaN 1", "0 pace 9000", "\u{0}\u{0}"] {
             write(garbage);

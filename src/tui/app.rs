@@ -34,7 +34,7 @@ use super::list::ProfileList;
 use super::secret_prompt::SecretPrompt;
 use crate::clipboard::{ClipboardError, Method};
 use crate::config::default_profile::DefaultProfile;
-use crate::config::{Config, ConfigError};
+use crate::config::{BrokenProfile, Config, ConfigError};
 use crate::engine::{EngineError, Verdict};
 use crate::fetcher::Verification;
 use crate::model::{AccessToken, Profile, SecretSource, Settings, Timestamp, Token, TokenState};
@@ -172,6 +172,8 @@ pub enum Mode {
     ConfirmDelete(String),
     /// Typing a new client secret for a profile (`S`).
     SetSecret(Box<SecretPrompt>),
+    /// The config file's problems, each whole (`!`): a status line cuts them.
+    Problems,
 }
 
 impl Mode {
@@ -235,6 +237,11 @@ pub struct App {
     /// Why the config file, changed on disk, did not load; the list is the
     /// last good one meanwhile.
     config_error: Option<String>,
+    /// The profiles of the file that cannot be used, each as a warning
+    /// (`BrokenProfile::warning`); the others are listed and work.
+    broken_profiles: Vec<String>,
+    /// First line of the problems overlay shown, when it does not fit.
+    problems_scroll: usize,
     /// The cached tokens of rows off screen are still being read.
     tokens_pending: bool,
     /// `R` was pressed while they were: refresh what needs it once they are in.
@@ -292,6 +299,8 @@ impl App {
             pending_saves: Vec::new(),
             pending_deletes: Vec::new(),
             config_error: None,
+            broken_profiles: Vec::new(),
+            problems_scroll: 0,
             tokens_pending: false,
             refresh_when_loaded: false,
             refresh_all: None,
@@ -411,6 +420,25 @@ impl App {
     /// Why the config file on disk does not load, while it does not.
     pub fn config_error(&self) -> Option<&str> {
         self.config_error.as_deref()
+    }
+
+    /// Every problem of the config file, most serious first: why it did not
+    /// load (the list is the last good one), then each broken profile.
+    pub fn config_problems(&self) -> Vec<String> {
+        self.config_error
+            .iter()
+            .map(|e| format!("config not reloaded: {e}"))
+            .chain(self.broken_profiles.iter().cloned())
+            .collect()
+    }
+
+    pub fn problems_scroll(&self) -> usize {
+        self.problems_scroll
+    }
+
+    /// Takes the config's broken profiles, to show until they are fixed.
+    pub fn set_broken_profiles(&mut self, broken: &[BrokenProfile]) {
+        self.broken_profiles = broken.iter().map(BrokenProfile::warning).collect();
     }
 
     pub fn label_widths(&self) -> LabelWidths {
@@ -978,7 +1006,13 @@ impl App {
                 return;
             }
         };
-        let was_broken = self.config_error.take().is_some();
+        let broken_before = std::mem::take(&mut self.broken_profiles);
+        let was_broken = self.config_error.take().is_some() || !broken_before.is_empty();
+        self.set_broken_profiles(&config.broken);
+        // A newly broken profile is said by the status line's lasting
+        // warning, not hidden behind a passing "config file changed".
+        let newly_broken = !self.broken_profiles.is_empty() && self.broken_profiles != broken_before;
+        let was_broken = was_broken && self.broken_profiles.is_empty();
         let selected = self.selected().map(|r| r.profile.name.clone());
         let mut old: HashMap<String, ProfileRow> =
             self.rows.drain(..).map(|r| (r.profile.name.clone(), r)).collect();
@@ -1013,7 +1047,12 @@ impl App {
             rows.push(row);
         }
         rows.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
-        changes.removed = old.into_keys().collect();
+        // A profile that broke is not gone from the file: its warning says so.
+        let broken_names: Vec<&str> = config.broken.iter().filter_map(|b| b.name.as_deref()).collect();
+        changes.removed = old
+            .into_keys()
+            .filter(|n| !broken_names.contains(&n.as_str()))
+            .collect();
         for names in [&mut changes.added, &mut changes.edited, &mut changes.removed] {
             names.sort();
         }
@@ -1040,6 +1079,7 @@ impl App {
         changes.edited.retain(|n| !ours(n));
         changes.removed.retain(|n| !ours(n));
         match (changes.describe(), settings_note) {
+            _ if newly_broken => self.status = None,
             (Some(text), Some(note)) => self.info(format!("config file changed: {text}; {note}")),
             (Some(text), None) => self.info(format!("config file changed: {text}")),
             (None, Some(note)) => self.info(note.into()),

@@ -22,6 +22,10 @@ use crate::platform::watch::{DirWatch, Event};
 
 /// How often the config file is looked at for changes its watch missed.
 const POLL: Duration = Duration::from_secs(5);
+/// A file that is missing or does not load is looked at again this much
+/// later, and reported if it stayed so; waiting for the next poll made the
+/// error take up to `POLL` to show.
+const CONFIRM_ERROR: Duration = Duration::from_millis(300);
 /// A changed file must look the same this much later, and after it was
 /// read, before it counts: a program writing it in place (truncate, then
 /// write) is not caught halfway, with half of its profiles.
@@ -32,8 +36,10 @@ const SETTLE: Duration = Duration::from_millis(50);
 /// file changed (and settled) it is loaded on a blocking thread and sent as
 /// `ConfigReloaded`, with the shared cache's tokens for the profiles that are
 /// new or now ask for another token. A missing or invalid file is reported
-/// only once it stayed so for a whole poll: editors that save in place, or
-/// move the old file away first, pass through such states for an instant.
+/// only once it stayed so a moment later (`CONFIRM_ERROR`): editors that
+/// save in place, or move the old file away first, pass through such states
+/// for an instant. A file with a broken profile loads (the others are
+/// used) and is reported at once, with that profile's problem.
 ///
 /// Notifying the returned handle makes it read the file at once, whatever
 /// its stamp: the runtime does after each of its own saves, so that a change
@@ -59,6 +65,7 @@ pub(super) fn spawn<'a>(
         let mut every = tokio::time::interval(POLL);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         every.tick().await; // the first tick is immediate
+        let mut confirm_error = false;
         loop {
             let forced = tokio::select! {
                 events = watch.next() => {
@@ -68,8 +75,10 @@ pub(super) fn spawn<'a>(
                     false
                 }
                 _ = every.tick() => false,
+                () = tokio::time::sleep(CONFIRM_ERROR), if confirm_error => false,
                 () = asked.notified() => true,
             };
+            confirm_error = false;
             let Ok(now) = stamp(Arc::clone(&path)).await else {
                 return;
             };
@@ -94,7 +103,11 @@ pub(super) fn spawn<'a>(
                 return;
             };
             let unchanged_while_read = stamp(Arc::clone(&path)).await.ok() == Some(now);
-            if !unchanged_while_read || ((now.is_none() || result.is_err()) && !settled) {
+            if !unchanged_while_read {
+                continue;
+            }
+            if (now.is_none() || result.is_err()) && !settled {
+                confirm_error = true;
                 continue;
             }
             shown = now;
@@ -286,7 +299,14 @@ mod tests {
                 .all(|p| p.secret_source == SecretSource::Memory),
             "secrets kept by wktui live where this run keeps them"
         );
-        std::fs::write(&path, "[[profile]]\nname = 1\n").expect("break");
+        // A broken profile: the others load, and it is told of.
+        std::fs::write(&path, profile_text("kept", "k") + "[[profile]]\nname = 1\n").expect("break one");
+        let (config, _) = reload_config(&path, &cache, &SecretSource::Keyring, &before);
+        let config = config.expect("loads without the broken one");
+        assert_eq!(config.names(), ["kept"]);
+        assert_eq!(config.broken.len(), 1);
+        // Not TOML: nothing loads.
+        std::fs::write(&path, "[[profile]\nname = 1\n").expect("break");
         let (config, cached) = reload_config(&path, &cache, &SecretSource::Keyring, &before);
         assert!(config.is_err() && cached.is_empty());
     }

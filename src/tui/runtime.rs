@@ -138,6 +138,8 @@ async fn event_loop(terminal: &mut Term, ctx: TuiContext) -> Result<Ended, Strin
     let now = clock::now();
     let settings = config.settings.clone();
     let mut app = App::new(config.profiles, settings.clone(), Vec::new(), now);
+    // Shown from the first frame: the good profiles work meanwhile.
+    app.set_broken_profiles(&config.broken);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.utc_offset_secs = local_utc_offset(now);
     app.secret_store = engine.secrets().source();

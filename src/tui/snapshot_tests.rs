@@ -652,6 +652,7 @@ fn an_edit_form_whose_profile_changed_elsewhere_says_so() {
         result: Ok(crate::config::Config {
             settings: Settings::default(),
             profiles,
+            broken: Vec::new(),
         }),
         cached: Vec::new(),
     });
@@ -773,4 +774,38 @@ fn grants_about_to_expire_are_marked_and_the_details_say_when() {
         screen.contains("○ dev-apac   apac"),
         "no marker far from the date: {screen}"
     );
+}
+
+/// A config that loads with a broken profile: the others are listed, the
+/// status line says what is wrong (and which key shows it whole), and `!`
+/// shows every problem wrapped, at a width where the line cuts it.
+#[test]
+fn a_broken_profile_is_on_the_status_line_and_whole_behind_the_bang_key() {
+    let path = std::path::Path::new("/home/me/.config/wktui/config.toml");
+    let text = "[[profile]]\nname = \"moon\"\nregion = \"moon\"\nclient_id = \"x\"\n\n\
+                [[profile]]\nname = \"late\"\nclient_id = \"y\"\ngrant_expires = 5\n";
+    let broken = crate::config::parse(text, path).expect("loads").broken;
+    let mut app = fleet();
+    let rows = app.rows().len();
+    app.set_broken_profiles(&broken);
+    let screen = render(&mut app, 80, 24);
+    assert_eq!(app.rows().len(), rows, "the good profiles stay");
+    let status = screen.lines().last().unwrap_or_default().to_owned();
+    assert_snapshot!("broken_profile_status_80x24", status);
+    press(&mut app, KeyCode::Char('!'));
+    assert_snapshot!("broken_profile_problems_80x24", render(&mut app, 80, 24));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.mode().is_normal());
+    // Fixed on disk: the warning goes.
+    app.update(Action::ConfigReloaded {
+        result: Ok(crate::config::Config {
+            settings: Settings::default(),
+            profiles: app.rows().iter().map(|r| (*r.profile).clone()).collect(),
+            broken: Vec::new(),
+        }),
+        cached: Vec::new(),
+    });
+    assert!(app.config_problems().is_empty());
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("the config file loads again"), "{screen}");
 }

@@ -49,6 +49,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             }
         }
         Mode::Help => overlays::help(frame, body, app, theme),
+        Mode::Problems => overlays::problems(frame, body, app, theme),
         Mode::Form(form) => overlays::form(frame, body, form, theme),
         Mode::ConfirmDelete(name) => {
             let warning = app

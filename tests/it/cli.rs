@@ -417,12 +417,13 @@ fn profile_remove_forgets_the_cached_token() {
 fn bad_usage_and_bad_config_exit_2_with_file_and_line() {
     let sb = Sandbox::new();
     sb.write_config("[[profile]]\nname = \"x\"\nregion = \"moon\"\nclient_id = \"a\"\n");
-    let run = sb.run(&["list"]).fails_with(2);
     let path = sb.config_path();
-    run.says(&[&format!(
-        "{}:3:10: region: \"moon\" is not a valid region",
-        path.display()
-    )]);
+    let place = format!("{}:3:10: region: \"moon\" is not a valid region", path.display());
+    // The profile is broken, not the file: `list` shows it, `token` refuses it.
+    let run = sb.run(&["list"]).ok();
+    run.says(&[&place]);
+    assert!(run.stdout.contains("broken (line 3: region)"), "{}", run.stdout);
+    sb.run(&["token", "x"]).fails_with(2).says(&[&place]);
     let before = std::fs::read_to_string(&path).expect("read");
     sb.run(&["profile", "add", "y", "--client-id", "b", "--secret-env", "V"])
         .fails_with(2);

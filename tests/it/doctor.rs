@@ -112,7 +112,8 @@ fn a_bad_config_is_reported_with_where_and_how_to_fix_it() {
     sb.write_config("[[profile]]\nname = \"prod\"\nregion = \"moon\"\nclient_id = \"a\"\n");
     let (code, checks) = doctor(&sb, &[]);
     assert_eq!(code, 1);
-    let config = find(&checks, "config", None);
+    // The profile is what is broken, and the check is its.
+    let config = find(&checks, "config", Some("prod"));
     assert_eq!(status(config), "fail");
     assert!(
         text(config, "detail").contains("config.toml:3:10: region: \"moon\" is not a valid region"),
@@ -121,7 +122,13 @@ fn a_bad_config_is_reported_with_where_and_how_to_fix_it() {
     assert!(text(config, "fix").contains("wktui config edit"));
     let run = sb.run(&["doctor"]).fails_with(1);
     run.says(&["checks failed"]);
-    assert!(run.stdout.contains("✗ config"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("✗ prod") && l.contains("config")),
+        "{}",
+        run.stdout
+    );
 
     #[cfg(unix)]
     {

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod broken_profile;
 mod cli;
 mod clipboard;
 mod config_edit;

@@ -170,7 +170,8 @@ proptest! {
             "[[profile]]\nname = {}\nclient_id = {}\ntoken_url = {}\nscope = {}\nsecret_command = {}\n",
             quote(&name), quote(&client_id), quote(&token_url), quote(&scope), quote(&secret_command)
         );
-        match config::parse(&text, Path::new("c.toml")) {
+        // A broken profile is refused by `parse_whole` as by a command that needs it.
+        match config::parse_whole(&text, Path::new("c.toml")) {
             Ok(cfg) => {
                 let p = &cfg.profiles[0];
                 prop_assert!(is_clean(&p.name) && is_clean(&p.client_id));

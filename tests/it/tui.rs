@@ -441,19 +441,31 @@ fn the_open_interface_follows_the_config_file() {
         .position(|l| l == "region = \"moon\"")
         .expect("the line")
         + 1;
+    // A profile that does not pass its checks: the others stay, it is told of.
     sb.write_config(&broken);
-    let screen = ui.wait_for("config not reloaded");
-    assert!(
-        screen.contains(&format!(
-            "config.toml:{line}:10: region: \"moon\" is not a valid region"
-        )),
-        "file:line and field:\n{screen}"
-    );
+    let screen = ui.wait_for("profile \"moon\" is skipped");
     assert!(
         countdown(&screen, "longtok").is_some() && countdown(&screen, "prod").is_some(),
         "{screen}"
     );
     assert!(countdown(&screen, "moon").is_none(), "{screen}");
+    ui.key("!");
+    let screen = ui.wait_for("Config file problems");
+    let squeezed: String = screen
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '│')
+        .collect();
+    assert!(
+        squeezed.contains(&format!("config.toml:{line}:10:region:\"moon\"isnotavalidregion")),
+        "file:line and field:\n{screen}"
+    );
+    ui.escape();
+    ui.wait_until_gone("Config file problems");
+    // Not TOML at all: the list as it was, and why.
+    sb.write_config(&format!("{good}\n[[profile]\n"));
+    let screen = ui.wait_for("config not reloaded");
+    assert!(screen.contains("config.toml:"), "file:line:\n{screen}");
+    assert!(countdown(&screen, "longtok").is_some(), "{screen}");
     // Fixed: it loads again and the error goes.
     sb.write_config(&good);
     let screen = ui.wait_for("the config file loads again");
@@ -694,6 +706,76 @@ fn the_form_turns_a_region_with_a_base_url_into_a_token_url_profile() {
     );
     ui.key("r");
     ui.wait_for("refreshed prod");
+    ui.key("q");
+    ui.assert_exited_and_restored(0);
+}
+
+/// Issue 18: a config with a broken profile opens the interface as a good
+/// one does, with the good profiles listed and the problem on the status
+/// line; `!` shows it whole, however long it is.
+#[test]
+fn a_broken_profile_leaves_the_others_listed_and_its_long_problem_readable() {
+    if !tools_present("broken profile test", &["tmux"]) {
+        return;
+    }
+    let (sb, _srv) = sandbox_with_prod();
+    let good = std::fs::read_to_string(sb.config_path()).expect("config");
+    let long_url = format!(
+        "https://tokens.example.com/{}/oauth2/token",
+        "a-long-path-segment/".repeat(8)
+    );
+    let broken = format!(
+        "{good}\n[[profile]]\nname = \"bad\"\nregion = \"us\"\nclient_id = \"b\"\ntoken_url = \"{long_url}\"\n"
+    );
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("token_url = \"https://tokens"))
+        .expect("line")
+        + 1;
+    sb.write_config(&broken);
+    let problem = format!(
+        "profile \"bad\" is skipped: {}:{line}:13: token_url: set either region or token_url, not both; correct it with `wktui config edit`",
+        sb.config_path().display()
+    );
+    assert!(problem.len() > 120, "longer than the status line");
+
+    let ui = open(&sb);
+    let screen = ui.wait_for("profile \"bad\" is skipped");
+    assert!(
+        countdown(&screen, "prod").is_some(),
+        "the good profile is listed:\n{screen}"
+    );
+    assert!(countdown(&screen, "bad").is_none(), "{screen}");
+    let status = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .expect("a status line");
+    assert!(
+        status.contains("! shows it whole"),
+        "the key to read it all:\n{screen}"
+    );
+
+    ui.key("!");
+    let screen = ui.wait_for("Config file problems");
+    let shown: String = screen
+        .lines()
+        .skip_while(|l| !l.contains("Config file problems"))
+        .skip(1)
+        .take_while(|l| !l.contains("Esc closes"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let squeeze = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && *c != '│')
+            .collect::<String>()
+    };
+    assert!(
+        squeeze(&shown).contains(&squeeze(&problem)),
+        "the whole problem, wrapped:\n{screen}"
+    );
+    ui.escape();
+    ui.wait_until_gone("Config file problems");
     ui.key("q");
     ui.assert_exited_and_restored(0);
 }

@@ -70,6 +70,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "General",
         &[
             ("?", "this help"),
+            ("!", "config file problems, whole"),
             ("Esc", "close or clear; never quits"),
             ("q  Ctrl-C", "quit"),
         ],
@@ -113,6 +114,7 @@ pub fn hints(app: &App) -> &'static [Hint] {
             ("Esc", "clear"),
         ],
         Mode::Help => &[("↑↓", "scroll"), ("Esc", "close help")],
+        Mode::Problems => &[("↑↓", "scroll"), ("Esc", "close")],
         Mode::Form(_) => &[
             ("Tab", "next field"),
             ("←→", "choose"),
@@ -163,6 +165,10 @@ impl App {
             }
             Mode::Help => {
                 self.help_key(key);
+                Vec::new()
+            }
+            Mode::Problems => {
+                self.problems_key(key);
                 Vec::new()
             }
             Mode::Form(form) => match form.handle_key(key) {
@@ -223,6 +229,8 @@ impl App {
             'G' => self.select_position(usize::MAX),
             '/' => self.mode = Mode::Filter,
             '?' => self.mode = Mode::Help,
+            '!' if self.config_problems().is_empty() => self.info("the config file has no problems".into()),
+            '!' => self.mode = Mode::Problems,
             'q' => return self.quit(),
             'r' => return self.refresh_selected(),
             'R' => return self.refresh_stale(),
@@ -270,6 +278,26 @@ impl App {
             _ => scroll,
         }
         .min(last);
+    }
+
+    /// Scrolls the problems overlay by lines; the view keeps the last
+    /// line from scrolling off (it alone knows how long the wrapped text is).
+    fn problems_key(&mut self, key: KeyEvent) {
+        let scroll = self.problems_scroll;
+        self.problems_scroll = match (key.code, typed_char(&key)) {
+            (KeyCode::Esc | KeyCode::Enter, _) | (_, Some('!' | 'q')) => {
+                self.mode = Mode::Normal;
+                0
+            }
+            (KeyCode::Down, _) | (_, Some('j')) => scroll + 1,
+            (KeyCode::Up, _) | (_, Some('k')) => scroll.saturating_sub(1),
+            (KeyCode::PageDown, _) => scroll + 10,
+            (KeyCode::PageUp, _) => scroll.saturating_sub(10),
+            (KeyCode::Home, _) | (_, Some('g')) => 0,
+            _ => scroll,
+        }
+        // More than the wrapped text can have at any usable width (20).
+        .min(self.config_problems().iter().map(|p| p.len() / 20 + 2).sum());
     }
 
     fn filter_key(&mut self, key: KeyEvent) {

@@ -1183,6 +1183,7 @@ fn config_of(profiles: Vec<Profile>) -> Config {
     Config {
         settings: Settings::default(),
         profiles,
+        broken: Vec::new(),
     }
 }
 
@@ -2166,4 +2167,44 @@ fn hiding_a_shown_token_takes_back_the_status_that_announced_it() {
     ch(&mut app, 's');
     assert!(!app.is_revealed("a"));
     assert_eq!(status(&app).map(str::to_owned), said);
+}
+
+#[test]
+fn a_profile_that_breaks_on_disk_is_told_of_not_called_removed_and_the_others_stay() {
+    let mut app = app_with(&["dev", "prod"], vec![("prod", token_left(400))]);
+    let text = "[[profile]]\nname = \"prod\"\nregion = \"us\"\nclient_id = \"prod-client\"\n\n\
+                [[profile]]\nname = \"dev\"\nregion = \"moon\"\nclient_id = \"x\"\n";
+    let config = crate::config::parse(text, std::path::Path::new("c.toml")).expect("loads");
+    let prod = config.profile("prod").expect("prod").clone();
+    app.update(Action::ConfigReloaded {
+        result: Ok(config),
+        cached: Vec::new(),
+    });
+    assert_eq!(names(&app), ["prod"]);
+    assert!(
+        app.row("prod").is_some_and(|r| r.token.is_some()),
+        "prod kept its token"
+    );
+    assert_eq!(
+        status(&app),
+        None,
+        "not \"removed dev\": the lasting warning shows instead"
+    );
+    let problems = app.config_problems();
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0].starts_with("profile \"dev\" is skipped: c.toml:8:10: region:"),
+        "{problems:?}"
+    );
+    // `!` shows them; with none, it says so.
+    ch(&mut app, '!');
+    assert!(matches!(app.mode(), Mode::Problems));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.mode().is_normal());
+    reload(&mut app, vec![prod, profile("dev")], Vec::new());
+    assert!(app.config_problems().is_empty());
+    assert_eq!(status(&app), Some("config file changed: added dev"));
+    ch(&mut app, '!');
+    assert!(app.mode().is_normal());
+    assert_eq!(status(&app), Some("the config file has no problems"));
 }

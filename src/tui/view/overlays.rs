@@ -121,6 +121,36 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     frame.render_widget(Paragraph::new(shown), body);
 }
 
+// --- the config file's problems ---
+
+/// Every problem of the config file, wrapped whole (the status line shows
+/// only the start of the first), scrolling when the screen is short.
+pub fn problems(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let outer = usize::from(area.width).saturating_sub(4).clamp(20, 100);
+    // Borders and the overlay's left margin take three columns.
+    let room = outer.saturating_sub(3);
+    let mut lines: Vec<Line> = Vec::new();
+    for (n, problem) in app.config_problems().iter().enumerate() {
+        if n > 0 {
+            lines.push(Line::default());
+        }
+        lines.extend(wrap(problem, room).into_iter().map(Line::from));
+    }
+    let rect = centered(area, outer, lines.len() + 2);
+    let visible = usize::from(rect.height.saturating_sub(2));
+    let scroll = app.problems_scroll().min(lines.len().saturating_sub(visible));
+    let hint = if lines.len() > visible {
+        " ↑↓ scroll · Esc closes "
+    } else {
+        " Esc closes "
+    };
+    let block = overlay_block("Config file problems", theme)
+        .title_bottom(Line::styled(hint, theme.dim()).right_aligned());
+    let body = open_overlay(frame, rect, block);
+    let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
+    frame.render_widget(Paragraph::new(shown), body);
+}
+
 // --- the profile form ---
 
 /// Label column: focus mark and label.

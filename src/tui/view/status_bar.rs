@@ -15,13 +15,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     // A message first; then, while the config file does not load, why
     // (it stays until fixed); otherwise the keys.
     // A host asking wktui to wait comes after those: it passes by itself.
-    let line = match (app.status(), app.config_error()) {
+    let problems = app.config_problems();
+    let line = match (app.status(), problems.first()) {
         (Some(message), _) => Line::from(Span::styled(
             fit(&format!(" {}", message.text), available),
             theme.status(message.kind),
         )),
-        (None, Some(error)) => Line::from(Span::styled(
-            fit(&format!(" config not reloaded: {error}"), available),
+        (None, Some(first)) => Line::from(Span::styled(
+            fit(&problem_line(first, problems.len(), available), available),
             theme.status(StatusKind::Error),
         )),
         (None, None) => match pause_summary(app) {
@@ -36,6 +37,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         },
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The first problem of the config file, whole when it fits and is the
+/// only one; else led by the key that shows them all, which a cut-off end
+/// could not show.
+fn problem_line(first: &str, count: usize, available: usize) -> String {
+    let whole = format!(" {first}");
+    if count == 1 && width(&whole) <= available {
+        return whole;
+    }
+    if count == 1 {
+        format!(" ! shows it whole · {first}")
+    } else {
+        format!(" ! shows all {count} · {first}")
+    }
 }
 
 /// The first paused host in words, and how many others there are.
