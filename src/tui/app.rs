@@ -856,7 +856,12 @@ impl App {
             Some(hint) => {
                 let mut letters = hint.chars();
                 let first = letters.next().map(|c| c.to_uppercase().collect::<String>());
-                format!("{error}. {}{}", first.unwrap_or_default(), letters.as_str())
+                let here = if hint.contains("wktui profile set-secret") {
+                    " (S does that here)"
+                } else {
+                    ""
+                };
+                format!("{error}. {}{}{here}", first.unwrap_or_default(), letters.as_str())
             }
             None => error.to_string(),
         }
