@@ -10,7 +10,7 @@ pub mod clipboard;
 pub mod clock;
 pub mod config;
 pub mod demo;
-pub mod diagnose;
+pub mod doctor;
 pub mod engine;
 pub mod fetcher;
 pub mod halves;

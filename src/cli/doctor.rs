@@ -1,4 +1,4 @@
-//! `wktui doctor`: the checks of `crate::diagnose`, one line each, with a
+//! `wktui doctor`: the checks of `crate::doctor`, one line each, with a
 //! fix where one failed; `--format json` for scripts. Exit 0 when nothing
 //! failed (warnings and skipped checks are not failures), 1 otherwise.
 
@@ -12,7 +12,7 @@ use super::output::use_colour;
 use super::{CliError, print, runtime};
 use crate::cache::TokenCache;
 use crate::config;
-use crate::diagnose::{self, Check, Inputs, Status};
+use crate::doctor::{self, Check, Inputs, Status};
 use crate::secrets::KeyringStore;
 
 pub fn run(explicit: Option<&Path>, args: &DoctorArgs) -> Result<(), CliError> {
@@ -24,7 +24,7 @@ pub fn run(explicit: Option<&Path>, args: &DoctorArgs) -> Result<(), CliError> {
         env: Arc::new(|name: &str| std::env::var(name).ok()),
     };
     let rt = runtime()?;
-    let checks = rt.block_on(diagnose::run(inputs));
+    let checks = rt.block_on(doctor::run(inputs));
     // A check given up on at its deadline may still be blocked on its thread
     // (a display that accepts and never answers): do not wait for it here.
     rt.shutdown_timeout(std::time::Duration::from_millis(100));

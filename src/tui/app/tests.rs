@@ -539,7 +539,10 @@ fn a_failed_refresh_gives_the_hint_the_cli_gives() {
         error.starts_with("invalid_client: Client authentication failed"),
         "{error}"
     );
-    assert!(error.ends_with(&format!("{} (S does that here)", &hint[1..])), "{error}");
+    assert!(
+        error.ends_with(&format!("{} (S does that here)", &hint[1..])),
+        "{error}"
+    );
     assert!(hint.contains("wktui profile set-secret prod"), "{hint}");
     assert!(status(&app).is_some_and(|s| s.contains(&hint[1..])));
 }
