@@ -18,7 +18,7 @@ pub mod logging;
 pub mod model;
 pub mod platform;
 pub mod presence;
-pub mod profiles;
+pub mod profile_changes;
 pub mod secrets;
 pub mod serve;
 pub mod testserver;

@@ -10,7 +10,7 @@ use super::args::{ExportArgs, ImportArgs};
 use super::{CliError, Context, eprint_safe, print};
 use crate::config::{ConfigError, env_profile, exchange, nearest};
 use crate::model::{Profile, SecretSource};
-use crate::profiles::{self, ProfileError};
+use crate::profile_changes::{self, ProfileError};
 
 pub fn export(ctx: &Context, args: &ExportArgs) -> Result<(), CliError> {
     let chosen = chosen_for_export(ctx, &args.names)?;
@@ -120,7 +120,7 @@ pub fn import(ctx: &Context, args: &ImportArgs) -> Result<(), CliError> {
     let mut added: Vec<&str> = Vec::new();
     let mut skipped = existing;
     for (i, (profile, secret)) in new.iter().zip(&secrets).enumerate() {
-        match profiles::add(
+        match profile_changes::add(
             &ctx.config_path,
             profile,
             secret.as_ref(),
@@ -241,7 +241,7 @@ fn secrets_for(
         })
         .collect::<Result<_, _>>()?;
     // Asked only once the store answers: a typed secret with nowhere to go helps no one.
-    profiles::check_store(ctx.engine.secrets().as_ref(), &first.name).map_err(|e| {
+    profile_changes::check_store(ctx.engine.secrets().as_ref(), &first.name).map_err(|e| {
         let mut err = CliError::from(e);
         err.message.push_str("; nothing was imported");
         err

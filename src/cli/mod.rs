@@ -98,9 +98,9 @@ impl From<SecretError> for CliError {
     }
 }
 
-impl From<crate::profiles::ProfileError> for CliError {
-    fn from(e: crate::profiles::ProfileError) -> Self {
-        use crate::profiles::ProfileError;
+impl From<crate::profile_changes::ProfileError> for CliError {
+    fn from(e: crate::profile_changes::ProfileError) -> Self {
+        use crate::profile_changes::ProfileError;
         match e {
             ProfileError::Config(e) => e.into(),
             ProfileError::Secret(e) => e.into(),

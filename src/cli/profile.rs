@@ -13,7 +13,7 @@ use super::{CliError, Context, print};
 use crate::config;
 use crate::model::advice::{probable_token_url, token_url_without_path};
 use crate::model::{Endpoint, GrantExpiry, Profile, Region, Scopes, SecretSource};
-use crate::profiles;
+use crate::profile_changes;
 
 pub fn run(ctx: &Context, cmd: ProfileCommand) -> Result<(), CliError> {
     match cmd {
@@ -38,7 +38,7 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
         true => Some(read_secret_to_store(ctx, &profile.name)?),
         false => None,
     };
-    profiles::add(
+    profile_changes::add(
         &ctx.config_path,
         &profile,
         secret.as_ref(),
@@ -150,7 +150,7 @@ fn absolute(path: &PathBuf) -> PathBuf {
 /// a secret shown once and then hearing that no keyring is reachable would
 /// leave the user with a secret on the clipboard and nowhere to put it.
 fn read_secret_to_store(ctx: &Context, name: &str) -> Result<SecretString, CliError> {
-    profiles::check_store(ctx.engine.secrets().as_ref(), name)?;
+    profile_changes::check_store(ctx.engine.secrets().as_ref(), name)?;
     read_secret_input(name)
 }
 
@@ -235,7 +235,7 @@ fn remove(ctx: &Context, name: &str, yes: bool) -> Result<(), CliError> {
     if !yes {
         confirm_removal(profile)?;
     }
-    let removed = profiles::remove(
+    let removed = profile_changes::remove(
         &ctx.config_path,
         profile,
         ctx.engine.secrets().as_ref(),
@@ -257,7 +257,7 @@ fn remove(ctx: &Context, name: &str, yes: bool) -> Result<(), CliError> {
 /// Asks y/N on a terminal, saying what cannot be undone; without one, a
 /// script must say `--yes`, so that nothing is destroyed by accident.
 fn confirm_removal(profile: &Profile) -> Result<(), CliError> {
-    let warning = profiles::removal_warning(profile);
+    let warning = profile_changes::removal_warning(profile);
     let name = &profile.name;
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(CliError {
@@ -286,14 +286,14 @@ fn set_secret(ctx: &Context, name: &str) -> Result<(), CliError> {
     ctx.changeable(name)?;
     let profile = ctx.config.profile(name)?;
     if !profile.secret_source.is_stored() {
-        return Err(crate::profiles::ProfileError::SecretNotStored {
+        return Err(crate::profile_changes::ProfileError::SecretNotStored {
             name: name.to_owned(),
             from: profile.secret_source.to_string(),
         }
         .into());
     }
     let secret = read_secret_to_store(ctx, name)?;
-    profiles::set_secret(&ctx.config_path, name, &secret, ctx.engine.secrets().as_ref())?;
+    profile_changes::set_secret(&ctx.config_path, name, &secret, ctx.engine.secrets().as_ref())?;
     ctx.say(&format!(
         "Stored a new client secret for {name} in the keyring.\n"
     ))
@@ -452,7 +452,7 @@ fn edit(ctx: &Context, args: &EditArgs) -> Result<(), CliError> {
         _ => None,
     };
     let secrets = ctx.engine.secrets();
-    profiles::replace(
+    profile_changes::replace(
         &ctx.config_path,
         old,
         &new,
@@ -605,7 +605,7 @@ fn changed_fields(old: &Profile, new: &Profile) -> Vec<&'static str> {
 }
 
 /// Renames a profile: config entry, keyring entry and cached token together.
-/// `profiles::replace` writes the secret under the new name first and takes
+/// `profile_changes::replace` writes the secret under the new name first and takes
 /// it back if the config cannot be saved, so a failure leaves the old profile
 /// whole.
 fn rename(ctx: &Context, old_name: &str, new_name: &str) -> Result<(), CliError> {
@@ -623,7 +623,7 @@ fn rename(ctx: &Context, old_name: &str, new_name: &str) -> Result<(), CliError>
     }
     let mut new = old.clone();
     new.name = new_name.to_owned();
-    profiles::replace(
+    profile_changes::replace(
         &ctx.config_path,
         old,
         &new,

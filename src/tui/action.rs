@@ -12,7 +12,7 @@ use crate::clipboard::{ClipboardError, Method};
 use crate::config::Config;
 use crate::engine::{EngineError, Verdict};
 use crate::model::{AccessToken, Profile, Timestamp, Token};
-use crate::profiles::ProfileError;
+use crate::profile_changes::ProfileError;
 
 /// Something that happened: input, the clock, or a result of an [`Effect`].
 #[derive(Debug)]

@@ -39,7 +39,7 @@ use crate::engine::{EngineError, Verdict};
 use crate::fetcher::Verification;
 use crate::model::{AccessToken, Profile, SecretSource, Settings, Timestamp, Token, TokenState};
 use crate::presence::Active;
-use crate::profiles::ProfileError;
+use crate::profile_changes::ProfileError;
 
 pub use arrange::{Order, StateFilter};
 pub use keys::{HELP, Hint, help_line_count, hints};

@@ -296,7 +296,7 @@ fn set_secret_prompt_shows_dots_never_the_secret() {
     press(&mut app, KeyCode::Enter);
     app.update(Action::SecretStored {
         name: "prod".into(),
-        result: Err(crate::profiles::ProfileError::Secret(
+        result: Err(crate::profile_changes::ProfileError::Secret(
             crate::secrets::SecretError::Locked {
                 profile: "prod".into(),
                 reason: "the keyring is locked".into(),
@@ -440,7 +440,7 @@ fn never_panics_at_any_size_in_any_mode() {
             press(app, KeyCode::Enter);
             app.update(Action::SecretStored {
                 name: "prod".into(),
-                result: Err(crate::profiles::ProfileError::Secret(
+                result: Err(crate::profile_changes::ProfileError::Secret(
                     crate::secrets::SecretError::Locked {
                         profile: "prod".into(),
                         reason: "the keyring is locked".into(),

@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Mode::ConfirmDelete(name) => {
             let warning = app
                 .row(name)
-                .map(|row| crate::profiles::removal_warning(&row.profile));
+                .map(|row| crate::profile_changes::removal_warning(&row.profile));
             overlays::confirm_delete(frame, body, name, warning.as_deref(), theme);
         }
         Mode::SetSecret(prompt) => secret_prompt::render(frame, body, prompt, theme),

@@ -7,7 +7,7 @@ use crossterm::event::{
 
 use super::{App, Mode, REVEAL_FOR, Reveal, StateFilter};
 use crate::model::TokenState;
-use crate::profiles::ProfileError;
+use crate::profile_changes::ProfileError;
 use crate::tui::action::{CopyAs, Effect};
 use crate::tui::form::{FormOutcome, ProfileForm};
 use crate::tui::secret_prompt::{PromptOutcome, SecretPrompt};

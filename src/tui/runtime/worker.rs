@@ -12,7 +12,7 @@ use super::{TOKEN_BATCH, Term};
 use crate::clipboard::{self, Method};
 use crate::engine::{Engine, Origin};
 use crate::model::{CheckedUrl, Endpoint, Profile};
-use crate::profiles::{self, ProfileError};
+use crate::profile_changes::{self, ProfileError};
 use crate::tui::{Action, CopyAs, Effect};
 
 /// Performs effects: each becomes a background task whose result comes back
@@ -180,7 +180,7 @@ impl Worker {
         let path = self.config_path.clone();
         let results = self.results.clone();
         tokio::task::spawn_blocking(move || {
-            let result = profiles::set_secret(&path, &name, &secret, engine.secrets().as_ref());
+            let result = profile_changes::set_secret(&path, &name, &secret, engine.secrets().as_ref());
             drop(secret);
             let _ = results.send(Action::SecretStored { name, result });
         });
@@ -192,8 +192,8 @@ impl Worker {
         let results = self.results.clone();
         let recheck = Arc::clone(&self.recheck_config);
         tokio::task::spawn_blocking(move || {
-            let result =
-                profiles::remove(&path, &profile, engine.secrets().as_ref(), engine.cache()).map(|_| ());
+            let result = profile_changes::remove(&path, &profile, engine.secrets().as_ref(), engine.cache())
+                .map(|_| ());
             let name = profile.name.clone();
             let _ = results.send(Action::ProfileDeleted { name, result });
             recheck.notify_one();
@@ -211,8 +211,8 @@ fn save_profile(
 ) -> Result<(), ProfileError> {
     let secrets = engine.secrets().as_ref();
     match old {
-        Some(old) => profiles::replace(path, old, profile, secret.as_ref(), secrets, engine.cache()),
-        None => profiles::add(path, profile, secret.as_ref(), secrets),
+        Some(old) => profile_changes::replace(path, old, profile, secret.as_ref(), secrets, engine.cache()),
+        None => profile_changes::add(path, profile, secret.as_ref(), secrets),
     }
 }
 
@@ -247,7 +247,7 @@ mod tests {
         let p = Profile::new("p", Endpoint::Region(Region::Us), "client");
         let (w, mut answers) = worker(dir.path());
         let store = w.engine.secrets().clone();
-        profiles::add(
+        profile_changes::add(
             &w.config_path,
             &p,
             Some(&SecretString::from("old")),

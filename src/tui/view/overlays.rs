@@ -294,7 +294,7 @@ fn field_value(
 // --- delete question ---
 
 /// Asks before deleting, saying what cannot be undone (the words of
-/// `wktui profile remove`: `profiles::removal_warning`).
+/// `wktui profile remove`: `profile_changes::removal_warning`).
 pub fn confirm_delete(frame: &mut Frame, area: Rect, name: &str, warning: Option<&str>, theme: Theme) {
     // Borders and the overlay's left margin take three columns.
     let outer = (width(name) + 28).clamp(60, 64).min(usize::from(area.width));
