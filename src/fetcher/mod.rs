@@ -127,7 +127,7 @@ impl Fetcher {
         // Set when a request is admitted; cleared by a refusal for asking too often.
         let mut fetch_deadline: Option<Instant> = None;
         let (mut tries, mut sent) = (0, 0);
-        let mut refused: Option<response::Failure> = None;
+        let mut refused: Option<response::FailedTry> = None;
         loop {
             let admission = match self.gate.admit(&host, timeout).await {
                 Ok(admission) => admission,
@@ -213,12 +213,12 @@ impl Fetcher {
         profile: &Profile,
         url: &str,
         secret: &SecretString,
-    ) -> Result<Token, response::Failure> {
+    ) -> Result<Token, response::FailedTry> {
         let request = build_request(client, profile, url, secret);
         let response = request
             .send()
             .await
-            .map_err(|e| response::unresolvable(&e, url).unwrap_or(response::Failure::Transport(e)))?;
+            .map_err(|e| response::unresolvable(&e, url).unwrap_or(response::FailedTry::Transport(e)))?;
         response::token_from(response, profile).await
     }
 
@@ -239,10 +239,10 @@ impl Fetcher {
             let response = request
                 .send()
                 .await
-                .map_err(|e| response::unresolvable(&e, &url).unwrap_or(response::Failure::Transport(e)))?;
+                .map_err(|e| response::unresolvable(&e, &url).unwrap_or(response::FailedTry::Transport(e)))?;
             let status = response.status();
             if status.is_success() {
-                return Ok::<_, response::Failure>(None);
+                return Ok::<_, response::FailedTry>(None);
             }
             Ok(Some((status.as_u16(), response::error_from(response).await)))
         };

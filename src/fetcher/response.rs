@@ -1,4 +1,4 @@
-//! Reading an answer: a token on success, otherwise a `Failure` that knows
+//! Reading an answer: a token on success, otherwise a `FailedTry` that knows
 //! whether it is worth retrying and how to say what went wrong.
 
 use std::time::Duration;
@@ -12,7 +12,7 @@ use crate::model::{BearerToken, Profile, Token, TokenError};
 
 /// One try that did not produce a token.
 #[derive(Debug)]
-pub(super) enum Failure {
+pub(super) enum FailedTry {
     /// Nothing usable came back: connect failure, reset, truncated body.
     Transport(reqwest::Error),
     /// An error status, with what the body said.
@@ -64,15 +64,15 @@ struct ApiError {
     message: String,
 }
 
-impl Failure {
+impl FailedTry {
     /// Rate limits, server hiccups and broken connections are worth another
     /// try; 400/401 and malformed answers will not change by asking again.
     pub(super) fn is_retryable(&self) -> bool {
         match self {
             // A certificate that fails verification will fail again.
-            Failure::Transport(e) => !e.is_builder() && !e.is_redirect() && !is_certificate_error(e),
-            Failure::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
-            Failure::Invalid { .. } | Failure::Token(_) | Failure::Unresolvable { .. } => false,
+            FailedTry::Transport(e) => !e.is_builder() && !e.is_redirect() && !is_certificate_error(e),
+            FailedTry::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            FailedTry::Invalid { .. } | FailedTry::Token(_) | FailedTry::Unresolvable { .. } => false,
         }
     }
 
@@ -80,8 +80,8 @@ impl Failure {
     pub(super) fn is_rate_limit(&self) -> bool {
         matches!(
             self,
-            Failure::Status { status: 429, .. }
-                | Failure::Status {
+            FailedTry::Status { status: 429, .. }
+                | FailedTry::Status {
                     status: 503,
                     retry_after: Some(_),
                     ..
@@ -91,15 +91,15 @@ impl Failure {
 
     pub(super) fn retry_after(&self) -> Option<Duration> {
         match self {
-            Failure::Status { retry_after, .. } => *retry_after,
+            FailedTry::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
 
     pub(super) fn into_error(self, url: &str, tries: u32) -> FetchError {
         match self {
-            Failure::Transport(e) => transport_error(&e, url, tries),
-            Failure::Status {
+            FailedTry::Transport(e) => transport_error(&e, url, tries),
+            FailedTry::Status {
                 status,
                 reason,
                 body,
@@ -133,13 +133,13 @@ impl Failure {
                     retry_after,
                 },
             },
-            Failure::Invalid { status, reason } => FetchError::InvalidResponse {
+            FailedTry::Invalid { status, reason } => FetchError::InvalidResponse {
                 url: url.to_owned(),
                 status,
                 reason,
             },
-            Failure::Token(e) => FetchError::Token(e),
-            Failure::Unresolvable { host, reason } => FetchError::Unresolvable { host, reason },
+            FailedTry::Token(e) => FetchError::Token(e),
+            FailedTry::Unresolvable { host, reason } => FetchError::Unresolvable { host, reason },
         }
     }
 }
@@ -149,8 +149,8 @@ pub(super) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The body, at most `MAX_BODY_BYTES` of it: a larger announced length is
 /// refused before reading, a longer stream is cut off when it passes the limit.
-async fn read_body(response: &mut reqwest::Response, status: u16) -> Result<Vec<u8>, Failure> {
-    let too_large = || Failure::Invalid {
+async fn read_body(response: &mut reqwest::Response, status: u16) -> Result<Vec<u8>, FailedTry> {
+    let too_large = || FailedTry::Invalid {
         status,
         reason: format!("the answer is larger than {} KiB", MAX_BODY_BYTES / 1024),
     };
@@ -161,7 +161,7 @@ async fn read_body(response: &mut reqwest::Response, status: u16) -> Result<Vec<
         return Err(too_large());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
+    while let Some(chunk) = response.chunk().await.map_err(FailedTry::Transport)? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             zeroize::Zeroize::zeroize(&mut body);
             return Err(too_large());
@@ -190,7 +190,7 @@ async fn read_error_body(response: &mut reqwest::Response) -> Vec<u8> {
 const MAX_RETRY_AFTER_SECS: u64 = 86_400;
 
 /// A failure to resolve the host, which is not worth a retry.
-pub(super) fn unresolvable(e: &reqwest::Error, url: &str) -> Option<Failure> {
+pub(super) fn unresolvable(e: &reqwest::Error, url: &str) -> Option<FailedTry> {
     let cause = root_cause(e);
     let lower = cause.to_ascii_lowercase();
     let dns = [
@@ -203,7 +203,7 @@ pub(super) fn unresolvable(e: &reqwest::Error, url: &str) -> Option<Failure> {
     ];
     dns.iter()
         .any(|needle| lower.contains(needle))
-        .then(|| Failure::Unresolvable {
+        .then(|| FailedTry::Unresolvable {
             host: reqwest::Url::parse(url)
                 .ok()
                 .and_then(|u| u.host_str().map(|h| clean(h, 100)))
@@ -257,19 +257,22 @@ fn root_cause(e: &reqwest::Error) -> String {
     }
 }
 
-/// A success answer becomes a token; anything else a `Failure`.
-pub(super) async fn token_from(mut response: reqwest::Response, profile: &Profile) -> Result<Token, Failure> {
+/// A success answer becomes a token; anything else a `FailedTry`.
+pub(super) async fn token_from(
+    mut response: reqwest::Response,
+    profile: &Profile,
+) -> Result<Token, FailedTry> {
     let status = response.status();
     if !status.is_success() {
         return Err(error_from(response).await);
     }
     let body = zeroize::Zeroizing::new(read_body(&mut response, status.as_u16()).await?);
     let obtained_at = arrival_time();
-    let parsed = parse_bearer_token(&body).map_err(|reason| Failure::Invalid {
+    let parsed = parse_bearer_token(&body).map_err(|reason| FailedTry::Invalid {
         status: status.as_u16(),
         reason,
     })?;
-    Token::from_response(&parsed, profile.scope.as_ref(), obtained_at).map_err(Failure::Token)
+    Token::from_response(&parsed, profile.scope.as_ref(), obtained_at).map_err(FailedTry::Token)
 }
 
 /// The body as a BearerToken, or what is wrong with it in words that name
@@ -302,7 +305,7 @@ pub(super) fn parse_bearer_token(body: &[u8]) -> Result<BearerToken, String> {
     serde_json::from_value(value).map_err(|_| "the JSON is not a BearerToken".to_owned())
 }
 
-pub(super) async fn error_from(mut response: reqwest::Response) -> Failure {
+pub(super) async fn error_from(mut response: reqwest::Response) -> FailedTry {
     let status = response.status();
     let retry_after = response
         .headers()
@@ -322,7 +325,7 @@ pub(super) async fn error_from(mut response: reqwest::Response) -> Failure {
             .and_then(|v| v.to_str().ok())
             .map(|v| sanitize(v, 200))
             .unwrap_or_else(|| "nowhere it says".to_owned());
-        return Failure::Status {
+        return FailedTry::Status {
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or("").to_owned(),
             retry_after,
@@ -330,7 +333,7 @@ pub(super) async fn error_from(mut response: reqwest::Response) -> Failure {
         };
     }
     let body = read_error_body(&mut response).await;
-    Failure::Status {
+    FailedTry::Status {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_owned(),
         retry_after,

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use super::response::Failure;
+use super::response::FailedTry;
 
 /// Retries with exponential backoff and jitter, honouring `Retry-After`.
 #[derive(Clone, Debug)]
@@ -23,7 +23,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// How long to wait before try `tries + 1`, or `None` to give up.
-    pub(super) fn wait_before_retry(&self, tries: u32, failure: &Failure) -> Option<Duration> {
+    pub(super) fn wait_before_retry(&self, tries: u32, failure: &FailedTry) -> Option<Duration> {
         if tries >= self.max_tries || !failure.is_retryable() {
             return None;
         }

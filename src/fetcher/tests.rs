@@ -2,11 +2,11 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::response::{ErrorBody, Failure, excerpt, parse_bearer_token};
+use super::response::{ErrorBody, FailedTry, excerpt, parse_bearer_token};
 use super::*;
 
-fn status_failure(status: u16, retry_after: Option<u64>) -> Failure {
-    Failure::Status {
+fn status_failure(status: u16, retry_after: Option<u64>) -> FailedTry {
+    FailedTry::Status {
         status,
         reason: "x".into(),
         retry_after: retry_after.map(Duration::from_secs),
@@ -35,7 +35,7 @@ fn only_rate_limits_server_errors_and_transport_are_retried() {
     for status in [400, 401, 403, 404, 501] {
         assert!(!status_failure(status, None).is_retryable(), "{status}");
     }
-    let invalid = Failure::Invalid {
+    let invalid = FailedTry::Invalid {
         status: 200,
         reason: "x".into(),
     };
@@ -87,7 +87,7 @@ fn excerpts_strip_html_and_fold_space() {
 
 #[test]
 fn errors_read_as_sentences() {
-    let refused = Failure::Status {
+    let refused = FailedTry::Status {
         status: 401,
         reason: "Unauthorized".into(),
         retry_after: None,

@@ -109,10 +109,10 @@ struct Slot {
 /// What the last fetch left behind, for those who waited on it.
 #[derive(Default)]
 struct Flight {
-    failure: Option<Failure>,
+    failure: Option<LastFailure>,
 }
 
-struct Failure {
+struct LastFailure {
     finished: Instant,
     pause_until: Instant,
     upstream: Upstream,
@@ -202,7 +202,7 @@ impl Tokens {
             Err(e) => {
                 let upstream = Upstream::from_engine(&e, &slot.profile.name);
                 let finished = Instant::now();
-                let failure = Failure {
+                let failure = LastFailure {
                     finished,
                     pause_until: finished + upstream.retry_after.unwrap_or(FAILURE_PAUSE),
                     upstream,
@@ -231,7 +231,7 @@ impl Slot {
 
     /// After a failed refresh: the previous token while it lives, else the
     /// failure with how long until the next try.
-    fn previous_or(&self, failure: &Failure) -> Result<(Token, Source), Upstream> {
+    fn previous_or(&self, failure: &LastFailure) -> Result<(Token, Source), Upstream> {
         if let Some(token) = self.fresh(MinLeft::Asked(Duration::ZERO)) {
             let source = Source::Previous {
                 failure: failure.upstream.description.clone(),
