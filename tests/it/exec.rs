@@ -6,12 +6,6 @@
 use crate::common::{SECRET_VAR, Sandbox, oauth_python, python_script, server, server_with};
 use serde_json::Value;
 use std::path::Path;
-// Running wktui in the background and signalling it: Unix.
-#[cfg(unix)]
-use std::{
-    io::{BufRead, BufReader, Read},
-    process::{Child, ChildStdout, Stdio},
-};
 use wktui::testserver::ServerConfig;
 
 fn json(text: &str) -> Value {
@@ -24,42 +18,6 @@ fn setup() -> (Sandbox, wktui::testserver::TokenServer) {
     let srv = server();
     sb.add_profile("prod", &srv.token_url(), &["--scope", "file:read file:write"]);
     (sb, srv)
-}
-
-/// `wktui exec ARGS` running in the background, its stdout piped.
-#[cfg(unix)]
-fn spawn(sb: &Sandbox, args: &[&str]) -> (Child, BufReader<ChildStdout>) {
-    let mut child = sb
-        .command(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn wktui");
-    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    (child, stdout)
-}
-
-#[cfg(unix)]
-fn read_line(stdout: &mut BufReader<ChildStdout>) -> String {
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("read a line");
-    line.trim_end().to_owned()
-}
-
-/// Waits for `child`, checks what it printed for secrets, returns code and output.
-#[cfg(unix)]
-fn finish(sb: &Sandbox, mut child: Child, mut stdout: BufReader<ChildStdout>) -> (i32, String, String) {
-    let mut out = String::new();
-    let _ = stdout.read_to_string(&mut out);
-    let mut err = String::new();
-    if let Some(mut stderr) = child.stderr.take() {
-        let _ = stderr.read_to_string(&mut err);
-    }
-    let status = child.wait().expect("wait");
-    sb.assert_no_secret_in(&out, "stdout");
-    sb.assert_no_secret_in(&err, "stderr");
-    (status.code().unwrap_or(-1), out, err)
 }
 
 #[cfg(unix)]
@@ -133,10 +91,14 @@ fn signals_sent_to_wktui_reach_the_child_once() {
         (Signal::HUP, "HUP", 13),
         (Signal::QUIT, "QUIT", 14),
     ] {
-        let (child, mut stdout) = spawn(&sb, &["exec", "prod", "--", "sh", "-c", script]);
-        assert_eq!(read_line(&mut stdout), "ready");
+        let mut child = sb.spawn(&["exec", "prod", "--", "sh", "-c", script], None);
+        assert_eq!(child.read_line(), "ready");
         signal(child.id(), sig);
-        let (exit, out, err) = finish(&sb, child, stdout);
+        let crate::common::Run {
+            code: exit,
+            stdout: out,
+            stderr: err,
+        } = child.finish(&sb);
         assert_eq!(
             exit, code,
             "SIGTERM to wktui: {name}\nstdout: {out}\nstderr: {err}"
@@ -370,7 +332,7 @@ fn a_token_that_expires_under_a_long_running_child_is_renewed() {
 mod linux {
     use std::time::Duration;
 
-    use super::{finish, read_line, setup, spawn};
+    use super::setup;
     use crate::common::system::{Tmux, tools_present, wait_for};
     use crate::common::{SECRET, SECRET_VAR, python_script};
 
@@ -415,8 +377,8 @@ mod linux {
         let (mut sb, srv) = setup();
         let stop = sb.path().join("stop");
         let stop_arg = stop.to_string_lossy().into_owned();
-        let (child, mut stdout) = spawn(&sb, &["exec", "prod", "--", "sh", "-c", WAIT_SCRIPT, &stop_arg]);
-        let child_pid: u32 = read_line(&mut stdout).parse().expect("pid");
+        let mut child = sb.spawn(&["exec", "prod", "--", "sh", "-c", WAIT_SCRIPT, &stop_arg], None);
+        let child_pid: u32 = child.read_line().parse().expect("pid");
 
         let env = environ(child_pid);
         let token = var(&env, "WORKIVA_TOKEN").expect("WORKIVA_TOKEN").to_owned();
@@ -468,7 +430,7 @@ mod linux {
 
         std::fs::write(&stop, "").expect("stop");
         sb.secrets.extend([token, local_secret]);
-        let (code, _, _) = finish(&sb, child, stdout);
+        let code = child.finish(&sb).code;
         assert_eq!(code, 0);
         assert!(
             wktui::presence::active(&sb.cache_dir()).is_empty(),

@@ -2,25 +2,8 @@
 //! real keyring: whatever the interleaving, every profile in the config has
 //! its secret and no secret is left without a profile.
 
-use std::process::{Child, Stdio};
-
 use crate::common::system::{KEYRING_TOOLS, KeyringSession, tools_present};
 use crate::common::{CLIENT_ID, Sandbox};
-
-fn spawn(sb: &Sandbox, args: &[&str], secret: &str) -> Child {
-    let mut child = sb
-        .command(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        let _ = writeln!(stdin, "{secret}");
-    }
-    child
-}
 
 fn profiles_in_config(sb: &Sandbox) -> Vec<String> {
     let run = sb.run(&["profile", "list", "--format", "json"]).ok();
@@ -67,10 +50,10 @@ fn parallel_adds_edits_and_removes_lose_nothing() {
                 2 => vec!["profile", "set-secret", name],
                 _ => vec!["profile", "remove", name, "--yes"],
             };
-            children.push(spawn(&sb, &args, &secret));
+            children.push(sb.spawn(&args, Some(&format!("{secret}\n"))));
         }
-        for mut child in children {
-            let _ = child.wait();
+        for child in children {
+            child.finish(&sb);
         }
         assert_consistent(&sb, &keyring, &names);
     }

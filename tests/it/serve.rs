@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,18 +24,8 @@ struct Serving {
 fn start_serve(sb: &Sandbox, extra: &[&str]) -> Serving {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    let mut child = sb
-        .command(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn wktui serve");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = String::new();
-    for _ in 0..5 {
-        stdout.read_line(&mut banner).expect("banner");
-    }
+    let mut serving = sb.spawn(&args, None);
+    let banner: String = (0..5).map(|_| serving.read_line() + "\n").collect();
     let url = banner
         .split_whitespace()
         .nth(4)
@@ -44,7 +34,7 @@ fn start_serve(sb: &Sandbox, extra: &[&str]) -> Serving {
     let stderr = Arc::new(Mutex::new(String::new()));
     let reader = {
         let stderr = Arc::clone(&stderr);
-        let pipe = child.stderr.take().expect("stderr");
+        let pipe = serving.take_stderr().expect("stderr");
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                 let mut all = stderr.lock().expect("lock");
@@ -54,7 +44,7 @@ fn start_serve(sb: &Sandbox, extra: &[&str]) -> Serving {
         })
     };
     Serving {
-        child,
+        child: serving.child,
         addr,
         banner,
         stderr,

@@ -27,6 +27,50 @@ pub struct Sandbox {
     pub secrets: Vec<String>,
 }
 
+/// A wktui started by `Sandbox::spawn`, still running.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Spawned {
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next line it printed, without its line break.
+    pub fn read_line(&mut self) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read a line");
+        line.trim_end().to_owned()
+    }
+
+    /// Its stderr, for a reader of its own (a server that logs while it runs).
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
+    }
+
+    /// Waits for it to end; what it printed is checked like every run.
+    pub fn finish(mut self, sb: &Sandbox) -> Run {
+        use std::io::Read;
+        let mut stdout = String::new();
+        let _ = self.stdout.read_to_string(&mut stdout);
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        let status = self.child.wait().expect("wait for wktui");
+        sb.assert_no_secret_in(&stdout, "stdout");
+        sb.assert_no_secret_in(&stderr, "stderr");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+        }
+    }
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -182,6 +226,29 @@ impl Sandbox {
         }
         let output = child.wait_with_output().expect("wait for wktui");
         self.checked(output)
+    }
+
+    /// `wktui ARGS` in the background, for a test that talks to it while it
+    /// runs: `stdin` written and closed (or, with `None`, none at all),
+    /// stdout and stderr piped. `Spawned::finish` checks what it printed as
+    /// every run is checked.
+    pub fn spawn(&self, args: &[&str], stdin: Option<&str>) -> Spawned {
+        let mut child = self
+            .command(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn wktui");
+        if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+            let _ = input.write_all(text.as_bytes());
+        }
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        Spawned { child, stdout }
     }
 
     /// Every run goes through here: the secret must not be in what was printed.
