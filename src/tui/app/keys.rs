@@ -134,6 +134,23 @@ fn is_ctrl(key: &KeyEvent, c: char) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
 }
 
+/// A scrolling overlay's answer to a key: its new offset (at most `last`),
+/// or `None` to close it (Esc, Enter, q, or the key that opened it).
+fn overlay_scroll(key: &KeyEvent, scroll: usize, own_key: char, last: usize) -> Option<usize> {
+    let next = match (key.code, typed_char(key)) {
+        (KeyCode::Esc | KeyCode::Enter, _) | (_, Some('q')) => return None,
+        (_, Some(c)) if c == own_key => return None,
+        (KeyCode::Down, _) | (_, Some('j')) => scroll + 1,
+        (KeyCode::Up, _) | (_, Some('k')) => scroll.saturating_sub(1),
+        (KeyCode::PageDown, _) => scroll + 10,
+        (KeyCode::PageUp, _) => scroll.saturating_sub(10),
+        (KeyCode::Home, _) | (_, Some('g')) => 0,
+        (KeyCode::End, _) | (_, Some('G')) => last,
+        _ => scroll,
+    };
+    Some(next.min(last))
+}
+
 /// A plain character, typed without Ctrl or Alt (Shift is part of the char).
 fn typed_char(key: &KeyEvent) -> Option<char> {
     match key.code {
@@ -262,42 +279,27 @@ impl App {
     }
 
     fn help_key(&mut self, key: KeyEvent) {
-        let last = help_line_count();
-        let scroll = self.help_scroll;
-        self.help_scroll = match (key.code, typed_char(&key)) {
-            (KeyCode::Esc | KeyCode::Enter, _) | (_, Some('?' | 'q')) => {
+        match overlay_scroll(&key, self.help_scroll, '?', help_line_count()) {
+            Some(scroll) => self.help_scroll = scroll,
+            None => {
                 self.mode = Mode::Normal;
-                0
+                self.help_scroll = 0;
             }
-            (KeyCode::Down, _) | (_, Some('j')) => scroll + 1,
-            (KeyCode::Up, _) | (_, Some('k')) => scroll.saturating_sub(1),
-            (KeyCode::PageDown, _) => scroll + 10,
-            (KeyCode::PageUp, _) => scroll.saturating_sub(10),
-            (KeyCode::Home, _) | (_, Some('g')) => 0,
-            (KeyCode::End, _) | (_, Some('G')) => last,
-            _ => scroll,
         }
-        .min(last);
     }
 
     /// Scrolls the problems overlay by lines; the view keeps the last
     /// line from scrolling off (it alone knows how long the wrapped text is).
     fn problems_key(&mut self, key: KeyEvent) {
-        let scroll = self.problems_scroll;
-        self.problems_scroll = match (key.code, typed_char(&key)) {
-            (KeyCode::Esc | KeyCode::Enter, _) | (_, Some('!' | 'q')) => {
-                self.mode = Mode::Normal;
-                0
-            }
-            (KeyCode::Down, _) | (_, Some('j')) => scroll + 1,
-            (KeyCode::Up, _) | (_, Some('k')) => scroll.saturating_sub(1),
-            (KeyCode::PageDown, _) => scroll + 10,
-            (KeyCode::PageUp, _) => scroll.saturating_sub(10),
-            (KeyCode::Home, _) | (_, Some('g')) => 0,
-            _ => scroll,
-        }
         // More than the wrapped text can have at any usable width (20).
-        .min(self.config_problems().iter().map(|p| p.len() / 20 + 2).sum());
+        let last = self.config_problems().iter().map(|p| p.len() / 20 + 2).sum();
+        match overlay_scroll(&key, self.problems_scroll, '!', last) {
+            Some(scroll) => self.problems_scroll = scroll,
+            None => {
+                self.mode = Mode::Normal;
+                self.problems_scroll = 0;
+            }
+        }
     }
 
     fn filter_key(&mut self, key: KeyEvent) {
