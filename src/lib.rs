@@ -21,5 +21,4 @@ pub mod presence;
 pub mod profiles;
 pub mod secrets;
 pub mod serve;
-pub mod testserver;
 pub mod tui;

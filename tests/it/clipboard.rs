@@ -1,7 +1,6 @@
 //! Copying a token: a real X clipboard (Xvfb, read back with xclip from
 //! another process) and OSC 52 into a real tmux.
 
-
 use std::time::Duration;
 
 use crate::common::system::{Tmux, tools_present};

@@ -4,7 +4,6 @@
 
 #![cfg(unix)] // the editor stand-ins are sh scripts
 
-
 use std::path::PathBuf;
 
 use crate::common::Sandbox;

@@ -3,7 +3,6 @@
 //! an HTTPS endpoint with its own CA and a server clock five minutes off,
 //! and tmux's set-clipboard.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 

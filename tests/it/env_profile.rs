@@ -1,7 +1,6 @@
 //! The `env` profile: WORKIVA_* variables alone, no config file, no keyring
 //! (the sandbox's D-Bus address leads nowhere), as in a CI job.
 
-
 use crate::common::{CLIENT_ID, SECRET, Sandbox, server};
 
 /// A sandbox whose environment defines the env profile for `token_url`.

@@ -3,7 +3,6 @@
 //! sent as a supervisor or a terminal sends them, and a real third-party
 //! OAuth2 client (requests-oauthlib) as the child.
 
-
 use crate::common::{SECRET_VAR, Sandbox, oauth_python, python_script, server, server_with};
 use serde_json::Value;
 use std::path::Path;
@@ -13,14 +12,14 @@ use std::{
     io::{BufRead, BufReader, Read},
     process::{Child, ChildStdout, Stdio},
 };
-use wktui::testserver::ServerConfig;
+use wktui_test_support::ServerConfig;
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 /// A sandbox with profile `prod` on a fresh token server.
-fn setup() -> (Sandbox, wktui::testserver::TokenServer) {
+fn setup() -> (Sandbox, wktui_test_support::TokenServer) {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("prod", &srv.token_url(), &["--scope", "file:read file:write"]);
@@ -207,8 +206,14 @@ fn the_env_profile_hands_its_child_local_credentials_under_the_same_names() {
     // Only the env profile's variables: no config profile names another one.
     sb.env.retain(|(k, _)| k != SECRET_VAR);
     sb.env.extend([
-        ("WORKIVA_CLIENT_ID".to_owned(), crate::common::CLIENT_ID.to_owned()),
-        ("WORKIVA_CLIENT_SECRET".to_owned(), crate::common::SECRET.to_owned()),
+        (
+            "WORKIVA_CLIENT_ID".to_owned(),
+            crate::common::CLIENT_ID.to_owned(),
+        ),
+        (
+            "WORKIVA_CLIENT_SECRET".to_owned(),
+            crate::common::SECRET.to_owned(),
+        ),
         ("WORKIVA_TOKEN_URL".to_owned(), srv.token_url()),
     ]);
     let binary = env!("CARGO_BIN_EXE_wktui");
@@ -365,9 +370,9 @@ fn a_token_that_expires_under_a_long_running_child_is_renewed() {
 mod linux {
     use std::time::Duration;
 
+    use super::{finish, read_line, setup, spawn};
     use crate::common::system::{Tmux, tools_present, wait_for};
     use crate::common::{SECRET, SECRET_VAR, python_script};
-    use super::{finish, read_line, setup, spawn};
 
     /// `NAME=value` pairs of a live process's environment.
     fn environ(pid: u32) -> Vec<(String, String)> {

@@ -9,7 +9,6 @@
 //! attacker plants.
 #![cfg(target_os = "linux")]
 
-
 use std::io::Write;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};

@@ -2,9 +2,8 @@
 //! profile, the warnings of `list`, `doctor` and `token` from 14 days
 //! before, `token`'s once a day, and an `invalid_client` after the date.
 
-
-use chrono::{Days, Local, NaiveDate};
 use crate::common::{Sandbox, server};
+use chrono::{Days, Local, NaiveDate};
 use serde_json::Value;
 
 fn today() -> NaiveDate {

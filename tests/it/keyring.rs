@@ -1,7 +1,6 @@
 //! Secrets in a real Secret Service: a private D-Bus session and an unlocked
 //! gnome-keyring started by the test itself.
 
-
 use crate::common::system::{KEYRING_TOOLS, Tmux, tools_present};
 use crate::common::{CLIENT_ID, SECRET, Sandbox, server};
 

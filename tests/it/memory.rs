@@ -7,7 +7,6 @@
 // Reads the process's memory through /proc (Linux).
 #![cfg(target_os = "linux")]
 
-
 use std::io::{Read, Seek, SeekFrom};
 use std::time::Duration;
 

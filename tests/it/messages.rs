@@ -1,7 +1,6 @@
 //! Messages that said something other than what happened (issue 18, the
 //! second hour): each checked through the real binary.
 
-
 use std::time::Duration;
 
 use crate::common::{CLIENT_ID, SECRET_VAR, Sandbox, server};

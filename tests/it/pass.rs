@@ -6,7 +6,6 @@
 
 #![cfg(unix)] // pass, gpg and the recipe stand-ins are Unix tools here
 
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

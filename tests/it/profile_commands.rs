@@ -2,7 +2,6 @@
 //! binary; a rename moves the config entry, the keyring entry and the cached
 //! token together, and a failure half way leaves the old profile whole.
 
-
 use crate::common::system::{KEYRING_TOOLS, tools_present};
 use crate::common::{CLIENT_ID, SECRET, SECRET_VAR, Sandbox, server};
 

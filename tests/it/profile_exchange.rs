@@ -2,7 +2,6 @@
 //! colleague's profiles arrive whole, with their secrets asked for again,
 //! and never a secret (nor a command to run) in the file or any output.
 
-
 use crate::common::system::{KEYRING_TOOLS, Tmux, tools_present};
 use crate::common::{CLIENT_ID, SECRET, SECRET_VAR, Sandbox, server};
 

@@ -4,7 +4,6 @@
 //! included), doctor and the interface's selection at start; and a
 //! mistyped name answered with the nearest configured ones.
 
-
 use std::time::Duration;
 
 use crate::common::system::{Tmux, tools_present};

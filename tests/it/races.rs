@@ -2,7 +2,6 @@
 //! real keyring: whatever the interleaving, every profile in the config has
 //! its secret and no secret is left without a profile.
 
-
 use std::process::{Child, Stdio};
 
 use crate::common::system::{KEYRING_TOOLS, KeyringSession, tools_present};

@@ -1,7 +1,6 @@
 //! `wktui profile remove` destroys a keyring secret Workiva showed once: it
 //! asks y/N on a terminal, saying so, and needs `--yes` without one.
 
-
 use crate::common::{Sandbox, server};
 
 /// A profile `prod` whose secret lives in the keyring (none is reached:

@@ -1,7 +1,6 @@
 //! Scopes as the real binary takes them: checked as RFC 6749 scope tokens
 //! wherever they come in (issue 18).
 
-
 use crate::common::{CLIENT_ID, SECRET_VAR, Sandbox, server};
 
 const BAD: &str = "file:read bad\"sc\\ope";
@@ -70,7 +69,7 @@ fn a_scope_outside_rfc_6749_is_refused_by_flag_config_and_environment() {
 }
 
 /// The `scope` field of each token request the server received, in order.
-fn scopes_sent(srv: &wktui::testserver::TokenServer) -> Vec<String> {
+fn scopes_sent(srv: &wktui_test_support::TokenServer) -> Vec<String> {
     srv.requests()
         .iter()
         .filter_map(|r| r.form_field("scope").map(str::to_owned))

@@ -2,7 +2,6 @@
 //! the crate's token server, raw HTTP from hostile clients, and a real
 //! third-party OAuth2 client (requests-oauthlib).
 
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Stdio};

@@ -6,7 +6,6 @@
 //! local secret, whatever field a client puts it in.
 #![cfg(target_os = "linux")]
 
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -88,7 +87,7 @@ impl Drop for Serving {
     }
 }
 
-fn sandbox() -> (Sandbox, wktui::testserver::TokenServer) {
+fn sandbox() -> (Sandbox, wktui_test_support::TokenServer) {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("alpha", &srv.token_url(), &[]);

@@ -2,13 +2,12 @@
 //! the config (run in a real bash, and fish or zsh where installed), and the
 //! man page rendered by `man -l`.
 
-
 use crate::common::Sandbox;
 // The shells and `man` these tests drive are Unix programs.
 #[cfg(unix)]
 use {
-    clap::CommandFactory,
     crate::common::system::{on_path, tools_present},
+    clap::CommandFactory,
     std::path::Path,
     std::process::Command,
 };

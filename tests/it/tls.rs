@@ -2,7 +2,6 @@
 //! inspection. A TLS front (tokio-rustls, a certificate from a throwaway CA)
 //! passes requests on to the token server.
 
-
 use crate::common::{Sandbox, server};
 
 #[test]

@@ -2,12 +2,11 @@
 //! running `wktui serve` marks the profiles it serves (and the mark goes with
 //! it), and a token host that asks to wait says so, with when it is asked again.
 
-
 use std::time::Duration;
 
 use crate::common::system::{Tmux, tools_present, wait_for};
 use crate::common::{Sandbox, server_with};
-use wktui::testserver::{RateLimit, ServerConfig};
+use wktui_test_support::{RateLimit, ServerConfig};
 
 const WAIT: Duration = Duration::from_secs(20);
 
