@@ -10,7 +10,7 @@ use wktui_test_support::{ServerConfig, TokenServer};
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     let (Some(path), None) = (args.next(), args.next()) else {
-        eprintln!("usage: token-server CONFIG.toml (a ServerConfig; see assets/demo-server.toml)");
+        eprintln!("usage: token-server CONFIG.toml (a ServerConfig in TOML, as in tests/support/src/lib.rs)");
         return ExitCode::from(2);
     };
     let path = std::path::PathBuf::from(path);
