@@ -134,6 +134,11 @@ mod tests {
             })
             .collect();
         assert_eq!(reloaded.profiles, as_stored);
+        // busy-eu's grant is the one refused once, as its comment in demo-profiles.toml says.
+        let server: ServerConfig = toml::from_str(SERVER).expect("the server's grants");
+        let busy = demo.config.profile("busy-eu").expect("busy-eu");
+        let grant = server.clients.iter().find(|g| g.client_id == busy.client_id);
+        assert_eq!(grant.and_then(|g| g.busy_once_retry_after), Some(2));
     }
 
     #[test]
