@@ -34,7 +34,8 @@ use crate::serve::{
 const PERMISSIONS_PATH: &str = "/permissions";
 /// Connections open at once; more wait to be accepted.
 const MAX_CONNECTIONS: usize = 64;
-/// Tokens remembered for `/permissions`; the oldest go first past this.
+/// Tokens remembered for `/permissions`. Past this the expired ones are
+/// forgotten, and all of them if none has expired (only a flood gets there).
 const MAX_TOKENS: usize = 4096;
 const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -251,9 +252,10 @@ async fn token(request: Request<Incoming>, state: &State) -> Reply {
 /// grant's own scopes, else the server's default.
 fn granted_scope(grant: &Grant, requested: Option<&Scopes>, default_scope: &str) -> Result<String, Reply> {
     let Some(requested) = requested else {
-        return Ok(match grant.scopes.is_empty() {
-            true => default_scope.to_owned(),
-            false => grant.scopes.join(" "),
+        return Ok(if grant.scopes.is_empty() {
+            default_scope.to_owned()
+        } else {
+            grant.scopes.join(" ")
         });
     };
     let allowed = |scope: &str| grant.scopes.is_empty() || grant.scopes.iter().any(|a| a == scope);
