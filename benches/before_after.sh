@@ -18,7 +18,7 @@ private_home
 
 SECRET='wk_secret:bench:0123456789'
 printf '[[clients]]\nclient_id = "bench"\nclient_secret = "%s"\n' "$SECRET" > "$WORK/srv.toml"
-start srv "$NEW" __token-server "$WORK/srv.toml"
+start srv "$(token_server)" "$WORK/srv.toml"
 URL=$(head -1 "$WORK/srv.out")
 export BENCH_SECRET=$SECRET
 make_fleet() {  # file count

@@ -38,8 +38,9 @@ client_id = "bench"
 client_secret = "$SECRET"
 TOML
 sed 's/^\[\[clients\]\]/latency_ms = 100\n\n[[clients]]/' "$WORK/fast.toml" > "$WORK/slow.toml"
-start fast "$WKTUI" __token-server "$WORK/fast.toml"
-start slow "$WKTUI" __token-server "$WORK/slow.toml"
+TOKEN_SERVER=$(token_server)
+start fast "$TOKEN_SERVER" "$WORK/fast.toml"
+start slow "$TOKEN_SERVER" "$WORK/slow.toml"
 FAST=$(head -1 "$WORK/fast.out")
 SLOW=$(head -1 "$WORK/slow.out")
 

@@ -8,7 +8,9 @@
 # The config sits five directories below the system temp dir, as
 # ~/.config/wktui/config.toml does below /.
 set -euo pipefail
-OLD=$1 NEW=$2
+OLD=$(realpath "$1") NEW=$(realpath "$2")
+cd "$(dirname "$0")/.."
+cargo build --release -q -p wktui-test-support --bin token-server
 W=$(mktemp -d)
 trap 'kill "$SRV" 2>/dev/null; rm -rf "$W"' EXIT
 mkdir -p "$W/home/.config/wktui" "$W/run"
@@ -16,7 +18,7 @@ chmod 700 "$W/run"
 SECRET='wk_secret:bench:0123456789'
 printf '[[clients]]\nclient_id = "bench"\nclient_secret = "%s"\n' "$SECRET" > "$W/srv.toml"
 mkfifo "$W/in"
-"$NEW" __token-server "$W/srv.toml" < "$W/in" > "$W/srv.out" 2> "$W/srv.err" &
+target/release/token-server "$W/srv.toml" < "$W/in" > "$W/srv.out" 2> "$W/srv.err" &
 SRV=$!
 exec {holder}> "$W/in"   # the server runs while its stdin is open
 for _ in $(seq 100); do [ -s "$W/srv.out" ] && break; sleep 0.05; done

@@ -9,6 +9,9 @@
 #                           line (a URL, an address) is in $WORK/NAME.out once
 #                           this returns, its pid in $NAME_pid
 #   also_remove PATH        removed with $WORK at the end
+#   token_server            builds the test token server (tests/support, never
+#                           shipped; `token-server CONFIG.toml` prints its URL,
+#                           serves until stdin closes) and prints its path
 set -euo pipefail
 
 needs() {
@@ -26,6 +29,11 @@ cleanup() {
 }
 trap cleanup EXIT
 also_remove() { extra_dirs+=("$1"); }
+
+token_server() {
+  cargo build --release -q -p wktui-test-support --bin token-server >&2
+  echo "$PWD/target/release/token-server"
+}
 
 private_home() {
   # rustup finds its toolchains through HOME: pin them before HOME moves.

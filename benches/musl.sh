@@ -28,7 +28,7 @@ private_home
 
 export BENCH_SECRET='wk_secret:bench:0123456789'
 printf '[[clients]]\nclient_id = "bench"\nclient_secret = "%s"\n' "$BENCH_SECRET" > "$WORK/server.toml"
-start server "$GLIBC" __token-server "$WORK/server.toml"
+start server "$(token_server)" "$WORK/server.toml"
 URL=$(head -1 "$WORK/server.out")
 printf '[[profile]]\nname = "p"\ntoken_url = "%s/oauth2/token"\nclient_id = "bench"\nsecret_env = "BENCH_SECRET"\n' "$URL" > "$WORK/p.toml"
 export WKTUI_CONFIG=$WORK/p.toml WKTUI_CACHE_DIR=$SHM/cache

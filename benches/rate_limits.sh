@@ -10,7 +10,7 @@
 #   bash benches/rate_limits.sh ten_ra open  # only the rows named
 #   WKTUI_BENCH_BIN=PATH bash benches/rate_limits.sh ten_twice   # another build
 #
-# The server is the crate's own (wktui __token-server), whose limit is a
+# The server is the test support crate's (tests/support, token-server), whose limit is a
 # bucket of N requests refilled at N a second over all clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ export SECRET='wk_secret:bench:0123456789'
 
 start_server() {  # name, extra TOML: the base URL lands in $WORK/srv_name.out
   printf 'latency_ms = 100\n%s\n\n[[clients]]\nclient_id = "bench"\nclient_secret = "%s"\n' "$2" "$SECRET" > "$WORK/$1.toml"
-  start "srv_$1" "$WKTUI" __token-server "$WORK/$1.toml"
+  start "srv_$1" "$(token_server)" "$WORK/$1.toml"
 }
 
 fleet() {  # name, base URL, concurrency, profiles -> $WORK/name.config.toml

@@ -22,7 +22,7 @@ SHM=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)   # tokens live on tmpfs, 
 also_remove "$SHM"
 SECRET='wk_secret:bench:0123456789'
 printf '[[clients]]\nclient_id = "bench"\nclient_secret = "%s"\n' "$SECRET" > "$WORK/srv.toml"
-start srv "$NEW" __token-server "$WORK/srv.toml"
+start srv "$(token_server)" "$WORK/srv.toml"
 URL=$(head -1 "$WORK/srv.out")
 
 make_fleet() {  # file count: profile i reads its secret from S_i (80 KB of names for 10,000)

@@ -39,7 +39,7 @@ client_id = "short"
 client_secret = "$BENCH_REAL_SECRET"
 token_lifetime_secs = 5
 TOML
-start upstream "$WKTUI" __token-server "$WORK/upstream.toml"
+start upstream "$(token_server)" "$WORK/upstream.toml"
 UPSTREAM=$(head -1 "$WORK/upstream.out")
 
 mkdir -p "$XDG_CONFIG_HOME/wktui"

@@ -40,7 +40,7 @@ client_id = "bench"
 client_secret = "$BENCH_REAL_SECRET"
 token_lifetime_secs = 600
 TOML
-start upstream "$WKTUI" __token-server "$WORK/upstream.toml"
+start upstream "$(token_server)" "$WORK/upstream.toml"
 UPSTREAM=$(head -1 "$WORK/upstream.out")
 "$WKTUI" profile add bench --client-id bench --token-url "$UPSTREAM/oauth2/token" --secret-env BENCH_REAL_SECRET >/dev/null
 

@@ -21,5 +21,4 @@ pub mod presence;
 pub mod profile_changes;
 pub mod secrets;
 pub mod serve;
-pub mod testserver;
 pub mod tui;

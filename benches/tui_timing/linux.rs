@@ -13,7 +13,7 @@ use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
 use wktui::cache::TokenCache;
 use wktui::config;
 use wktui::model::{BearerToken, Timestamp, Token};
-use wktui::testserver::{ClientGrant, ServerConfig, TokenServer};
+use wktui_test_support::{ClientGrant, ServerConfig, TokenServer};
 
 const SECRET: &str = "bench:secret:value";
 

@@ -95,13 +95,6 @@ pub enum Command {
     Env(EnvArgs),
     /// Serve tokens to any OAuth2 client on 127.0.0.1, in Workiva's format, with a local secret
     Serve(ServeArgs),
-    /// Runs the Workiva-format token server on 127.0.0.1 (for benchmarks):
-    /// prints its base URL, serves until stdin closes
-    #[command(name = "__token-server", hide = true)]
-    TokenServer {
-        /// A server config in TOML (see assets/demo-server.toml)
-        config: PathBuf,
-    },
     /// Serves a copied token on the clipboard (internal: started by copy)
     #[command(name = "__clipboard-serve", hide = true)]
     ClipboardServe {

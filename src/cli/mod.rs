@@ -314,8 +314,8 @@ fn start_logging(flag: Option<&str>) -> Result<(), CliError> {
     Ok(())
 }
 
-/// clap suggests every subcommand for a typo, hidden ones too
-/// (`wktui tokn` offered `__token-server`): internal commands stay unnamed.
+/// clap suggests every subcommand for a typo, hidden ones too: internal
+/// commands (`__clipboard-serve`) stay unnamed.
 fn without_hidden_suggestions(mut error: clap::Error) -> clap::Error {
     use clap::CommandFactory;
     use clap::error::{ContextKind, ContextValue};
@@ -430,9 +430,6 @@ fn run(cli: Cli) -> Result<(), CliError> {
             _ => Err(CliError::runtime("the clipboard could not be served")),
         };
     }
-    if let Command::TokenServer { config } = &command {
-        return serve_tokens(config);
-    }
     match &command {
         Command::Completions { shell } => return completions::run(*shell),
         Command::Man => return man::run(),
@@ -468,27 +465,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(&ctx, &args),
         Command::Demo
         | Command::ClipboardServe { .. }
-        | Command::TokenServer { .. }
         | Command::Completions { .. }
         | Command::Man
         | Command::Doctor(_)
         | Command::Config(_) => Ok(()),
     }
-}
-
-/// The crate's token server as a process of its own, for benchmark scripts.
-fn serve_tokens(path: &std::path::Path) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    let config: crate::testserver::ServerConfig =
-        toml::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
-    let server = crate::testserver::TokenServer::start_in_background(config)
-        .map_err(|e| CliError::runtime(format!("cannot start the token server: {e}")))?;
-    print(&format!("{}\n", server.base_url()))?;
-    // Serve until whoever started us closes our stdin (or kills us).
-    let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-    drop(server);
-    Ok(())
 }
 
 /// The interface needs a terminal on both ends.

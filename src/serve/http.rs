@@ -370,7 +370,7 @@ async fn read_body(headers: &HeaderMap, body: Incoming) -> Result<Bytes, Reply> 
     }
 }
 
-fn to_response(reply: Reply) -> Response<Full<Bytes>> {
+pub(crate) fn to_response(reply: Reply) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(reply.body)));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -399,14 +399,14 @@ fn to_response(reply: Reply) -> Response<Full<Bytes>> {
 
 /// A socket whose writes fail once the peer has stopped reading for `limit`,
 /// so a client that never reads cannot hold a connection forever.
-struct StallGuard<S> {
+pub(crate) struct StallGuard<S> {
     inner: S,
     limit: Duration,
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<S> StallGuard<S> {
-    fn new(inner: S, limit: Duration) -> Self {
+    pub(crate) fn new(inner: S, limit: Duration) -> Self {
         StallGuard {
             inner,
             limit,

@@ -13,7 +13,7 @@ mod http;
 mod log;
 mod slots;
 mod tokens;
-mod wire;
+pub(crate) mod wire;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -32,6 +32,8 @@ pub use credentials::{
 pub use http::{
     BODY_TIMEOUT, FAILED_AUTH_DELAY, HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS, MAX_HEADER_BYTES, MAX_HEADERS,
 };
+/// For the demo's token server, which speaks the same wire format with the same limits.
+pub(crate) use http::{StallGuard, stopped, to_response};
 pub use log::LogTarget;
 pub use wire::{HEALTH_PATH, LEGACY_TOKEN_PATH, TOKEN_PATH};
 

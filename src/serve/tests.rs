@@ -13,7 +13,7 @@ use super::*;
 use crate::cache::TokenCache;
 use crate::model::{Endpoint as ProfileEndpoint, Scopes, SecretSource, Settings};
 use crate::secrets::{MemoryStore, SecretStore};
-use crate::testserver::{ClientGrant, Fault, ServerConfig, TokenServer};
+use wktui_test_support::{ClientGrant, Fault, ServerConfig, TokenServer};
 
 const REAL_SECRET: &str = "wk_secret:oa2c:the-real-one";
 const CLIENT: &str = "grant";

@@ -6,14 +6,14 @@
 use crate::common::{SECRET_VAR, Sandbox, oauth_python, python_script, server, server_with};
 use serde_json::Value;
 use std::path::Path;
-use wktui::testserver::ServerConfig;
+use wktui_test_support::ServerConfig;
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 /// A sandbox with profile `prod` on a fresh token server.
-fn setup() -> (Sandbox, wktui::testserver::TokenServer) {
+fn setup() -> (Sandbox, wktui_test_support::TokenServer) {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("prod", &srv.token_url(), &["--scope", "file:read file:write"]);

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::{CLIENT_ID, Run, SECRET_VAR, Sandbox, server};
-use wktui::testserver::{Fault, TokenServer};
+use wktui_test_support::{Fault, TokenServer};
 
 /// Characters that must never reach a terminal from outside.
 const FORBIDDEN: [char; 9] = [

@@ -67,7 +67,7 @@ fn no_secret_or_token_shows_up_where_it_does_not_belong() {
     sb.set_env("WKTUI_LOG", "trace");
     sb.secrets.push(COMMAND_SECRET.into());
     let srv = server();
-    srv.add_client(wktui::testserver::ClientGrant::new(
+    srv.add_client(wktui_test_support::ClientGrant::new(
         COMMAND_CLIENT,
         COMMAND_SECRET,
     ));

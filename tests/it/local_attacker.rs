@@ -47,7 +47,7 @@ fn plant(dir: &Path, uid: u32, mode: u32, entry: &str) {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod file");
 }
 
-fn sandbox_with_profile() -> (Sandbox, wktui::testserver::TokenServer) {
+fn sandbox_with_profile() -> (Sandbox, wktui_test_support::TokenServer) {
     let srv = server();
     let sb = Sandbox::new();
     sb.write_config(&format!(

@@ -85,7 +85,7 @@ fn a_full_run_at_trace_level_logs_every_step_and_no_secret_or_token() {
     sb.set_env(crate::common::SECRET_VAR, crate::common::SECRET);
     sb.set_env("WKTUI_LOG", "trace");
     let srv = server();
-    srv.push_fault(wktui::testserver::Fault::TooManyRequests { retry_after: Some(0) });
+    srv.push_fault(wktui_test_support::Fault::TooManyRequests { retry_after: Some(0) });
     if keyring {
         sb.add_keyring_profile("prod", &srv.token_url());
     } else {

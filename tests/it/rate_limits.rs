@@ -5,7 +5,7 @@
 //! (How long runs take is measured in benches/rate_limits.sh, not here.)
 
 use crate::common::{CLIENT_ID, SECRET_VAR, Sandbox, server_with};
-use wktui::testserver::{Fault, RateLimit, ServerConfig, TokenServer};
+use wktui_test_support::{Fault, RateLimit, ServerConfig, TokenServer};
 
 /// A config of `n` profiles named `{prefix}NNN` on the server.
 fn fleet(sb: &Sandbox, srv: &TokenServer, prefix: &str, n: usize) -> String {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common::system::{Tmux, tools_present};
 use crate::common::{CLIENT_ID, SECRET, SECRET_VAR, Sandbox, server, server_with};
-use wktui::testserver::{ClientGrant, ServerConfig};
+use wktui_test_support::{ClientGrant, ServerConfig};
 
 /// A file changed less than a second ago is not indexed: wait that long.
 fn settle() {

@@ -69,7 +69,7 @@ fn a_scope_outside_rfc_6749_is_refused_by_flag_config_and_environment() {
 }
 
 /// The `scope` field of each token request the server received, in order.
-fn scopes_sent(srv: &wktui::testserver::TokenServer) -> Vec<String> {
+fn scopes_sent(srv: &wktui_test_support::TokenServer) -> Vec<String> {
     srv.requests()
         .iter()
         .filter_map(|r| r.form_field("scope").map(str::to_owned))

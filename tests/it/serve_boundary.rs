@@ -87,7 +87,7 @@ impl Drop for Serving {
     }
 }
 
-fn sandbox() -> (Sandbox, wktui::testserver::TokenServer) {
+fn sandbox() -> (Sandbox, wktui_test_support::TokenServer) {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("alpha", &srv.token_url(), &[]);

@@ -110,7 +110,7 @@ impl Session {
 }
 
 /// A sandbox with one profile, "prod", at a fresh token server.
-fn sandbox_with_prod() -> (Sandbox, wktui::testserver::TokenServer) {
+fn sandbox_with_prod() -> (Sandbox, wktui_test_support::TokenServer) {
     let sb = Sandbox::new();
     let srv = server();
     sb.add_profile("prod", &srv.token_url(), &[]);
@@ -571,7 +571,7 @@ fn a_long_token_shows_whole_and_selects_as_one_line() {
     let long = format!("wk.{}", "Ab3-_x9".repeat(115)); // 808 characters, '-' and '_' inside
     let srv = server();
     // The server's answer, with a token as long as real ones get.
-    srv.push_fault(wktui::testserver::Fault::Status {
+    srv.push_fault(wktui_test_support::Fault::Status {
         status: 200,
         content_type: "application/json".into(),
         body: format!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::system::{Tmux, tools_present, wait_for};
 use crate::common::{Sandbox, server_with};
-use wktui::testserver::{RateLimit, ServerConfig};
+use wktui_test_support::{RateLimit, ServerConfig};
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -9,7 +9,7 @@
 //! shows, and the attacker's, where the parser would send the secret.
 
 use crate::common::{CLIENT_ID, SECRET, SECRET_VAR, Sandbox, server};
-use wktui::testserver::TokenServer;
+use wktui_test_support::TokenServer;
 
 /// Read by a person (and shown by wktui before this was fixed) as the real
 /// server; read by the URL parser as the attacker's, with `/@real...` as

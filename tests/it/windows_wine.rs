@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::common::{CLIENT_ID, Run, SECRET, SECRET_VAR, Sandbox, oauth_python, python_script, server};
 use serde_json::Value;
-use wktui::testserver::TokenServer;
+use wktui_test_support::TokenServer;
 
 /// Names the Windows build of wktui; `.ci/wine-tests` sets it.
 const EXE_VAR: &str = "WKTUI_WINE_EXE";

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use wktui::testserver::{ClientGrant, ServerConfig, TokenServer};
+use wktui_test_support::{ClientGrant, ServerConfig, TokenServer};
 
 /// The environment variable the tests' profiles read their secret from.
 pub const SECRET_VAR: &str = "WKTUI_TEST_CLIENT_SECRET";

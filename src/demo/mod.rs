@@ -2,6 +2,8 @@
 //! with sample profiles from `assets/`, secrets in memory and a private cache.
 //! Nothing is written to the user's config, cache or keyring.
 
+mod server;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,18 +14,17 @@ use crate::config::{self, Config};
 use crate::engine::Engine;
 use crate::model::{CheckedUrl, SecretSource};
 use crate::secrets::{MemoryStore, SecretStore};
-use crate::testserver::{Fault, ServerConfig, TokenServer};
+pub use server::DemoServer;
+use server::ServerConfig;
 
-const PROFILES: &str = include_str!("../assets/demo-profiles.toml");
-const SERVER: &str = include_str!("../assets/demo-server.toml");
+const PROFILES: &str = include_str!("../../assets/demo-profiles.toml");
+const SERVER: &str = include_str!("../../assets/demo-server.toml");
 
 /// The profile whose stored secret is out of date, to show a real refusal.
 const STALE_PROFILE: &str = "stale-secret";
-/// The grant that is rate-limited once.
-const BUSY_CLIENT: &str = "demo-busy";
 
 pub struct Demo {
-    pub server: TokenServer,
+    pub server: DemoServer,
     pub config_path: PathBuf,
     pub config: Config,
     pub engine: Arc<Engine>,
@@ -50,8 +51,7 @@ pub fn start() -> Result<Demo, DemoError> {
     let config_path = dir.path().join("config.toml");
     let mut config = config::parse(PROFILES, &config_path).map_err(|e| DemoError::Assets(e.to_string()))?;
 
-    let server = TokenServer::start_in_background(server_config.clone()).map_err(DemoError::Server)?;
-    server.push_fault_for(BUSY_CLIENT, Fault::TooManyRequests { retry_after: Some(2) });
+    let server = DemoServer::start(server_config.clone()).map_err(DemoError::Server)?;
     let base = CheckedUrl::parse_base(&server.base_url()).map_err(|e| DemoError::Assets(e.to_string()))?;
 
     let secrets = MemoryStore::new();
@@ -134,6 +134,11 @@ mod tests {
             })
             .collect();
         assert_eq!(reloaded.profiles, as_stored);
+        // busy-eu's grant is the one refused once, as its comment in demo-profiles.toml says.
+        let server: ServerConfig = toml::from_str(SERVER).expect("the server's grants");
+        let busy = demo.config.profile("busy-eu").expect("busy-eu");
+        let grant = server.clients.iter().find(|g| g.client_id == busy.client_id);
+        assert_eq!(grant.and_then(|g| g.busy_once_retry_after), Some(2));
     }
 
     #[test]

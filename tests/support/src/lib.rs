@@ -1,9 +1,12 @@
-//! A local OAuth2 token server that speaks Workiva's token format.
+//! wktui's test support: a local OAuth2 token server that speaks Workiva's
+//! token format, with scripted faults.
 //!
-//! Integration tests, `wktui demo` and the benchmarks point wktui at it instead
-//! of Workiva. It listens on 127.0.0.1 only, parses HTTP/1.1 by hand on raw TCP
-//! so that scripted faults (truncated bodies, dropped connections) are exactly
-//! what a test asks for, and depends on nothing else in the crate.
+//! The integration tests, the benchmarks (through the `token-server` binary)
+//! and the fuzz targets point wktui at it instead of Workiva; it is never
+//! shipped (`wktui demo` has a small server of its own). It listens on
+//! 127.0.0.1 only, parses HTTP/1.1 by hand on raw TCP so that scripted faults
+//! (truncated bodies, dropped connections) are exactly what a test asks for,
+//! and depends on nothing of wktui.
 
 mod endpoint;
 mod http;
