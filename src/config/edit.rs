@@ -85,7 +85,7 @@ impl Editor {
         if let Some(broken) = config.broken.first() {
             return Err(ConfigError::NotWhole {
                 label: broken.label(),
-                problem: broken.problem.clone(),
+                problem: Box::new(broken.problem.clone()),
             });
         }
         let doc: DocumentMut = text

@@ -104,7 +104,7 @@ impl Config {
         match self.broken.iter().find(|b| b.name.as_deref() == Some(name)) {
             Some(broken) => Err(ConfigError::BrokenProfile {
                 name: name.to_owned(),
-                problem: broken.problem.clone(),
+                problem: Box::new(broken.problem.clone()),
             }),
             None => Err(ConfigError::NoSuchProfile {
                 name: name.to_owned(),
@@ -181,9 +181,11 @@ pub enum ConfigError {
         message: String,
     },
     #[error("profile \"{name}\" cannot be used: {problem}")]
-    BrokenProfile { name: String, problem: Problem },
+    // Boxed: a `Problem` is most of a line of text, and every `Result` of
+    // the config carries the size of its largest error.
+    BrokenProfile { name: String, problem: Box<Problem> },
     #[error("the config file is not changed while {label} in it is broken: {problem}")]
-    NotWhole { label: String, problem: Problem },
+    NotWhole { label: String, problem: Box<Problem> },
     #[error("refusing the config file: {0}")]
     Untrusted(String),
     #[error("cannot write the config file {}: {source}", path.display())]
