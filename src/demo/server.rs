@@ -12,7 +12,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
@@ -27,9 +27,9 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::model::API_VERSION;
 use crate::model::Scopes;
-use crate::serve::wire::{self, LEGACY_TOKEN_PATH, Reply, TOKEN_PATH};
+use crate::serve::wire::{LEGACY_TOKEN_PATH, Reply, TOKEN_PATH};
 use crate::serve::{
-    BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_HEADER_BYTES, MAX_HEADERS, StallGuard, to_response,
+    HEADER_TIMEOUT, MAX_HEADER_BYTES, MAX_HEADERS, StallGuard, read_token_request, to_response,
 };
 
 const PERMISSIONS_PATH: &str = "/permissions";
@@ -201,27 +201,7 @@ async fn handle(request: Request<Incoming>, state: &State) -> Response<Full<Byte
 }
 
 async fn token(request: Request<Incoming>, state: &State) -> Reply {
-    let legacy = request.uri().path() == LEGACY_TOKEN_PATH;
-    let (parts, body) = request.into_parts();
-    let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        _ => {
-            let description = format!(
-                "the request body must be under {} KiB and arrive in time",
-                MAX_BODY / 1024
-            );
-            return Reply::invalid_request(&description).with_close();
-        }
-    };
-    let header = |name: &str| parts.headers.get(name).map(HeaderValue::as_bytes);
-    let incoming = wire::Incoming {
-        legacy,
-        x_version: header("x-version"),
-        content_type: header("content-type"),
-        authorization: header("authorization"),
-        body: &body,
-    };
-    let request = match wire::read_token_request(&incoming) {
+    let request = match read_token_request(request).await {
         Ok(request) => request,
         Err(refusal) => return refusal,
     };
@@ -519,11 +499,11 @@ mod tests {
         let answer = client()
             .post(format!("{}{TOKEN_PATH}", server.base_url()))
             .header("Content-Type", FORM)
-            .body(vec![b'a'; MAX_BODY + 1])
+            .body(vec![b'a'; crate::serve::MAX_BODY + 1])
             .send()
             .await
             .expect("answered");
-        assert_eq!(answer.status(), 400);
+        assert_eq!(answer.status(), 413, "refused as serve refuses it");
     }
 
     #[test]

@@ -256,22 +256,24 @@ fn check_host(request: &Request<Incoming>, allowed: &[String]) -> Result<(), Rep
     Err(reply)
 }
 
-async fn token(request: Request<Incoming>, state: &State, slot: &SlotHandle) -> (Reply, Option<String>) {
+/// A token request read whole (bounded, within its deadline) and checked by
+/// `wire`'s rules: what `serve` and the demo's server both take in.
+pub(crate) async fn read_token_request(request: Request<Incoming>) -> Result<wire::TokenRequest, Reply> {
     let legacy = request.uri().path() == LEGACY_TOKEN_PATH;
     let (parts, body) = request.into_parts();
-    let body = match read_body(&parts.headers, body).await {
-        Ok(body) => body,
-        Err(reply) => return (reply, None),
-    };
+    let body = read_body(&parts.headers, body).await?;
     let header = |name: &str| parts.headers.get(name).map(HeaderValue::as_bytes);
-    let incoming = wire::Incoming {
+    wire::read_token_request(&wire::Incoming {
         legacy,
         x_version: header("x-version"),
         content_type: header("content-type"),
         authorization: header("authorization"),
         body: &body,
-    };
-    let request = match wire::read_token_request(&incoming) {
+    })
+}
+
+async fn token(request: Request<Incoming>, state: &State, slot: &SlotHandle) -> (Reply, Option<String>) {
+    let request = match read_token_request(request).await {
         Ok(request) => request,
         Err(reply) => return (reply, None),
     };

@@ -33,7 +33,7 @@ pub use http::{
     BODY_TIMEOUT, FAILED_AUTH_DELAY, HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS, MAX_HEADER_BYTES, MAX_HEADERS,
 };
 /// For the demo's token server, which speaks the same wire format with the same limits.
-pub(crate) use http::{StallGuard, stopped, to_response};
+pub(crate) use http::{StallGuard, read_token_request, stopped, to_response};
 pub use log::LogTarget;
 pub use wire::{HEALTH_PATH, LEGACY_TOKEN_PATH, TOKEN_PATH};
 
