@@ -713,3 +713,85 @@ fn private_files_get_an_owner_only_acl_and_open_ones_are_refused() {
     );
     chmod(&w.cache_dir(), 0o700);
 }
+
+/// Windows' own proxy setting (Internet Options, in the user's registry),
+/// set for one test and taken back after it, whatever happens.
+struct SystemProxy<'a> {
+    w: &'a WineSandbox,
+}
+
+const INTERNET_SETTINGS: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Internet Settings";
+
+impl<'a> SystemProxy<'a> {
+    fn set(w: &'a WineSandbox, server: &str) -> SystemProxy<'a> {
+        for (value, kind, data) in [
+            ("ProxyServer", "REG_SZ", server),
+            ("ProxyEnable", "REG_DWORD", "1"),
+        ] {
+            let args = [
+                "add",
+                INTERNET_SETTINGS,
+                "/v",
+                value,
+                "/t",
+                kind,
+                "/d",
+                data,
+                "/f",
+            ];
+            w.finish(w.wine("reg", &args), "").ok();
+        }
+        SystemProxy { w }
+    }
+}
+
+impl Drop for SystemProxy<'_> {
+    fn drop(&mut self) {
+        for value in ["ProxyEnable", "ProxyServer"] {
+            let _ = self
+                .w
+                .wine("reg", &["delete", INTERNET_SETTINGS, "/v", value, "/f"])
+                .output();
+        }
+    }
+}
+
+#[test]
+fn https_goes_through_the_proxy_windows_is_set_to_and_loopback_never_does() {
+    let Some(w) = wine_sandbox("https_goes_through_the_proxy_windows_is_set_to_and_loopback_never_does")
+    else {
+        return;
+    };
+    let srv = server();
+    let (proxy_url, proxied) = crate::common::proxy::recording_proxy();
+    w.add_env_profile("local", &srv);
+    w.run(&[
+        "profile",
+        "add",
+        "corp",
+        "--client-id",
+        CLIENT_ID,
+        "--token-url",
+        "https://wktui-proxy-test.invalid/oauth2/token",
+        "--secret-env",
+        SECRET_VAR,
+    ])
+    .ok();
+    let _proxy = SystemProxy::set(&w, proxy_url.trim_start_matches("http://"));
+
+    // No proxy variable is set (wine() starts from an empty environment):
+    // only the system setting can send the request to the proxy.
+    let run = w.run(&["token", "corp"]).fails_with(1);
+    assert!(!run.stderr.is_empty());
+    let lines = proxied.lock().expect("log").clone();
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("CONNECT wktui-proxy-test.invalid:443 HTTP/1.1"),
+        "the request went through Windows' proxy as a tunnel: {lines:?}"
+    );
+    // Plain http to this machine carries the secret in clear text: never a proxy.
+    w.run(&["token", "local"]).ok();
+    assert_eq!(srv.token_requests(), 1);
+    let after = proxied.lock().expect("log").clone();
+    assert_eq!(after, lines, "the proxy saw nothing more");
+}
