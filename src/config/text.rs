@@ -52,7 +52,7 @@ impl Encoding {
 /// A file whose bytes are not text wktui reads.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{} is not UTF-8 text: {why}; save it as UTF-8 (in PowerShell: `(Get-Content FILE) | Set-Content -Encoding utf8 FILE`; elsewhere: `iconv -f latin1 -t utf-8`)",
+    "{} is not UTF-8 text: {why}; save it as UTF-8 (in PowerShell: `(Get-Content FILE) | Set-Content -Encoding utf8 FILE`; elsewhere: `iconv -f latin1 -t utf-8 FILE > NEW`)",
     path.display()
 )]
 pub struct NotText {
