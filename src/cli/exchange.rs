@@ -147,7 +147,11 @@ fn read_import(file: &Path, from_stdin: bool, label: &Path) -> Result<String, Cl
         exchange::read_file(file)
     };
     read.map_err(|e| CliError {
-        code: if e.is_not_found() || matches!(e, exchange::ReadError::Refused(_)) {
+        code: if e.is_not_found()
+            || matches!(
+                e,
+                exchange::ReadError::Refused(_) | exchange::ReadError::NotText(_)
+            ) {
             2
         } else {
             1

@@ -135,6 +135,9 @@ pub struct Context {
     pub quiet: bool,
     /// Whether `config` holds the `env` profile made from WORKIVA_* variables.
     pub env_profile: bool,
+    /// The config file the user named does not exist yet and this command
+    /// may create it: said once it has (see `say_what_became_of_the_file`).
+    creates_named_config: bool,
 }
 
 impl Context {
@@ -151,6 +154,7 @@ impl Context {
         want: config::Want<'_>,
     ) -> Result<Context, CliError> {
         let config_path = config::resolve_path(explicit)?;
+        let mut creates_named_config = false;
         if let Some(from) = explicit_config_source(explicit)
             && matches!(config_path.try_exists(), Ok(false))
         {
@@ -166,7 +170,7 @@ impl Context {
                     ))
                 });
             }
-            eprint_safe!("wktui: creating the config file {}", config_path.display());
+            creates_named_config = true;
         }
         let cache = TokenCache::from_environment();
         let loaded = config::load_with_index(&config_path, cache.private_dir(), want)?;
@@ -194,6 +198,7 @@ impl Context {
             engine: Arc::new(engine),
             quiet: false,
             env_profile,
+            creates_named_config,
         })
     }
 
@@ -434,7 +439,16 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Completions { shell } => return completions::run(*shell),
         Command::Man => return man::run(),
         Command::Doctor(args) => return doctor::run(cli.config.as_deref(), args),
-        Command::Config(cmd) => return config_cmd::run(cli.config.as_deref(), cmd, cli.quiet),
+        Command::Config(cmd) => {
+            let watch = config::resolve_path(cli.config.as_deref())
+                .ok()
+                .map(|path| Utf16Watch::start(&path));
+            let done = config_cmd::run(cli.config.as_deref(), cmd, cli.quiet);
+            if let Some(watch) = watch {
+                watch.finish();
+            }
+            return done;
+        }
         _ => {}
     }
     let creates_config = matches!(
@@ -453,7 +467,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
     };
     let mut ctx = Context::load(cli.config.as_deref(), creates_config, want)?;
     ctx.quiet = cli.quiet;
-    match command {
+    let watch = matches!(command, Command::Profile(_)).then(|| Utf16Watch::start(&ctx.config_path));
+    let done = match command {
         Command::Profile(cmd) => profile::run(&ctx, cmd),
         Command::Token(args) => token::run(&ctx, &args),
         Command::List(args) => list::run(&ctx, &args),
@@ -469,6 +484,41 @@ fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Man
         | Command::Doctor(_)
         | Command::Config(_) => Ok(()),
+    };
+    if let Some(watch) = watch {
+        watch.finish();
+    }
+    if ctx.creates_named_config && matches!(ctx.config_path.try_exists(), Ok(true)) {
+        eprint_safe!("wktui: created the config file {}", ctx.config_path.display());
+    }
+    done
+}
+
+/// A config file in UTF-16 (as Windows PowerShell 5.1 writes) is written
+/// back as UTF-8 by any change: said once, so that the change of encoding
+/// is no surprise.
+struct Utf16Watch {
+    /// The config file, when it is UTF-16 before the command.
+    utf16: Option<PathBuf>,
+}
+
+impl Utf16Watch {
+    fn start(path: &std::path::Path) -> Utf16Watch {
+        let utf16 = config::text::encoding_of_file(path).is_some_and(config::text::Encoding::is_utf16);
+        Utf16Watch {
+            utf16: utf16.then(|| path.to_path_buf()),
+        }
+    }
+
+    fn finish(self) {
+        if let Some(path) = self.utf16
+            && config::text::encoding_of_file(&path).is_some_and(|e| !e.is_utf16())
+        {
+            eprint_safe!(
+                "wktui: note: {} was UTF-16; wktui saved it as UTF-8",
+                path.display()
+            );
+        }
     }
 }
 

@@ -88,6 +88,8 @@ pub enum ReadError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{}", .0)]
     Refused(String),
+    #[error("{0}")]
+    NotText(#[from] super::text::NotText),
 }
 
 impl ReadError {
@@ -108,24 +110,25 @@ pub fn read_file(path: &Path) -> Result<String, ReadError> {
     read_bounded(file, path)
 }
 
-/// At most `MAX_CONFIG_BYTES` of `input` (a file, or stdin) as text.
+/// At most `MAX_CONFIG_BYTES` of `input` (a file, or stdin) as text, in
+/// any encoding `text::decode` accepts (PowerShell 5.1 writes UTF-16).
 pub fn read_bounded(input: impl Read, label: &Path) -> Result<String, ReadError> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     input
         .take(MAX_CONFIG_BYTES + 1)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|source| ReadError::Io {
             path: label.to_path_buf(),
             source,
         })?;
-    if text.len() as u64 > MAX_CONFIG_BYTES {
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
         return Err(ReadError::Refused(format!(
             "{} is larger than {} MB; that is not a file of wktui profiles",
             label.display(),
             MAX_CONFIG_BYTES / (1024 * 1024)
         )));
     }
-    Ok(text)
+    Ok(super::text::decode(bytes, label)?.0)
 }
 
 /// Checks an import file as the config is checked (messages name `path`,

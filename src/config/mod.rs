@@ -8,6 +8,7 @@ pub mod exchange;
 mod index;
 pub mod nearest;
 mod raw;
+pub mod text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -188,6 +189,8 @@ pub enum ConfigError {
     NotWhole { label: String, problem: Box<Problem> },
     #[error("refusing the config file: {0}")]
     Untrusted(String),
+    #[error("{0}")]
+    NotText(#[from] text::NotText),
     #[error("cannot write the config file {}: {source}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
     #[error(
@@ -473,24 +476,25 @@ pub fn read_text(path: &Path) -> Result<Option<String>, ConfigError> {
         .transpose()
 }
 
-/// The file's text, read to its end but no further than the limit.
+/// The file's text, read to its end but no further than the limit, in
+/// any encoding `text::decode` accepts.
 fn read_open_config(file: std::fs::File, path: &Path) -> Result<String, ConfigError> {
     use std::io::Read;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-    if text.len() as u64 > MAX_CONFIG_BYTES {
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
         return Err(ConfigError::Untrusted(format!(
             "{} is larger than {} MB; that is not a wktui config file",
             path.display(),
             MAX_CONFIG_BYTES / (1024 * 1024)
         )));
     }
-    Ok(text)
+    Ok(text::decode(bytes, path)?.0)
 }
 
 /// Parses and validates config text; `path` is only used in messages. A

@@ -684,3 +684,70 @@ fn a_file_with_a_broken_profile_is_never_edited() {
         "byte for byte as it was"
     );
 }
+
+fn write_bytes(dir: &tempfile::TempDir, bytes: &[u8]) -> PathBuf {
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, bytes).expect("write config");
+    path
+}
+
+#[test]
+fn a_config_with_a_utf8_bom_loads_and_its_errors_keep_their_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = "\u{feff}[[profile]]\nname = \"a\"\nclient_id = \"x\"\n";
+    let path = write_bytes(&dir, good.as_bytes());
+    assert_eq!(load(&path).expect("loads").names(), ["a"]);
+
+    let path = write_bytes(
+        &dir,
+        "\u{feff}[[profile]]\nname = \"a\"\nclient_id = \"x\"\nregion = \"mars\"\n".as_bytes(),
+    );
+    let msg = load(&path)
+        .expect("loads")
+        .profile("a")
+        .expect_err("broken")
+        .to_string();
+    assert!(msg.contains("config.toml:4:10: region: "), "{msg}");
+    // On the BOM's own line too: the mark is not a column.
+    let path = write_bytes(&dir, "\u{feff}nonsense = 1\n".as_bytes());
+    let msg = load(&path).expect_err("refused").to_string();
+    assert!(msg.contains("config.toml:1:1: "), "{msg}");
+}
+
+#[test]
+fn a_config_in_utf16_with_a_bom_loads_either_way_round() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "[[profile]] # Zürich\r\nname = \"zurich\"\r\nclient_id = \"x\"\r\nregion = \"mars\"\r\n";
+    let mut little = vec![0xFF, 0xFE];
+    little.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let mut big = vec![0xFE, 0xFF];
+    big.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    for bytes in [little, big] {
+        let path = write_bytes(&dir, &bytes);
+        let config = load(&path).expect("loads");
+        let msg = config.profile("zurich").expect_err("broken").to_string();
+        assert!(msg.contains("config.toml:4:10: region: "), "{msg}");
+    }
+}
+
+#[test]
+fn a_config_in_another_encoding_says_which_line_and_how_to_save_it_as_utf8() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_bytes(&dir, b"[[profile]]\nname = \"z\xfcrich\"\nclient_id = \"x\"\n");
+    let msg = load(&path).expect_err("refused").to_string();
+    assert!(msg.contains("config.toml is not UTF-8"), "{msg}");
+    assert!(msg.contains("line 2"), "{msg}");
+    assert!(msg.contains("Set-Content -Encoding utf8"), "{msg}");
+    // UTF-16 without its mark reads as text full of NUL bytes: said as such.
+    let unmarked: Vec<u8> = "[[profile]]\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let path = write_bytes(&dir, &unmarked);
+    let msg = load(&path).expect_err("refused").to_string();
+    assert!(msg.contains("UTF-16 without a byte order mark"), "{msg}");
+    // Half a UTF-16 code unit at the end.
+    let path = write_bytes(&dir, &[0xFF, 0xFE, b'a', 0, b'b']);
+    let msg = load(&path).expect_err("refused").to_string();
+    assert!(msg.contains("config.toml is not UTF-8"), "{msg}");
+}

@@ -677,7 +677,7 @@ fn an_explicit_config_that_does_not_exist_is_an_error_except_for_profile_add() {
             crate::common::SECRET_VAR,
         ])
         .ok();
-    run.says(&["creating the config file", "nonexist.toml"]);
+    run.says(&["created the config file", "nonexist.toml"]);
     assert!(std::path::Path::new(missing).exists());
     sb.run(&["--config", missing, "list"]).ok();
 

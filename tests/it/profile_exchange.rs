@@ -295,3 +295,87 @@ fn on_a_terminal_each_keyring_secret_is_asked_for_hidden_after_its_token_url() {
         assert!(theirs.run(&["token", name]).ok().stdout.starts_with("wk."));
     }
 }
+
+/// `text` as Windows PowerShell 5.1's `>` and `Out-File` write it: UTF-16
+/// little-endian with a byte order mark, and CRLF line ends.
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    let crlf = text.replace('\n', "\r\n");
+    bytes.extend(crlf.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+
+#[test]
+fn an_export_saved_by_windows_powershell_as_utf16_imports_from_a_file_and_stdin() {
+    let srv = server();
+    let mine = Sandbox::new();
+    mine.add_profile("ci", &srv.token_url(), &[]);
+    let exported = mine.run(&["profile", "export", "ci"]).ok().stdout;
+
+    let theirs = Sandbox::new();
+    let file = theirs.path().join("workiva.toml");
+    std::fs::write(&file, utf16le_with_bom(&exported)).expect("write");
+    theirs
+        .run(&["profile", "import", &file.display().to_string()])
+        .ok();
+    assert!(theirs.run(&["token", "ci"]).ok().stdout.starts_with("wk."));
+
+    // Big-endian, on stdin (`Get-Content -Encoding BigEndianUnicode` output piped along).
+    let mut big_endian = vec![0xFE, 0xFF];
+    big_endian.extend(exported.encode_utf16().flat_map(u16::to_be_bytes));
+    let third = Sandbox::new();
+    third
+        .run_with_stdin_bytes(&["profile", "import", "-"], &big_endian)
+        .ok();
+    assert!(third.run(&["token", "ci"]).ok().stdout.starts_with("wk."));
+}
+
+#[test]
+fn an_import_file_in_latin1_says_how_to_save_it_as_utf8_and_creates_nothing() {
+    let theirs = Sandbox::new();
+    let mut latin1 = b"[[profile]]\nname = \"prod\"\nclient_id = \"c\"\n# Z".to_vec();
+    latin1.extend([0xFC]); // ü in Latin-1 / Windows-1252
+    latin1.extend(b"rich team\n");
+    let file = theirs.path().join("latin1.toml");
+    std::fs::write(&file, latin1).expect("write");
+    let config = theirs.path().join("new-config.toml");
+    let run = theirs
+        .run(&[
+            "--config",
+            &config.display().to_string(),
+            "profile",
+            "import",
+            &file.display().to_string(),
+        ])
+        .fails_with(2);
+    run.says(&["latin1.toml is not UTF-8", "line 4", "Set-Content -Encoding utf8"]);
+    assert!(
+        !run.stderr.contains("creating") && !run.stderr.contains("created"),
+        "nothing was created, and nothing says so: {}",
+        run.stderr
+    );
+    assert!(!config.exists());
+}
+
+#[test]
+fn a_utf16_config_is_read_and_a_change_saves_it_as_utf8_saying_so_once() {
+    let srv = server();
+    let sb = Sandbox::new();
+    let path = sb.config_path();
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let first = format!(
+        "# Zürich\n[[profile]]\nname = \"ci\"\ntoken_url = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nsecret_env = \"{SECRET_VAR}\"\n",
+        srv.token_url()
+    );
+    std::fs::write(&path, utf16le_with_bom(&first)).expect("write");
+    assert!(sb.run(&["token", "ci"]).ok().stdout.starts_with("wk."));
+
+    let added = sb.add_profile("second", &srv.token_url(), &[]);
+    added.says(&["was UTF-16; wktui saved it as UTF-8"]);
+    let now = config_text(&sb);
+    assert!(now.starts_with("# Zürich"), "UTF-8, no mark: {now}");
+    assert!(now.contains("name = \"second\""), "{now}");
+    let again = sb.add_profile("third", &srv.token_url(), &[]);
+    assert!(!again.stderr.contains("UTF-16"), "said once: {}", again.stderr);
+    assert!(sb.run(&["token", "second"]).ok().stdout.starts_with("wk."));
+}

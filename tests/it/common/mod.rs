@@ -213,9 +213,14 @@ impl Sandbox {
         self.finish_with_stdin(self.command(args), stdin)
     }
 
+    /// `run_with_stdin` with input that need not be UTF-8.
+    pub fn run_with_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> Run {
+        self.finish_with_stdin(self.command(args), stdin)
+    }
+
     /// Runs `command` (wktui, or wktui under another program such as
     /// Wine) with `stdin` as its input, checked like every run.
-    pub fn finish_with_stdin(&self, mut command: Command, stdin: &str) -> Run {
+    pub fn finish_with_stdin(&self, mut command: Command, stdin: impl AsRef<[u8]>) -> Run {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -223,7 +228,7 @@ impl Sandbox {
             .spawn()
             .expect("spawn wktui");
         if let Some(mut input) = child.stdin.take() {
-            let _ = input.write_all(stdin.as_bytes());
+            let _ = input.write_all(stdin.as_ref());
         }
         let output = child.wait_with_output().expect("wait for wktui");
         self.checked(output)
