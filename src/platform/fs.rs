@@ -602,7 +602,12 @@ mod imp {
     /// The directories first (nothing is made in one that is not trusted),
     /// then the file, opened without following a link or blocking, then
     /// what the descriptor says it is.
-    fn open_checked(path: &Path, kind: Kind, create: bool, links: u32) -> Result<(File, PathBuf), TrustError> {
+    fn open_checked(
+        path: &Path,
+        kind: Kind,
+        create: bool,
+        links: u32,
+    ) -> Result<(File, PathBuf), TrustError> {
         check_dirs_above(path, kind, links)?;
         let opened = match (create, kind) {
             (false, _) => open_no_follow(path),
@@ -886,7 +891,10 @@ mod imp {
         create: bool,
     ) -> Result<(File, std::path::PathBuf), TrustError> {
         let file = open_trusted(path, kind, create)?;
-        Ok((file, std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())))
+        Ok((
+            file,
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        ))
     }
 
     pub fn open_trusted(path: &Path, kind: super::Kind, create: bool) -> Result<File, TrustError> {

@@ -525,7 +525,15 @@ fn with_config(sb: &Sandbox, config: &Path, args: &[&str], what: &str) -> Run {
     run_within(sb, cmd, what)
 }
 
-const ADD: &[&str] = &["profile", "add", "p2", "--client-id", "c", "--secret-env", SECRET_VAR];
+const ADD: &[&str] = &[
+    "profile",
+    "add",
+    "p2",
+    "--client-id",
+    "c",
+    "--secret-env",
+    SECRET_VAR,
+];
 
 #[test]
 fn the_edit_lock_beside_a_config_in_a_sticky_dir_is_never_another_users_fifo_link_or_file() {

@@ -549,7 +549,10 @@ pub fn open_trusted_at(
     create: bool,
 ) -> Result<(File, std::path::PathBuf), TrustError> {
     let file = open_trusted(path, kind, create)?;
-    Ok((file, std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())))
+    Ok((
+        file,
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+    ))
 }
 
 /// See [`open_trusted`]: no folder walk on Windows.
