@@ -69,7 +69,9 @@ fn run_editor(editor: &str, file: &Path) -> Result<(), CliError> {
 
 /// The editing session; returns what to tell the user.
 fn edit(path: &Path) -> Result<String, CliError> {
-    let original = config::read_text(path)?;
+    // Read as loading reads it: a link or file that loading would refuse
+    // is refused here too, so it is never written through.
+    let original = config::read_trusted_text(path)?;
     let start = original.as_deref().unwrap_or(TEMPLATE).to_owned();
     // A private copy (0600, in the temp dir), removed unless we keep it for the user.
     let copy = tempfile::Builder::new()
@@ -82,7 +84,8 @@ fn edit(path: &Path) -> Result<String, CliError> {
     let mut last_invalid: Option<String> = None;
     loop {
         run_editor(&editor, copy.path())?;
-        let shown = config::read_text(copy.path())?.ok_or_else(|| {
+        // The copy will steer wktui once saved: it is trusted as a config is.
+        let shown = config::read_trusted_text(copy.path())?.ok_or_else(|| {
             CliError::runtime("the edited copy is gone (did the editor remove it?); nothing was saved")
         })?;
         let text = without_note(&shown);
@@ -116,16 +119,17 @@ fn save(
     text: &str,
     copy: tempfile::NamedTempFile,
 ) -> Result<String, CliError> {
-    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     // The lock alone: this is also the way to fix a file that does not load.
-    let lock = match config::lock(&target) {
+    // It resolves the file to write as loading does: a link only if trusted.
+    let lock = match config::lock(path) {
         Ok(lock) => lock,
         Err(e) => {
             let kept = keep(copy)?;
             return Err(CliError::from(e).with_kept(&kept));
         }
     };
-    let now = config::read_text(&target).ok().flatten();
+    let target = lock.path().to_path_buf();
+    let now = config::read_trusted_text(&target).ok().flatten();
     if now.as_deref() != original {
         let kept = keep(copy)?;
         return Err(CliError::runtime(format!(
@@ -192,8 +196,10 @@ fn one_line_str(text: &str) -> String {
     crate::model::text::clean(&text.replace(['\n', '\r'], " "), 1000)
 }
 
+/// Replaces the copy by rename (never writing through whatever is at its name).
 fn write(path: &Path, text: &str) -> Result<(), CliError> {
-    std::fs::write(path, text).map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))
+    write_atomically(path, text.as_bytes(), Durability::Cache)
+        .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Keeps the edited copy for the user instead of deleting it.

@@ -331,7 +331,13 @@ fn summary(ctx: &Context, new: &[&Profile], added: &[&str], skipped: &[&str]) ->
             skipped.join(", ")
         ));
     }
-    for p in new.iter().filter(|p| added.contains(&p.name.as_str())) {
+    let imported: Vec<&Profile> = new
+        .iter()
+        .copied()
+        .filter(|p| added.contains(&p.name.as_str()))
+        .collect();
+    out.push_str(&destinations(&imported));
+    for p in imported {
         if let SecretSource::Env(var) = &p.secret_source {
             out.push_str(&format!(
                 "{} reads its client secret from ${var}: set it before `wktui token {}`.\n",
@@ -347,6 +353,30 @@ fn summary(ctx: &Context, new: &[&Profile], added: &[&str], skipped: &[&str]) ->
                 p.name
             ));
         }
+    }
+    out
+}
+
+/// Where each imported profile sends its client secret, one line per host
+/// (a file from someone else may name any host, whatever its region says).
+fn destinations(imported: &[&Profile]) -> String {
+    /// Names shown per host; a fleet's import lists the rest as a count.
+    const SHOWN: usize = 20;
+    let mut hosts: Vec<(String, Vec<&str>)> = Vec::new();
+    for p in imported {
+        let host = p.destination_host();
+        match hosts.iter_mut().find(|(h, _)| *h == host) {
+            Some((_, names)) => names.push(&p.name),
+            None => hosts.push((host, vec![&p.name])),
+        }
+    }
+    let mut out = String::new();
+    for (host, names) in hosts {
+        let shown = match names.len() {
+            n if n <= SHOWN => names.join(", "),
+            n => format!("{}, and {} more", names[..SHOWN].join(", "), n - SHOWN),
+        };
+        out.push_str(&format!("Client secrets sent to {host}: {shown}.\n"));
     }
     out
 }

@@ -69,9 +69,9 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
         .iter()
         .map(|(p, t)| {
             let state = state_of(t.as_ref(), now, margin);
-            let endpoint = match &p.endpoint {
-                Endpoint::Region(region) => Cow::Borrowed(region.as_str()),
-                Endpoint::TokenUrl(_) => Cow::Owned(p.endpoint_label()),
+            let endpoint = match (&p.endpoint, &p.base_url) {
+                (Endpoint::Region(region), None) => Cow::Borrowed(region.as_str()),
+                _ => Cow::Owned(p.endpoint_label()),
             };
             [
                 Cow::Borrowed(p.name.as_str()),

@@ -45,11 +45,12 @@ fn add(ctx: &Context, args: &AddArgs) -> Result<(), CliError> {
         ctx.engine.secrets().as_ref(),
     )?;
     ctx.say(&format!(
-        "Added profile {} ({}, client id {}); client secret from {}.\nConfig: {}\n",
+        "Added profile {} ({}, client id {}); its client secret, from {}, is sent to {}.\nConfig: {}\n",
         profile.name,
         profile.endpoint_label(),
         profile.client_id,
         profile.secret_source,
+        profile.destination_host(),
         ctx.config_path.display()
     ))
 }

@@ -41,15 +41,25 @@ pub fn remove_profile(path: &Path, name: &str) -> Result<(), ConfigError> {
 /// The config file's edit lock, held alone: for replacing the whole file
 /// (`wktui config edit`), which must work on a file that does not load.
 pub struct EditLock {
+    path: PathBuf,
     _file: std::fs::File,
 }
 
-/// Takes the edit lock of `path` (a symlink's target), waiting a little for
-/// another process's change to finish.
+impl EditLock {
+    /// The file to replace: the config, or the target of a link that
+    /// loading trusts (see [`super::write_target`]).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Takes the edit lock of the file a change of `path` writes, waiting a
+/// little for another process's change to finish.
 pub fn lock(path: &Path) -> Result<EditLock, ConfigError> {
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = super::write_target(path)?;
     Ok(EditLock {
         _file: lock_for_edit(&path, EDIT_LOCK_PATIENCE)?,
+        path,
     })
 }
 
@@ -71,11 +81,11 @@ pub struct Editor {
 }
 
 impl Editor {
-    /// Locks and loads `path` (a symlink's target). A file that does not load
-    /// cleanly cannot be edited: it is never overwritten.
+    /// Locks and loads `path` (a trusted link's target). A file that does
+    /// not load cleanly cannot be edited: it is never overwritten.
     pub fn open(path: &Path) -> Result<Editor, ConfigError> {
-        // Edit the file a symlink points at, not the link.
-        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        // Edit the file a link points at, not the link, when loading trusts it.
+        let path = super::write_target(path)?;
         let lock = lock_for_edit(&path, EDIT_LOCK_PATIENCE)?;
         let (text, header) = match super::read_config_text(&path)? {
             Some(text) => (text, ""),
@@ -194,17 +204,13 @@ fn lock_for_edit(path: &Path, patience: Duration) -> Result<std::fs::File, Confi
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
-    // Nothing is made beside a config that could not be trusted.
-    crate::platform::fs::check_parent_dirs(path, crate::platform::fs::Kind::Config)
-        .map_err(|e| ConfigError::Untrusted(e.to_string()))?;
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let lock_path = dir.join(format!(".{name}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(fail)?;
+    // Made and checked as every file that steers wktui: nothing is made
+    // beside a config whose directories are not trusted, and a FIFO, a link
+    // or another user's file in the lock's place is an error at once.
+    let file = crate::platform::fs::open_trusted(&lock_path, crate::platform::fs::Kind::Lock)
+        .map_err(|e| ConfigError::Untrusted(e.to_string()))?;
     let deadline = Instant::now() + patience;
     loop {
         match file.try_lock() {

@@ -449,6 +449,27 @@ fn open_config(path: &Path) -> Result<Option<std::fs::File>, ConfigError> {
     }
 }
 
+/// The file a change of the config at `path` replaces: `path` itself, or
+/// the target of a link there that loading would follow (the user's or
+/// root's, into trusted directories). A link that loading refuses is an
+/// error: wktui never writes through it. No file yet means `path`.
+pub fn write_target(path: &Path) -> Result<PathBuf, ConfigError> {
+    use crate::platform::fs::{Kind, TrustError, open_trusted_at};
+    match open_trusted_at(path, Kind::Config) {
+        Ok((_, target)) => Ok(target),
+        Err(e) if e.is_not_found() => Ok(path.to_path_buf()),
+        Err(TrustError::Io { path, source }) => Err(ConfigError::Read { path, source }),
+        Err(e) => Err(ConfigError::Untrusted(e.to_string())),
+    }
+}
+
+/// The config's text as loading reads it (the same trust checks), but not
+/// parsed: for `config edit`, which must open a file that does not load.
+/// `None` when there is no file.
+pub fn read_trusted_text(path: &Path) -> Result<Option<String>, ConfigError> {
+    read_config_text(path)
+}
+
 /// The file, opened without blocking if it is a regular file, or `None`.
 fn open_if_there(path: &Path) -> Result<Option<std::fs::File>, ConfigError> {
     use crate::platform::fs::{TrustError, open_regular};
@@ -468,8 +489,8 @@ fn read_config_text(path: &Path) -> Result<Option<String>, ConfigError> {
 }
 
 /// A config file's text, bounded like every load but without the trust
-/// check (for `doctor`, which reports that check on its own, and `config
-/// edit`, which must open a file that does not load); `None` when missing.
+/// check (for `doctor`, which reports that check on its own and steers
+/// nothing by a refused file); `None` when missing.
 pub fn read_text(path: &Path) -> Result<Option<String>, ConfigError> {
     open_if_there(path)?
         .map(|file| read_open_config(file, path))

@@ -6,8 +6,31 @@ use std::sync::Arc;
 
 use super::*;
 
+/// What the config checks found.
+pub(super) struct ConfigFound {
+    pub checks: Vec<Check>,
+    pub config: Option<Config>,
+    /// wktui refuses to load the file (see the permissions check): what it
+    /// says is shown, but it steers nothing, so no host it names is asked.
+    pub refused: bool,
+}
+
 /// Found, valid, and writable by nobody else.
-pub(super) fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
+pub(super) fn config_checks(path: &Path) -> ConfigFound {
+    let (checks, config) = config_text_checks(path);
+    let permissions = config_permissions(path);
+    let refused = permissions.status == Status::Fail;
+    let mut checks = checks;
+    checks.push(permissions);
+    ConfigFound {
+        checks,
+        config,
+        refused,
+    }
+}
+
+/// Found and valid, read whatever its permissions (they are checked apart).
+fn config_text_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
     let mut checks = Vec::new();
     let text = match config::read_text(path) {
         Ok(Some(text)) => text,
@@ -64,7 +87,6 @@ pub(super) fn config_checks(path: &Path) -> (Vec<Check>, Option<Config>) {
             None
         }
     };
-    checks.push(config_permissions(path));
     (checks, config)
 }
 

@@ -95,8 +95,15 @@ pub struct Inputs {
 /// Runs every check; the results come back in a stable order.
 pub async fn run(inputs: Inputs) -> Vec<Check> {
     let env = Arc::clone(&inputs.env);
-    let (mut checks, config) = config_checks(&inputs.config_path);
-    let mut config = config.unwrap_or_default();
+    let found = config_checks(&inputs.config_path);
+    let mut checks = found.checks;
+    let mut config = found.config.unwrap_or_default();
+    // A refused file steers nothing: not its settings, not a host it names.
+    if found.refused {
+        config.settings = Settings::default();
+    }
+    // The profile of the WORKIVA_* variables, when it is not the file's.
+    let mut env_profile = None;
     match env_profile::from_env(|v| env(v)) {
         Ok(EnvProfile::Present(p)) => {
             if config.profiles.iter().all(|c| c.name != p.name) {
@@ -106,6 +113,7 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
                     Status::Pass,
                     "WORKIVA_CLIENT_ID and WORKIVA_CLIENT_SECRET define the profile env",
                 ));
+                env_profile = Some(p.name.clone());
                 config.profiles.push(p);
             }
         }
@@ -154,11 +162,22 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
             Some(profile.name.clone()),
             secret_check(profile.clone(), Arc::clone(&inputs.secrets), Arc::clone(&env)),
         ));
-        let network = tokio::spawn(network_checks(
-            profile.clone(),
-            config.settings.clone(),
-            Arc::clone(&env),
-        ));
+        let from_refused_file = found.refused && env_profile.as_ref() != Some(&profile.name);
+        let network = if from_refused_file {
+            let skipped = Check::new(
+                "network",
+                Some(&profile.name),
+                Status::Skip,
+                "not asked: the config file is refused (see the permissions check), so the hosts it names are not contacted",
+            );
+            tokio::spawn(async move { vec![skipped] })
+        } else {
+            tokio::spawn(network_checks(
+                profile.clone(),
+                config.settings.clone(),
+                Arc::clone(&env),
+            ))
+        };
         per_profile.push((secret, network, grant_check(profile, today)));
     }
     checks.push(joined(keyring.await, "keyring"));

@@ -24,6 +24,11 @@ impl Region {
         }
     }
 
+    /// The region's API host, where its token requests go.
+    pub fn host(self) -> &'static str {
+        self.base_url().trim_start_matches("https://")
+    }
+
     /// Tokens for every Workiva host of a region come from its `api.*` host.
     pub fn base_url(self) -> &'static str {
         match self {
@@ -328,13 +333,26 @@ impl Profile {
         }
     }
 
-    /// Short text for where tokens come from: the region, or the token URL's
-    /// host (with its port), which is what tells two custom URLs apart. Both
-    /// come from the parsed URL, never from the text as written.
+    /// Short text for where tokens come from: the region, or the host (with
+    /// its port) the request really goes to when a token URL or a base URL
+    /// names one, the region noted after a base URL's host. Never the region
+    /// alone for a secret that goes elsewhere; hosts come from the parsed
+    /// URL, never from the text as written.
     pub fn endpoint_label(&self) -> String {
-        match &self.endpoint {
-            Endpoint::Region(region) => region.as_str().to_owned(),
-            Endpoint::TokenUrl(url) => url.host_port(),
+        match (&self.endpoint, &self.base_url) {
+            (Endpoint::Region(region), None) => region.as_str().to_owned(),
+            (Endpoint::Region(region), Some(base)) => format!("{} ({region})", base.host_port()),
+            (Endpoint::TokenUrl(url), _) => url.host_port(),
+        }
+    }
+
+    /// The host (with its port, when not the scheme's own) that the token
+    /// request, and with it the client secret, is sent to.
+    pub fn destination_host(&self) -> String {
+        match (&self.endpoint, &self.base_url) {
+            (Endpoint::Region(region), None) => region.host().to_owned(),
+            (Endpoint::Region(_), Some(base)) => base.host_port(),
+            (Endpoint::TokenUrl(url), _) => url.host_port(),
         }
     }
 
@@ -463,7 +481,12 @@ mod tests {
         p.base_url = Some(CheckedUrl::parse_base("http://127.0.0.1:9/").expect("url"));
         assert_eq!(p.token_url(), "http://127.0.0.1:9/oauth2/token");
         assert_eq!(p.api_base_url(), "http://127.0.0.1:9");
+        // Shown as where the secret goes, not as the region alone.
+        assert_eq!(p.endpoint_label(), "127.0.0.1:9 (apac)");
+        assert_eq!(p.destination_host(), "127.0.0.1:9");
+        p.base_url = None;
         assert_eq!(p.endpoint_label(), "apac");
+        assert_eq!(p.destination_host(), "api.apac.wdesk.com");
     }
 
     #[test]

@@ -268,6 +268,11 @@ pub enum Kind {
     /// user's own file with one name; never a link. Whether its content may
     /// be reused (it is private) is for the caller to judge.
     Credentials,
+    /// A lock wktui makes beside a file it changes (the config's
+    /// `.NAME.lock`), created 0600 when missing and never read or written:
+    /// only the user's own regular file that no one else may write; never a
+    /// link (it could make wktui create a file anywhere), never a FIFO.
+    Lock,
 }
 
 // The policy is applied in full where files have owners and modes (Unix).
@@ -280,6 +285,7 @@ impl Kind {
             Kind::CaFile => "CA file",
             Kind::Log => "log",
             Kind::Credentials => "credentials file",
+            Kind::Lock => "lock file",
         }
     }
 
@@ -303,9 +309,9 @@ impl Kind {
         matches!(self, Kind::Log | Kind::Credentials)
     }
 
-    /// Opened for appending (and made when missing) rather than read.
-    fn appends(self) -> bool {
-        matches!(self, Kind::Log)
+    /// Made when missing (a log for appending, a lock) rather than only read.
+    fn creates(self) -> bool {
+        matches!(self, Kind::Log | Kind::Lock)
     }
 
     /// How to fix a file that belongs to someone else.
@@ -315,16 +321,25 @@ impl Kind {
             Kind::CaFile => "copy it to a file of your own and set ca_file to that",
             Kind::Log => "remove it, or choose a file of your own",
             Kind::Credentials => "remove it, or choose another file with --credentials",
+            Kind::Lock => "remove it (wktui makes a new one)",
         }
     }
 }
 
-/// Opens `path` as a file of `kind` (see [`Kind`]): for reading, or for
-/// appending (a log, created 0600 when missing). Nothing is read or written
+/// Opens `path` as a file of `kind` (see [`Kind`]): for reading, for
+/// appending (a log, created 0600 when missing), or to hold a lock on (a
+/// lock, created 0600 when missing). Nothing is read or written
 /// before every check has passed; a missing file is an `Io` error that
 /// [`TrustError::is_not_found`] recognises.
 pub fn open_trusted(path: &Path, kind: Kind) -> Result<File, TrustError> {
-    imp::open_trusted(path, kind, kind.appends())
+    imp::open_trusted(path, kind, kind.creates())
+}
+
+/// [`open_trusted`] for reading, with the path of the file it opened: a
+/// link's target when a link was followed, which is the file a change must
+/// replace (a link that loading would refuse is never written through).
+pub fn open_trusted_at(path: &Path, kind: Kind) -> Result<(File, PathBuf), TrustError> {
+    imp::open_trusted_at(path, kind, false)
 }
 
 /// [`open_trusted`], then at most `limit` bytes of it.
@@ -368,7 +383,7 @@ pub fn check_parent_dirs(path: &Path, kind: Kind) -> Result<(), TrustError> {
 mod imp {
     use std::fs::{File, Metadata, OpenOptions};
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use rustix::fs::OFlags;
 
@@ -554,9 +569,13 @@ mod imp {
         owner == euid() || (owner == 0 && kind.root_may_own())
     }
 
-    pub fn open_trusted(path: &Path, kind: Kind, append: bool) -> Result<File, TrustError> {
+    pub fn open_trusted(path: &Path, kind: Kind, create: bool) -> Result<File, TrustError> {
+        open_trusted_at(path, kind, create).map(|(file, _)| file)
+    }
+
+    pub fn open_trusted_at(path: &Path, kind: Kind, create: bool) -> Result<(File, PathBuf), TrustError> {
         let path = std::path::absolute(path).map_err(|e| TrustError::io(path, e))?;
-        open_checked(&path, kind, append, 0)
+        open_checked(&path, kind, create, 0)
     }
 
     pub fn open_regular(path: &Path) -> Result<File, TrustError> {
@@ -583,22 +602,27 @@ mod imp {
     /// The directories first (nothing is made in one that is not trusted),
     /// then the file, opened without following a link or blocking, then
     /// what the descriptor says it is.
-    fn open_checked(path: &Path, kind: Kind, append: bool, links: u32) -> Result<File, TrustError> {
+    fn open_checked(
+        path: &Path,
+        kind: Kind,
+        create: bool,
+        links: u32,
+    ) -> Result<(File, PathBuf), TrustError> {
         check_dirs_above(path, kind, links)?;
-        let opened = if append {
-            open_append_no_follow(path)
-        } else {
-            open_no_follow(path)
+        let opened = match (create, kind) {
+            (false, _) => open_no_follow(path),
+            (true, Kind::Lock) => create_no_follow(path),
+            (true, _) => open_append_no_follow(path),
         };
         match opened {
             Ok(file) => {
                 check_opened(&file, path, kind)?;
-                Ok(file)
+                Ok((file, path.to_path_buf()))
             }
             // Why it could not be opened, in words: a link, a FIFO with no
             // reader (ENXIO), another user's file (EACCES)...
             Err(e) => match std::fs::symlink_metadata(path) {
-                Ok(meta) if meta.file_type().is_symlink() => follow_link(path, &meta, kind, append, links),
+                Ok(meta) if meta.file_type().is_symlink() => follow_link(path, &meta, kind, create, links),
                 Ok(meta) => Err(describe(path, &meta, kind).unwrap_or_else(|| TrustError::io(path, e))),
                 Err(_) => Err(TrustError::io(path, e)),
             },
@@ -612,14 +636,18 @@ mod imp {
         path: &Path,
         meta: &Metadata,
         kind: Kind,
-        append: bool,
+        create: bool,
         links: u32,
-    ) -> Result<File, TrustError> {
-        if !kind.follows_links() || append {
+    ) -> Result<(File, PathBuf), TrustError> {
+        if !kind.follows_links() || create {
+            let fix = match kind {
+                Kind::Lock => "remove it (wktui makes its own)",
+                _ => "remove it, or give the real path",
+            };
             return Err(TrustError::Symlink {
                 path: path.to_path_buf(),
                 fix: format!(
-                    "wktui never follows a link for a {} (it could point anywhere): remove it, or give the real path",
+                    "wktui never follows a link for a {} (it could point anywhere): {fix}",
                     kind.noun()
                 ),
             });
@@ -639,7 +667,7 @@ mod imp {
                 });
             }
         };
-        open_checked(&target, kind, append, links + 1)
+        open_checked(&target, kind, create, links + 1)
     }
 
     fn check_link_owner(path: &Path, meta: &Metadata) -> Result<(), TrustError> {
@@ -857,11 +885,23 @@ mod imp {
         Ok(())
     }
 
-    pub fn open_trusted(path: &Path, kind: super::Kind, append: bool) -> Result<File, TrustError> {
-        let file = if append {
-            open_append_no_follow(path)
-        } else {
-            open_no_follow(path)
+    pub fn open_trusted_at(
+        path: &Path,
+        kind: super::Kind,
+        create: bool,
+    ) -> Result<(File, std::path::PathBuf), TrustError> {
+        let file = open_trusted(path, kind, create)?;
+        Ok((
+            file,
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        ))
+    }
+
+    pub fn open_trusted(path: &Path, kind: super::Kind, create: bool) -> Result<File, TrustError> {
+        let file = match (create, kind) {
+            (false, _) => open_no_follow(path),
+            (true, super::Kind::Lock) => create_no_follow(path),
+            (true, _) => open_append_no_follow(path),
         }
         .map_err(|e| TrustError::io(path, e))?;
         let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;

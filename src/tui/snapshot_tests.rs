@@ -728,6 +728,34 @@ fn the_interface_shows_a_token_url_as_parsed() {
     );
 }
 
+/// A long host is cut from the left in the list, so its real domain shows;
+/// a base URL's host is shown, not the region it stands in for.
+#[test]
+fn the_list_shows_the_end_of_a_long_host_and_a_base_urls_host() {
+    let look_alike = Profile::new(
+        "eu",
+        Endpoint::token_url("https://api.eu.wdesk.com-login.evil.example/oauth2/token").expect("url"),
+        "c",
+    );
+    let mut proxied = profile("us", Region::Us);
+    proxied.base_url = Some(crate::model::CheckedUrl::parse_base("http://127.0.0.1:40953").expect("url"));
+    let mut app = App::new(vec![look_alike, proxied], Settings::default(), vec![], now());
+    let screen = render(&mut app, 120, 20);
+    let row = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(&format!("○ {name} ")))
+            .unwrap_or_else(|| panic!("no row {name}: {screen}"))
+            .to_owned()
+    };
+    let eu = row("eu");
+    assert!(eu.contains("…in.evil.example"), "{screen}");
+    assert!(!eu.contains("api.eu.wd"), "{screen}");
+    let us = row("us");
+    assert!(us.contains("….0.1:40953 (us)"), "{screen}");
+    assert_snapshot!(screen);
+}
+
 // --- issue 18: grant expiry ---
 
 /// `now()` is 2023-11-14 (UTC): prod's grant expires in 9 days, staging-eu's

@@ -417,3 +417,41 @@ fn the_endpoint_check_reaches_a_local_server_as_a_fetch_would_never_through_a_pr
     assert_eq!(status(endpoint), "pass", "{endpoint}");
     assert!(srv.token_requests() >= 1, "the server itself was asked");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_refused_config_is_shown_but_no_host_it_names_is_asked() {
+    use std::os::unix::fs::PermissionsExt;
+    let srv = server();
+    let mut sb = Sandbox::new();
+    sb.add_profile("prod", &srv.token_url(), &[]);
+    // Anyone may change it: wktui refuses to load it, so it steers nothing.
+    let config = sb.config_path();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    // ...but the profile of the WORKIVA_* variables is not the file's.
+    sb.set_env("WORKIVA_CLIENT_ID", CLIENT_ID);
+    sb.set_env("WORKIVA_CLIENT_SECRET", "s");
+    sb.set_env("WORKIVA_TOKEN_URL", &srv.token_url());
+    let (code, checks) = doctor(&sb, &[]);
+    assert_ne!(code, 0);
+    let permissions = find(&checks, "permissions", None);
+    assert_eq!(status(permissions), "fail", "{permissions}");
+    assert!(text(permissions, "fix").contains("chmod go-w"), "{permissions}");
+    let network = find(&checks, "network", Some("prod"));
+    assert_eq!(status(network), "skip", "{network}");
+    assert!(
+        text(network, "detail").contains("the config file is refused"),
+        "{network}"
+    );
+    for name in ["dns", "tls", "endpoint"] {
+        assert!(
+            !checks
+                .iter()
+                .any(|c| c["check"] == name && c["profile"] == "prod"),
+            "{name} checked for a refused file: {checks:#?}"
+        );
+    }
+    assert_eq!(status(find(&checks, "endpoint", Some("env"))), "pass");
+    // Only the env profile's check reached the server: one request.
+    assert_eq!(srv.requests().len(), 1, "{:?}", srv.requests().len());
+}

@@ -517,3 +517,108 @@ fn the_log_wktui_log_fills_is_only_ever_the_users_private_file() {
     }
     assert_eq!(std::fs::read_to_string(&elsewhere).expect("read"), "elsewhere\n");
 }
+
+/// `wktui ARGS` with the config at `config`, run to its end (or reported hung).
+fn with_config(sb: &Sandbox, config: &Path, args: &[&str], what: &str) -> Run {
+    let mut cmd = sb.command(args);
+    cmd.env("WKTUI_CONFIG", config).env(SECRET_VAR, "s");
+    run_within(sb, cmd, what)
+}
+
+const ADD: &[&str] = &[
+    "profile",
+    "add",
+    "p2",
+    "--client-id",
+    "c",
+    "--secret-env",
+    SECRET_VAR,
+];
+
+#[test]
+fn the_edit_lock_beside_a_config_in_a_sticky_dir_is_never_another_users_fifo_link_or_file() {
+    let Some(uid) = attacker_uid() else { return };
+    let sb = Sandbox::new();
+    let shared = dir_of(&sb.path().join("shared"), 0, 0o1777);
+    let mine = dir_of(&sb.path().join("mine"), 0, 0o700);
+    let planted = mine.join("planted");
+    fifo_of(&shared.join(".fifo.toml.lock"), uid);
+    link_of(&shared.join(".link.toml.lock"), &planted, uid);
+    file_of(&shared.join(".theirs.toml.lock"), uid, 0o644, "");
+    let cases = [
+        ("fifo", "is a FIFO (named pipe)"),
+        ("link", "is a symbolic link"),
+        ("theirs", "belongs to another user"),
+    ];
+    for (name, says) in cases {
+        let config = shared.join(format!("{name}.toml"));
+        // Before: a FIFO held `profile add` forever, a link made the victim's file.
+        let run = with_config(&sb, &config, ADD, name);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        run.says(&[&format!(".{name}.toml.lock"), says, "remove it"]);
+        assert!(!config.exists(), "{name}: nothing saved");
+    }
+    assert!(!planted.exists(), "never made through their link");
+    // The user's own config beside them works, and its lock is the user's private file.
+    let config = shared.join("ok.toml");
+    let run = with_config(&sb, &config, ADD, "ok");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lock = std::fs::symlink_metadata(shared.join(".ok.toml.lock")).expect("lock made");
+    assert!(lock.is_file());
+    assert_eq!(lock.permissions().mode() & 0o777, 0o600);
+    // A lock left 0644 by an older wktui is still the user's own: kept working.
+    chmod(&shared.join(".ok.toml.lock"), 0o644);
+    let run = with_config(&sb, &config, &["profile", "remove", "p2", "--yes"], "old lock");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn a_change_never_writes_through_a_link_that_loading_refuses() {
+    let Some(uid) = attacker_uid() else { return };
+    let mut sb = Sandbox::new();
+    let shared = dir_of(&sb.path().join("shared"), 0, 0o1777);
+    let mine = dir_of(&sb.path().join("mine"), 0, 0o700);
+    // Valid TOML (a comment), so that a profile change would load it too.
+    let notes_text = "# my notes\n";
+    let notes = file_of(&mine.join("notes.txt"), 0, 0o600, notes_text);
+    let theirs = link_of(&shared.join("vcfg.toml"), &notes, uid);
+    let script = sb.path().join("editor.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf '[[profile]]\\nname = \"e\"\\nclient_id = \"c\"\\n' > \"$1\"\n",
+    )
+    .expect("editor");
+    sb.set_env("EDITOR", &format!("sh {}", script.display()));
+    let list = with_config(&sb, &theirs, &["list"], "list");
+    assert_eq!(list.code, 2, "{}", list.stderr);
+    list.says(&["link another user made"]);
+    for (what, args) in [
+        ("config edit", &["config", "edit"][..]),
+        ("profile add", ADD),
+        ("profile remove", &["profile", "remove", "p2", "--yes"][..]),
+    ] {
+        let run = with_config(&sb, &theirs, args, what);
+        assert_ne!(run.code, 0, "{what}: {}", run.stderr);
+        run.says(&["link another user made"]);
+        assert_eq!(
+            std::fs::read_to_string(&notes).expect("notes"),
+            notes_text,
+            "{what}: their link was written through"
+        );
+    }
+    assert!(
+        std::fs::symlink_metadata(&theirs).expect("link").is_symlink(),
+        "left as it is"
+    );
+    // The user's own link is followed, and stays a link.
+    let own = sb.path().join("own.toml");
+    symlink(&notes, &own).expect("symlink");
+    let run = with_config(&sb, &own, &["config", "edit"], "own link");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read_to_string(&notes)
+            .expect("notes")
+            .contains("name = \"e\"")
+    );
+    assert!(std::fs::symlink_metadata(&own).expect("link").is_symlink());
+}

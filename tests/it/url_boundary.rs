@@ -298,3 +298,77 @@ fn harmless_spellings_are_accepted_and_shown_as_parsed() {
         assert_eq!(env, format!("http://localhost:{port}"));
     }
 }
+
+/// The row of `name` in a table, by its first column.
+#[track_caller]
+fn row_of<'a>(table: &'a str, name: &str) -> &'a str {
+    table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no row {name} in:\n{table}"))
+}
+
+#[test]
+fn a_base_url_profile_is_listed_by_the_host_its_secret_goes_to_not_its_region() {
+    let sb = Sandbox::new();
+    let elsewhere = server();
+    let host = format!("127.0.0.1:{}", elsewhere.addr().port());
+    // A file shared through git: it says "us", and sends the secret elsewhere.
+    let shared = format!(
+        "[[profile]]\nname = \"prod\"\nregion = \"us\"\nbase_url = \"http://{host}\"\nclient_id = \"{CLIENT_ID}\"\nsecret_env = \"{SECRET_VAR}\"\n\
+         [[profile]]\nname = \"plain\"\nregion = \"eu\"\nclient_id = \"{CLIENT_ID}\"\nsecret_env = \"{SECRET_VAR}\"\n"
+    );
+    let file = sb.path().join("shared.toml");
+    std::fs::write(&file, &shared).expect("write");
+    let import = sb
+        .run(&["profile", "import", file.to_str().expect("utf-8")])
+        .ok()
+        .stdout;
+    assert!(
+        import.contains(&format!("Client secrets sent to {host}: prod.")),
+        "{import}"
+    );
+    assert!(
+        import.contains("Client secrets sent to api.eu.wdesk.com: plain."),
+        "{import}"
+    );
+    for args in [&["list"][..], &["profile", "list"][..]] {
+        let table = sb.run(args).ok().stdout;
+        let prod = row_of(&table, "prod");
+        assert!(prod.contains(&format!("{host} (us)")), "{args:?}: {table}");
+        let plain: Vec<&str> = row_of(&table, "plain").split_whitespace().collect();
+        assert_eq!(plain[1], "eu", "{args:?}: {table}");
+    }
+    // `profile add` says where each secret goes, whatever its source.
+    let add = sb
+        .run(&[
+            "profile",
+            "add",
+            "custom",
+            "--client-id",
+            CLIENT_ID,
+            "--secret-env",
+            SECRET_VAR,
+            "--token-url",
+            &elsewhere.token_url(),
+        ])
+        .ok()
+        .stdout;
+    assert!(add.contains(&format!("is sent to {host}.")), "{add}");
+    let add = sb
+        .run(&[
+            "profile",
+            "add",
+            "eu2",
+            "--client-id",
+            CLIENT_ID,
+            "--region",
+            "eu",
+            "--secret-env",
+            SECRET_VAR,
+        ])
+        .ok()
+        .stdout;
+    assert!(add.contains("is sent to api.eu.wdesk.com."), "{add}");
+    nothing_reached(&[&elsewhere]);
+}

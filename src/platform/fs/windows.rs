@@ -518,12 +518,13 @@ fn check_unchangeable_by_others(path: &Path, kind: super::Kind) -> Result<(), Tr
 /// never; then a regular file, checked on its owner and ACL. Folders above
 /// are not walked: Windows has no world-writable folder like Unix's `/tmp`
 /// (profiles and `%LOCALAPPDATA%` are the user's by their ACLs).
-pub fn open_trusted(path: &Path, kind: super::Kind, append: bool) -> Result<File, TrustError> {
+pub fn open_trusted(path: &Path, kind: super::Kind, create: bool) -> Result<File, TrustError> {
     use super::Kind;
-    let file = match (kind, append) {
+    let file = match (kind, create) {
+        (Kind::Lock, true) => create_no_follow(path),
         (_, true) => open_append_no_follow(path),
         (Kind::Config | Kind::CaFile, false) => File::open(path),
-        (Kind::Log | Kind::Credentials, false) => open_no_follow(path),
+        (Kind::Log | Kind::Credentials | Kind::Lock, false) => open_no_follow(path),
     }
     .map_err(|e| TrustError::io(path, e))?;
     let meta = file.metadata().map_err(|e| TrustError::io(path, e))?;
@@ -534,10 +535,24 @@ pub fn open_trusted(path: &Path, kind: super::Kind, append: bool) -> Result<File
         });
     }
     match kind {
-        Kind::Config | Kind::CaFile => check_unchangeable_by_others(path, kind)?,
+        // A lock made by an older wktui has the folder's ACL: not private, but the user's.
+        Kind::Config | Kind::CaFile | Kind::Lock => check_unchangeable_by_others(path, kind)?,
         Kind::Log | Kind::Credentials => check_private(path, kind.not_ours_fix(), &private_file_fix(path))?,
     }
     Ok(file)
+}
+
+/// [`open_trusted`], and the file it opened: where a link led.
+pub fn open_trusted_at(
+    path: &Path,
+    kind: super::Kind,
+    create: bool,
+) -> Result<(File, std::path::PathBuf), TrustError> {
+    let file = open_trusted(path, kind, create)?;
+    Ok((
+        file,
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+    ))
 }
 
 /// See [`open_trusted`]: no folder walk on Windows.

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::details::token_indicator;
-use super::text::{pad, pad_left};
+use super::text::{pad, pad_host, pad_left};
 use crate::model::{GrantState, TokenState, format_duration};
 use crate::presence::Kind;
 use crate::tui::app::{App, Indicator, LabelWidths, Mode, ProfileRow, StateFilter};
@@ -221,7 +221,8 @@ fn row_line(row: &ProfileRow, app: &App, theme: Theme, columns: Columns, selecte
     if columns.endpoint > 0 {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(
-            pad(&row.profile.endpoint_label(), columns.endpoint),
+            // Cut from the left: a host's end is its real domain.
+            pad_host(&row.profile.endpoint_label(), columns.endpoint),
             theme.dim(),
         ));
     }

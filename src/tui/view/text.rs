@@ -34,6 +34,40 @@ pub fn fit(text: &str, max: usize) -> String {
     out
 }
 
+/// `text` cut to `max` columns from the left, starting with `…` when cut:
+/// for a host, whose end is its real domain (`…login.evil.example`, never
+/// `api.eu.wd…`, which reads as a Workiva host).
+pub fn fit_start(text: &str, max: usize) -> String {
+    if width(text) <= max {
+        return text.to_owned();
+    }
+    let mut kept = Vec::new();
+    let mut used = 0;
+    for c in text.chars().rev() {
+        let w = char_width(c);
+        if used + w + 1 > max {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    let mut out = String::new();
+    if max > 0 {
+        out.push('…');
+    }
+    out.extend(kept.into_iter().rev());
+    out
+}
+
+/// `text` cut from the left (see [`fit_start`]) or padded with spaces on
+/// the right to exactly `columns`.
+pub fn pad_host(text: &str, columns: usize) -> String {
+    let mut out = fit_start(text, columns);
+    let w = width(&out);
+    out.extend(std::iter::repeat_n(' ', columns.saturating_sub(w)));
+    out
+}
+
 /// `text` cut or padded with spaces to exactly `columns`.
 pub fn pad(text: &str, columns: usize) -> String {
     let mut out = fit(text, columns);
@@ -103,6 +137,17 @@ mod tests {
         assert_eq!(fit("日本語です", 5), "日本…");
         assert_eq!(fit("abc", 0), "");
         assert_eq!(fit("abc", 1), "…");
+    }
+
+    #[test]
+    fn a_host_is_cut_from_the_left_so_its_domain_stays() {
+        let host = "api.eu.wdesk.com-login.evil.example";
+        assert_eq!(fit_start(host, 16), "…in.evil.example");
+        assert_eq!(fit_start(host, 40), host);
+        assert_eq!(fit_start("日本語です", 5), "…です");
+        assert_eq!(fit_start("abc", 0), "");
+        assert_eq!(pad_host("127.0.0.1:40953 (us)", 16), "….0.1:40953 (us)");
+        assert_eq!(pad_host("eu", 4), "eu  ");
     }
 
     #[test]
