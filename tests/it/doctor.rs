@@ -390,7 +390,10 @@ fn the_secret_is_never_shown_by_doctor() {
     // Sandbox::run checks stdout and stderr for the secret.
     let run = sb.run(&["doctor"]).ok();
     assert!(
-        run.stdout.contains(&format!("${SECRET_VAR} is set")),
+        run.stdout.contains(&format!(
+            "{}{SECRET_VAR} is set",
+            if cfg!(windows) { "$env:" } else { "$" }
+        )),
         "{}",
         run.stdout
     );
