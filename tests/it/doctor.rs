@@ -341,6 +341,7 @@ fn a_ca_file_is_judged_by_doctor_in_the_words_a_fetch_uses() {
     );
 }
 
+#[cfg(unix)] // tmux and sh
 #[test]
 fn inside_tmux_the_clipboard_check_reads_set_clipboard() {
     if !tools_present("doctor tmux test", &["tmux"]) {

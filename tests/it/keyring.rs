@@ -40,6 +40,7 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
     assert_eq!(run.stdout.trim(), "[]");
 }
 
+#[cfg(unix)] // tmux and sh
 #[test]
 fn the_secret_is_typed_without_echo_on_a_terminal() {
     if !tools_present("secret prompt test", &KEYRING_TOOLS) || !tools_present("secret prompt test", &["tmux"])

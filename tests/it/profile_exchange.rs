@@ -254,6 +254,7 @@ fn a_broken_import_file_names_its_line_and_field_and_a_command_is_refused() {
     assert!(config_text(&theirs).is_empty(), "nothing written");
 }
 
+#[cfg(unix)] // tmux and sh
 #[test]
 fn on_a_terminal_each_keyring_secret_is_asked_for_hidden_after_its_token_url() {
     let test = "on_a_terminal_each_keyring_secret_is_asked_for_hidden_after_its_token_url";
