@@ -51,7 +51,9 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<(), CliError> {
     } else {
         Some(start_endpoint(ctx, &profile, margin)?)
     };
-    let mut command = Command::new(program);
+    // On Windows `npm` is `npm.cmd`: found through PATHEXT, as a shell finds it.
+    let resolved = crate::platform::process::program_to_run(program);
+    let mut command = Command::new(&resolved);
     command.args(program_args);
     let local = endpoint
         .as_ref()
@@ -68,7 +70,7 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<(), CliError> {
         std::slice::from_ref(&profile.name),
         url.as_deref(),
     );
-    let exit = run_forwarding_signals(command).map_err(|e| spawn_error(program, &e));
+    let exit = run_forwarding_signals(command).map_err(|e| spawn_error(program, &resolved, &e));
     // The endpoint closes when the command ends, whatever it left running.
     drop(endpoint);
     drop(registration);
@@ -168,7 +170,7 @@ fn real_secret_variables(profile: &Profile) -> Vec<String> {
 }
 
 /// 127 and 126, as a shell answers a command it cannot find or run.
-fn spawn_error(program: &OsString, e: &std::io::Error) -> CliError {
+fn spawn_error(program: &OsString, resolved: &OsString, e: &std::io::Error) -> CliError {
     let name = text::clean(&program.to_string_lossy(), 200);
     let (code, message) = match e.kind() {
         std::io::ErrorKind::NotFound => (
@@ -176,6 +178,13 @@ fn spawn_error(program: &OsString, e: &std::io::Error) -> CliError {
             format!("cannot run `{name}`: no such program (is it on PATH?)"),
         ),
         std::io::ErrorKind::PermissionDenied => (126, format!("cannot run `{name}`: permission denied")),
+        std::io::ErrorKind::InvalidInput => (
+            126,
+            format!(
+                "cannot run `{name}`: {}",
+                crate::platform::process::invalid_arguments_reason(resolved)
+            ),
+        ),
         _ => (126, format!("cannot run `{name}`: {e}")),
     };
     let mut err = CliError::runtime(message);

@@ -1,8 +1,11 @@
 //! The checks that look at this machine only: the config file and its
 //! directories, the log, the keyring and each secret, the clipboard, the cache.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use crate::platform::process;
 
 use super::*;
 
@@ -187,27 +190,33 @@ pub(super) async fn secret_check(profile: Profile, secrets: Arc<dyn SecretStore>
             let who = profile.name.clone();
             match blocking(move || secrets.get(&who).map(|_| ())).await {
                 Some(Ok(())) => check(Status::Pass, "stored in the keyring, which is unlocked".into()),
-                Some(Err(e @ SecretError::NotFound { .. })) => check(Status::Fail, e.to_string())
-                    .fix(format!("wktui profile set-secret {name}")),
+                Some(Err(e @ SecretError::NotFound { .. })) => {
+                    check(Status::Fail, e.to_string()).fix(format!("wktui profile set-secret {name}"))
+                }
                 Some(Err(e @ SecretError::Locked { .. })) => {
                     check(Status::Fail, e.to_string()).fix("unlock the keyring")
                 }
                 Some(Err(e)) => check(Status::Fail, first_sentence(&e.to_string()).to_owned()).fix(format!(
-                    "start a Secret Service in this session, or keep the secret elsewhere: wktui profile edit {name} --secret-env VAR"
+                    "{}, or keep the secret elsewhere: wktui profile edit {name} --secret-env VAR",
+                    crate::platform::keyring::START_ADVICE
                 )),
                 None => check(Status::Fail, "the keyring check stopped unexpectedly".into()),
             }
         }
         SecretSource::Env(var) => match env(var) {
-            Some(v) if !v.is_empty() => check(Status::Pass, format!("${var} is set")),
-            _ => check(Status::Fail, format!("${var} is not set (or empty)")).fix(format!(
-                "export {var}=... (from your password manager or CI secrets)"
+            Some(v) if !v.is_empty() => check(Status::Pass, format!("{} is set", process::variable(var))),
+            _ => check(
+                Status::Fail,
+                format!("{} is not set (or empty)", process::variable(var)),
+            )
+            .fix(format!(
+                "{} (from your password manager or CI secrets)",
+                process::set_variable(var, "...")
             )),
         },
         SecretSource::Command(cmd) => {
             let program = cmd.split_whitespace().next().unwrap_or_default().to_owned();
-            let path = env("PATH");
-            if on_path(&program, path.as_deref()) {
+            if on_path(&program, &env) {
                 check(
                     Status::Pass,
                     format!("from the command `{cmd}` ({program} is installed; doctor does not run it)"),
@@ -225,15 +234,15 @@ pub(super) async fn secret_check(profile: Profile, secrets: Arc<dyn SecretStore>
     }
 }
 
-pub(super) fn on_path(program: &str, path: Option<&str>) -> bool {
-    if program.is_empty() {
-        return false;
-    }
-    if program.contains('/') {
-        return Path::new(program).is_file();
-    }
-    path.map(|p| std::env::split_paths(p).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
+/// Found as the shell that runs a secret command finds it (PATHEXT too, on Windows).
+pub(super) fn on_path(program: &str, env: &Env) -> bool {
+    let (path, pathext) = (env("PATH"), env("PATHEXT"));
+    process::find_program(
+        program.as_ref(),
+        path.as_deref().map(OsStr::new),
+        pathext.as_deref().map(OsStr::new),
+    )
+    .is_some()
 }
 
 /// Where a copy goes, and whether it can get there.

@@ -124,7 +124,10 @@ pub async fn run(inputs: Inputs) -> Vec<Check> {
                 Status::Warn,
                 format!("some WORKIVA_* variables are set but not {missing}, so there is no env profile"),
             )
-            .fix(format!("export {missing} too, or unset the others")),
+            .fix(format!(
+                "{} too, or unset the others",
+                crate::platform::process::set_variable(missing, "...")
+            )),
         ),
         Ok(EnvProfile::Absent) => {}
         Err(e) => checks.push(
@@ -234,8 +237,8 @@ fn default_check(config: &Config, env: Option<String>) -> Option<Check> {
         Err(e) => {
             let fix = match default.source {
                 DefaultSource::Env => format!(
-                    "export {}=NAME with a configured NAME, or unset it",
-                    default_profile::PROFILE_ENV
+                    "{} with a configured NAME, or unset it",
+                    crate::platform::process::set_variable(default_profile::PROFILE_ENV, "NAME")
                 ),
                 DefaultSource::Config => {
                     "name a configured profile in default_profile (`wktui config edit`)".to_owned()
@@ -340,11 +343,10 @@ mod tests {
 
     #[test]
     fn a_command_secret_is_found_on_path_without_running_it() {
-        assert!(on_path("sh", std::env::var("PATH").ok().as_deref()));
-        assert!(!on_path(
-            "wktui-surely-not-installed",
-            std::env::var("PATH").ok().as_deref()
-        ));
-        assert!(!on_path("", Some("/bin")));
+        let real: Env = Arc::new(|v| std::env::var(v).ok());
+        let program = if cfg!(windows) { "cmd" } else { "sh" };
+        assert!(on_path(program, &real));
+        assert!(!on_path("wktui-surely-not-installed", &real));
+        assert!(!on_path("", &real));
     }
 }

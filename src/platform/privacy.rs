@@ -24,7 +24,8 @@ pub const OWN_DIRECTORY: &str = if cfg!(windows) {
 
 /// A config that passed the checks wktui makes before believing it.
 pub const CHANGED_ONLY_BY_YOU: &str = if cfg!(windows) {
-    "the config and every folder above it can be changed only by you (or SYSTEM and administrators)"
+    // What the Windows check reads: the file's owner and ACL, and its folder's ACL (see fs::windows).
+    "the config can be changed only by you (or SYSTEM and administrators), and nobody else may replace it in its folder"
 } else {
     "the config and every directory above it can be changed only by you (or root)"
 };

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::system::{KEYRING_TOOLS, Tmux, tools_present, wait_for};
+use crate::common::system::{KEYRING_TOOLS, tools_present};
 use crate::common::{CLIENT_ID, SECRET_VAR, Sandbox, server};
 use serde_json::Value;
 
@@ -341,8 +341,10 @@ fn a_ca_file_is_judged_by_doctor_in_the_words_a_fetch_uses() {
     );
 }
 
+#[cfg(unix)] // tmux and sh
 #[test]
 fn inside_tmux_the_clipboard_check_reads_set_clipboard() {
+    use crate::common::system::{Tmux, wait_for};
     if !tools_present("doctor tmux test", &["tmux"]) {
         return;
     }
@@ -390,7 +392,10 @@ fn the_secret_is_never_shown_by_doctor() {
     // Sandbox::run checks stdout and stderr for the secret.
     let run = sb.run(&["doctor"]).ok();
     assert!(
-        run.stdout.contains(&format!("${SECRET_VAR} is set")),
+        run.stdout.contains(&format!(
+            "{}{SECRET_VAR} is set",
+            if cfg!(windows) { "$env:" } else { "$" }
+        )),
         "{}",
         run.stdout
     );

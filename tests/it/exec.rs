@@ -3,7 +3,7 @@
 //! sent as a supervisor or a terminal sends them, and a real third-party
 //! OAuth2 client (requests-oauthlib) as the child.
 
-use crate::common::{SECRET_VAR, Sandbox, oauth_python, python_script, server, server_with};
+use crate::common::{Sandbox, oauth_python, python_script, server, server_with};
 use serde_json::Value;
 use std::path::Path;
 use wktui_test_support::ServerConfig;
@@ -26,6 +26,7 @@ fn signal(pid: u32, signal: rustix::process::Signal) {
     rustix::process::kill_process(pid, signal).expect("kill");
 }
 
+#[cfg(unix)] // sh
 #[test]
 fn no_server_gives_only_the_token_variables() {
     let (sb, _srv) = setup();
@@ -36,12 +37,13 @@ fn no_server_gives_only_the_token_variables() {
     for absent in [
         "WORKIVA_TOKEN_URL=",
         "WORKIVA_CLIENT_SECRET=",
-        &format!("{SECRET_VAR}="),
+        &format!("{}=", crate::common::SECRET_VAR),
     ] {
         assert!(!run.stdout.contains(absent), "{absent} leaked:\n{}", run.stdout);
     }
 }
 
+#[cfg(unix)] // sh, and Unix signals
 #[test]
 fn exit_codes_and_streams_pass_through() {
     let (sb, _srv) = setup();
@@ -114,7 +116,18 @@ fn exec_inside_exec_of_another_profile_is_refused_unless_asked() {
     // Inside exec, the variable the secret came from is gone: dev's token must be cached.
     sb.run(&["token", "dev"]).ok();
     let binary = env!("CARGO_BIN_EXE_wktui");
-    let nested = sb.run(&["exec", "prod", "--", binary, "exec", "dev", "--", "true"]);
+    // wktui itself is the innermost command: a program every system has.
+    let nested = sb.run(&[
+        "exec",
+        "prod",
+        "--",
+        binary,
+        "exec",
+        "dev",
+        "--",
+        binary,
+        "--version",
+    ]);
     nested
         .fails_with(2)
         .says(&["already running inside `wktui exec prod`", "--allow-nested"]);
@@ -127,13 +140,25 @@ fn exec_inside_exec_of_another_profile_is_refused_unless_asked() {
         "dev",
         "--allow-nested",
         "--",
-        "true",
+        binary,
+        "--version",
     ])
     .ok();
-    sb.run(&["exec", "prod", "--", binary, "exec", "prod", "--", "true"])
-        .ok();
+    sb.run(&[
+        "exec",
+        "prod",
+        "--",
+        binary,
+        "exec",
+        "prod",
+        "--",
+        binary,
+        "--version",
+    ])
+    .ok();
 }
 
+#[cfg(unix)] // export lines for sh (on Windows `env` prints PowerShell)
 #[test]
 fn env_prints_export_lines_a_shell_can_eval() {
     let (sb, _srv) = setup();
@@ -161,12 +186,13 @@ fn env_prints_export_lines_a_shell_can_eval() {
 /// The `env` profile (no config, no keyring: CI) reads the real secret from
 /// WORKIVA_CLIENT_SECRET; its child sees the local credentials under the same
 /// names, so a `wktui` or an SDK inside it uses the endpoint of exec.
+#[cfg(unix)] // sh
 #[test]
 fn the_env_profile_hands_its_child_local_credentials_under_the_same_names() {
     let mut sb = Sandbox::new();
     let srv = server();
     // Only the env profile's variables: no config profile names another one.
-    sb.env.retain(|(k, _)| k != SECRET_VAR);
+    sb.env.retain(|(k, _)| k != crate::common::SECRET_VAR);
     sb.env.extend([
         (
             "WORKIVA_CLIENT_ID".to_owned(),
@@ -262,7 +288,14 @@ fn requests_oauthlib_gets_tokens_from_the_endpoint_of_exec() {
 
     // After exec returns, its endpoint is gone.
     let url = sb
-        .run(&["exec", "prod", "--", "sh", "-c", "echo \"$WORKIVA_TOKEN_URL\""])
+        .run(&[
+            "exec",
+            "prod",
+            "--",
+            &python.to_string_lossy(),
+            "-c",
+            "import os; print(os.environ['WORKIVA_TOKEN_URL'])",
+        ])
         .ok()
         .stdout
         .trim()

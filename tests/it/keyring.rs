@@ -1,8 +1,8 @@
 //! Secrets in a real Secret Service: a private D-Bus session and an unlocked
 //! gnome-keyring started by the test itself.
 
-use crate::common::system::{KEYRING_TOOLS, Tmux, tools_present};
-use crate::common::{CLIENT_ID, SECRET, Sandbox, server};
+use crate::common::system::{KEYRING_TOOLS, tools_present};
+use crate::common::{SECRET, Sandbox, server};
 
 #[test]
 fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
@@ -40,8 +40,11 @@ fn secret_lives_in_the_keyring_and_leaves_with_the_profile() {
     assert_eq!(run.stdout.trim(), "[]");
 }
 
+#[cfg(unix)] // tmux and sh
 #[test]
 fn the_secret_is_typed_without_echo_on_a_terminal() {
+    use crate::common::CLIENT_ID;
+    use crate::common::system::Tmux;
     if !tools_present("secret prompt test", &KEYRING_TOOLS) || !tools_present("secret prompt test", &["tmux"])
     {
         return;

@@ -204,6 +204,7 @@ fn a_config_value_of_the_wrong_type_names_the_field_and_line_and_the_fix() {
     ]);
 }
 
+#[cfg(unix)] // tmux and sh
 #[test]
 fn the_interface_stops_saying_showing_once_the_token_is_hidden() {
     use crate::common::system::{Tmux, tools_present, wait_for};

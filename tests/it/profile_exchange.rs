@@ -2,7 +2,7 @@
 //! colleague's profiles arrive whole, with their secrets asked for again,
 //! and never a secret (nor a command to run) in the file or any output.
 
-use crate::common::system::{KEYRING_TOOLS, Tmux, tools_present};
+use crate::common::system::{KEYRING_TOOLS, tools_present};
 use crate::common::{CLIENT_ID, SECRET, SECRET_VAR, Sandbox, server};
 
 /// A profile kept in the keyring, one reading `SECRET_VAR`, and one whose
@@ -254,8 +254,10 @@ fn a_broken_import_file_names_its_line_and_field_and_a_command_is_refused() {
     assert!(config_text(&theirs).is_empty(), "nothing written");
 }
 
+#[cfg(unix)] // tmux and sh
 #[test]
 fn on_a_terminal_each_keyring_secret_is_asked_for_hidden_after_its_token_url() {
+    use crate::common::system::Tmux;
     let test = "on_a_terminal_each_keyring_secret_is_asked_for_hidden_after_its_token_url";
     if !tools_present(test, &KEYRING_TOOLS) || !tools_present(test, &["tmux"]) {
         return;

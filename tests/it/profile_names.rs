@@ -54,19 +54,23 @@ fn token_without_a_name_uses_the_default_and_the_environment_wins() {
     // A name given wins over both; the other commands take the default too.
     assert_eq!(sb.run(&["token", "dev"]).ok().stdout, dev);
     let env = sb.run(&["env"]).ok().stdout;
-    assert!(env.contains("export WORKIVA_PROFILE='prod'"), "{env}");
+    let (exported, echo): (&str, &[&str]) = if cfg!(windows) {
+        (
+            "$Env:WORKIVA_PROFILE = 'prod'",
+            &["cmd", "/c", "echo %WORKIVA_PROFILE%"],
+        )
+    } else {
+        (
+            "export WORKIVA_PROFILE='prod'",
+            &["sh", "-c", "echo \"$WORKIVA_PROFILE\""],
+        )
+    };
+    assert!(env.contains(exported), "{env}");
     let ran = sb
-        .run(&[
-            "exec",
-            "--no-server",
-            "--",
-            "sh",
-            "-c",
-            "echo \"$WORKIVA_PROFILE\"",
-        ])
+        .run(&[&["exec", "--no-server", "--"][..], echo].concat())
         .ok()
         .stdout;
-    assert_eq!(ran, "prod\n");
+    assert_eq!(ran.trim_end(), "prod");
     let shown = sb.run(&["profile", "show", "--format", "json"]).ok().stdout;
     assert!(shown.contains("\"name\":\"prod\""), "{shown}");
     assert_eq!(srv.token_requests(), 2);

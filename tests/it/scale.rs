@@ -417,7 +417,14 @@ fn exec_child_environment(sb: &mut Sandbox, count: usize) -> String {
     for i in 0..count {
         sb.set_env(&format!("WKTUI_TEST_SECRET_{i}"), SECRET);
     }
-    let (run, indexed) = from_index(sb, &["exec", "p00000", "--no-server", "--", "sh", "-c", "env"]);
+    // Each prints the environment as NAME=value lines.
+    let lister: &[&str] = if cfg!(windows) {
+        &["cmd", "/c", "set"]
+    } else {
+        &["sh", "-c", "env"]
+    };
+    let args = [&["exec", "p00000", "--no-server", "--"][..], lister].concat();
+    let (run, indexed) = from_index(sb, &args);
     assert!(indexed, "the profile came from the index");
     run.ok().stdout
 }

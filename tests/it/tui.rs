@@ -1,6 +1,8 @@
 //! End to end: the real binary in tmux, driven by keys, read from the screen,
 //! against the token server, a real keyring and a real X clipboard.
 
+#![cfg(unix)] // tmux, sh, stty and kill
+
 use std::time::Duration;
 
 use crate::common::system::{KEYRING_TOOLS, Tmux, X_TOOLS, XvfbSession, tools_present, wait_for};

@@ -2,6 +2,8 @@
 //! running `wktui serve` marks the profiles it serves (and the mark goes with
 //! it), and a token host that asks to wait says so, with when it is asked again.
 
+#![cfg(unix)] // tmux and sh
+
 use std::time::Duration;
 
 use crate::common::system::{Tmux, tools_present, wait_for};

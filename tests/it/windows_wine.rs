@@ -532,6 +532,13 @@ fn serve_gives_tokens_to_a_real_oauth2_client_and_stops_on_ctrl_c() {
         ],
     );
 
+    // The credentials file holds the local secret: the user's alone, as 0600 on Unix.
+    assert_eq!(
+        mode(&creds) & 0o007,
+        0,
+        "the credentials file gives Everyone access (mode {:o})",
+        mode(&creds)
+    );
     let mut env = credentials(&creds);
     let local_secret = env
         .iter()
@@ -605,6 +612,16 @@ fn doctor_checks_windows_in_windows_terms() {
     assert!(text.contains("only you have access"), "{text}");
     assert!(!text.contains("mode 700"), "no Unix modes on Windows: {text}");
     assert!(!text.contains("chmod"), "no Unix advice on Windows: {text}");
+    // Variables as PowerShell writes them, and how to set one there.
+    assert!(text.contains(&format!("$env:{SECRET_VAR} is set")), "{text}");
+    let mut unset = w.command(&["doctor"]);
+    unset.env_remove(SECRET_VAR);
+    let missing = w.finish(unset, "");
+    let text = format!("{}{}", missing.stdout, missing.stderr);
+    assert!(
+        text.contains(&format!("$env:{SECRET_VAR} = '...'")) && !text.contains("export "),
+        "{text}"
+    );
 }
 
 #[test]
@@ -712,6 +729,180 @@ fn private_files_get_an_owner_only_acl_and_open_ones_are_refused() {
         "{text}"
     );
     chmod(&w.cache_dir(), 0o700);
+}
+
+/// `wktui exec p -- hello arg` with `hello.cmd` on PATH, as `npm` and `az`
+/// are installed on Windows: found through PATHEXT, run by cmd.exe, its
+/// exit code passed through; an argument cmd.exe cannot be given safely is
+/// refused with words that say so.
+#[test]
+fn exec_runs_a_cmd_shim_found_on_path() {
+    let Some(w) = wine_sandbox("exec_runs_a_cmd_shim_found_on_path") else {
+        return;
+    };
+    let srv = server();
+    w.add_env_profile("prod", &srv);
+    let bin = w.sb.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::fs::write(
+        bin.join("hello.cmd"),
+        "@echo off\r\necho hello %~1 from %WORKIVA_PROFILE%\r\nexit /b 3\r\n",
+    )
+    .expect("hello.cmd");
+    // Wine puts WINEPATH in front of the Windows PATH.
+    let with_bin = |mut cmd: Command| {
+        cmd.env("WINEPATH", win_path(&bin));
+        cmd
+    };
+
+    let run = w.finish(with_bin(w.command(&["exec", "prod", "--", "hello", "arg"])), "");
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("hello arg from prod"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+
+    // doctor finds a secret command's program the same way.
+    let mut edit = w.command(&["profile", "edit", "prod", "--secret-command", "hello secret"]);
+    edit.env("WINEPATH", win_path(&bin));
+    w.finish(edit, "").ok();
+    let report = w.finish(with_bin(w.command(&["doctor", "prod"])), "");
+    let text = format!("{}{}", report.stdout, report.stderr);
+    let secret_line = text
+        .lines()
+        .find(|l| l.contains("secret") && l.contains("hello"))
+        .unwrap_or_else(|| panic!("no secret line: {text}"));
+    assert!(
+        secret_line.contains("is installed") && !secret_line.contains("not on PATH"),
+        "{text}"
+    );
+
+    let refused = w.finish(
+        with_bin(w.command(&["exec", "prod", "--no-server", "--", "hello", "two\nlines"])),
+        "",
+    );
+    refused
+        .fails_with(126)
+        .says(&["cannot run `hello`", "batch file", "line break"]);
+}
+
+/// The helper that delivers Ctrl-Break as Windows does (`.ci/wine/ctrl_break.c`), built with mingw.
+fn ctrl_break_helper(w: &WineSandbox, test: &str) -> Option<PathBuf> {
+    if !crate::common::system::tools_present(test, &["x86_64-w64-mingw32-gcc"]) {
+        return None;
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/wine/ctrl_break.c");
+    let exe = w.sb.path().join("ctrl_break.exe");
+    let out = Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-O2", "-Wall", "-Werror", "-o"])
+        .arg(&exe)
+        .arg(&source)
+        .output()
+        .expect("mingw gcc");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Some(exe)
+}
+
+#[test]
+fn exec_outlives_ctrl_break_and_returns_the_childs_code() {
+    let test = "exec_outlives_ctrl_break_and_returns_the_childs_code";
+    let Some(w) = wine_sandbox(test) else {
+        return;
+    };
+    let Some(helper) = ctrl_break_helper(&w, test) else {
+        return;
+    };
+    let srv = server();
+    w.add_env_profile("prod", &srv);
+    // The child sends Ctrl-Break to wktui, survives its own, then exits 5.
+    let run = w.run(&["exec", "prod", "--", &win_path(&helper)]);
+    assert!(run.stderr.contains("ctrl_break: sent to"), "{}", run.stderr);
+    assert_eq!(run.code, 5, "the child's code, after Ctrl-Break: {}", run.stderr);
+}
+
+/// Where Windows keeps a user's files, asked of Wine (`C:\users\...`),
+/// as a Linux path in the prefix.
+fn wine_folder(w: &WineSandbox, variable: &str) -> PathBuf {
+    let run = w
+        .finish(w.wine("cmd", &["/c", &format!("echo %{variable}%")]), "")
+        .ok();
+    let windows = run.stdout.trim().to_owned();
+    let rest = windows
+        .strip_prefix("C:\\")
+        .unwrap_or_else(|| panic!("{variable} is not on C: {windows}"));
+    let prefix = std::env::var_os("WINEPREFIX")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".wine")))
+        .expect("a Wine prefix");
+    rest.split('\\')
+        .fold(prefix.join("drive_c"), |p, part| p.join(part))
+}
+
+/// Without WKTUI_CONFIG and WKTUI_CACHE_DIR: the config under %APPDATA%,
+/// the token cache and the log under %LOCALAPPDATA%, where
+/// docs/configuration.md says, each with an owner-only ACL.
+#[test]
+fn default_paths_are_in_appdata_and_localappdata() {
+    let Some(w) = wine_sandbox("default_paths_are_in_appdata_and_localappdata") else {
+        return;
+    };
+    let srv = server();
+    // The prefix is shared by every test and may outlive the run: a name of its own.
+    let name = format!("wine-defaults-{}", std::process::id());
+    let defaults = |args: &[&str]| {
+        let mut cmd = w.command(args);
+        cmd.env_remove("WKTUI_CONFIG").env_remove("WKTUI_CACHE_DIR");
+        w.finish(cmd, "")
+    };
+    defaults(&[
+        "profile",
+        "add",
+        &name,
+        "--client-id",
+        CLIENT_ID,
+        "--token-url",
+        &srv.token_url(),
+        "--secret-env",
+        SECRET_VAR,
+    ])
+    .ok();
+    let token = token_of(&defaults(&["--log-level", "debug", "token", &name]).ok());
+    let list = json(&defaults(&["list", "--format", "json"]).ok().stdout);
+    assert!(
+        list.as_array().is_some_and(|rows| rows
+            .iter()
+            .any(|r| r["name"] == name.as_str() && r["state"] == "valid")),
+        "{list}"
+    );
+
+    let config = wine_folder(&w, "APPDATA").join("wktui/config/config.toml");
+    let local = wine_folder(&w, "LOCALAPPDATA").join("wktui");
+    let cache = local.join("cache/tokens");
+    let log = local.join("data/wktui.log");
+    let config_text =
+        std::fs::read_to_string(&config).unwrap_or_else(|e| panic!("no config at {}: {e}", config.display()));
+    assert!(config_text.contains(&name), "{config_text}");
+    assert!(
+        crate::common::walk(&cache)
+            .iter()
+            .any(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).contains(&token)),
+        "the token is not cached in {}",
+        cache.display()
+    );
+    assert!(log.is_file(), "no log at {}", log.display());
+    for path in [&config, &cache, &log] {
+        assert_eq!(
+            mode(path) & 0o007,
+            0,
+            "{} gives Everyone access (mode {:o})",
+            path.display(),
+            mode(path)
+        );
+    }
+    defaults(&["profile", "remove", &name, "--yes"]).ok();
+    w.assert_no_secret_in_files();
 }
 
 /// Windows' own proxy setting (Internet Options, in the user's registry),

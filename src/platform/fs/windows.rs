@@ -678,4 +678,56 @@ mod tests {
         let err = check_private_dir(&dir).expect_err("open dir").to_string();
         assert!(err.contains("icacls") && !err.contains("chmod"), "{err}");
     }
+
+    /// A CA file decides which servers are believed: others may read it,
+    /// not change it, nor replace it in its folder.
+    #[test]
+    fn a_ca_file_others_may_change_or_replace_is_refused() {
+        use super::super::Kind;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("certs");
+        create_private_dir(&dir).expect("create dir");
+        let ca = dir.join("ca.pem");
+        drop(create_new_private(&ca).expect("create"));
+        open_trusted(&ca, Kind::CaFile, false).expect("ours alone");
+
+        set_dacl(&ca, "D:P(A;;FA;;;%ME%)(A;;FR;;;WD)");
+        open_trusted(&ca, Kind::CaFile, false).expect("readable by others is fine");
+
+        set_dacl(&ca, "D:P(A;;FA;;;%ME%)(A;;FA;;;WD)");
+        let err = open_trusted(&ca, Kind::CaFile, false).expect_err("changeable by others");
+        let text = err.to_string();
+        assert!(text.contains("can be changed by other accounts"), "{text}");
+        assert!(err.fix().contains("icacls") && !text.contains("chmod"), "{text}");
+
+        set_dacl(&ca, "D:P(A;;FA;;;%ME%)");
+        set_dacl(&dir, "D:P(A;OICI;FA;;;%ME%)(A;;FA;;;WD)");
+        let text = open_trusted(&ca, Kind::CaFile, false)
+            .expect_err("replaceable in its folder")
+            .to_string();
+        assert!(text.contains("could replace the file"), "{text}");
+    }
+
+    /// A log is the user's alone: one others may read or change is refused
+    /// before a line is written to it.
+    #[test]
+    fn a_log_others_may_read_or_change_is_refused_unwritten() {
+        use super::super::Kind;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let log = tmp.path().join("wktui.log");
+        drop(open_trusted(&log, Kind::Log, true).expect("made"));
+        assert_eq!(access_of(&log).expect("read").others_read, None);
+
+        for (sddl, words) in [
+            ("D:P(A;;FA;;;%ME%)(A;;FR;;;WD)", "open to other accounts"),
+            ("D:P(A;;FA;;;%ME%)(A;;FA;;;WD)", "open to other accounts"),
+        ] {
+            set_dacl(&log, sddl);
+            let err = open_trusted(&log, Kind::Log, true).expect_err(sddl);
+            let text = err.to_string();
+            assert!(text.contains(words), "{sddl}: {text}");
+            assert!(err.fix().contains("icacls"), "{sddl}: {}", err.fix());
+            assert_eq!(std::fs::metadata(&log).expect("meta").len(), 0, "nothing written");
+        }
+    }
 }
