@@ -59,10 +59,37 @@ pub fn fit_start(text: &str, max: usize) -> String {
     out
 }
 
-/// `text` cut from the left (see [`fit_start`]) or padded with spaces on
-/// the right to exactly `columns`.
+/// A profile's destination (`HOST[:PORT][ (region)]`, as `endpoint_label`
+/// gives it) in at most `max` columns. What goes first when it does not fit
+/// is what says least about where the secret goes: the region note, then
+/// the port; the host is then cut from the left, keeping its domain.
+pub fn fit_host(label: &str, max: usize) -> String {
+    if width(label) <= max {
+        return label.to_owned();
+    }
+    // Hosts hold no spaces, so a space starts the region note.
+    let host_port = label.split(' ').next().unwrap_or(label);
+    if width(host_port) <= max {
+        return host_port.to_owned();
+    }
+    let host = match host_port.rsplit_once(':') {
+        // `[::1]:8080` keeps its brackets; a bare IPv6 host has no port.
+        Some((host, port))
+            if !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!host.contains(':') || host.ends_with(']')) =>
+        {
+            host
+        }
+        _ => host_port,
+    };
+    fit_start(host, max)
+}
+
+/// A destination fitted by [`fit_host`] and padded with spaces on the right
+/// to exactly `columns`.
 pub fn pad_host(text: &str, columns: usize) -> String {
-    let mut out = fit_start(text, columns);
+    let mut out = fit_host(text, columns);
     let w = width(&out);
     out.extend(std::iter::repeat_n(' ', columns.saturating_sub(w)));
     out
@@ -146,7 +173,18 @@ mod tests {
         assert_eq!(fit_start(host, 40), host);
         assert_eq!(fit_start("日本語です", 5), "…です");
         assert_eq!(fit_start("abc", 0), "");
-        assert_eq!(pad_host("127.0.0.1:40953 (us)", 16), "….0.1:40953 (us)");
+    }
+
+    #[test]
+    fn a_destination_that_does_not_fit_loses_its_region_note_then_its_port_then_its_start() {
+        assert_eq!(fit_host("api.app.wdesk.com", 20), "api.app.wdesk.com");
+        assert_eq!(fit_host("127.0.0.1:40953 (us)", 16), "127.0.0.1:40953");
+        assert_eq!(fit_host("proxy.example:8443", 14), "proxy.example");
+        assert_eq!(fit_host("via.proxy.example:8443", 12), "…oxy.example");
+        assert_eq!(fit_host("evil.example:8443 (eu)", 10), "…l.example");
+        assert_eq!(fit_host("[::1]:8080 (us)", 6), "[::1]");
+        assert_eq!(fit_host("[fe80::1]", 6), "…0::1]");
+        assert_eq!(pad_host("127.0.0.1:40953 (us)", 16), "127.0.0.1:40953 ");
         assert_eq!(pad_host("eu", 4), "eu  ");
     }
 
