@@ -6,8 +6,10 @@
 #   curl -fsSL @BASE_URL@/install.sh | sh
 #
 # Into ~/.local/bin (WKTUI_INSTALL_DIR=DIR or `sh -s -- --to DIR` for
-# another), the man page into ~/.local/share/man/man1, and the bash and fish
-# completions where those shells look for a user's own. Nothing needs root.
+# another), the man page into ~/.local/share/man/man1, the bash and fish
+# completions where those shells look for a user's own, and zsh's into
+# ~/.local/share/zsh/site-functions (zsh looks there once ~/.zshrc adds it to
+# fpath: the installer says how). Nothing needs root.
 # (.ci/installers fills in the version, the URL and the checksums.)
 set -eu
 
@@ -98,14 +100,25 @@ cp "$tmp/$name/wktui" "$install_dir/.wktui.new" || die "cannot write to $install
 chmod 755 "$install_dir/.wktui.new"
 mv -f "$install_dir/.wktui.new" "$install_dir/wktui" || die "cannot write $install_dir/wktui"
 
-mkdir -p "$data_dir/man/man1" "$data_dir/bash-completion/completions" "$data_dir/fish/vendor_completions.d"
+# zsh has no per-user completion directory of its own: this one mirrors
+# /usr/local/share/zsh/site-functions under the user's data directory.
+zsh_dir=$data_dir/zsh/site-functions
+mkdir -p "$data_dir/man/man1" "$data_dir/bash-completion/completions" "$data_dir/fish/vendor_completions.d" "$zsh_dir"
 cp "$tmp/$name/wktui.1" "$data_dir/man/man1/wktui.1"
 cp "$tmp/$name/completions/wktui.bash" "$data_dir/bash-completion/completions/wktui"
 cp "$tmp/$name/completions/wktui.fish" "$data_dir/fish/vendor_completions.d/wktui.fish"
+cp "$tmp/$name/completions/_wktui" "$zsh_dir/_wktui"
 
 echo "wktui installer: installed $("$install_dir/wktui" --version) as $install_dir/wktui"
-echo "  man page: $data_dir/man/man1/wktui.1; bash and fish completions under $data_dir"
-echo "  zsh: add 'source <(wktui completions zsh)' to ~/.zshrc"
+echo "  man page: $data_dir/man/man1/wktui.1; bash, zsh and fish completions under $data_dir"
+# zsh (macOS' shell) finds _wktui only through fpath, which ~/.zshrc sets; a
+# .zshrc that already names the directory needs nothing more.
+zshrc=${ZDOTDIR:-$HOME}/.zshrc
+if ! grep -qsF "$zsh_dir" "$zshrc"; then
+  echo "  zsh: for its completions, add to $zshrc (fpath before compinit runs):"
+  echo "    fpath=(\"$zsh_dir\" \$fpath)"
+  echo "    autoload -Uz compinit && compinit"
+fi
 on_path=no
 case ":$PATH:" in
   *":$install_dir:"*) on_path=yes ;;
