@@ -22,9 +22,62 @@ pub fn run(shell: CompletionShell) -> Result<(), CliError> {
         .ok_or_else(|| CliError::usage(format!("no completions for {}", shell.name())))?;
     let mut script = Vec::new();
     completer
-        .write_registration(COMPLETE_ENV, "wktui", "wktui", &completer_path(), &mut script)
+        .write_registration(COMPLETE_ENV, "wktui", "wktui", PLACEHOLDER, &mut script)
         .map_err(|e| CliError::runtime(format!("cannot write the completion script: {e}")))?;
-    super::print(&String::from_utf8_lossy(&script))
+    let script = String::from_utf8_lossy(&script);
+    super::print(&with_completer(&script, shell, &completer_path()))
+}
+
+/// Stands for wktui's path while clap_complete writes the script: it quotes
+/// a path the POSIX way in every shell, and bash's script then wraps that
+/// in double quotes, so a path with a space (`C:\Users\Jo Smith\...`,
+/// `~/My Tools/wktui`) broke the script. The path is put in here, quoted
+/// in the words of the shell that reads it.
+const PLACEHOLDER: &str = "__WKTUI_COMPLETER__";
+
+fn with_completer(script: &str, shell: CompletionShell, path: &str) -> String {
+    let quoted = quote_for(shell, path);
+    script
+        .replace(&format!("\"{PLACEHOLDER}\""), &quoted)
+        .replace(PLACEHOLDER, &quoted)
+}
+
+/// `path` as one literal word of `shell`'s language.
+fn quote_for(shell: CompletionShell, path: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/\\._-:".contains(c);
+    if !path.is_empty() && path.chars().all(plain) {
+        return path.to_owned();
+    }
+    match shell {
+        CompletionShell::Bash | CompletionShell::Zsh => format!("'{}'", path.replace('\'', r"'\''")),
+        // Fish's script holds the call in a double-quoted string that is
+        // read (expanding `$`) before the call itself is: both layers.
+        CompletionShell::Fish => {
+            let word = format!("'{}'", path.replace('\\', r"\\").replace('\'', r"\'"));
+            word.replace('\\', r"\\").replace('$', r"\$").replace('"', "\\\"")
+        }
+        // Single quotes are doubled in PowerShell and Elvish (PowerShell also
+        // takes typographic quotes as quotes). PowerShell's script reads the
+        // call from a double-quoted here-string first: ` and $ are escaped
+        // for that.
+        CompletionShell::Powershell => {
+            let mut out = String::from("'");
+            for c in path.chars() {
+                match c {
+                    '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' => {
+                        out.push(c);
+                        out.push(c);
+                    }
+                    '`' => out.push_str("``"),
+                    '$' => out.push_str("`$"),
+                    _ => out.push(c),
+                }
+            }
+            out.push('\'');
+            out
+        }
+        CompletionShell::Elvish => format!("'{}'", path.replace('\'', "''")),
+    }
 }
 
 /// How the script calls wktui back: as it was called now (`wktui` from PATH,
@@ -41,4 +94,60 @@ fn completer_path() -> String {
             .into_owned();
     }
     argv0.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ODD: &str = "/home/jo smith/it's $HOME `here`/wktui";
+
+    #[test]
+    fn a_plain_path_is_written_as_it_is_in_every_shell() {
+        for shell in [
+            CompletionShell::Bash,
+            CompletionShell::Powershell,
+            CompletionShell::Fish,
+        ] {
+            assert_eq!(quote_for(shell, "/usr/local/bin/wktui"), "/usr/local/bin/wktui");
+            assert_eq!(
+                quote_for(shell, r"C:\Users\jo\AppData\Local\Programs\wktui\wktui.exe"),
+                r"C:\Users\jo\AppData\Local\Programs\wktui\wktui.exe"
+            );
+        }
+    }
+
+    #[test]
+    fn a_path_with_spaces_and_quotes_is_one_literal_word_of_each_shell() {
+        assert_eq!(
+            quote_for(CompletionShell::Bash, ODD),
+            r"'/home/jo smith/it'\''s $HOME `here`/wktui'"
+        );
+        assert_eq!(
+            quote_for(CompletionShell::Fish, ODD),
+            r"'/home/jo smith/it\\'s \$HOME `here`/wktui'"
+        );
+        assert_eq!(
+            quote_for(CompletionShell::Powershell, r"C:\Users\Jo O'Brien\$x\wktui.exe"),
+            r"'C:\Users\Jo O''Brien\`$x\wktui.exe'"
+        );
+        assert_eq!(quote_for(CompletionShell::Elvish, "/a b/it's"), "'/a b/it''s'");
+    }
+
+    #[test]
+    fn bash_gets_the_path_quoted_once_not_inside_double_quotes() {
+        let shells = Shells::builtins();
+        let completer = shells.completer("bash").expect("bash");
+        let mut script = Vec::new();
+        completer
+            .write_registration(COMPLETE_ENV, "wktui", "wktui", PLACEHOLDER, &mut script)
+            .expect("write");
+        let script = with_completer(
+            &String::from_utf8_lossy(&script),
+            CompletionShell::Bash,
+            "/a b/wktui",
+        );
+        assert!(script.contains("\n        '/a b/wktui' -- "), "{script}");
+        assert!(!script.contains(PLACEHOLDER), "{script}");
+    }
 }

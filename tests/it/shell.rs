@@ -249,3 +249,60 @@ fn leaf_commands(cmd: &clap::Command, path: &str) -> Vec<String> {
         .flat_map(|c| leaf_commands(c, &format!("{path} {}", c.get_name())))
         .collect()
 }
+
+/// A wktui called by a path with a space, a quote and a `$` (a user's
+/// "My Tools" folder) writes scripts that call that same path back.
+#[cfg(unix)]
+#[test]
+fn scripts_call_back_a_wktui_whose_path_has_spaces_and_quotes() {
+    if !tools_present("completion path test", &["bash"]) {
+        return;
+    }
+    let sb = sandbox_with_profiles();
+    let dir = sb.path().join("my tools/it's $HOME");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let odd = dir.join("wktui");
+    std::fs::copy(env!("CARGO_BIN_EXE_wktui"), &odd).expect("copy wktui");
+    let run = |program: &str, script: &str| {
+        let out = Command::new(program)
+            .arg("-c")
+            .arg(script)
+            .env_clear()
+            .envs(sb.env_list())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("ODD_WKTUI", &odd)
+            .output()
+            .expect("run the shell");
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let bash = run(
+        "bash",
+        r#"source <("$ODD_WKTUI" completions bash)
+COMP_WORDS=(wktui token "")
+COMP_CWORD=2
+COMP_TYPE=9
+_clap_complete_wktui wktui "" token
+printf '%s\n' "${COMPREPLY[@]}""#,
+    );
+    let names: Vec<&str> = bash
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('-'))
+        .collect();
+    assert!(
+        names.contains(&"prod") && names.contains(&"staging"),
+        "bash: {bash}"
+    );
+    if on_path("fish") {
+        let fish = run(
+            "fish",
+            r#""$ODD_WKTUI" completions fish | source; complete -C 'wktui token '"#,
+        );
+        assert!(fish.lines().any(|l| l.starts_with("prod")), "fish: {fish}");
+    }
+}
