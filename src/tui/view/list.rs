@@ -29,9 +29,10 @@ const BAR_NARROW: usize = 4;
 /// up to a cap; other columns are added only while it keeps that width.
 const NAME_MIN: usize = 4;
 const NAME_MAX: usize = 24;
-/// `REGION` is as wide as `apac`; hosts of custom token URLs get up to the max.
+/// A region name (`apac`) fits; hosts get up to the max.
 const ENDPOINT_MIN: usize = 6;
-const ENDPOINT_MAX: usize = 16;
+/// Room for `127.0.0.1:40953 (eu)`: a host and the region it stands in for.
+const ENDPOINT_MAX: usize = 22;
 /// Room for one scope (`file:read`) before the column is worth showing.
 const SCOPE_MIN: usize = 9;
 
@@ -158,7 +159,13 @@ fn header(columns: Columns) -> String {
     let mut text = format!("{}{}", " ".repeat(MARKS), pad("NAME", columns.name));
     if columns.endpoint > 0 {
         text.push(' ');
-        text.push_str(&pad("REGION", columns.endpoint));
+        // `list`'s word where it fits; narrow, a shorter one that is not cut.
+        let title = if columns.endpoint >= "ENDPOINT".len() {
+            "ENDPOINT"
+        } else {
+            "HOST"
+        };
+        text.push_str(&pad(title, columns.endpoint));
     }
     text.push(' ');
     text.push_str(&pad_left("LEFT", LEFT));
