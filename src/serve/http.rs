@@ -87,6 +87,9 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
         .max_buf_size(MAX_HEADER_BYTES)
         .keep_alive(true);
     let mut said_unknown = false;
+    // Every connection's own address is the listener's: it is bound to one loopback address.
+    let local = listener.local_addr().ok();
+    let mut check = peer::PeerCheck::new();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -96,7 +99,10 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
                 continue;
             }
         };
-        let owner = owner_of(&stream, peer);
+        let owner = match local {
+            Some(local) => check.owner(local, peer),
+            None => peer::Owner::Unchecked,
+        };
         if !owner.may_connect() {
             state.log.refused_connection();
             // A reset, so that a flood leaves no TIME_WAIT sockets behind.
@@ -122,14 +128,6 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
             }
             drop(slot);
         });
-    }
-}
-
-/// Who is on the other end, as far as the platform can tell.
-fn owner_of(stream: &TcpStream, peer: SocketAddr) -> peer::Owner {
-    match stream.local_addr() {
-        Ok(local) => peer::owner(local, peer),
-        Err(_) => peer::Owner::Gone,
     }
 }
 

@@ -115,8 +115,15 @@ pub fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     // A restarted serve can take its port back while old connections linger.
     socket.set_reuseaddr(true).map_err(bind_error)?;
     socket.bind(addr).map_err(bind_error)?;
-    socket.listen(1024).map_err(bind_error)
+    socket.listen(LISTEN_BACKLOG).map_err(bind_error)
 }
+
+/// As many connections waiting to be accepted as the system allows: Linux
+/// and the BSDs cut this down to their limit (`somaxconn`, 4096 on a recent
+/// Linux), Windows reads it as "its largest". A full queue drops newcomers'
+/// connection attempts, the user's own among them (retried after 1 s, 3 s...),
+/// while another user floods the port; a long one only holds them a moment.
+const LISTEN_BACKLOG: u32 = i32::MAX as u32;
 
 /// An endpoint ready to serve: bound, its log open.
 pub struct Server {
