@@ -18,7 +18,8 @@ pub enum Owner {
     Us,
     /// Another user's process.
     Other,
-    /// The other end is gone already (the client closed it).
+    /// The other end is gone already (the client closed it; the kernel may
+    /// still hold a remnant of it, which no process owns).
     Gone,
     /// The platform can tell, but this lookup failed: nobody unchecked is answered.
     Unchecked,
@@ -53,6 +54,28 @@ impl PeerCheck {
     }
 }
 
+/// Makes closing `stream` send a reset: a refused connection leaves no
+/// TIME_WAIT socket behind, however many a flood brings.
+pub fn reset_on_close(stream: &std::net::TcpStream) {
+    #[cfg(unix)]
+    let _ = rustix::net::sockopt::set_socket_linger(stream, Some(std::time::Duration::ZERO));
+    // Elsewhere nobody is refused (the owner is never known): a plain close.
+    #[cfg(not(unix))]
+    let _ = stream;
+}
+
+/// Stops `listener` taking connections and wakes a thread blocked in its
+/// `accept`, where the platform does that (Linux); `false` elsewhere.
+pub fn stop_accepting(listener: &std::net::TcpListener) -> bool {
+    #[cfg(target_os = "linux")]
+    return rustix::net::shutdown(listener, rustix::net::Shutdown::Read).is_ok();
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = listener;
+        false
+    }
+}
+
 impl Default for PeerCheck {
     fn default() -> Self {
         PeerCheck::new()
@@ -82,6 +105,9 @@ mod imp {
     /// `struct inet_diag_msg`; the owner's uid is at byte 64 of it.
     const MESSAGE_LEN: usize = 72;
     const UID_AT: usize = NLMSG_HEADER + 64;
+    /// The socket's inode: 0 once no process holds it (closed, or a
+    /// TIME_WAIT remnant, whose uid the kernel gives as 0, root's).
+    const INODE_AT: usize = NLMSG_HEADER + 68;
     /// The socket id (ports and addresses) in a request and in the reply.
     const ID_IN_REQUEST: usize = NLMSG_HEADER + 8;
     const ID_IN_MESSAGE: usize = NLMSG_HEADER + 4;
@@ -126,10 +152,12 @@ mod imp {
         }
 
         /// The uid owning the socket whose own address is `peer` and whose
-        /// remote address is `local`; `None` when there is no such socket.
+        /// remote address is `local`; `None` when there is no such socket
+        /// or no process holds it any more.
         fn peer_uid(&mut self, local: SocketAddr, peer: SocketAddr) -> io::Result<Option<u32>> {
             self.sequence = self.sequence.wrapping_add(1);
-            let request = request(local, peer, self.sequence).ok_or_else(|| io::Error::other("not one address family"))?;
+            let request = request(local, peer, self.sequence)
+                .ok_or_else(|| io::Error::other("not one address family"))?;
             let answer = self.ask(&request);
             if answer.is_err() {
                 self.socket = None;
@@ -174,7 +202,11 @@ mod imp {
     }
 
     /// A `SOCK_DIAG_BY_FAMILY` request for exactly one TCP socket.
-    fn request(local: SocketAddr, peer: SocketAddr, sequence: u32) -> Option<[u8; NLMSG_HEADER + REQUEST_LEN]> {
+    fn request(
+        local: SocketAddr,
+        peer: SocketAddr,
+        sequence: u32,
+    ) -> Option<[u8; NLMSG_HEADER + REQUEST_LEN]> {
         let family = match (peer.ip(), local.ip()) {
             (IpAddr::V4(_), IpAddr::V4(_)) => AF_INET,
             (IpAddr::V6(_), IpAddr::V6(_)) => AF_INET6,
@@ -230,6 +262,10 @@ mod imp {
                 let answered = &reply[ID_IN_MESSAGE..ID_IN_MESSAGE + ID_LEN];
                 if asked != answered {
                     return Err(io::Error::other("sock_diag answered for another socket"));
+                }
+                // Closed by its process: nobody there to answer, whatever uid it shows.
+                if u32_at(INODE_AT) == Some(0) {
+                    return Ok(None);
                 }
                 Ok(u32_at(UID_AT))
             }

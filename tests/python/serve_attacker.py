@@ -7,8 +7,9 @@ tests/serve_boundary.rs and benches/serve_attack.sh).
   idle HOST PORT COUNT SECONDS       COUNT idle connections, reopened when closed
   flood HOST PORT SECONDS [ask]      new connections as fast as it can
                                      (non-blocking connects, closed 400 at a
-                                     time, 800 open at most); with "ask" each
-                                     sends a health request and is read
+                                     time, 800 open at most) until SECONDS
+                                     have passed or SIGTERM comes; with "ask"
+                                     each sends a health request and is read
                                      before it is closed
   capture PORT SECONDS               listens on 127.0.0.1:PORT (serve's port
                                      while it is down) and prints the first
@@ -22,6 +23,7 @@ came back.
 """
 
 import json
+import signal
 import socket
 import sys
 import time
@@ -94,7 +96,9 @@ def flood(host, port, seconds, ask):
                 pass
 
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    stopped = []
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
+    while time.monotonic() < end and not stopped:
         try:
             s = socket.socket()
             s.setblocking(False)
