@@ -315,7 +315,14 @@ mod tests {
             for _ in 0..100 {
                 assert_eq!(check.owner(local, peer), Owner::Us, "{bind}");
             }
+            // Closed by its process: what is left of it (the kernel gives a
+            // TIME_WAIT remnant's uid as 0, root's) is nobody's.
             drop(client);
+            let gone = (0..100).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                check.owner(local, peer) == Owner::Gone
+            });
+            assert!(gone, "{bind}: a closed peer is gone");
         }
     }
 }
