@@ -3,7 +3,9 @@
 //!
 //! - Linux: the kernel is asked for the peer socket's owner (sock_diag
 //!   netlink, an exact lookup by address: a few microseconds, whatever the
-//!   number of sockets on the machine).
+//!   number of sockets on the machine). A `PeerCheck` keeps its netlink
+//!   socket for every lookup: under a flood of connections from another
+//!   user, opening one per connection tripled what each refusal cost.
 //! - Elsewhere: not known (`Owner::Unknown`); the endpoint relies on its
 //!   other defences (see SECURITY.md).
 
@@ -16,8 +18,11 @@ pub enum Owner {
     Us,
     /// Another user's process.
     Other,
-    /// The other end is gone already (the client closed it).
+    /// The other end is gone already (the client closed it; the kernel may
+    /// still hold a remnant of it, which no process owns).
     Gone,
+    /// The platform can tell, but this lookup failed: nobody unchecked is answered.
+    Unchecked,
     /// This platform (or this sandbox) cannot say.
     Unknown,
 }
@@ -29,15 +34,59 @@ impl Owner {
     }
 }
 
-/// The owner of the socket at `peer` that is connected to our `local`.
-pub fn owner(local: SocketAddr, peer: SocketAddr) -> Owner {
-    imp::owner(local, peer)
+/// Looks up the owners of one listener's connections, one after another.
+pub struct PeerCheck {
+    inner: imp::Lookup,
+}
+
+impl PeerCheck {
+    /// Tries the lookup once: where it works here, a later failure refuses
+    /// the connection (`Unchecked`) instead of answering it as `Unknown`.
+    pub fn new() -> PeerCheck {
+        PeerCheck {
+            inner: imp::Lookup::new(),
+        }
+    }
+
+    /// The owner of the socket at `peer` that is connected to our `local`.
+    pub fn owner(&mut self, local: SocketAddr, peer: SocketAddr) -> Owner {
+        self.inner.owner(local, peer)
+    }
+}
+
+/// Makes closing `stream` send a reset: a refused connection leaves no
+/// TIME_WAIT socket behind, however many a flood brings.
+pub fn reset_on_close(stream: &std::net::TcpStream) {
+    #[cfg(unix)]
+    let _ = rustix::net::sockopt::set_socket_linger(stream, Some(std::time::Duration::ZERO));
+    // Elsewhere nobody is refused (the owner is never known): a plain close.
+    #[cfg(not(unix))]
+    let _ = stream;
+}
+
+/// Stops `listener` taking connections and wakes a thread blocked in its
+/// `accept`, where the platform does that (Linux); `false` elsewhere.
+pub fn stop_accepting(listener: &std::net::TcpListener) -> bool {
+    #[cfg(target_os = "linux")]
+    return rustix::net::shutdown(listener, rustix::net::Shutdown::Read).is_ok();
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = listener;
+        false
+    }
+}
+
+impl Default for PeerCheck {
+    fn default() -> Self {
+        PeerCheck::new()
+    }
 }
 
 #[cfg(target_os = "linux")]
 mod imp {
     use std::io;
     use std::net::{IpAddr, SocketAddr};
+    use std::os::fd::OwnedFd;
     use std::time::Duration;
 
     use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
@@ -56,24 +105,87 @@ mod imp {
     /// `struct inet_diag_msg`; the owner's uid is at byte 64 of it.
     const MESSAGE_LEN: usize = 72;
     const UID_AT: usize = NLMSG_HEADER + 64;
+    /// The socket's inode: 0 once no process holds it (closed, or a
+    /// TIME_WAIT remnant, whose uid the kernel gives as 0, root's).
+    const INODE_AT: usize = NLMSG_HEADER + 68;
     /// The socket id (ports and addresses) in a request and in the reply.
     const ID_IN_REQUEST: usize = NLMSG_HEADER + 8;
     const ID_IN_MESSAGE: usize = NLMSG_HEADER + 4;
     const ID_LEN: usize = 36;
 
-    pub fn owner(local: SocketAddr, peer: SocketAddr) -> Owner {
-        match peer_uid(local, peer) {
-            Ok(Some(uid)) if uid == rustix::process::geteuid().as_raw() => Owner::Us,
-            Ok(Some(_)) => Owner::Other,
-            Ok(None) => Owner::Gone,
-            Err(_) => Owner::Unknown,
+    /// One netlink socket, opened again after a failure.
+    pub struct Lookup {
+        socket: Option<OwnedFd>,
+        /// Numbers each request, so that a late answer to an earlier one is not taken for this one's.
+        sequence: u32,
+        /// Whether sock_diag answered the probe when the check started.
+        works: bool,
+        uid: u32,
+    }
+
+    impl Lookup {
+        pub fn new() -> Lookup {
+            let mut lookup = Lookup {
+                socket: None,
+                sequence: 0,
+                works: false,
+                uid: rustix::process::geteuid().as_raw(),
+            };
+            // Loopback port 1 to port 1: no such socket, a definite answer where sock_diag works.
+            let nobody = SocketAddr::from(([127, 0, 0, 1], 1));
+            lookup.works = lookup.peer_uid(nobody, nobody).is_ok();
+            lookup
+        }
+
+        pub fn owner(&mut self, local: SocketAddr, peer: SocketAddr) -> Owner {
+            if !self.works {
+                return Owner::Unknown;
+            }
+            // Once more on a new socket: the old one may hold a broken state.
+            let answer = self.peer_uid(local, peer).or_else(|_| self.peer_uid(local, peer));
+            match answer {
+                Ok(Some(uid)) if uid == self.uid => Owner::Us,
+                Ok(Some(_)) => Owner::Other,
+                Ok(None) => Owner::Gone,
+                Err(_) => Owner::Unchecked,
+            }
+        }
+
+        /// The uid owning the socket whose own address is `peer` and whose
+        /// remote address is `local`; `None` when there is no such socket
+        /// or no process holds it any more.
+        fn peer_uid(&mut self, local: SocketAddr, peer: SocketAddr) -> io::Result<Option<u32>> {
+            self.sequence = self.sequence.wrapping_add(1);
+            let request = request(local, peer, self.sequence)
+                .ok_or_else(|| io::Error::other("not one address family"))?;
+            let answer = self.ask(&request);
+            if answer.is_err() {
+                self.socket = None;
+            }
+            answer
+        }
+
+        fn ask(&mut self, request: &[u8]) -> io::Result<Option<u32>> {
+            let socket = match self.socket.take() {
+                Some(socket) => socket,
+                None => open()?,
+            };
+            let socket = self.socket.insert(socket);
+            rustix::net::send(&*socket, request, SendFlags::empty())?;
+            let mut reply = [0u8; 1024];
+            // Answers to earlier requests that timed out are skipped.
+            for _ in 0..8 {
+                let (len, _) = rustix::net::recv(&*socket, &mut reply[..], RecvFlags::empty())?;
+                let reply = &reply[..len.min(reply.len())];
+                if reply.get(8..12) == request.get(8..12) {
+                    return read_reply(reply, request);
+                }
+            }
+            Err(io::Error::other("sock_diag did not answer this request"))
         }
     }
 
-    /// The uid owning the socket whose own address is `peer` and whose
-    /// remote address is `local`; `None` when there is no such socket.
-    fn peer_uid(local: SocketAddr, peer: SocketAddr) -> io::Result<Option<u32>> {
-        let request = request(local, peer).ok_or_else(|| io::Error::other("not one address family"))?;
+    fn open() -> io::Result<OwnedFd> {
         let fd = rustix::net::socket_with(
             AddressFamily::NETLINK,
             SocketType::DGRAM,
@@ -86,14 +198,15 @@ mod imp {
             rustix::net::sockopt::Timeout::Recv,
             Some(Duration::from_secs(1)),
         )?;
-        rustix::net::send(&fd, &request, SendFlags::empty())?;
-        let mut reply = [0u8; 1024];
-        let (len, _) = rustix::net::recv(&fd, &mut reply[..], RecvFlags::empty())?;
-        read_reply(&reply[..len.min(reply.len())], &request)
+        Ok(fd)
     }
 
     /// A `SOCK_DIAG_BY_FAMILY` request for exactly one TCP socket.
-    fn request(local: SocketAddr, peer: SocketAddr) -> Option<[u8; NLMSG_HEADER + REQUEST_LEN]> {
+    fn request(
+        local: SocketAddr,
+        peer: SocketAddr,
+        sequence: u32,
+    ) -> Option<[u8; NLMSG_HEADER + REQUEST_LEN]> {
         let family = match (peer.ip(), local.ip()) {
             (IpAddr::V4(_), IpAddr::V4(_)) => AF_INET,
             (IpAddr::V6(_), IpAddr::V6(_)) => AF_INET6,
@@ -103,7 +216,7 @@ mod imp {
         out[0..4].copy_from_slice(&((NLMSG_HEADER + REQUEST_LEN) as u32).to_ne_bytes());
         out[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
         out[6..8].copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
-        out[8..12].copy_from_slice(&1u32.to_ne_bytes());
+        out[8..12].copy_from_slice(&sequence.to_ne_bytes());
         let body = NLMSG_HEADER;
         out[body] = family;
         out[body + 1] = IPPROTO_TCP;
@@ -150,6 +263,10 @@ mod imp {
                 if asked != answered {
                     return Err(io::Error::other("sock_diag answered for another socket"));
                 }
+                // Closed by its process: nobody there to answer, whatever uid it shows.
+                if u32_at(INODE_AT) == Some(0) {
+                    return Ok(None);
+                }
                 Ok(u32_at(UID_AT))
             }
             _ => Err(malformed()),
@@ -163,8 +280,16 @@ mod imp {
 
     use super::Owner;
 
-    pub fn owner(_: SocketAddr, _: SocketAddr) -> Owner {
-        Owner::Unknown
+    pub struct Lookup;
+
+    impl Lookup {
+        pub fn new() -> Lookup {
+            Lookup
+        }
+
+        pub fn owner(&mut self, _: SocketAddr, _: SocketAddr) -> Owner {
+            Owner::Unknown
+        }
     }
 }
 
@@ -181,11 +306,23 @@ mod tests {
             let client = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
             let (server_side, peer) = listener.accept().expect("accept");
             let local = server_side.local_addr().expect("local");
-            assert_eq!(owner(local, peer), Owner::Us, "{bind}");
+            let mut check = PeerCheck::new();
+            assert_eq!(check.owner(local, peer), Owner::Us, "{bind}");
             // A port nobody uses: no such socket.
             let nobody = SocketAddr::new(peer.ip(), 1);
-            assert_eq!(owner(local, nobody), Owner::Gone, "{bind}");
+            assert_eq!(check.owner(local, nobody), Owner::Gone, "{bind}");
+            // The same socket, again and again.
+            for _ in 0..100 {
+                assert_eq!(check.owner(local, peer), Owner::Us, "{bind}");
+            }
+            // Closed by its process: what is left of it (the kernel gives a
+            // TIME_WAIT remnant's uid as 0, root's) is nobody's.
             drop(client);
+            let gone = (0..100).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                check.owner(local, peer) == Owner::Gone
+            });
+            assert!(gone, "{bind}: a closed peer is gone");
         }
     }
 }

@@ -21,9 +21,10 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::accept::{Accepted, Acceptor};
 use super::credentials::LocalSecret;
 use super::log::RequestLog;
 use super::slots::{Slot, SlotHandle, Slots};
@@ -76,8 +77,9 @@ pub fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
     hosts
 }
 
-/// Accepts connections until the future is dropped.
-pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::Receiver<bool>) {
+/// Serves the connections the accept thread passes on until the future is
+/// dropped (which stops the thread and closes the port).
+pub async fn accept_loop(mut acceptor: Acceptor, state: Arc<State>, stop: watch::Receiver<bool>) {
     let slots = Slots::new(MAX_CONNECTIONS);
     let mut builder = http1::Builder::new();
     builder
@@ -87,22 +89,13 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
         .max_buf_size(MAX_HEADER_BYTES)
         .keep_alive(true);
     let mut said_unknown = false;
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Out of file descriptors: back off rather than spin.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let owner = owner_of(&stream, peer);
-        if !owner.may_connect() {
-            state.log.refused_connection();
-            // A reset, so that a flood leaves no TIME_WAIT sockets behind.
-            let _ = stream.set_zero_linger();
+    while let Some(Accepted { stream, peer, owner }) = acceptor.next().await {
+        let Ok(stream) = stream
+            .set_nonblocking(true)
+            .and_then(|()| TcpStream::from_std(stream))
+        else {
             continue;
-        }
+        };
         if owner == peer::Owner::Unknown && !said_unknown {
             said_unknown = true;
             state.log.line(
@@ -122,14 +115,6 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: watch::
             }
             drop(slot);
         });
-    }
-}
-
-/// Who is on the other end, as far as the platform can tell.
-fn owner_of(stream: &TcpStream, peer: SocketAddr) -> peer::Owner {
-    match stream.local_addr() {
-        Ok(local) => peer::owner(local, peer),
-        Err(_) => peer::Owner::Gone,
     }
 }
 

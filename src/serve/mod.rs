@@ -8,6 +8,7 @@
 //! on loopback only, checks `Host` against DNS rebinding, compares secrets
 //! in constant time, delays failed attempts, and bounds every read and wait.
 
+mod accept;
 mod credentials;
 mod http;
 mod log;
@@ -115,12 +116,19 @@ pub fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     // A restarted serve can take its port back while old connections linger.
     socket.set_reuseaddr(true).map_err(bind_error)?;
     socket.bind(addr).map_err(bind_error)?;
-    socket.listen(1024).map_err(bind_error)
+    socket.listen(LISTEN_BACKLOG).map_err(bind_error)
 }
 
-/// An endpoint ready to serve: bound, its log open.
+/// As many connections waiting to be accepted as the system allows: Linux
+/// and the BSDs cut this down to their limit (`somaxconn`, 4096 on a recent
+/// Linux), Windows reads it as "its largest". A full queue drops newcomers'
+/// connection attempts, the user's own among them (retried after 1 s, 3 s...),
+/// while another user floods the port; a long one only holds them a moment.
+const LISTEN_BACKLOG: u32 = i32::MAX as u32;
+
+/// An endpoint ready to serve: bound, its log open, accepting.
 pub struct Server {
-    listener: TcpListener,
+    acceptor: accept::Acceptor,
     state: Arc<http::State>,
 }
 
@@ -141,14 +149,20 @@ impl Server {
             tokens: tokens::Tokens::new(endpoint.profiles, engine, endpoint.margin),
             log,
         });
-        Ok(Server { listener, state })
+        let refused = {
+            let state = Arc::clone(&state);
+            move || state.log.refused_connection()
+        };
+        let listener = listener.into_std().map_err(ServeError::Start)?;
+        let acceptor = accept::Acceptor::start(listener, refused).map_err(ServeError::Start)?;
+        Ok(Server { acceptor, state })
     }
 
     /// Serves until `shutdown` resolves; open connections end with it.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (stop, stopped) = watch::channel(false);
         tokio::select! {
-            () = http::accept_loop(self.listener, self.state, stopped) => {}
+            () = http::accept_loop(self.acceptor, self.state, stopped) => {}
             () = shutdown => {}
         }
         stop.send_replace(true);

@@ -191,6 +191,97 @@ fn another_users_idle_connections_reopened_when_closed_do_not_shut_out_the_user(
     user_is_served_under(uid, "idle", 400);
 }
 
+/// The user's client waits this long for a token, connection included:
+/// the issue's "within a second or two". A connection attempt the kernel
+/// dropped (a full listen queue) is tried again only after 1 s, then 3 s.
+const FLOOD_DEADLINE: Duration = Duration::from_secs(2);
+
+/// A token request on a new connection that gives up at `deadline`; the
+/// status (0: no answer in time, or closed unanswered) and body.
+fn token_within(addr: SocketAddr, secret: &str, deadline: Duration) -> (u16, String) {
+    let started = Instant::now();
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, deadline) else {
+        return (0, "no connection within the deadline".to_owned());
+    };
+    let left = deadline
+        .saturating_sub(started.elapsed())
+        .max(Duration::from_millis(1));
+    stream.set_read_timeout(Some(left)).expect("timeout");
+    let body = format!("grant_type=client_credentials&client_id=alpha&client_secret={secret}");
+    let raw = format!(
+        "POST /oauth2/token HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(raw.as_bytes());
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, answer.into_owned())
+}
+
+/// The reviewer's variant of point 2: another user opens plain connections
+/// as fast as three processes can (each asks for /healthz, unread until it
+/// closes them 400 at a time). Each is refused after the peer check; the
+/// check must keep up, or the listen queue fills, the kernel drops the
+/// user's own connection attempts and retries them a second or more later.
+/// Every token must come within the client's deadline, while the flood runs.
+#[test]
+fn another_users_connection_flood_does_not_shut_out_the_user() {
+    let Some(uid) = attacker_uid() else { return };
+    let (sb, _srv) = sandbox();
+    let serving = Serving::start(&sb, "127.0.0.1:0");
+    let secret = local_secret(&sb);
+    let (host, port) = (serving.addr.ip().to_string(), serving.addr.port().to_string());
+    let floods: Vec<Child> = (0..3)
+        .map(|_| {
+            attacker(uid, &["flood", &host, &port, "120", "ask"])
+                .spawn()
+                .expect("start a flood")
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    for i in 0..10 {
+        let (status, answer) = token_within(serving.addr, &secret, FLOOD_DEADLINE);
+        assert_eq!(
+            status, 200,
+            "token {i} did not come within {FLOOD_DEADLINE:?} under the flood: {answer}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut reports = Vec::new();
+    for mut flood in floods {
+        assert!(
+            flood.try_wait().expect("flood").is_none(),
+            "the flood ran all through"
+        );
+        let pid = rustix::process::Pid::from_raw(flood.id() as i32).expect("pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("stop the flood");
+        let out = flood.wait_with_output().expect("flood's report");
+        let report = String::from_utf8_lossy(&out.stdout).into_owned();
+        let report: serde_json::Value = serde_json::from_str(report.trim()).expect("flood's report");
+        reports.push(report);
+    }
+    let log = serving.stop(&sb);
+    for report in &reports {
+        assert!(
+            report["connects"].as_u64().unwrap_or(0) > 1000,
+            "the flood ran: {report}"
+        );
+        assert_eq!(
+            report["answers"], 0,
+            "another user's process got no answer: {report}"
+        );
+    }
+    assert!(
+        log.contains("connections from other users' processes refused"),
+        "{log}"
+    );
+    assert!(!log.contains("/healthz"), "the flood never reached HTTP: {log}");
+    sb.assert_no_secret_in(&log, "the request log");
+}
+
 /// Point 3: while serve is down another user holds its port; a client
 /// configured from serve.env sends it the local secret. When serve starts
 /// again on that port, that secret opens nothing.

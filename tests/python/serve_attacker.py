@@ -5,17 +5,25 @@ tests/serve_boundary.rs and benches/serve_attack.sh).
                                      wrong-secret token requests every 100 ms
                                      without reading; reopened when closed
   idle HOST PORT COUNT SECONDS       COUNT idle connections, reopened when closed
+  flood HOST PORT SECONDS [ask]      new connections as fast as it can
+                                     (non-blocking connects, closed 400 at a
+                                     time, 800 open at most) until SECONDS
+                                     have passed or SIGTERM comes; with "ask"
+                                     each sends a health request and is read
+                                     before it is closed
   capture PORT SECONDS               listens on 127.0.0.1:PORT (serve's port
                                      while it is down) and prints the first
                                      request's body
   replay HOST PORT BODY              sends BODY to the token path, prints the
                                      answer's status line or "closed"
 
-pipeline and idle print one JSON line at the end: how many connections were
-opened and how many HTTP answers came back.
+pipeline, idle and flood print one JSON line at the end: how many
+connections were opened (flood: connects started) and how many HTTP answers
+came back.
 """
 
 import json
+import signal
 import socket
 import sys
 import time
@@ -73,6 +81,57 @@ def hold(host, port, count, seconds, payload):
     print(json.dumps({"connects": connects, "answers": answers}), flush=True)
 
 
+def flood(host, port, seconds, ask):
+    connects = 0
+    answers = 0
+    request = f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    open_now = []
+
+    def read_answers(batch):
+        nonlocal answers
+        for s in batch:
+            try:
+                answers += s.recv(65536).count(b"HTTP/1.1 ")
+            except OSError:
+                pass
+
+    end = time.monotonic() + seconds
+    stopped = []
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
+    while time.monotonic() < end and not stopped:
+        try:
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect((host, port))
+            except BlockingIOError:
+                pass
+            open_now.append(s)
+            connects += 1
+        except OSError:
+            for s in open_now:
+                s.close()
+            open_now = []
+        if len(open_now) > 800:
+            oldest, next_batch = open_now[:400], open_now[400:]
+            if ask:
+                read_answers(oldest)
+                for s in next_batch:
+                    try:
+                        s.send(request)
+                    except OSError:
+                        pass
+            for s in oldest:
+                s.close()
+            open_now = next_batch
+    if ask:
+        time.sleep(0.5)
+        read_answers(open_now)
+    for s in open_now:
+        s.close()
+    print(json.dumps({"connects": connects, "answers": answers}), flush=True)
+
+
 def capture(port, seconds):
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -127,6 +186,9 @@ def main():
         host, port, count, seconds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
         payload = wrong_secret_request(host, port) * 4 if mode == "pipeline" else b""
         hold(host, port, count, seconds, payload)
+    elif mode == "flood":
+        host, port, seconds = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+        flood(host, port, seconds, sys.argv[5:6] == ["ask"])
     elif mode == "capture":
         capture(int(sys.argv[2]), float(sys.argv[3]))
     elif mode == "replay":
