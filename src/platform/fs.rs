@@ -808,6 +808,8 @@ mod imp {
 mod windows;
 #[cfg(windows)]
 use windows as imp;
+#[cfg(windows)]
+pub(super) use windows::{ProcessUser, user_of_process};
 
 #[cfg(not(any(unix, windows)))]
 mod imp {

@@ -6,8 +6,11 @@
 //!   number of sockets on the machine). A `PeerCheck` keeps its netlink
 //!   socket for every lookup: under a flood of connections from another
 //!   user, opening one per connection tripled what each refusal cost.
-//! - Elsewhere: not known (`Owner::Unknown`); the endpoint relies on its
-//!   other defences (see SECURITY.md).
+//! - Windows: the TCP table names the peer socket's process
+//!   (`GetExtendedTcpTable`) and that process's access token its user
+//!   (`peer/windows.rs`); another user's process cannot even be opened.
+//! - Elsewhere (macOS): not known (`Owner::Unknown`); the endpoint relies
+//!   on its other defences (see SECURITY.md).
 
 use std::net::SocketAddr;
 
@@ -59,8 +62,27 @@ impl PeerCheck {
 pub fn reset_on_close(stream: &std::net::TcpStream) {
     #[cfg(unix)]
     let _ = rustix::net::sockopt::set_socket_linger(stream, Some(std::time::Duration::ZERO));
-    // Elsewhere nobody is refused (the owner is never known): a plain close.
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsRawSocket;
+        use windows_sys::Win32::Networking::WinSock::{LINGER, SO_LINGER, SOL_SOCKET, setsockopt};
+        let linger = LINGER {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: the socket is open for as long as `stream` is; the option
+        // value is a LINGER of the size given.
+        let _ = unsafe {
+            setsockopt(
+                stream.as_raw_socket() as usize,
+                SOL_SOCKET,
+                SO_LINGER,
+                (&raw const linger).cast(),
+                std::mem::size_of::<LINGER>() as i32,
+            )
+        };
+    }
+    #[cfg(not(any(unix, windows)))]
     let _ = stream;
 }
 
@@ -274,7 +296,11 @@ mod imp {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+#[path = "peer/windows.rs"]
+mod imp;
+
+#[cfg(not(any(target_os = "linux", windows)))]
 mod imp {
     use std::net::SocketAddr;
 

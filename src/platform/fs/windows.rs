@@ -39,7 +39,9 @@ use windows_sys::Win32::Storage::FileSystem::{
     FILE_READ_EA, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES,
     FILE_WRITE_DATA, FILE_WRITE_EA, OPEN_ALWAYS, READ_CONTROL, SYNCHRONIZE, WRITE_DAC, WRITE_OWNER,
 };
-use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, OpenProcess, OpenProcessToken, PROCESS_QUERY_LIMITED_INFORMATION,
+};
 
 use super::TrustError;
 
@@ -153,21 +155,10 @@ fn read_identity() -> Option<Identity> {
     if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
         return None;
     }
-    let info = |class| {
-        let mut len = 0u32;
-        // SAFETY: the first call asks the size; the second fills a buffer of that size.
-        unsafe {
-            GetTokenInformation(token, class, std::ptr::null_mut(), 0, &mut len);
-            let mut buf = vec![0u64; (len as usize).div_ceil(8)];
-            (GetTokenInformation(token, class, buf.as_mut_ptr() as *mut c_void, len, &mut len) != 0)
-                .then_some(buf)
-        }
-    };
-    // SAFETY: the buffers hold a TOKEN_USER and a TOKEN_OWNER, aligned, whose SIDs point inside them.
-    let user =
-        info(TokenUser).and_then(|b| unsafe { Sid::copy((*(b.as_ptr() as *const TOKEN_USER)).User.Sid) });
-    let default_owner =
-        info(TokenOwner).and_then(|b| unsafe { Sid::copy((*(b.as_ptr() as *const TOKEN_OWNER)).Owner) });
+    let user = token_user(token);
+    // SAFETY: the buffer holds a TOKEN_OWNER, aligned, whose SID points inside it.
+    let default_owner = token_info(token, TokenOwner)
+        .and_then(|b| unsafe { Sid::copy((*(b.as_ptr() as *const TOKEN_OWNER)).Owner) });
     // SAFETY: the token was opened above.
     unsafe { CloseHandle(token) };
     Some(Identity {
@@ -176,6 +167,69 @@ fn read_identity() -> Option<Identity> {
         system: Sid::well_known(WinLocalSystemSid),
         administrators: Sid::well_known(WinBuiltinAdministratorsSid),
     })
+}
+
+/// One class of information about an access token, in an aligned buffer.
+fn token_info(token: HANDLE, class: i32) -> Option<Vec<u64>> {
+    let mut len = 0u32;
+    // SAFETY: the first call asks the size; the second fills a buffer of that size.
+    unsafe {
+        GetTokenInformation(token, class, std::ptr::null_mut(), 0, &mut len);
+        let mut buf = vec![0u64; (len as usize).div_ceil(8)];
+        (GetTokenInformation(token, class, buf.as_mut_ptr() as *mut c_void, len, &mut len) != 0)
+            .then_some(buf)
+    }
+}
+
+/// The user an access token stands for.
+fn token_user(token: HANDLE) -> Option<Sid> {
+    // SAFETY: the buffer holds a TOKEN_USER, aligned, whose SID points inside it.
+    token_info(token, TokenUser)
+        .and_then(|b| unsafe { Sid::copy((*(b.as_ptr() as *const TOKEN_USER)).User.Sid) })
+}
+
+/// Whose a running process is, as far as this user may ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessUser {
+    Mine,
+    /// Another account's, or one this user may not look into (which a
+    /// process of this user's always allows).
+    Other,
+    /// No process has that id any more.
+    Gone,
+}
+
+/// The user process `pid` runs as, read from its access token; for `peer`,
+/// which finds the process at the other end of a connection. It lives
+/// here, with the token and SID code of the ACL checks.
+pub fn user_of_process(pid: u32) -> ProcessUser {
+    const ERROR_INVALID_PARAMETER: i32 = 87;
+    let Ok(me) = me() else {
+        return ProcessUser::Other;
+    };
+    // SAFETY: a plain call; the handle is closed below.
+    let process = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+    if process.is_null() {
+        return match std::io::Error::last_os_error().raw_os_error() {
+            Some(ERROR_INVALID_PARAMETER) => ProcessUser::Gone,
+            _ => ProcessUser::Other,
+        };
+    }
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: `process` is open; the token, when opened, is closed below.
+    let opened = unsafe { OpenProcessToken(process, TOKEN_QUERY, &mut token) } != 0;
+    // SAFETY: opened above.
+    unsafe { CloseHandle(process) };
+    if !opened {
+        return ProcessUser::Other;
+    }
+    let user = token_user(token);
+    // SAFETY: opened above.
+    unsafe { CloseHandle(token) };
+    match user {
+        Some(sid) if me.user.equals(sid.ptr()) => ProcessUser::Mine,
+        _ => ProcessUser::Other,
+    }
 }
 
 /// A security descriptor that gives the user alone full access, protected
