@@ -153,10 +153,29 @@ mod imp {
                 works: false,
                 uid: rustix::process::geteuid().as_raw(),
             };
-            // Loopback port 1 to port 1: no such socket, a definite answer where sock_diag works.
-            let nobody = SocketAddr::from(([127, 0, 0, 1], 1));
-            lookup.works = lookup.peer_uid(nobody, nobody).is_ok();
+            lookup.works = lookup.finds_a_connection_of_ours();
             lookup
+        }
+
+        /// Whether sock_diag names this process's user as the owner of a
+        /// connection it just made. "No such socket" is not enough: a
+        /// kernel without tcp_diag answers that for every socket, and
+        /// believing it would refuse every connection, the user's own.
+        fn finds_a_connection_of_ours(&mut self) -> bool {
+            let Ok(listener) = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)) else {
+                return false;
+            };
+            let Ok(server) = listener.local_addr() else {
+                return false;
+            };
+            // The kernel completes the handshake before any accept.
+            let Ok(client) = std::net::TcpStream::connect(server) else {
+                return false;
+            };
+            let Ok(client_side) = client.local_addr() else {
+                return false;
+            };
+            matches!(self.peer_uid(server, client_side), Ok(Some(uid)) if uid == self.uid)
         }
 
         pub fn owner(&mut self, local: SocketAddr, peer: SocketAddr) -> Owner {
