@@ -132,7 +132,8 @@ fn token(addr: SocketAddr, client_id: &str, secret: &str) -> (u16, String) {
 }
 
 /// While the attack runs as the other user, the user's own client asks for
-/// a token every 200 ms on a new connection; each must come within 2 s.
+/// a token every 200 ms on a new connection, giving up after 2 s (the
+/// issue's "within a second or two" as the client's deadline).
 fn user_is_served_under(uid: u32, mode: &str, count: usize) {
     let (sb, _srv) = sandbox();
     let serving = Serving::start(&sb, "127.0.0.1:0");
@@ -143,21 +144,14 @@ fn user_is_served_under(uid: u32, mode: &str, count: usize) {
         .spawn()
         .expect("start the attacker");
     std::thread::sleep(Duration::from_millis(800));
-    let mut longest = Duration::ZERO;
-    for _ in 0..10 {
-        let started = Instant::now();
-        let (status, body) = token(serving.addr, "alpha", &secret);
-        assert_eq!(status, 200, "the user's client was refused: {body}");
-        longest = longest.max(started.elapsed());
+    for i in 0..10 {
+        let (status, body) = token_within(serving.addr, &secret, Duration::from_secs(2));
+        assert_eq!(status, 200, "token {i} under the {mode} attack: {body}");
         std::thread::sleep(Duration::from_millis(200));
     }
     let report = attack.wait_with_output().expect("attacker");
     let report = String::from_utf8_lossy(&report.stdout).into_owned();
     let report: serde_json::Value = serde_json::from_str(report.trim()).expect("attacker's report");
-    assert!(
-        longest < Duration::from_secs(2),
-        "a token took {longest:?} under the {mode} attack"
-    );
     let log = serving.stop(&sb);
     assert!(
         report["connects"].as_u64().unwrap_or(0) > 0,
