@@ -29,43 +29,13 @@ cargo build --release -q --bin wktui --example bare_hyper
 # WKTUI_BIN=path measures another build (an older commit's) the same way.
 WKTUI=${WKTUI_BIN:-$PWD/target/release/wktui}
 LUA=$PWD/benches/serve.lua
-ATTACK=$PWD/tests/python/serve_attacker.py
 private_home
 export XDG_CONFIG_HOME=$WORK/config
 
-export BENCH_REAL_SECRET='wk_secret:bench:0123456789'
-cat > "$WORK/upstream.toml" <<TOML
-[[clients]]
-client_id = "bench"
-client_secret = "$BENCH_REAL_SECRET"
-token_lifetime_secs = 600
-TOML
-start upstream "$(token_server)" "$WORK/upstream.toml"
-UPSTREAM=$(head -1 "$WORK/upstream.out")
-"$WKTUI" profile add bench --client-id bench --token-url "$UPSTREAM/oauth2/token" --secret-env BENCH_REAL_SECRET >/dev/null
-
-start serve "$WKTUI" serve bench --listen 127.0.0.1:0 --log "$WORK/serve.log"
-SERVE=$(head -1 "$WORK/serve.out" | awk '{print $5}')
-HOSTPORT=${SERVE#http://}
-export WKTUI_BENCH_SECRET
-WKTUI_BENCH_SECRET=$(sed -n 's/^WORKIVA_CLIENT_SECRET=//p' "$XDG_RUNTIME_DIR/wktui/serve.env")
-curl -s -o /dev/null -d grant_type=client_credentials -d client_id=bench \
-     -d "client_secret=$WKTUI_BENCH_SECRET" "$SERVE/oauth2/token"
-
-# The attacker's script where any user can read it, and who runs it.
-cp "$ATTACK" "$WORK/attacker.py"
-chmod 755 "$WORK"
-chmod 644 "$WORK/attacker.py"
+serve_bench "$WKTUI"
+attacker_setup
 users=(same)
-if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null && command -v runuser >/dev/null; then
-  id -u wktui-attacker >/dev/null 2>&1 ||
-    useradd --no-create-home --shell /usr/sbin/nologin wktui-attacker
-  users=(other same)
-else
-  echo "not root: the attacker runs as this user only" >&2
-fi
-PYTHON=$(command -v python3)
-[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+[ "$ATTACKER_USER" = other ] && users=(other same)
 
 attack() {  # who mode seconds
   local count=256
