@@ -40,30 +40,33 @@ for root, _, names in os.walk(src):
             if used != room:
                 arrows[room].add(used)
 
-# Circles: strongly connected groups of more than one room (Tarjan).
-index, low, stack, on, circles, counter = {}, {}, [], set(), [], [0]
-def visit(v):
-    index[v] = low[v] = counter[0]; counter[0] += 1
-    stack.append(v); on.add(v)
-    for w in arrows.get(v, ()):
-        if w not in rooms:
-            continue
-        if w not in index:
-            visit(w); low[v] = min(low[v], low[w])
-        elif w in on:
-            low[v] = min(low[v], index[w])
-    if low[v] == index[v]:
-        group = []
-        while True:
-            w = stack.pop(); on.discard(w); group.append(w)
-            if w == v:
-                break
-        if len(group) > 1:
-            circles.append(sorted(group))
+# Circles: strongly connected groups of more than one node (Tarjan).
+def circles_of(nodes, arrows):
+    index, low, stack, on, found, counter = {}, {}, [], set(), [], [0]
+    def visit(v):
+        index[v] = low[v] = counter[0]; counter[0] += 1
+        stack.append(v); on.add(v)
+        for w in arrows.get(v, ()):
+            if w not in nodes:
+                continue
+            if w not in index:
+                visit(w); low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop(); on.discard(w); group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+    for v in sorted(nodes):
+        if v not in index:
+            visit(v)
+    return found
 sys.setrecursionlimit(10000)
-for v in sorted(rooms):
-    if v not in index:
-        visit(v)
+circles = circles_of(rooms, arrows)
 
 # Circles between files (modules) within the rooms: `crate::a::b` and
 # `super::x` resolved to the longest module they name.
@@ -95,26 +98,7 @@ for m, path in modules.items():
             target = resolve(base + segs[:-1] + [h]) if h else None
             if target and target != m and not m.startswith(target + "::") :
                 file_arrows[m].add(target)
-index2, low2, stack2, on2, file_circles, c2 = {}, {}, [], set(), [], [0]
-def visit2(v):
-    index2[v] = low2[v] = c2[0]; c2[0] += 1
-    stack2.append(v); on2.add(v)
-    for w in file_arrows.get(v, ()):
-        if w not in index2:
-            visit2(w); low2[v] = min(low2[v], low2[w])
-        elif w in on2:
-            low2[v] = min(low2[v], index2[w])
-    if low2[v] == index2[v]:
-        group = []
-        while True:
-            w = stack2.pop(); on2.discard(w); group.append(w)
-            if w == v:
-                break
-        if len(group) > 1:
-            file_circles.append(sorted(group))
-for v in sorted(modules):
-    if v not in index2:
-        visit2(v)
+file_circles = circles_of(set(modules), file_arrows)
 
 back_up = sorted(f"{a} -> {b}" for a in rooms - front_ends for b in arrows.get(a, ()) if b in front_ends)
 print(f"lines of Rust in src/ (without unit tests): {lines}")

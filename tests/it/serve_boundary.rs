@@ -103,6 +103,13 @@ fn local_secret(sb: &Sandbox) -> String {
         .to_owned()
 }
 
+/// What the attacker script printed when it ended: its connects and answers, as JSON.
+fn attacker_report(attacker: std::process::Child) -> serde_json::Value {
+    let out = attacker.wait_with_output().expect("the attacker's report");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("the attacker's report: {e}: {text}"))
+}
+
 /// One request on a new connection; the status (0: closed unanswered) and body.
 fn request(addr: SocketAddr, head: &str, body: &str) -> (u16, String) {
     let Ok(mut stream) = TcpStream::connect(addr) else {
@@ -149,9 +156,7 @@ fn user_is_served_under(uid: u32, mode: &str, count: usize) {
         assert_eq!(status, 200, "token {i} under the {mode} attack: {body}");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let report = attack.wait_with_output().expect("attacker");
-    let report = String::from_utf8_lossy(&report.stdout).into_owned();
-    let report: serde_json::Value = serde_json::from_str(report.trim()).expect("attacker's report");
+    let report = attacker_report(attack);
     let log = serving.stop(&sb);
     assert!(
         report["connects"].as_u64().unwrap_or(0) > 0,
@@ -252,10 +257,7 @@ fn another_users_connection_flood_does_not_shut_out_the_user() {
         );
         let pid = rustix::process::Pid::from_raw(flood.id() as i32).expect("pid");
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("stop the flood");
-        let out = flood.wait_with_output().expect("flood's report");
-        let report = String::from_utf8_lossy(&out.stdout).into_owned();
-        let report: serde_json::Value = serde_json::from_str(report.trim()).expect("flood's report");
-        reports.push(report);
+        reports.push(attacker_report(flood));
     }
     let log = serving.stop(&sb);
     for report in &reports {

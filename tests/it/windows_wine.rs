@@ -52,6 +52,22 @@ fn wine_sandbox(test: &str) -> Option<WineSandbox> {
     })
 }
 
+/// `profile add NAME` for the test client at `token_url`, its secret read
+/// from `$WKTUI_TEST_CLIENT_SECRET`.
+fn env_profile_add<'a>(name: &'a str, token_url: &'a str) -> [&'a str; 9] {
+    [
+        "profile",
+        "add",
+        name,
+        "--client-id",
+        CLIENT_ID,
+        "--token-url",
+        token_url,
+        "--secret-env",
+        SECRET_VAR,
+    ]
+}
+
 /// How Windows names a Linux path under Wine (its `Z:` drive is `/`).
 fn win_path(path: &Path) -> String {
     format!("Z:{}", path.display()).replace('/', "\\")
@@ -132,18 +148,7 @@ impl WineSandbox {
 
     /// Adds profile `name` that reads the secret from `$WKTUI_TEST_CLIENT_SECRET`.
     fn add_env_profile(&self, name: &str, srv: &TokenServer) {
-        self.run(&[
-            "profile",
-            "add",
-            name,
-            "--client-id",
-            CLIENT_ID,
-            "--token-url",
-            &srv.token_url(),
-            "--secret-env",
-            SECRET_VAR,
-        ])
-        .ok();
+        self.run(&env_profile_add(name, &srv.token_url())).ok();
     }
 
     /// Nothing under the sandbox, and no log wktui wrote in the Wine prefix,
@@ -856,18 +861,7 @@ fn default_paths_are_in_appdata_and_localappdata() {
         cmd.env_remove("WKTUI_CONFIG").env_remove("WKTUI_CACHE_DIR");
         w.finish(cmd, "")
     };
-    defaults(&[
-        "profile",
-        "add",
-        &name,
-        "--client-id",
-        CLIENT_ID,
-        "--token-url",
-        &srv.token_url(),
-        "--secret-env",
-        SECRET_VAR,
-    ])
-    .ok();
+    defaults(&env_profile_add(&name, &srv.token_url())).ok();
     let token = token_of(&defaults(&["--log-level", "debug", "token", &name]).ok());
     let list = json(&defaults(&["list", "--format", "json"]).ok().stdout);
     assert!(
@@ -956,17 +950,10 @@ fn https_goes_through_the_proxy_windows_is_set_to_and_loopback_never_does() {
     let srv = server();
     let (proxy_url, proxied) = crate::common::proxy::recording_proxy();
     w.add_env_profile("local", &srv);
-    w.run(&[
-        "profile",
-        "add",
+    w.run(&env_profile_add(
         "corp",
-        "--client-id",
-        CLIENT_ID,
-        "--token-url",
         "https://wktui-proxy-test.invalid/oauth2/token",
-        "--secret-env",
-        SECRET_VAR,
-    ])
+    ))
     .ok();
     let _proxy = SystemProxy::set(&w, proxy_url.trim_start_matches("http://"));
 

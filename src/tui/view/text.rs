@@ -18,16 +18,7 @@ pub fn fit(text: &str, max: usize) -> String {
     if width(text) <= max {
         return text.to_owned();
     }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = char_width(c);
-        if used + w + 1 > max {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
+    let mut out: String = room_for(text.chars(), max).collect();
     if max > 0 {
         out.push('…');
     }
@@ -41,22 +32,25 @@ pub fn fit_start(text: &str, max: usize) -> String {
     if width(text) <= max {
         return text.to_owned();
     }
-    let mut kept = Vec::new();
-    let mut used = 0;
-    for c in text.chars().rev() {
-        let w = char_width(c);
-        if used + w + 1 > max {
-            break;
-        }
-        kept.push(c);
-        used += w;
-    }
+    let kept: Vec<char> = room_for(text.chars().rev(), max).collect();
     let mut out = String::new();
     if max > 0 {
         out.push('…');
     }
     out.extend(kept.into_iter().rev());
     out
+}
+
+/// The characters of `chars`, in order, that fit in `max` columns with one
+/// left for the `…` of a cut.
+fn room_for(chars: impl Iterator<Item = char>, max: usize) -> impl Iterator<Item = char> {
+    let mut used = 0;
+    chars.take_while(move |&c| {
+        let w = char_width(c);
+        let fits = used + w < max;
+        used += w;
+        fits
+    })
 }
 
 /// A profile's destination (`HOST[:PORT][ (region)]`, as `endpoint_label`
