@@ -20,17 +20,34 @@ pub fn run(shell: CompletionShell) -> Result<(), CliError> {
     let completer = shells
         .completer(shell.name())
         .ok_or_else(|| CliError::usage(format!("no completions for {}", shell.name())))?;
+    let path = completer_path();
+    // zsh's and fish's scripts quote the path rightly themselves.
+    let ours = matches!(
+        shell,
+        CompletionShell::Bash | CompletionShell::Powershell | CompletionShell::Elvish
+    );
     let mut script = Vec::new();
     completer
-        .write_registration(COMPLETE_ENV, "wktui", "wktui", PLACEHOLDER, &mut script)
+        .write_registration(
+            COMPLETE_ENV,
+            "wktui",
+            "wktui",
+            if ours { PLACEHOLDER } else { &path },
+            &mut script,
+        )
         .map_err(|e| CliError::runtime(format!("cannot write the completion script: {e}")))?;
     let script = String::from_utf8_lossy(&script);
-    super::print(&with_completer(&script, shell, &completer_path()))
+    if ours {
+        super::print(&with_completer(&script, shell, &path))
+    } else {
+        super::print(&script)
+    }
 }
 
-/// Stands for wktui's path while clap_complete writes the script: it quotes
-/// a path the POSIX way in every shell, and bash's script then wraps that
-/// in double quotes, so a path with a space (`C:\Users\Jo Smith\...`,
+/// Stands for wktui's path while clap_complete writes the script of bash,
+/// PowerShell or Elvish: it quotes a path the POSIX way, which bash's
+/// script then wraps in double quotes and PowerShell and Elvish read by
+/// other rules, so a path with a space (`C:\Users\Jo Smith\...`,
 /// `~/My Tools/wktui`) broke the script. The path is put in here, quoted
 /// in the words of the shell that reads it.
 const PLACEHOLDER: &str = "__WKTUI_COMPLETER__";
@@ -42,24 +59,20 @@ fn with_completer(script: &str, shell: CompletionShell, path: &str) -> String {
         .replace(PLACEHOLDER, &quoted)
 }
 
-/// `path` as one literal word of `shell`'s language.
+/// `path` as one literal word of `shell`'s language (bash, PowerShell or
+/// Elvish: see [`PLACEHOLDER`]).
 fn quote_for(shell: CompletionShell, path: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/\\._-:".contains(c);
+    // A backslash is a character of a path in PowerShell and Elvish, an escape in bash.
+    let backslash_is_plain = matches!(shell, CompletionShell::Powershell | CompletionShell::Elvish);
+    let plain =
+        |c: char| c.is_ascii_alphanumeric() || "/._-:".contains(c) || (c == '\\' && backslash_is_plain);
     if !path.is_empty() && path.chars().all(plain) {
         return path.to_owned();
     }
     match shell {
-        CompletionShell::Bash | CompletionShell::Zsh => format!("'{}'", path.replace('\'', r"'\''")),
-        // Fish's script holds the call in a double-quoted string that is
-        // read (expanding `$`) before the call itself is: both layers.
-        CompletionShell::Fish => {
-            let word = format!("'{}'", path.replace('\\', r"\\").replace('\'', r"\'"));
-            word.replace('\\', r"\\").replace('$', r"\$").replace('"', "\\\"")
-        }
-        // Single quotes are doubled in PowerShell and Elvish (PowerShell also
-        // takes typographic quotes as quotes). PowerShell's script reads the
-        // call from a double-quoted here-string first: ` and $ are escaped
-        // for that.
+        // Single quotes are doubled in PowerShell (which also takes
+        // typographic quotes as quotes). Its script reads the call from a
+        // double-quoted here-string first: ` and $ are escaped for that.
         CompletionShell::Powershell => {
             let mut out = String::from("'");
             for c in path.chars() {
@@ -77,6 +90,8 @@ fn quote_for(shell: CompletionShell, path: &str) -> String {
             out
         }
         CompletionShell::Elvish => format!("'{}'", path.replace('\'', "''")),
+        // POSIX single quotes, each ' closed, escaped and reopened.
+        _ => format!("'{}'", path.replace('\'', r"'\''")),
     }
 }
 
@@ -103,18 +118,18 @@ mod tests {
     const ODD: &str = "/home/jo smith/it's $HOME `here`/wktui";
 
     #[test]
-    fn a_plain_path_is_written_as_it_is_in_every_shell() {
+    fn a_plain_path_is_written_as_it_is() {
         for shell in [
             CompletionShell::Bash,
             CompletionShell::Powershell,
-            CompletionShell::Fish,
+            CompletionShell::Elvish,
         ] {
             assert_eq!(quote_for(shell, "/usr/local/bin/wktui"), "/usr/local/bin/wktui");
-            assert_eq!(
-                quote_for(shell, r"C:\Users\jo\AppData\Local\Programs\wktui\wktui.exe"),
-                r"C:\Users\jo\AppData\Local\Programs\wktui\wktui.exe"
-            );
         }
+        let windows = r"C:\Users\jo\AppData\Local\Programs\wktui\wktui.exe";
+        assert_eq!(quote_for(CompletionShell::Powershell, windows), windows);
+        // In bash a bare backslash is an escape: the path is quoted.
+        assert_eq!(quote_for(CompletionShell::Bash, windows), format!("'{windows}'"));
     }
 
     #[test]
@@ -122,10 +137,6 @@ mod tests {
         assert_eq!(
             quote_for(CompletionShell::Bash, ODD),
             r"'/home/jo smith/it'\''s $HOME `here`/wktui'"
-        );
-        assert_eq!(
-            quote_for(CompletionShell::Fish, ODD),
-            r"'/home/jo smith/it\\'s \$HOME `here`/wktui'"
         );
         assert_eq!(
             quote_for(CompletionShell::Powershell, r"C:\Users\Jo O'Brien\$x\wktui.exe"),

@@ -44,7 +44,10 @@ pub struct Acceptor {
 impl Acceptor {
     /// Starts accepting on `listener`; `refused` counts each connection
     /// closed unanswered.
-    pub fn start(listener: TcpListener, refused: impl Fn() + Send + Sync + 'static) -> io::Result<Acceptor> {
+    pub fn start(
+        listener: TcpListener,
+        refused: impl Fn(peer::Owner) + Send + Sync + 'static,
+    ) -> io::Result<Acceptor> {
         listener.set_nonblocking(false)?;
         let addr = listener.local_addr()?;
         let handle = listener.try_clone()?;
@@ -97,7 +100,7 @@ fn accept_until_stopped(
     local: SocketAddr,
     stop: &AtomicBool,
     sender: &mpsc::Sender<Accepted>,
-    refused: &impl Fn(),
+    refused: &impl Fn(peer::Owner),
 ) {
     let mut check = PeerCheck::new();
     while !stop.load(Ordering::SeqCst) {
@@ -113,7 +116,7 @@ fn accept_until_stopped(
         // Its own address is the listener's: it is bound to one loopback address.
         let owner = check.owner(local, peer);
         if !owner.may_connect() {
-            refused();
+            refused(owner);
             // A reset, so that a flood leaves no TIME_WAIT sockets behind.
             peer::reset_on_close(&stream);
             continue;

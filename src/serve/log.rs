@@ -13,6 +13,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::platform::peer::Owner;
+
 /// Lines waiting for the writer before new ones are dropped.
 const QUEUE: usize = 16 * 1024;
 /// Failed requests logged line by line in a second; more are counted.
@@ -47,6 +49,10 @@ struct Counts {
     failures: AtomicU64,
     /// Connections from other users' processes, closed unanswered.
     refused: AtomicU64,
+    /// Connections their client had closed before they were checked.
+    gone: AtomicU64,
+    /// Connections whose owner could not be looked up, closed unanswered.
+    unchecked: AtomicU64,
 }
 
 impl RequestLog {
@@ -116,9 +122,14 @@ impl RequestLog {
         }
     }
 
-    /// A connection from another user's process was closed unanswered.
-    pub fn refused_connection(&self) {
-        self.counts.refused.fetch_add(1, Ordering::Relaxed);
+    /// A connection was closed unanswered, for what its owner was found to be.
+    pub fn refused_connection(&self, owner: Owner) {
+        let count = match owner {
+            Owner::Gone => &self.counts.gone,
+            Owner::Unchecked => &self.counts.unchecked,
+            Owner::Other | Owner::Us | Owner::Unknown => &self.counts.refused,
+        };
+        count.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -178,6 +189,14 @@ fn write_summary(out: &mut impl Write, counts: &Counts) -> bool {
         &counts.refused,
         "connections from other users' processes refused (only this user's processes are answered)",
     );
+    say(
+        &counts.gone,
+        "connections closed by their client before they could be checked",
+    );
+    say(
+        &counts.unchecked,
+        "connections refused because the system could not say whose they were",
+    );
     wrote
 }
 
@@ -214,8 +233,10 @@ mod tests {
             log.failure(format!("failure {i}"));
         }
         for _ in 0..500 {
-            log.refused_connection();
+            log.refused_connection(Owner::Other);
         }
+        log.refused_connection(Owner::Gone);
+        log.refused_connection(Owner::Unchecked);
         log.line("a token".into());
         drop(log);
         let text = std::fs::read_to_string(&path).expect("read");
@@ -240,6 +261,8 @@ mod tests {
             500,
             "{text}"
         );
+        assert_eq!(counted("closed by their client"), 1, "{text}");
+        assert_eq!(counted("could not say whose"), 1, "{text}");
         assert!(text.contains("a token\n"), "{text}");
         assert!(text.len() < 4096, "{} bytes", text.len());
     }

@@ -151,7 +151,7 @@ impl Server {
         });
         let refused = {
             let state = Arc::clone(&state);
-            move || state.log.refused_connection()
+            move |owner| state.log.refused_connection(owner)
         };
         let listener = listener.into_std().map_err(ServeError::Start)?;
         let acceptor = accept::Acceptor::start(listener, refused).map_err(ServeError::Start)?;

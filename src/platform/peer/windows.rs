@@ -14,6 +14,8 @@ use super::Owner;
 use crate::platform::fs::{ProcessUser, user_of_process};
 
 const NO_ERROR: u32 = 0;
+/// `MIB_TCP_STATE_ESTAB`: a connection both ends still hold.
+const ESTABLISHED: u32 = 5;
 const ERROR_INSUFFICIENT_BUFFER: u32 = 122;
 
 pub struct Lookup {
@@ -40,11 +42,16 @@ impl Lookup {
         match self.owning_pid(local, peer) {
             None => Owner::Unchecked,
             Some(None) => Owner::Gone,
-            // No process: a remnant on Windows; under Wine, a program Wine
-            // does not run (a native client), whose user it cannot tell.
-            Some(Some(0)) => Owner::Unknown,
-            Some(Some(pid)) if pid == std::process::id() => Owner::Us,
-            Some(Some(pid)) => match user_of_process(pid) {
+            // No process on a connection still open: under Wine, a program
+            // Wine does not run (a native client), whose user it cannot tell.
+            Some(Some(Row {
+                pid: 0,
+                state: ESTABLISHED,
+            })) => Owner::Unknown,
+            // No process on one the client has closed: a remnant, nobody's.
+            Some(Some(Row { pid: 0, .. })) => Owner::Gone,
+            Some(Some(Row { pid, .. })) if pid == std::process::id() => Owner::Us,
+            Some(Some(Row { pid, .. })) => match user_of_process(pid) {
                 ProcessUser::Mine => Owner::Us,
                 ProcessUser::Other => Owner::Other,
                 ProcessUser::Gone => Owner::Gone,
@@ -55,7 +62,7 @@ impl Lookup {
     /// The process holding the socket whose own address is `peer` and whose
     /// remote address is `local`: `Some(None)` when there is no such socket,
     /// `None` when the table cannot be read.
-    fn owning_pid(&mut self, local: SocketAddr, peer: SocketAddr) -> Option<Option<u32>> {
+    fn owning_pid(&mut self, local: SocketAddr, peer: SocketAddr) -> Option<Option<Row>> {
         let wanted = |row_local: SocketAddr, row_remote: SocketAddr| row_local == peer && row_remote == local;
         match (local, peer) {
             (SocketAddr::V4(_), SocketAddr::V4(_)) => {
@@ -63,7 +70,10 @@ impl Lookup {
                 Some(rows_of::<MIB_TCPROW_OWNER_PID>(rows).find_map(|row| {
                     let row_local = v4(row.dwLocalAddr, row.dwLocalPort);
                     let row_remote = v4(row.dwRemoteAddr, row.dwRemotePort);
-                    wanted(row_local, row_remote).then_some(row.dwOwningPid)
+                    wanted(row_local, row_remote).then_some(Row {
+                        pid: row.dwOwningPid,
+                        state: row.dwState,
+                    })
                 }))
             }
             (SocketAddr::V6(_), SocketAddr::V6(_)) => {
@@ -71,7 +81,10 @@ impl Lookup {
                 Some(rows_of::<MIB_TCP6ROW_OWNER_PID>(rows).find_map(|row| {
                     let row_local = v6(row.ucLocalAddr, row.dwLocalPort);
                     let row_remote = v6(row.ucRemoteAddr, row.dwRemotePort);
-                    wanted(row_local, row_remote).then_some(row.dwOwningPid)
+                    wanted(row_local, row_remote).then_some(Row {
+                        pid: row.dwOwningPid,
+                        state: row.dwState,
+                    })
                 }))
             }
             _ => None,
@@ -112,6 +125,13 @@ impl Lookup {
         }
         None
     }
+}
+
+/// What the TCP table says of one connection: its process and state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Row {
+    pid: u32,
+    state: u32,
 }
 
 /// The rows of a table read by `read_table`: a `u32` count, then the rows,
@@ -161,18 +181,19 @@ mod tests {
         let local = server_side.local_addr().expect("local");
         let mut lookup = Lookup::new();
         assert!(lookup.works, "the TCP table can be read");
-        let pid = lookup
+        let row = lookup
             .owning_pid(local, peer)
             .expect("the table is read")
             .expect("the peer's row is found");
-        assert!(pid == 0 || pid == std::process::id(), "pid {pid}");
-        let expected = if pid == 0 { Owner::Unknown } else { Owner::Us };
+        assert_eq!(row.state, ESTABLISHED);
+        assert!(row.pid == 0 || row.pid == std::process::id(), "{row:?}");
+        let expected = if row.pid == 0 { Owner::Unknown } else { Owner::Us };
         let mut check = PeerCheck::new();
         assert_eq!(check.owner(local, peer), expected);
         // The row is the peer's own (its address first), not the server side's.
         assert_eq!(
             lookup.owning_pid(peer, local),
-            Some(Some(pid)),
+            Some(Some(row)),
             "the server side has a row too"
         );
         let nobody = SocketAddr::new(peer.ip(), 1);
