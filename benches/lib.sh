@@ -91,5 +91,5 @@ attacker_setup() {
     echo "not root: the attacker runs as this user" >&2
   fi
   PYTHON=$(command -v python3)
-  [ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+  if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; fi
 }

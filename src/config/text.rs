@@ -52,20 +52,28 @@ impl Encoding {
 /// A file whose bytes are not text wktui reads.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{} is not UTF-8 text: {why}; save it as UTF-8 (in PowerShell: `(Get-Content FILE) | Set-Content -Encoding utf8 FILE`; elsewhere: `iconv -f latin1 -t utf-8 FILE > NEW`)",
+    "{} is not UTF-8 text: {why}; save it as UTF-8 (in PowerShell: `(Get-Content FILE) | Set-Content -Encoding utf8 FILE`; elsewhere: `iconv -f {from} -t utf-8 FILE > NEW`)",
     path.display()
 )]
 pub struct NotText {
     pub path: PathBuf,
     pub why: String,
+    /// What the bytes most likely are, in iconv's words.
+    pub from: &'static str,
 }
 
 /// `bytes` as text, without a byte order mark; `path` is for the message.
 pub fn decode(bytes: Vec<u8>, path: &Path) -> Result<(String, Encoding), NotText> {
     let encoding = Encoding::announced_by(&bytes);
-    let refuse = |why: String| NotText {
+    let refuse = |why: String, from: &'static str| NotText {
         path: path.to_path_buf(),
         why,
+        from,
+    };
+    let utf16 = if encoding == Encoding::Utf16Be {
+        "utf-16be"
+    } else {
+        "utf-16le"
     };
     let text = match encoding {
         Encoding::Utf8 | Encoding::Utf8WithBom => {
@@ -76,11 +84,14 @@ pub fn decode(bytes: Vec<u8>, path: &Path) -> Result<(String, Encoding), NotText
             String::from_utf8(bytes).map_err(|e| {
                 let bytes = e.as_bytes();
                 let at = e.utf8_error().valid_up_to();
-                refuse(format!(
-                    "line {} has a byte that is not UTF-8 (0x{:02X})",
-                    line_of(&bytes[..at]),
-                    bytes[at]
-                ))
+                refuse(
+                    format!(
+                        "line {} has a byte that is not UTF-8 (0x{:02X})",
+                        line_of(&bytes[..at]),
+                        bytes[at]
+                    ),
+                    "latin1",
+                )
             })?
         }
         Encoding::Utf16Le | Encoding::Utf16Be => {
@@ -91,19 +102,25 @@ pub fn decode(bytes: Vec<u8>, path: &Path) -> Result<(String, Encoding), NotText
             };
             let pairs = body.chunks_exact(2);
             if !pairs.remainder().is_empty() {
-                return Err(refuse(format!(
-                    "its byte order mark says {}, but it ends in half a character",
-                    encoding.name()
-                )));
+                return Err(refuse(
+                    format!(
+                        "its byte order mark says {}, but it ends in half a character",
+                        encoding.name()
+                    ),
+                    utf16,
+                ));
             }
             let mut text = String::with_capacity(body.len() / 2);
             for c in char::decode_utf16(pairs.map(unit)) {
                 let c = c.map_err(|_| {
-                    refuse(format!(
-                        "its byte order mark says {}, but line {} is not",
-                        encoding.name(),
-                        text.matches('\n').count() + 1
-                    ))
+                    refuse(
+                        format!(
+                            "its byte order mark says {}, but line {} is not",
+                            encoding.name(),
+                            text.matches('\n').count() + 1
+                        ),
+                        utf16,
+                    )
                 })?;
                 text.push(c);
             }
@@ -113,10 +130,13 @@ pub fn decode(bytes: Vec<u8>, path: &Path) -> Result<(String, Encoding), NotText
     // UTF-16 without its mark is valid UTF-8, every other byte a NUL, which
     // TOML refuses with a column that helps no one.
     if let Some(at) = text.find('\0') {
-        return Err(refuse(format!(
-            "line {} holds NUL bytes (UTF-16 without a byte order mark?)",
-            line_of(&text.as_bytes()[..at])
-        )));
+        return Err(refuse(
+            format!(
+                "line {} holds NUL bytes (UTF-16 without a byte order mark?)",
+                line_of(&text.as_bytes()[..at])
+            ),
+            utf16,
+        ));
     }
     Ok((text, encoding))
 }
@@ -172,5 +192,10 @@ mod tests {
             lone_surrogate.contains("says UTF-16 LE, but line 2 is not"),
             "{lone_surrogate}"
         );
+        // The advice names what the bytes most likely are.
+        assert!(latin1.contains("iconv -f latin1 "), "{latin1}");
+        assert!(lone_surrogate.contains("iconv -f utf-16le "), "{lone_surrogate}");
+        let no_mark = decoded(&[b'a', 0, b'\n', 0]).expect_err("refused");
+        assert!(no_mark.contains("iconv -f utf-16le "), "{no_mark}");
     }
 }

@@ -103,6 +103,34 @@ fn local_secret(sb: &Sandbox) -> String {
         .to_owned()
 }
 
+/// One flooding attacker process; killed if the test ends before `stop`,
+/// so that a failed test leaves no flood running into the next ones.
+struct Flood(Option<Child>);
+
+impl Flood {
+    /// Checks it ran all through, ends it as a person would (SIGTERM) and
+    /// reads its report.
+    fn stop(mut self) -> serde_json::Value {
+        let mut child = self.0.take().expect("a running flood");
+        assert!(
+            child.try_wait().expect("flood").is_none(),
+            "the flood ran all through"
+        );
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("stop the flood");
+        attacker_report(child)
+    }
+}
+
+impl Drop for Flood {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// What the attacker script printed when it ended: its connects and answers, as JSON.
 fn attacker_report(attacker: std::process::Child) -> serde_json::Value {
     let out = attacker.wait_with_output().expect("the attacker's report");
@@ -233,11 +261,13 @@ fn another_users_connection_flood_does_not_shut_out_the_user() {
     let serving = Serving::start(&sb, "127.0.0.1:0");
     let secret = local_secret(&sb);
     let (host, port) = (serving.addr.ip().to_string(), serving.addr.port().to_string());
-    let floods: Vec<Child> = (0..3)
+    let floods: Vec<Flood> = (0..3)
         .map(|_| {
-            attacker(uid, &["flood", &host, &port, "120", "ask"])
-                .spawn()
-                .expect("start a flood")
+            Flood(Some(
+                attacker(uid, &["flood", &host, &port, "120", "ask"])
+                    .spawn()
+                    .expect("start a flood"),
+            ))
         })
         .collect();
     std::thread::sleep(Duration::from_secs(1));
@@ -250,14 +280,8 @@ fn another_users_connection_flood_does_not_shut_out_the_user() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let mut reports = Vec::new();
-    for mut flood in floods {
-        assert!(
-            flood.try_wait().expect("flood").is_none(),
-            "the flood ran all through"
-        );
-        let pid = rustix::process::Pid::from_raw(flood.id() as i32).expect("pid");
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("stop the flood");
-        reports.push(attacker_report(flood));
+    for flood in floods {
+        reports.push(flood.stop());
     }
     let log = serving.stop(&sb);
     for report in &reports {

@@ -909,6 +909,8 @@ const INTERNET_SETTINGS: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion
 
 impl<'a> SystemProxy<'a> {
     fn set(w: &'a WineSandbox, server: &str) -> SystemProxy<'a> {
+        // The guard first: a value set before a failure is taken back too.
+        let guard = SystemProxy { w };
         for (value, kind, data) in [
             ("ProxyServer", "REG_SZ", server),
             ("ProxyEnable", "REG_DWORD", "1"),
@@ -926,7 +928,7 @@ impl<'a> SystemProxy<'a> {
             ];
             w.finish(w.wine("reg", &args), "").ok();
         }
-        SystemProxy { w }
+        guard
     }
 }
 
@@ -957,9 +959,15 @@ fn https_goes_through_the_proxy_windows_is_set_to_and_loopback_never_does() {
     .ok();
     let _proxy = SystemProxy::set(&w, proxy_url.trim_start_matches("http://"));
 
-    // No proxy variable is set (wine() starts from an empty environment):
-    // only the system setting can send the request to the proxy.
-    let run = w.run(&["token", "corp"]).fails_with(1);
+    // No proxy variable is set (not even NO_PROXY, which would also exempt
+    // 127.0.0.1): only the system setting can send a request to the proxy,
+    // and only wktui's own rule keeps plain http to this machine from it.
+    let without_proxy_vars = |args: &[&str]| {
+        let mut cmd = w.command(args);
+        cmd.env_remove("NO_PROXY");
+        w.finish(cmd, "")
+    };
+    let run = without_proxy_vars(&["token", "corp"]).fails_with(1);
     assert!(!run.stderr.is_empty());
     let lines = proxied.lock().expect("log").clone();
     assert_eq!(
@@ -968,7 +976,7 @@ fn https_goes_through_the_proxy_windows_is_set_to_and_loopback_never_does() {
         "the request went through Windows' proxy as a tunnel: {lines:?}"
     );
     // Plain http to this machine carries the secret in clear text: never a proxy.
-    w.run(&["token", "local"]).ok();
+    without_proxy_vars(&["token", "local"]).ok();
     assert_eq!(srv.token_requests(), 1);
     let after = proxied.lock().expect("log").clone();
     assert_eq!(after, lines, "the proxy saw nothing more");
