@@ -10,7 +10,7 @@ use super::output::{LocalTimes, grant_expires_json, list_format, profile_json, r
 use super::{CliError, Context, print};
 use crate::clock;
 use crate::config::BrokenProfile;
-use crate::model::{Endpoint, Profile, Timestamp, TokenFacts, TokenState, format_time_left};
+use crate::model::{Profile, Timestamp, TokenFacts, TokenState, format_time_left};
 
 const HEADER: [&str; 8] = [
     "NAME",
@@ -69,10 +69,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
         .iter()
         .map(|(p, t)| {
             let state = state_of(t.as_ref(), now, margin);
-            let endpoint = match (&p.endpoint, &p.base_url) {
-                (Endpoint::Region(region), None) => Cow::Borrowed(region.as_str()),
-                _ => Cow::Owned(p.endpoint_label()),
-            };
+            let endpoint = p.endpoint_label();
             [
                 Cow::Borrowed(p.name.as_str()),
                 endpoint,

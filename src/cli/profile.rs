@@ -212,7 +212,7 @@ fn list(ctx: &Context, format: &FormatArg) -> Result<(), CliError> {
         .map(|p| {
             vec![
                 p.name.clone(),
-                p.endpoint_label(),
+                p.endpoint_label().into_owned(),
                 p.client_id.clone(),
                 p.scope
                     .as_ref()

@@ -338,11 +338,12 @@ impl Profile {
     /// names one, the region noted after a base URL's host. Never the region
     /// alone for a secret that goes elsewhere; hosts come from the parsed
     /// URL, never from the text as written.
-    pub fn endpoint_label(&self) -> String {
+    /// Borrowed for a region, which `list` shows for thousands of rows.
+    pub fn endpoint_label(&self) -> std::borrow::Cow<'static, str> {
         match (&self.endpoint, &self.base_url) {
-            (Endpoint::Region(region), None) => region.as_str().to_owned(),
-            (Endpoint::Region(region), Some(base)) => format!("{} ({region})", base.host_port()),
-            (Endpoint::TokenUrl(url), _) => url.host_port(),
+            (Endpoint::Region(region), None) => region.as_str().into(),
+            (Endpoint::Region(region), Some(_)) => format!("{} ({region})", self.destination_host()).into(),
+            (Endpoint::TokenUrl(_), _) => self.destination_host().into(),
         }
     }
 
